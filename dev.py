@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Set up a private virtual environment and run optiviz or its tests: needs only Python 3.11+.
+
+    python3 dev.py demo      # set up .venv, then: optiviz animate --surface ravine
+    python3 dev.py test      # set up .venv, then: the whole test suite (pytest)
+    python3 dev.py run ARGS  # set up .venv, then: optiviz ARGS
+    python3 dev.py bench     # set up .venv, then: every benchmark under bench/
+
+The environment is rebuilt only when pyproject.toml changes (a stamp file records its hash).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / "optiviz-install.sha256"
+
+
+def _want() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"dev.py: error: optiviz needs Python 3.11 or newer, this is {sys.version.split()[0]}")
+    if not PY.exists():
+        print("dev.py: creating .venv ...", file=sys.stderr, flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if STAMP.exists() and STAMP.read_text().strip() == _want():
+        return
+    print("dev.py: installing optiviz and its test extras into .venv ...", file=sys.stderr, flush=True)
+    pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run(pip + ["-e", f"{ROOT}[test,mp4]"], check=True)
+    STAMP.write_text(_want())
+
+
+def main(argv: list[str]) -> int:
+    cmd, rest = (argv[0], argv[1:]) if argv else ("demo", [])
+    if cmd in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    setup()
+    env = dict(os.environ)
+    if cmd == "demo":
+        return subprocess.call([str(BIN / "optiviz"), "animate", "--surface", "ravine", *rest], env=env)
+    if cmd == "run":
+        return subprocess.call([str(BIN / "optiviz"), *rest], env=env)
+    if cmd == "test":
+        return subprocess.call([str(PY), "-m", "pytest", "-q", *rest], cwd=ROOT, env=env)
+    if cmd == "bench":
+        code = 0
+        for script in sorted((ROOT / "bench").glob("bench_*.py")):
+            print(f"== {script.name}", flush=True)
+            code |= subprocess.call([str(PY), str(script), *rest], cwd=ROOT, env=env)
+        return code
+    if cmd == "setup":
+        return 0
+    print(f"dev.py: error: unknown command {cmd!r} (choose demo, test, run, bench, setup)", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,647 @@
+r"""The optimizer registry: small pure step functions over pytrees, built by factories.
+
+An optimizer is a pair of pure functions with optax's call shapes::
+
+    opt = ov.optimizer("adam", lr=0.05)
+    state = opt.init(params)
+    updates, state = opt.update(grads, state, params)   # new params = params + updates
+
+Each factory binds its hyperparameters when it is called and returns an ``Optimizer``; big optimizers are
+chains of small transforms (``adam = chain(scale_by_adam, scale_by_lr)``), as in optax. The factories only use
+``jax.numpy`` on their hyperparameters, so the trajectory engine can call them with traced values: a new learning
+rate never recompiles.
+
+Conventions (pinned to optax, and tested against it to 1e-5):
+
+* ``eps`` sits *outside* the square root for Adam and its kin, *inside* for Adagrad and RMSProp (optax defaults);
+* Adagrad's accumulator starts at ``initial_accumulator_value`` = 0.1;
+* momentum is the "heavy ball" trace ``v = g + momentum * v`` with the step ``-lr * v`` (optax / PyTorch form,
+  not the ``lr``-inside form of Sutskever et al.); Nesterov applies ``-lr * (g + momentum * v)``.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from .errors import InvalidValueError
+from .registry import Registry
+from .schedules import Schedule
+
+__all__ = [
+    "Optimizer", "OptimizerInfo", "OptimizerSpec", "optimizer", "names", "get", "spec", "chain",
+    "scale", "scale_by_lr", "trace", "scale_by_rss", "scale_by_rms", "scale_by_adam", "scale_by_amsgrad",
+    "scale_by_adamax", "scale_by_adadelta", "scale_by_lion", "add_decayed_weights",
+]
+
+
+class Optimizer(NamedTuple):
+    """``init(params) -> state`` and ``update(grads, state, params=None) -> (updates, state)``.
+
+    The same shape as ``optax.GradientTransformation``: either can be used where the other is expected.
+    """
+
+    init: Callable[[Any], Any]
+    update: Callable[..., tuple[Any, Any]]
+
+
+class _Named(Optimizer):
+    """An ``Optimizer`` built from the registry, which remembers how (``.spec``) so that the engine can pass
+    its hyperparameters as traced arguments instead of closing over them."""
+
+    spec: "OptimizerSpec"
+
+
+# --------------------------------------------------------------------------------------------- transforms
+
+def _map(fn, *trees):
+    return jax.tree_util.tree_map(fn, *trees)
+
+
+def _zeros(params):
+    return _map(jnp.zeros_like, params)
+
+
+class EmptyState(NamedTuple):
+    pass
+
+
+class CountState(NamedTuple):
+    count: jax.Array
+
+
+class TraceState(NamedTuple):
+    trace: Any
+
+
+class RssState(NamedTuple):
+    sum_of_squares: Any
+
+
+class RmsState(NamedTuple):
+    count: jax.Array
+    nu: Any
+
+
+class AdamState(NamedTuple):
+    count: jax.Array
+    mu: Any
+    nu: Any
+
+
+class AmsgradState(NamedTuple):
+    count: jax.Array
+    mu: Any
+    nu: Any
+    nu_max: Any
+
+
+class AdadeltaState(NamedTuple):
+    e_g: Any
+    e_x: Any
+
+
+class LionState(NamedTuple):
+    mu: Any
+
+
+def _count0():
+    return jnp.zeros([], jnp.int32)
+
+
+def chain(*transforms: Optimizer) -> Optimizer:
+    """Apply ``transforms`` in order; the state is the tuple of their states."""
+
+    def init(params):
+        return tuple(t.init(params) for t in transforms)
+
+    def update(grads, state, params=None):
+        new_state = []
+        for t, s in zip(transforms, state):
+            grads, s = t.update(grads, s, params)
+            new_state.append(s)
+        return grads, tuple(new_state)
+
+    return Optimizer(init, update)
+
+
+def scale(factor) -> Optimizer:
+    """u = factor * g."""
+
+    def update(grads, state, params=None):
+        del params
+        return _map(lambda g: factor * g, grads), state
+
+    return Optimizer(lambda params: EmptyState(), update)
+
+
+def scale_by_lr(lr) -> Optimizer:
+    """u = -eta_t * g, with eta_t = lr, or lr(t) for a ``Schedule`` (t = 0 at the first update)."""
+    if not callable(lr):
+        return scale(-lr)
+
+    def update(grads, state, params=None):
+        del params
+        step = lr(state.count)
+        return _map(lambda g: -step * g, grads), CountState(state.count + 1)
+
+    return Optimizer(lambda params: CountState(_count0()), update)
+
+
+def trace(decay, nesterov: bool = False) -> Optimizer:
+    """v_t = g_t + decay * v_{t-1};  u = v_t, or g_t + decay * v_t with ``nesterov``."""
+
+    def update(grads, state, params=None):
+        del params
+        v = _map(lambda g, t: g + decay * t, grads, state.trace)
+        out = _map(lambda g, t: g + decay * t, grads, v) if nesterov else v
+        return out, TraceState(v)
+
+    return Optimizer(lambda params: TraceState(_zeros(params)), update)
+
+
+def scale_by_rss(initial_accumulator_value=0.1, eps=1e-7) -> Optimizer:
+    """G_t = G_{t-1} + g_t**2 (G_0 = initial_accumulator_value);  u = g_t / sqrt(G_t + eps)  (0 where G_t = 0)."""
+
+    def update(grads, state, params=None):
+        del params
+        acc = _map(lambda g, a: a + jnp.square(g), grads, state.sum_of_squares)
+        out = _map(lambda g, a: jnp.where(a > 0, g * jax.lax.rsqrt(a + eps), 0.0), grads, acc)
+        return out, RssState(acc)
+
+    def init(params):
+        return RssState(_map(lambda p: jnp.full_like(p, initial_accumulator_value), params))
+
+    return Optimizer(init, update)
+
+
+def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, bias_correction=False) -> Optimizer:
+    """nu_t = decay * nu_{t-1} + (1 - decay) * g**2 (nu_0 = initial_scale);  nu_hat = nu_t / (1 - decay**t) with
+    ``bias_correction``;  u = g / sqrt(nu_hat + eps) (``eps_in_sqrt``) or g / (sqrt(nu_hat) + eps).
+
+    The two flags are traced booleans, so they never force a recompile.
+    """
+
+    def update(grads, state, params=None):
+        del params
+        count = state.count + 1
+        nu = _map(lambda g, n: decay * n + (1 - decay) * jnp.square(g), grads, state.nu)
+        correction = jnp.where(bias_correction, 1 - decay ** count, 1.0)
+
+        def step(g, n):
+            n_hat = n / correction
+            return jnp.where(eps_in_sqrt, g * jax.lax.rsqrt(n_hat + eps), g / (jnp.sqrt(n_hat) + eps))
+
+        return _map(step, grads, nu), RmsState(count, nu)
+
+    def init(params):
+        return RmsState(_count0(), _map(lambda p: jnp.full_like(p, initial_scale), params))
+
+    return Optimizer(init, update)
+
+
+def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, nesterov: bool = False) -> Optimizer:
+    """m_t = b1 m + (1 - b1) g;  v_t = b2 v + (1 - b2) g**2;  m_hat = m_t / (1 - b1**t);  v_hat = v_t / (1 - b2**t);
+    u = m_hat / (sqrt(v_hat) + eps).  With ``nesterov`` (NAdam, Dozat 2016), m_hat is replaced by
+    b1 m_t / (1 - b1**(t+1)) + (1 - b1) g / (1 - b1**t)."""
+
+    def update(grads, state, params=None):
+        del params
+        count = state.count + 1
+        mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
+        nu = _map(lambda g, v: b2 * v + (1 - b2) * jnp.square(g), grads, state.nu)
+        c1, c2 = 1 - b1 ** count, 1 - b2 ** count
+        if nesterov:
+            c1_next = 1 - b1 ** (count + 1)
+            mu_hat = _map(lambda m, g: b1 * m / c1_next + (1 - b1) * g / c1, mu, grads)
+        else:
+            mu_hat = _map(lambda m: m / c1, mu)
+        out = _map(lambda m, v: m / (jnp.sqrt(v / c2) + eps), mu_hat, nu)
+        return out, AdamState(count, mu, nu)
+
+    return Optimizer(lambda params: AdamState(_count0(), _zeros(params), _zeros(params)), update)
+
+
+def scale_by_amsgrad(b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
+    """As Adam, but divides by the running maximum of the bias-corrected v_hat (Reddi et al., 2018):
+    v_max_t = max(v_max_{t-1}, v_hat_t);  u = m_hat / (sqrt(v_max_t) + eps)."""
+
+    def update(grads, state, params=None):
+        del params
+        count = state.count + 1
+        mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
+        nu = _map(lambda g, v: b2 * v + (1 - b2) * jnp.square(g), grads, state.nu)
+        nu_max = _map(lambda vm, v: jnp.maximum(vm, v / (1 - b2 ** count)), state.nu_max, nu)
+        out = _map(lambda m, vm: m / (1 - b1 ** count) / (jnp.sqrt(vm) + eps), mu, nu_max)
+        return out, AmsgradState(count, mu, nu, nu_max)
+
+    def init(params):
+        return AmsgradState(_count0(), _zeros(params), _zeros(params), _zeros(params))
+
+    return Optimizer(init, update)
+
+
+def scale_by_adamax(b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
+    """m_t = b1 m + (1 - b1) g;  u_t = max(b2 u_{t-1}, |g| + eps);  step = m_t / (1 - b1**t) / u_t  (Kingma & Ba, 2015, sec. 7)."""
+
+    def update(grads, state, params=None):
+        del params
+        count = state.count + 1
+        mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
+        nu = _map(lambda g, u: jnp.maximum(jnp.abs(g) + eps, b2 * u), grads, state.nu)
+        out = _map(lambda m, u: m / (1 - b1 ** count) / u, mu, nu)
+        return out, AdamState(count, mu, nu)
+
+    return Optimizer(lambda params: AdamState(_count0(), _zeros(params), _zeros(params)), update)
+
+
+def scale_by_adadelta(rho=0.9, eps=1e-6) -> Optimizer:
+    """E[g²]_t = rho E[g²] + (1 - rho) g²;  dx = sqrt(E[dx²]_{t-1} + eps) / sqrt(E[g²]_t + eps) * g;
+    E[dx²]_t = rho E[dx²] + (1 - rho) dx²  (Zeiler, 2012)."""
+
+    def update(grads, state, params=None):
+        del params
+        e_g = _map(lambda g, e: rho * e + (1 - rho) * jnp.square(g), grads, state.e_g)
+        dx = _map(lambda g, eg, ex: jnp.sqrt(ex + eps) / jnp.sqrt(eg + eps) * g, grads, e_g, state.e_x)
+        e_x = _map(lambda d, e: rho * e + (1 - rho) * jnp.square(d), dx, state.e_x)
+        return dx, AdadeltaState(e_g, e_x)
+
+    return Optimizer(lambda params: AdadeltaState(_zeros(params), _zeros(params)), update)
+
+
+def scale_by_lion(b1=0.9, b2=0.99) -> Optimizer:
+    """c_t = sign(b1 m_{t-1} + (1 - b1) g_t);  m_t = b2 m_{t-1} + (1 - b2) g_t;  u = c_t  (Chen et al., 2023)."""
+
+    def update(grads, state, params=None):
+        del params
+        out = _map(lambda g, m: jnp.sign(b1 * m + (1 - b1) * g), grads, state.mu)
+        mu = _map(lambda g, m: b2 * m + (1 - b2) * g, grads, state.mu)
+        return out, LionState(mu)
+
+    return Optimizer(lambda params: LionState(_zeros(params)), update)
+
+
+def add_decayed_weights(weight_decay) -> Optimizer:
+    """u = g + weight_decay * params (decoupled weight decay when chained after the scaling)."""
+
+    def update(grads, state, params=None):
+        if params is None:
+            raise InvalidValueError("weight decay needs params: call update(grads, state, params)")
+        return _map(lambda g, p: g + weight_decay * p, grads, params), state
+
+    return Optimizer(lambda params: EmptyState(), update)
+
+
+# ---------------------------------------------------------------------------------------------- registry
+
+@dataclass(frozen=True)
+class OptimizerInfo:
+    """A registry entry: the factory, its default hyperparameters, and whether it is stochastic."""
+
+    name: str
+    factory: Callable[..., Optimizer]
+    defaults: dict[str, Any]
+    stochastic: bool = False
+    summary: str = ""
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.factory) or ""
+
+
+_optimizers: Registry[OptimizerInfo] = Registry("optimizers")
+
+#: ``noise`` is accepted by every optimizer: it is the standard deviation of the Gaussian noise the engine adds
+#: to each gradient coordinate (stochastic gradients on analytic surfaces).
+ENGINE_HPARAMS = ("noise",)
+_SGD_NOISE = 1.0
+
+
+def register(name: str, *, stochastic: bool = False):
+    """Register an optimizer factory under ``name``; its keyword defaults are the documented defaults."""
+
+    def decorator(factory: Callable[..., Optimizer]) -> Callable[..., Optimizer]:
+        sig = inspect.signature(factory)
+        defaults = {p.name: p.default for p in sig.parameters.values()}
+        doc = inspect.getdoc(factory) or ""
+        _optimizers.register(name, OptimizerInfo(name, factory, defaults, stochastic, doc.split("\n")[0]))
+        return factory
+
+    return decorator
+
+
+def names() -> list[str]:
+    """The registered optimizer names."""
+    return _optimizers.names()
+
+
+def get(name: str) -> OptimizerInfo:
+    """The registry entry for ``name`` (``UnknownNameError`` with close matches if there is none)."""
+    return _optimizers.get(name)
+
+
+@register("gd")
+def gd(lr=0.1) -> Optimizer:
+    r"""Gradient descent: theta <- theta - lr * g.
+
+    Symbols: lr = ``lr`` (a number or a schedule). Cauchy, 1847. On a quadratic with largest curvature L it
+    decreases the loss monotonically when lr < 2 / L.
+    """
+    return scale_by_lr(lr)
+
+
+@register("sgd", stochastic=True)
+def sgd(lr=0.1) -> Optimizer:
+    r"""Stochastic gradient descent: the GD rule theta <- theta - lr * g_hat on a stochastic gradient g_hat.
+
+    The engine draws g_hat: a real minibatch on data surfaces (``linreg``), or g + noise * N(0, I) with
+    ``noise`` = 1.0 by default on analytic surfaces. Robbins & Monro, 1951.
+    """
+    return scale_by_lr(lr)
+
+
+@register("momentum")
+def momentum(lr=0.05, momentum=0.9) -> Optimizer:
+    r"""Heavy-ball momentum: v <- g + momentum * v;  theta <- theta - lr * v.
+
+    Symbols: lr = ``lr``, the decay of the velocity = ``momentum``. Polyak, 1964. Convention: the optax /
+    PyTorch form (lr outside the velocity), equal to Sutskever et al.'s form for a constant lr.
+    """
+    return chain(trace(momentum), scale_by_lr(lr))
+
+
+@register("nesterov")
+def nesterov(lr=0.05, momentum=0.9) -> Optimizer:
+    r"""Nesterov momentum: v <- g + momentum * v;  theta <- theta - lr * (g + momentum * v).
+
+    The "look-ahead" in the reformulated form of Sutskever et al. (2013) used by optax and PyTorch: the gradient
+    is taken at the current point, and the step adds the velocity's next value. Nesterov, 1983.
+    """
+    return chain(trace(momentum, nesterov=True), scale_by_lr(lr))
+
+
+@register("adagrad")
+def adagrad(lr=0.5, initial_accumulator_value=0.1, eps=1e-7) -> Optimizer:
+    r"""Adagrad: G <- G + g**2;  theta <- theta - lr * g / sqrt(G + eps).
+
+    Symbols: G starts at ``initial_accumulator_value`` (0.1, as in optax and TensorFlow; PyTorch uses 0);
+    ``eps`` sits inside the square root. The accumulator only grows, so every coordinate's effective step
+    lr / sqrt(G) shrinks forever: the lesson of why Adagrad stalls. Duchi, Hazan & Singer, 2011.
+    """
+    return chain(scale_by_rss(initial_accumulator_value, eps), scale_by_lr(lr))
+
+
+@register("rmsprop")
+def rmsprop(lr=0.01, decay=0.9, eps=1e-8, bias_correction=False, eps_in_sqrt=True) -> Optimizer:
+    r"""RMSProp: nu <- decay * nu + (1 - decay) * g**2;  theta <- theta - lr * g / sqrt(nu + eps).
+
+    Symbols: ``decay`` is the forgetting factor (rho in Hinton's lecture 6e, 2012); ``eps`` inside the square
+    root by default (optax); ``eps_in_sqrt=False`` puts it outside. ``bias_correction=True`` divides nu by
+    (1 - decay**t), which with ``eps_in_sqrt=False`` makes RMSProp equal to Adam with b1 = 0.
+    """
+    return chain(scale_by_rms(decay, eps, 0.0, eps_in_sqrt, bias_correction), scale_by_lr(lr))
+
+
+@register("adadelta")
+def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0) -> Optimizer:
+    r"""Adadelta: E[g²] <- rho E[g²] + (1-rho) g²;  dx = sqrt(E[dx²] + eps) / sqrt(E[g²] + eps) * g;
+    E[dx²] <- rho E[dx²] + (1-rho) dx²;  theta <- theta - lr * dx.
+
+    The units of dx match theta, so Zeiler (2012) uses lr = 1. ``weight_decay`` adds weight_decay * theta to g
+    first (optax's order).
+    """
+    return chain(add_decayed_weights(weight_decay), scale_by_adadelta(rho, eps), scale_by_lr(lr))
+
+
+@register("adam")
+def adam(lr=0.1, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
+    r"""Adam: m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g²;  theta <- theta - lr * m_hat / (sqrt(v_hat) + eps),
+    with m_hat = m / (1 - b1**t), v_hat = v / (1 - b2**t).
+
+    ``eps`` sits outside the square root (Kingma & Ba, 2015; optax's ``eps_root`` = 0). The step is bounded by
+    about lr * (1 - b1) / sqrt(1 - b2) per coordinate.
+    """
+    return chain(scale_by_adam(b1, b2, eps), scale_by_lr(lr))
+
+
+@register("nadam")
+def nadam(lr=0.1, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
+    r"""NAdam: Adam with a Nesterov look-ahead on the first moment (Dozat, 2016):
+    m_hat = b1 m_t / (1 - b1**(t+1)) + (1 - b1) g / (1 - b1**t); the rest as Adam (without Dozat's extra b2
+    factor on v_hat, as optax)."""
+    return chain(scale_by_adam(b1, b2, eps, nesterov=True), scale_by_lr(lr))
+
+
+@register("adamax")
+def adamax(lr=0.1, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
+    r"""Adamax: Adam with the infinity norm, u <- max(b2 u, |g| + eps);  theta <- theta - lr * m_hat / u
+    (Kingma & Ba, 2015, sec. 7; eps inside the max, as optax)."""
+    return chain(scale_by_adamax(b1, b2, eps), scale_by_lr(lr))
+
+
+@register("amsgrad")
+def amsgrad(lr=0.1, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
+    r"""AMSGrad: Adam dividing by the running maximum of v_hat, so the effective step never grows
+    (Reddi, Kale & Kumar, 2018; the max is taken over bias-corrected v_hat, as optax)."""
+    return chain(scale_by_amsgrad(b1, b2, eps), scale_by_lr(lr))
+
+
+@register("adamw")
+def adamw(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-4) -> Optimizer:
+    r"""AdamW: theta <- theta - lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * theta).
+
+    Decoupled weight decay (Loshchilov & Hutter, 2019): the decay is added after Adam's scaling, not to g.
+    """
+    return chain(scale_by_adam(b1, b2, eps), add_decayed_weights(weight_decay), scale_by_lr(lr))
+
+
+@register("lion")
+def lion(lr=0.01, b1=0.9, b2=0.99, weight_decay=1e-3) -> Optimizer:
+    r"""Lion: theta <- theta - lr * (sign(b1 m + (1-b1) g) + weight_decay * theta);  m <- b2 m + (1-b2) g.
+
+    Every coordinate moves by exactly lr per step (before weight decay). Chen et al., 2023; defaults as optax.
+    """
+    return chain(scale_by_lion(b1, b2), add_decayed_weights(weight_decay), scale_by_lr(lr))
+
+
+# --------------------------------------------------------------------------------------- specs and checks
+
+_UNIT = ("b1", "b2", "momentum", "decay", "rho")
+_NONNEG = ("eps", "initial_accumulator_value", "weight_decay", "noise")
+_FLAGS = ("bias_correction", "eps_in_sqrt")
+
+
+def _check(name: str, key: str, value: Any) -> Any:
+    if key in _FLAGS:
+        if not isinstance(value, (bool, int)) or value not in (0, 1):
+            raise InvalidValueError(f"{name}: {key} must be true or false, got {value!r}")
+        return bool(value)
+    if key == "lr" and isinstance(value, Schedule):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"{name}: {key} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise InvalidValueError(f"{name}: {key} must be finite, got {number}")
+    if key == "lr" and number <= 0:
+        raise InvalidValueError(f"{name}: lr must be > 0, got {number:g}")
+    if key in _UNIT and not 0 <= number < 1:
+        raise InvalidValueError(f"{name}: {key} must be in [0, 1), got {number:g}")
+    if key in _NONNEG and number < 0:
+        raise InvalidValueError(f"{name}: {key} must be >= 0, got {number:g}")
+    return number
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Schedule):
+        return str(value)
+    return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """An optimizer by name with validated hyperparameters: what the engine runs and the captions show.
+
+    ``hparams`` holds every hyperparameter of the factory (defaults filled in); ``given`` the names the user
+    set, so a surface may suggest a learning rate where the user did not choose one.
+    """
+
+    name: str
+    hparams: dict[str, Any]
+    noise: float = 0.0
+    given: frozenset[str] = field(default_factory=frozenset)
+    label: str | None = None
+
+    @property
+    def info(self) -> OptimizerInfo:
+        return get(self.name)
+
+    def build(self, hparams: dict[str, Any] | None = None) -> Optimizer:
+        """The optimizer, with these (possibly traced) hyperparameters instead of the stored ones."""
+        opt = get(self.name).factory(**(self.hparams if hparams is None else hparams))
+        named = _Named(opt.init, opt.update)
+        named.spec = self
+        return named
+
+    def replace(self, **changes: Any) -> "OptimizerSpec":
+        """A copy with some hyperparameters (or ``noise``/``label``) changed and validated."""
+        label = changes.pop("label", self.label)
+        hp = {k: v for k, v in self.hparams.items()}
+        hp.update({k: v for k, v in changes.items() if k != "noise"})
+        noise = changes.get("noise", self.noise)
+        out = spec(self.name, **{k: hp[k] for k in hp}, noise=noise)
+        return OptimizerSpec(out.name, out.hparams, out.noise, self.given | frozenset(changes), label)
+
+    def caption(self) -> str:
+        """Name and every hyperparameter exactly as used, e.g. ``adam lr=0.1 b1=0.9 b2=0.999 eps=1e-08``."""
+        parts = [self.name] + [f"{k}={_fmt(v)}" for k, v in self.hparams.items()]
+        if self.noise:
+            parts.append(f"noise={_fmt(self.noise)}")
+        return " ".join(parts)
+
+
+def spec(name: str, **hparams: Any) -> OptimizerSpec:
+    """Validate ``hparams`` for optimizer ``name`` and fill in the defaults."""
+    info = get(name)
+    noise = hparams.pop("noise", None)
+    for key in hparams:
+        if key not in info.defaults:
+            allowed = ", ".join([*info.defaults, *ENGINE_HPARAMS])
+            raise InvalidValueError(f"{name} has no hyperparameter {key!r}; it takes {allowed}")
+    values = {k: _check(name, k, hparams.get(k, d)) for k, d in info.defaults.items()}
+    if noise is None:
+        noise = _SGD_NOISE if info.stochastic else 0.0
+    noise = _check(name, "noise", noise)
+    return OptimizerSpec(name, values, noise, frozenset(hparams) | ({"noise"} if noise else frozenset()))
+
+
+def optimizer(name: str, **hparams: Any) -> Optimizer:
+    """Build the registered optimizer ``name`` with validated hyperparameters.
+
+    >>> opt = optimizer("adam", lr=0.05)
+    >>> state = opt.init(params); updates, state = opt.update(grads, state, params)
+    """
+    return spec(name, **hparams).build()
+
+
+# ------------------------------------------------------------------------------------------ spec strings
+
+def _split_top(text: str, sep: str = ",") -> list[str]:
+    """Split on ``sep`` outside parentheses: ``"adam:lr=cosine(0.1,steps=50),b1=0.8"`` keeps the call whole."""
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _parse_value(owner: str, key: str, raw: str) -> Any:
+    from . import schedules
+
+    raw = raw.strip()
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    if raw.endswith(")") and "(" in raw:
+        fname, _, inner = raw[:-1].partition("(")
+        args: dict[str, Any] = {}
+        for i, item in enumerate(_split_top(inner)):
+            k, eq, v = item.partition("=")
+            if not eq:
+                k, v = ("lr", item) if i == 0 else (None, item)
+            if k is None:
+                raise InvalidValueError(f"{owner}: write schedule arguments as name=value, got {item!r}")
+            args[k.strip()] = _number(owner, k.strip(), v)
+        return schedules.schedule(fname.strip(), **args)
+    return _number(owner, key, raw)
+
+
+def _number(owner: str, key: str, raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidValueError(f"{owner}: {key}={raw.strip()!r} is not a number") from None
+
+
+def parse(text: str) -> OptimizerSpec:
+    """Parse ``"adam"``, ``"adam:lr=0.1,b1=0.8"`` or ``"adagrad:lr=inverse_sqrt(0.5)"`` into a validated spec."""
+    name, sep, rest = text.strip().partition(":")
+    name = name.strip()
+    if not name:
+        raise InvalidValueError(f"optimizer spec {text!r} has no name")
+    hp: dict[str, Any] = {}
+    for item in _split_top(rest):
+        key, eq, raw = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise InvalidValueError(f"optimizer spec {text!r}: write hyperparameters as {name}:key=value,key=value")
+        hp[key] = _parse_value(name, key, raw)
+    return spec(name, **hp)
+
+
+def split_list(text: str) -> list[str]:
+    """Split a command-line list of optimizer specs: ``"gd,adam:lr=0.1,b1=0.8,momentum"`` -> three specs.
+
+    A comma starts a new optimizer unless the next item is ``key=value`` (it then belongs to the one before).
+    """
+    out: list[str] = []
+    for item in _split_top(text):
+        if "=" in item.split(":")[0] and out and ":" not in item.split("=")[0]:
+            out[-1] += "," + item
+        else:
+            out.append(item)
+    return out

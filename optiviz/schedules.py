@@ -1,0 +1,126 @@
+"""Learning-rate schedules: ``lr`` may be a number or a ``Schedule``.
+
+A schedule maps the update count ``t`` (0 for the first update, as in optax) to a step size. It is a
+pytree whose numbers are leaves and whose name is static, so a schedule with new numbers does not
+recompile a compiled trajectory.
+
+    ov.schedule("cosine", lr=0.1, steps=500)       # or ov.schedules.names()
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+
+from .errors import InvalidValueError
+from .registry import Registry
+
+_schedules: Registry[Callable[..., Any]] = Registry("schedules")
+register = _schedules.register
+
+
+def names() -> list[str]:
+    """The registered schedule names."""
+    return _schedules.names()
+
+
+def get(name: str) -> Callable[..., Any]:
+    return _schedules.get(name)
+
+
+@register("constant")
+def constant(t, lr):
+    """eta_t = lr."""
+    del t
+    return lr
+
+
+@register("exponential")
+def exponential(t, lr, decay_rate=0.99, transition_steps=1.0):
+    """eta_t = lr * decay_rate ** (t / transition_steps)."""
+    return lr * decay_rate ** (t / transition_steps)
+
+
+@register("inverse_sqrt")
+def inverse_sqrt(t, lr):
+    """eta_t = lr / sqrt(t + 1): the decaying step size of the Adagrad lesson (Duchi et al., 2011)."""
+    return lr / jnp.sqrt(t + 1.0)
+
+
+@register("cosine")
+def cosine(t, lr, steps=1000.0, alpha=0.0):
+    """eta_t = lr * ((1 - alpha) * (1 + cos(pi * min(t, steps) / steps)) / 2 + alpha)  (Loshchilov & Hutter, 2017)."""
+    frac = jnp.minimum(t, steps) / steps
+    return lr * ((1.0 - alpha) * 0.5 * (1.0 + jnp.cos(math.pi * frac)) + alpha)
+
+
+@register("step")
+def step(t, lr, every=100.0, factor=0.5):
+    """eta_t = lr * factor ** floor(t / every): piecewise-constant decay."""
+    return lr * factor ** jnp.floor(t / every)
+
+
+@jax.tree_util.register_pytree_node_class
+@dataclass(frozen=True)
+class Schedule:
+    """A named schedule with its parameters bound; call it with the update count."""
+
+    name: str
+    params: tuple[tuple[str, Any], ...]
+
+    def __call__(self, t):
+        return get(self.name)(t, **dict(self.params))
+
+    @property
+    def lr(self):
+        return dict(self.params)["lr"]
+
+    def tree_flatten(self):
+        return [v for _, v in self.params], (self.name, tuple(k for k, _ in self.params))
+
+    @classmethod
+    def tree_unflatten(cls, aux, leaves):
+        name, keys = aux
+        return cls(name, tuple(zip(keys, leaves)))
+
+    def __str__(self) -> str:
+        inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params)
+        return f"{self.name}({inner})"
+
+
+def _fmt(v: Any) -> str:
+    try:
+        return f"{float(v):g}"
+    except TypeError:
+        return str(v)
+
+
+def schedule(name: str, **params: float) -> Schedule:
+    """Build the schedule ``name`` with its parameters validated; ``lr`` is the initial step size."""
+    fn = get(name)
+    sig = inspect.signature(fn)
+    allowed = [p for p in sig.parameters if p != "t"]
+    for key in params:
+        if key not in allowed:
+            raise InvalidValueError(f"schedule {name!r} has no parameter {key!r}; it takes {', '.join(allowed)}")
+    bound = {p.name: p.default for p in sig.parameters.values() if p.name != "t" and p.default is not p.empty}
+    bound.update(params)
+    missing = [p for p in allowed if p not in bound]
+    if missing:
+        raise InvalidValueError(f"schedule {name!r} needs {', '.join(missing)}")
+    for key, value in bound.items():
+        value = float(value)
+        if not math.isfinite(value):
+            raise InvalidValueError(f"schedule {name!r}: {key} must be finite, got {value}")
+        if key in ("lr", "steps", "every", "transition_steps") and value <= 0:
+            raise InvalidValueError(f"schedule {name!r}: {key} must be > 0, got {value:g}")
+        if key in ("decay_rate", "factor") and not 0 < value <= 1:
+            raise InvalidValueError(f"schedule {name!r}: {key} must be in (0, 1], got {value:g}")
+        if key == "alpha" and not 0 <= value <= 1:
+            raise InvalidValueError(f"schedule {name!r}: alpha must be in [0, 1], got {value:g}")
+        bound[key] = value
+    return Schedule(name, tuple((k, bound[k]) for k in allowed))

@@ -1,0 +1,571 @@
+"""The engine: every optimizer's path on a surface, as one compiled program.
+
+``run`` compiles one program per (surface, optimizer names, step count, recording mode): ``lax.scan`` over the
+steps, stepping all optimizers side by side in one scan body, ``vmap`` over starts and seeds. Learning rates,
+hyperparameters, starts, seeds and noise levels are traced arguments, so changing them never recompiles.
+
+A path that produces NaN/inf, or leaves a box far outside the domain, is *diverged*: the step is recorded in
+``diverged_at`` and the path stays frozen at its last finite point, so nothing downstream crashes.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Iterator, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import optimizers as _opt
+from .errors import InvalidValueError
+from .optimizers import Optimizer, OptimizerSpec
+from .surface import Surface, load_surface
+
+#: a path is diverged once it leaves the domain's centre by more than this many domain widths
+DIVERGENCE_BOUND = 100.0
+
+
+# -------------------------------------------------------------------------------------------- results
+
+@dataclass
+class Trajectory:
+    """One optimizer's recorded run, as numpy arrays.
+
+    ``path`` has shape ``(T, 2)`` for one start, ``(N, T, 2)`` for N starts and ``(S, N, T, 2)`` with S seeds,
+    where ``steps`` (length T) gives the step number of each recorded point (all steps by default, so T = steps+1).
+    ``loss`` and ``grad_norm`` (of the full gradient) are taken at the recorded points. ``diverged_at`` /
+    ``reached_at`` are the first step that diverged / had loss <= ``tol``: an int or None for a single run, an
+    int array with -1 for "never" otherwise. With ``internals=True``, ``grads`` and ``updates`` (shape
+    ``(..., steps, 2)``) hold the gradient each step used and the update it made.
+    """
+
+    label: str
+    caption: str
+    path: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    steps: np.ndarray
+    diverged_at: Any
+    reached_at: Any
+    spec: OptimizerSpec | None = None
+    grads: np.ndarray | None = None
+    updates: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name if self.spec else self.label
+
+    @property
+    def final(self) -> np.ndarray:
+        """The last recorded point(s), shape (..., 2)."""
+        return self.path[..., -1, :]
+
+    @property
+    def final_loss(self) -> np.ndarray:
+        return self.loss[..., -1]
+
+    @property
+    def diverged(self) -> Any:
+        d = self.diverged_at
+        return (d is not None) if not isinstance(d, np.ndarray) else d >= 0
+
+    def __repr__(self) -> str:
+        return (f"<Trajectory {self.label}: path {self.path.shape}, final loss "
+                f"{np.asarray(self.final_loss).ravel()[:3]}{' ...' if np.size(self.final_loss) > 3 else ''}>")
+
+
+class Trajectories(Mapping[str, Trajectory]):
+    """label -> ``Trajectory``, in the order the optimizers were given, with the run's configuration."""
+
+    def __init__(self, runs: dict[str, Trajectory], surface: Surface, *, n_steps: int, seed: int,
+                 start: np.ndarray, record: Any, tol: float | None) -> None:
+        self._runs = runs
+        self.surface = surface
+        self.n_steps = n_steps
+        self.seed = seed
+        self.start = start
+        self.record = record
+        self.tol = tol
+
+    def __getitem__(self, label: str) -> Trajectory:
+        try:
+            return self._runs[label]
+        except KeyError:
+            from .registry import did_you_mean
+
+            raise KeyError(f"no run labelled {label!r}; {did_you_mean(label, list(self._runs))}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._runs)
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def summary(self) -> str:
+        """A plain-text table: final point, final loss, steps to ``tol``, divergence, per optimizer."""
+        rows = [("optimizer", "final (x, y)", "final loss", "reached tol", "diverged at", "hyperparameters")]
+        for t in self.values():
+            if t.path.ndim == 2:
+                x, y = t.final
+                rows.append((t.label, f"({x:.4g}, {y:.4g})", f"{float(t.final_loss):.4g}",
+                             "-" if t.reached_at is None else str(t.reached_at),
+                             "-" if t.diverged_at is None else str(t.diverged_at),
+                             t.caption.partition(" ")[2]))
+            else:
+                fl = np.asarray(t.final_loss)
+                rows.append((t.label, f"{fl.size} runs", f"median {np.nanmedian(fl):.4g}",
+                             f"{np.mean(np.asarray(t.reached_at) >= 0):.0%} reached",
+                             f"{np.mean(np.asarray(t.diverged_at) >= 0):.0%} diverged", t.caption.partition(" ")[2]))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
+        head = f"{self.surface.name}: {self.n_steps} steps from ({self.start[..., 0].ravel()[0]:.4g}, " \
+               f"{self.start[..., 1].ravel()[0]:.4g})" + (f", tol {self.tol:g}" if self.tol is not None else "")
+        return "\n".join([head, *lines])
+
+    def __repr__(self) -> str:
+        return f"<Trajectories on {self.surface.name}: {', '.join(self)} ({self.n_steps} steps)>"
+
+
+# ------------------------------------------------------------------------------------ resolving inputs
+
+def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimizer]]:
+    """Normalize the accepted forms to [(label or None, spec or opaque optimizer)]."""
+    if isinstance(optimizers, (str, OptimizerSpec, Optimizer)) or _is_opaque(optimizers):
+        optimizers = [optimizers]
+    items: list[tuple[str | None, Any]] = []
+    if isinstance(optimizers, Mapping):
+        for key, value in optimizers.items():
+            if value is None or isinstance(value, Mapping):
+                base = _opt.parse(key) if key.split(":")[0] in _opt.names() else None
+                if base is None:
+                    hp = dict(value or {})
+                    name = hp.pop("name", None)
+                    if name is None:
+                        _opt.get(key)  # raises with did-you-mean
+                    items.append((key, _opt.spec(name, **hp)))
+                else:
+                    items.append((None, base.replace(**value) if value else base))
+            else:
+                items.append((key, _one(value)))
+        return items
+    for value in optimizers:
+        items.append((None, _one(value)))
+    if not items:
+        raise InvalidValueError("no optimizers given")
+    return items
+
+
+def _is_opaque(obj: Any) -> bool:
+    return callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None))
+
+
+def _one(value: Any) -> OptimizerSpec | Optimizer:
+    if isinstance(value, str):
+        return _opt.parse(value)
+    if isinstance(value, OptimizerSpec):
+        return value
+    spec = getattr(value, "spec", None)
+    if isinstance(spec, OptimizerSpec):
+        return spec
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], Mapping):
+        return _opt.spec(value[0], **value[1])
+    if _is_opaque(value):
+        return Optimizer(value.init, value.update)
+    raise InvalidValueError(f"cannot use {value!r} as an optimizer: give a name, a spec or an (init, update) pair")
+
+
+def _labels(items: list[tuple[str | None, Any]]) -> list[str]:
+    """Distinct labels: the name, plus the hyperparameters that differ where a name repeats."""
+    labels: list[str] = []
+    specs = [s for _, s in items]
+    for i, (given, s) in enumerate(items):
+        if given:
+            labels.append(given)
+        elif isinstance(s, OptimizerSpec):
+            if s.label:
+                labels.append(s.label)
+                continue
+            twins = [t for t in specs if isinstance(t, OptimizerSpec) and t.name == s.name]
+            if len(twins) == 1:
+                labels.append(s.name)
+                continue
+            keys = [k for k in s.hparams if len({str(t.hparams[k]) for t in twins}) > 1]
+            if len({t.noise for t in twins}) > 1:
+                keys.append("noise")
+            vals = {**s.hparams, "noise": s.noise}
+            labels.append(f"{s.name}(" + ", ".join(f"{k}={_opt._fmt(vals[k])}" for k in keys) + ")" if keys
+                          else s.name)
+        else:
+            labels.append(f"optimizer{i + 1}")
+    seen: dict[str, int] = {}
+    out = []
+    for lab in labels:
+        seen[lab] = seen.get(lab, 0) + 1
+        out.append(lab if seen[lab] == 1 else f"{lab}#{seen[lab]}")
+    return out
+
+
+def _float(x: Any) -> Any:
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+
+
+def _traced_hparams(spec: OptimizerSpec) -> dict[str, Any]:
+    return {k: (v if isinstance(v, bool) or not isinstance(v, (int, float)) else _float(v))
+            for k, v in spec.hparams.items()}
+
+
+# ------------------------------------------------------------------------------------------ the program
+
+@dataclass(frozen=True)
+class _Program:
+    """Everything static about a run: changing any of it compiles a new program."""
+
+    surface: Surface
+    optimizers: tuple[Any, ...]  # registry names, or opaque Optimizer objects
+    minibatch: tuple[bool, ...]  # draws real minibatches (stochastic optimizer on a data surface)
+    noisy: tuple[bool, ...]  # adds Gaussian gradient noise
+    steps: int
+    every: int  # record every k-th step; 0 = only the final point
+    internals: bool
+    batch_size: int
+
+
+def _simulate(prog: _Program, hparams, noises, salts, start, key, data, lo, hi, tol):
+    """All optimizers from one start with one key: a single fused scan."""
+    value_and_grad = jax.value_and_grad(lambda p: prog.surface.fn(p[0], p[1]))
+    opts = [o if not isinstance(o, str) else _opt.get(o).factory(**hp) for o, hp in zip(prog.optimizers, hparams)]
+    keys = [jax.random.fold_in(key, s) for s in salts]
+    if any(prog.minibatch):
+        n_data = jax.tree_util.tree_leaves(data)[0].shape[0]
+        batch_grad = jax.grad(lambda p, b: prog.surface.batch_loss(p[0], p[1], b))
+
+    def advance(carry, t):
+        new, emitted = [], []
+        for i, opt in enumerate(opts):
+            p, state, div, hit = carry[i]
+            loss, g = value_and_grad(p)
+            hit = jnp.where((hit < 0) & (loss <= tol[i]), t, hit)
+            g_used = g
+            if prog.minibatch[i]:
+                idx = jax.random.randint(jax.random.fold_in(keys[i], 2 * t), (prog.batch_size,), 0, n_data)
+                g_used = batch_grad(p, jax.tree_util.tree_map(lambda a: a[idx], data))
+            if prog.noisy[i]:
+                g_used = g_used + noises[i] * jax.random.normal(jax.random.fold_in(keys[i], 2 * t + 1), p.shape, p.dtype)
+            updates, state2 = opt.update(g_used, state, p)
+            p2 = p + updates
+            bad = ~jnp.all(jnp.isfinite(p2)) | jnp.any(p2 < lo) | jnp.any(p2 > hi)
+            div2 = jnp.where((div < 0) & bad, t + 1, div)
+            frozen = div2 >= 0
+            p2 = jnp.where(frozen, p, p2)
+            state2 = jax.tree_util.tree_map(lambda a, b: jnp.where(frozen, a, b), state, state2)
+            new.append((p2, state2, div2, hit))
+            out = (p, loss, jnp.sqrt(jnp.sum(g * g)))
+            if prog.internals:
+                out = out + (g_used, jnp.where(frozen, 0.0, updates))
+            emitted.append(out)
+        return tuple(new), tuple(emitted)
+
+    minus1 = jnp.asarray(-1, jnp.int32)
+    carry = tuple((start, o.init(start), minus1, minus1) for o in opts)
+    steps = prog.steps
+    if prog.every == 1:
+        carry, rec = jax.lax.scan(advance, carry, jnp.arange(steps, dtype=jnp.int32))
+    else:
+        def silent(t, c):
+            return advance(c, t)[0]
+
+        if prog.every:
+            k = prog.every
+            n_chunks = steps // k
+
+            def chunk(c, j):
+                c2, out = advance(c, j * k)
+                c2 = jax.lax.fori_loop(j * k + 1, (j + 1) * k, silent, c2)
+                return c2, out
+
+            carry, rec = jax.lax.scan(chunk, carry, jnp.arange(n_chunks, dtype=jnp.int32))
+            carry = jax.lax.fori_loop(n_chunks * k, steps, silent, carry)
+        else:
+            carry = jax.lax.fori_loop(0, steps, silent, carry)
+            rec = None
+    results = []
+    for i, (p, _, div, hit) in enumerate(carry):
+        loss, g = value_and_grad(p)
+        hit = jnp.where((hit < 0) & (loss <= tol[i]), steps, hit)
+        last = (p[None], loss[None], jnp.sqrt(jnp.sum(g * g))[None])
+        if rec is not None:
+            path, losses, gn = (jnp.concatenate([r, l]) for r, l in zip(rec[i][:3], last))
+        else:
+            path, losses, gn = last
+        extra = tuple(rec[i][3:]) if prog.internals else ()
+        results.append((path, losses, gn, div, hit) + extra)
+    return tuple(results)
+
+
+@partial(jax.jit, static_argnames=("prog",))
+def _execute(prog: _Program, hparams, noises, salts, starts, keys, data, lo, hi, tol):
+    """(seeds S) x (starts N) x all optimizers, in one compiled program."""
+    one = partial(_simulate, prog, hparams, noises, salts)
+    per_start = jax.vmap(one, in_axes=(0, None, None, None, None, None))
+    return jax.vmap(per_start, in_axes=(None, 0, None, None, None, None))(starts, keys, data, lo, hi, tol)
+
+
+@partial(jax.jit, static_argnames=("prog",))
+def _execute_sweep(prog: _Program, hparams, lr_grid, noises, salts, start, key, data, lo, hi, tol):
+    """The same program for one start, vmapped over a grid of learning rates shared by all optimizers."""
+
+    def at(lr):
+        hp = tuple(dict(h, lr=lr) if isinstance(o, str) else h for h, o in zip(hparams, prog.optimizers))
+        return _simulate(prog, hp, noises, salts, start, key, data, lo, hi, tol)
+
+    return jax.vmap(at)(lr_grid)
+
+
+# ------------------------------------------------------------------------------------------- public API
+
+def _record_every(record: Any, steps: int) -> int:
+    if record in ("all", None, 1):
+        return 1
+    if record in ("final", "last"):
+        return 0
+    if isinstance(record, int) and not isinstance(record, bool) and record >= 1:
+        return record
+    raise InvalidValueError(f"record must be 'all', 'final' or a positive step interval, got {record!r}")
+
+
+def _check_steps(steps: Any) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        if isinstance(steps, float) and steps.is_integer():
+            steps = int(steps)
+        else:
+            raise InvalidValueError(f"steps must be a whole number >= 1, got {steps!r}")
+    if steps < 1:
+        raise InvalidValueError(f"steps must be >= 1, got {steps}")
+    return int(steps)
+
+
+def _check_points(name: str, value: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"{name} must be numbers, got {value!r}") from None
+    if arr.shape[-1:] != (2,) or arr.ndim not in (1, 2):
+        raise InvalidValueError(f"{name} must be (x, y) or an (N, 2) array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InvalidValueError(f"{name} must be finite, got {value!r}")
+    if arr.ndim == 2 and len(arr) == 0:
+        raise InvalidValueError(f"{name} is empty")
+    return arr
+
+
+def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, internals):
+    s = load_surface(surface)
+    items = _as_specs(optimizers)
+    specs: list[Any] = []
+    for _, o in items:
+        if isinstance(o, OptimizerSpec):
+            if "lr" not in o.given and o.name in s.lr:
+                o = o.replace(lr=s.lr[o.name])
+            if noise is not None:
+                o = o.replace(noise=noise)
+        specs.append(o)
+    labels = _labels([(given, o) for (given, _), o in zip(items, specs)])
+    if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    has_data = s.data is not None and s.batch_loss is not None
+    stochastic = [isinstance(o, OptimizerSpec) and o.info.stochastic and has_data for o in specs]
+    if batch_size is None:
+        batch_size = s.batch_size or 16
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise InvalidValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    # on a data surface a stochastic optimizer's noise is the minibatch's, unless the user asked for more
+    noises = [0.0 if not isinstance(o, OptimizerSpec) else
+              (o.noise if (not st or "noise" in o.given or noise is not None) else 0.0)
+              for o, st in zip(specs, stochastic)]
+    prog = _Program(
+        surface=s,
+        optimizers=tuple(o.name if isinstance(o, OptimizerSpec) else o for o in specs),
+        minibatch=tuple(stochastic), noisy=tuple(n > 0 for n in noises), steps=steps, every=every,
+        internals=internals, batch_size=int(batch_size),
+    )
+    hparams = tuple(_traced_hparams(o) if isinstance(o, OptimizerSpec) else {} for o in specs)
+    salts = jnp.asarray([zlib.crc32(lab.encode()) & 0x7FFFFFFF for lab in labels], jnp.uint32)
+    (x0, x1), (y0, y1) = s.domain
+    span = max(x1 - x0, y1 - y0) * DIVERGENCE_BOUND
+    lo = _float([min(x0, x1) - span, min(y0, y1) - span])
+    hi = _float([max(x0, x1) + span, max(y0, y1) + span])
+    data = jax.tree_util.tree_map(_float, s.data) if any(stochastic) else None
+    final_noises = [n for n in noises]
+    specs = [o.replace(noise=n) if isinstance(o, OptimizerSpec) and o.noise != n else o
+             for o, n in zip(specs, final_noises)]
+    return s, specs, labels, prog, hparams, _float(noises), salts, data, lo, hi
+
+
+def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum", "adam"), *, steps: int = 200,
+        start: Any = None, starts: Any = None, seed: int = 0, seeds: Any = None, record: Any = "all",
+        noise: float | None = None, batch_size: int | None = None, tol: float | None = None,
+        internals: bool = False) -> Trajectories:
+    """Run ``optimizers`` on ``surface`` for ``steps`` steps and return their ``Trajectories``.
+
+    ``surface``: a Surface or a spec (``"ravine"``, ``"bowl:condition=50"``, ``"file.py:f"``, ...).
+    ``optimizers``: names (``"adam"``, ``"adam:lr=0.1,b1=0.8"``), a dict label/name -> hyperparameters,
+    ``OptimizerSpec`` / ``ov.optimizer(...)`` objects, or any optax-shaped (init, update) pair.
+    ``start`` (x, y) or ``starts`` (N, 2): where to begin (default: the surface's start). ``seed`` / ``seeds``
+    (a count or a list of seeds): the randomness of stochastic gradients. ``record``: ``"all"``, every k-th
+    step (an int) or ``"final"``. ``noise``: Gaussian gradient noise for every optimizer. ``tol``: record
+    the first step whose loss is <= tol (``reached_at``). ``internals``: also keep each step's gradient and update.
+    """
+    steps = _check_steps(steps)
+    every = _record_every(record, steps)
+    if internals and every != 1:
+        raise InvalidValueError("internals=True needs record='all'")
+    if noise is not None:
+        noise = _opt._check("run", "noise", noise)
+    s, specs, labels, prog, hparams, noises, salts, data, lo, hi = _prepare(
+        surface, optimizers, noise=noise, batch_size=batch_size, seed=seed, every=every, steps=steps,
+        internals=internals)
+    if start is not None and starts is not None:
+        raise InvalidValueError("give start or starts, not both")
+    pts = _check_points("starts" if starts is not None else "start",
+                        starts if starts is not None else (start if start is not None else s.start))
+    batched_starts = pts.ndim == 2
+    pts2 = pts.reshape(-1, 2)
+    if seeds is None:
+        seed_list, batched_seeds = [seed], False
+    else:
+        seed_list = list(range(seed, seed + seeds)) if isinstance(seeds, (int, np.integer)) else list(seeds)
+        if not seed_list or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0
+                                for v in seed_list):
+            raise InvalidValueError(f"seeds must be a count >= 1 or a list of whole numbers >= 0, got {seeds!r}")
+        batched_seeds = True
+    if tol is not None and not math.isfinite(float(tol)):
+        raise InvalidValueError(f"tol must be finite, got {tol!r}")
+    keys = jnp.stack([jax.random.PRNGKey(int(v)) for v in seed_list])
+    starts_arr, n = _shard(_float(pts2))
+    tols = _float(jnp.full((len(specs),), -jnp.inf if tol is None else float(tol)))
+    out = _execute(prog, hparams, noises, salts, starts_arr, keys, data, lo, hi, tols)
+    recorded = _recorded_steps(steps, every)
+    runs: dict[str, Trajectory] = {}
+    for label, o, res in zip(labels, specs, out):
+        arrays = [np.asarray(a)[:, :n] for a in res]
+
+        def shape(a: np.ndarray) -> np.ndarray:
+            if not batched_starts:
+                a = a[:, 0]
+            if not batched_seeds:
+                a = a[0]
+            return a
+
+        path, loss, gn, div, hit = (shape(a) for a in arrays[:5])
+        extra = [shape(a) for a in arrays[5:]]
+        spec = o if isinstance(o, OptimizerSpec) else None
+        runs[label] = Trajectory(
+            label=label, caption=spec.caption() if spec else label, path=path, loss=loss, grad_norm=gn,
+            steps=recorded, diverged_at=_event(div), reached_at=_event(hit), spec=spec,
+            grads=extra[0] if extra else None, updates=extra[1] if extra else None)
+    return Trajectories(runs, s, n_steps=steps, seed=seed, start=pts, record=record, tol=tol)
+
+
+def _event(a: np.ndarray) -> Any:
+    if a.ndim == 0:
+        return None if int(a) < 0 else int(a)
+    return a.astype(np.int64)
+
+
+def _recorded_steps(steps: int, every: int) -> np.ndarray:
+    if every == 0:
+        return np.array([steps])
+    return np.concatenate([np.arange(0, (steps // every) * every, every), [steps]])
+
+
+def _shard(starts: jax.Array) -> tuple[jax.Array, int]:
+    """Spread the starts over all local devices (padding to a multiple of their number) when there are several."""
+    n = starts.shape[0]
+    devices = jax.local_devices()
+    if len(devices) < 2 or n < len(devices):
+        return starts, n
+    pad = (-n) % len(devices)
+    if pad:
+        starts = jnp.concatenate([starts, jnp.broadcast_to(starts[-1], (pad, 2))])
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    mesh = Mesh(np.asarray(devices), ("starts",))
+    return jax.device_put(starts, NamedSharding(mesh, PartitionSpec("starts"))), n
+
+
+# -------------------------------------------------------------------------------------------------- tune
+
+@dataclass
+class TuneResult:
+    """The learning rate a sweep chose for one optimizer, and the whole sweep behind the choice."""
+
+    label: str
+    lr: float
+    objective: float
+    reached_at: int | None
+    lrs: np.ndarray
+    objectives: np.ndarray
+    reached: np.ndarray
+    spec: OptimizerSpec | None = None
+    budget: int = 0
+    description: str = field(default="final loss after the step budget, ties broken by steps to reach tol")
+
+    def caption(self) -> str:
+        return f"lr={self.lr:.3g} (tuned: final loss {self.objective:.3g} after {self.budget} steps)"
+
+
+def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum", "adam"), *, steps: int = 200,
+         lrs: Sequence[float] | None = None, start: Any = None, seed: int = 0, tol: float | None = None,
+         noise: float | None = None) -> dict[str, TuneResult]:
+    """Pick each optimizer's learning rate from a log-spaced grid, by one vmapped program.
+
+    Objective: the final loss after ``steps`` steps (a diverged run scores +inf). Runs whose final loss is
+    within ``tol`` of the best tie, and the tie goes to the one that first reached loss <= best + tol; ``tol``
+    defaults to 1e-3 times the loss range between the start and the best final loss. ``lrs`` defaults to 25
+    values from 1e-4 to 10.
+    """
+    steps = _check_steps(steps)
+    grid = np.logspace(-4, 1, 25) if lrs is None else np.asarray(lrs, dtype=float).ravel()
+    if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
+        raise InvalidValueError("lrs must be a non-empty list of finite numbers > 0")
+    s, specs, labels, prog, hparams, noises, salts, data, lo, hi = _prepare(
+        surface, optimizers, noise=noise, batch_size=None, seed=seed, every=0, steps=steps, internals=False)
+    if any(not isinstance(o, OptimizerSpec) for o in specs):
+        raise InvalidValueError("tune needs registered optimizers (names or specs), not opaque (init, update) pairs")
+    pt = _check_points("start", start if start is not None else s.start)
+    if pt.ndim != 1:
+        raise InvalidValueError("tune takes one start")
+    def sweep(targets):
+        return _execute_sweep(prog, hparams, _float(grid), noises, salts, _float(pt), jax.random.PRNGKey(seed),
+                              data, lo, hi, _float(targets))
+
+    out = sweep(np.full(len(specs), -np.inf))
+    start_loss = float(s.value(_float(pt)))
+    finals, targets = [], []
+    for res in out:
+        final = np.asarray(res[1])[:, -1].astype(float)
+        final = np.where((np.asarray(res[3]) >= 0) | ~np.isfinite(final), np.inf, final)
+        best = float(np.min(final))
+        finals.append(final)
+        targets.append(best + (tol if tol is not None else 1e-3 * max(abs(start_loss - best), 1e-12))
+                       if math.isfinite(best) else -np.inf)
+    # a second pass of the same compiled program, for the tie-break: steps to reach best + tol
+    reached_all = sweep(np.asarray(targets))
+    results = {}
+    for label, o, final, target, res in zip(labels, specs, finals, targets, reached_all):
+        reached = np.asarray(res[4]).astype(np.int64)
+        tied = np.where(final <= target)[0]
+        if len(tied) == 0:
+            pick = int(np.argmin(final))
+        else:
+            r = np.where(reached[tied] >= 0, reached[tied], np.iinfo(np.int64).max)
+            pick = int(tied[np.argmin(r)])
+        lr = float(grid[pick])
+        results[label] = TuneResult(label, lr, float(final[pick]), None if reached[pick] < 0 else int(reached[pick]),
+                                    grid, final, reached, o.replace(lr=lr, label=label), steps)
+    return results
+
