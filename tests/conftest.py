@@ -1,0 +1,17 @@
+"""Shared test set-up: a headless matplotlib backend, JAX on the CPU, hypothesis profiles.
+
+Hypothesis loads its built-in ``ci`` profile by itself when the ``CI`` environment variable is set (as in
+``.ci/run``); locally the ``dev`` profile keeps examples few so the suite stays quick.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("dev", max_examples=25, deadline=None)
+if not os.environ.get("CI"):
+    settings.load_profile("dev")
