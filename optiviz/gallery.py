@@ -1,0 +1,637 @@
+"""Build the gallery: run every ``gallery/plot_*.py`` in a fresh process and turn what it draws into web pages.
+
+    optiviz gallery [--src gallery] [--out gallery-out] [--only PATTERN] [--jobs N] [--timeout SECONDS]
+
+The contract between a script and the builder (sphinx-gallery's conventions, so the scripts are also plain
+examples a user can copy and run with ``python plot_x.py``):
+
+* the module docstring's first line is the title (an RST underline below it is allowed); its body explains the
+  lesson. ``# %%`` lines split the rest into cells; the comment lines that open a cell are its prose;
+* the script draws with the public ``optiviz`` API and ends with ``plt.show()`` as any matplotlib script would.
+  It does not save: the builder scrapes what the script left behind. Every matplotlib ``Animation`` bound to a
+  module-level name is saved with ``ov.save`` as ``<stem>.gif`` and ``<stem>.html``; every other open figure is
+  saved as ``<stem>.png`` (``<stem>`` is the script name without ``plot_``; a second one gets ``_2``, ...).
+  Media files (.png .gif .html .mp4 .svg .jpg) that the script writes itself into its working directory (a fresh
+  folder, also named by the ``OPTIVIZ_GALLERY_OUT`` environment variable) are collected too;
+* the script prints one line starting with ``Claim:`` that states its claim with the number that shows it;
+  the builder uses that line as the example's caption.
+
+Each script runs in its own process with a deterministic environment (``MPLBACKEND=Agg``, JAX on the CPU,
+``PYTHONHASHSEED=0``, Python's and NumPy's global seeds fixed, ``SOURCE_DATE_EPOCH=0``, ``TZ=UTC``) and a timeout.
+A script that fails or times out is reported on one line with its name and error (its full log is kept in
+``<out>/_failed/``); the others still build, and ``build`` reports the failure so the command exits non-zero.
+
+Output layout (every file is written to a temporary name in its folder, then renamed)::
+
+    <out>/index.html            self-contained: inline CSS, thumbnails embedded as data URIs
+    <out>/index.md              the same index in Markdown (thumbnails as files)
+    <out>/<name>.html           one page per example: the pictures, the caption, the lesson and the source
+    <out>/<name>/               the example's files: pictures, thumb.png, a copy of the script, meta.json
+
+This module imports neither JAX nor matplotlib in the parent process: only the child runner (``_child_main``,
+``python -m optiviz.gallery SCRIPT DIR``) loads them.
+"""
+from __future__ import annotations
+
+import ast
+import base64
+import fnmatch
+import html
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from .errors import InvalidValueError, OptivizError
+
+SCRIPT_GLOB = "plot_*.py"
+CLAIM_PREFIX = "Claim:"
+MEDIA_SUFFIXES = (".png", ".gif", ".html", ".mp4", ".svg", ".jpg", ".jpeg")
+#: images a thumbnail can be made from, in order of preference
+THUMB_SOURCES = (".png", ".gif", ".jpg", ".jpeg")
+THUMB_SIZE = (360, 270)
+ENV_OUT = "OPTIVIZ_GALLERY_OUT"
+DEFAULT_TIMEOUT = 180.0
+MANIFEST = ".ov-manifest.json"
+ERROR_FILE = ".ov-error"
+
+__all__ = ["build", "find_scripts", "parse_script", "BuildReport", "ExampleResult", "Script", "default_source",
+           "make_thumbnail", "write_index"]
+
+
+# ------------------------------------------------------------------------------------------ reading scripts
+
+@dataclass
+class Script:
+    """A gallery script split the sphinx-gallery way: title, lesson, and (prose, code) cells."""
+
+    path: Path
+    title: str
+    lesson: str
+    cells: list[tuple[str, str]]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def stem(self) -> str:
+        return self.name[len("plot_"):] if self.name.startswith("plot_") else self.name
+
+
+def parse_script(path: str | os.PathLike[str]) -> Script:
+    """Title (docstring's first line), lesson (the rest of the docstring) and cells of a gallery script."""
+    path = Path(path)
+    source = path.read_text(encoding="utf-8")
+    try:
+        module = ast.parse(source)
+    except SyntaxError:
+        return Script(path, path.stem, "", [("", source)])
+    doc = ast.get_docstring(module, clean=True) or ""
+    lines = doc.splitlines()
+    title = lines[0].strip() if lines else path.stem
+    rest = lines[1:]
+    if rest and rest[0].strip() and set(rest[0].strip()) <= set("=-~^*#"):
+        rest = rest[1:]  # an RST underline under the title
+    lesson = "\n".join(rest).strip()
+    body_start = 0
+    if module.body and isinstance(module.body[0], ast.Expr) and isinstance(getattr(module.body[0], "value", None),
+                                                                          ast.Constant) and doc:
+        body_start = module.body[0].end_lineno or 0
+    code_lines = source.splitlines()[body_start:]
+    cells: list[tuple[str, str]] = []
+    chunk: list[str] = []
+
+    def flush() -> None:
+        prose: list[str] = []
+        i = 0
+        if chunk and chunk[0].lstrip().startswith("# %%"):
+            head = chunk[0].lstrip()[4:].strip()
+            if head:
+                prose.append(head)
+            i = 1
+            while i < len(chunk) and (chunk[i].startswith("#") or (not chunk[i].strip() and not prose)):
+                prose.append(chunk[i][1:].strip() if chunk[i].startswith("#") else "")
+                i += 1
+        code = "\n".join(chunk[i:]).strip("\n")
+        text = "\n".join(prose).strip()
+        if text or code.strip():
+            cells.append((text, code))
+
+    for line in code_lines:
+        if line.lstrip().startswith("# %%"):
+            flush()
+            chunk = [line]
+        else:
+            chunk.append(line)
+    flush()
+    return Script(path, title, lesson, cells)
+
+
+def default_source() -> Path:
+    """``./gallery`` when it exists, else the ``gallery/`` folder next to the package (a source checkout)."""
+    here = Path.cwd() / "gallery"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "gallery"
+
+
+def find_scripts(src: str | os.PathLike[str], only: str | None = None) -> list[Path]:
+    """The ``plot_*.py`` scripts in ``src``, sorted; ``only`` keeps the names matching a glob or containing a
+    substring (``"ravine"``, ``"plot_sgd*"``)."""
+    src = Path(src)
+    if not src.is_dir():
+        raise InvalidValueError(f"gallery folder {str(src)!r} does not exist (give --src DIR)")
+    scripts = sorted(src.glob(SCRIPT_GLOB))
+    if not scripts:
+        raise InvalidValueError(f"gallery folder {str(src)!r} has no {SCRIPT_GLOB} scripts")
+    if only:
+        globbing = any(c in only for c in "*?[")
+
+        def match(p: Path) -> bool:
+            if globbing:
+                return fnmatch.fnmatchcase(p.name, only) or fnmatch.fnmatchcase(p.stem, only)
+            return only in p.name
+
+        keep = [p for p in scripts if match(p)]
+        if not keep:
+            raise InvalidValueError(f"no gallery script matches {only!r}; scripts: "
+                                    + ", ".join(p.stem for p in scripts))
+        scripts = keep
+    return scripts
+
+
+# ----------------------------------------------------------------------------------------- atomic writes
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once at import: os.umask can only be read by setting it, which is not thread-safe
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file in the same folder, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; a web page must be readable like any file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    _write_bytes(path, text.encode("utf-8"))
+
+
+def _replace_dir(new: Path, final: Path) -> None:
+    """Put the finished folder ``new`` at ``final``: each step is one rename, the old folder goes last."""
+    os.chmod(new, 0o777 & ~_UMASK)  # mkdtemp makes 0700 folders
+    for p in new.iterdir():
+        if p.is_file():
+            os.chmod(p, 0o666 & ~_UMASK)
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".old-{final.name}-", dir=final.parent))
+        os.replace(final, old / final.name)
+    os.replace(new, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------- thumbnails
+
+def make_thumbnail(image: str | os.PathLike[str], dest: str | os.PathLike[str], size: tuple[int, int] = THUMB_SIZE
+                   ) -> None:
+    """A PNG thumbnail of ``image`` fitting in ``size``; an animated GIF contributes its last frame (where the
+    optimizers have arrived), on white."""
+    from PIL import Image
+
+    with Image.open(image) as im:
+        if getattr(im, "n_frames", 1) > 1:
+            im.seek(im.n_frames - 1)
+        frame = im.convert("RGBA")
+    canvas = Image.new("RGBA", frame.size, (255, 255, 255, 255))
+    canvas.alpha_composite(frame)
+    rgb = canvas.convert("RGB")
+    rgb.thumbnail(size, Image.Resampling.LANCZOS)
+    import io
+
+    buf = io.BytesIO()
+    rgb.save(buf, format="PNG", optimize=True)
+    _write_bytes(Path(dest), buf.getvalue())
+
+
+# ----------------------------------------------------------------------------------------------- building
+
+@dataclass
+class ExampleResult:
+    """What building one script gave: its files (relative to the output folder) or its one-line error."""
+
+    name: str
+    ok: bool
+    seconds: float
+    title: str = ""
+    caption: str = ""
+    files: list[str] = field(default_factory=list)
+    thumb: str | None = None
+    error: str = ""
+    log: str | None = None
+    stdout: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildReport:
+    results: list[ExampleResult]
+    seconds: float
+    out: Path
+    jobs: int
+
+    @property
+    def failed(self) -> list[ExampleResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _child_env(workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONSTARTUP", "MPLBACKEND"))}
+    env.update({
+        "MPLBACKEND": "Agg",
+        "JAX_PLATFORMS": env.get("JAX_PLATFORMS", "cpu") or "cpu",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",  # importing a helper module next to the scripts leaves no __pycache__
+        "PYTHONUNBUFFERED": "1",
+        "SOURCE_DATE_EPOCH": "0",
+        "TZ": "UTC",
+        "LC_ALL": "C.UTF-8",
+        ENV_OUT: str(workdir),
+    })
+    return env
+
+
+def _run_child(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, str, str]:
+    """Run ``cmd`` in its own process group; on timeout kill that group. Returns (code or None, out, err)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, err = proc.communicate()
+        return None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+def _last_error_line(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "no error message"
+
+
+def _claims(stdout: str) -> list[str]:
+    return [ln.strip()[len(CLAIM_PREFIX):].strip() for ln in stdout.splitlines()
+            if ln.strip().startswith(CLAIM_PREFIX)]
+
+
+def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, python: str | None = None) -> ExampleResult:
+    """Run one script in a fresh process and install its pictures, thumbnail and source under ``out/<name>/``."""
+    info = parse_script(script)
+    name = info.name
+    t0 = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix=f".build-{name}-", dir=out))
+    try:
+        cmd = [python or sys.executable, "-m", "optiviz.gallery", str(script.resolve()), str(work)]
+        code, stdout, stderr = _run_child(cmd, work, _child_env(work), timeout)
+        if code != 0:
+            if code is None:
+                error = f"timed out after {timeout:g} s"
+            else:
+                err_file = work / ERROR_FILE
+                error = err_file.read_text().strip() if err_file.exists() else _last_error_line(stderr)
+            return _fail(out, name, info.title, error, stdout, stderr, time.perf_counter() - t0)
+        manifest = json.loads((work / MANIFEST).read_text()) if (work / MANIFEST).exists() else {"files": []}
+        made = [f for f in manifest["files"] if (work / f).is_file()]
+        extra = sorted(p.name for p in work.iterdir() if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES
+                       and p.name not in made and not p.name.startswith("."))
+        files = made + extra
+        for p in list(work.iterdir()):  # keep only the media (and nothing the script left half-written)
+            if p.name not in files:
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        warnings = []
+        if not files:
+            return _fail(out, name, info.title, "made no picture (leave a figure open or an animation in a "
+                         "module-level variable)", stdout, stderr, time.perf_counter() - t0)
+        claims = _claims(stdout)
+        if not claims:
+            warnings.append(f"printed no '{CLAIM_PREFIX} ...' line: the caption is empty")
+        thumb = None
+        source = next((f for suffix in THUMB_SOURCES for f in files if f.lower().endswith(suffix)), None)
+        if source is not None:
+            try:
+                make_thumbnail(work / source, work / "thumb.png")
+                thumb = f"{name}/thumb.png"
+            except Exception as exc:  # a picture Pillow cannot read is the script's problem, not the gallery's
+                return _fail(out, name, info.title, f"cannot make a thumbnail of {source}: {exc}", stdout, stderr,
+                             time.perf_counter() - t0)
+        else:
+            warnings.append("no PNG or GIF to make a thumbnail from")
+        shutil.copyfile(script, work / script.name)
+        result = ExampleResult(name=name, ok=True, seconds=0.0, title=info.title, caption=" ".join(claims),
+                               files=[f"{name}/{f}" for f in files], thumb=thumb, stdout=stdout, warnings=warnings)
+        meta = {k: v for k, v in asdict(result).items() if k not in ("ok", "seconds", "error", "log")}
+        meta["source"] = f"{name}/{script.name}"
+        _write_text(work / "meta.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
+        _replace_dir(work, out / name)
+        (out / "_failed" / f"{name}.log").unlink(missing_ok=True)
+        result.seconds = time.perf_counter() - t0
+        return result
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _fail(out: Path, name: str, title: str, error: str, stdout: str, stderr: str, seconds: float) -> ExampleResult:
+    """Record a failure: keep the full log, and remove any earlier build's output so no stale picture shows."""
+    log = out / "_failed" / f"{name}.log"
+    _write_text(log, f"$ {name}.py\n--- stdout\n{stdout}\n--- stderr\n{stderr}")
+    if (out / name).is_dir():
+        shutil.rmtree(out / name, ignore_errors=True)
+    (out / f"{name}.html").unlink(missing_ok=True)
+    return ExampleResult(name=name, ok=False, seconds=seconds, title=title, error=" ".join(error.split()),
+                         log=str(log), stdout=stdout)
+
+
+def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str] = "gallery-out", *,
+          only: str | None = None, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+          echo: Callable[[str], None] | None = print, python: str | None = None) -> BuildReport:
+    """Build the gallery from the scripts in ``src`` into ``out``; see the module docstring.
+
+    ``jobs`` scripts run at once (default: the number of CPUs, at most 4). ``echo`` receives one line per
+    script (status, seconds, files or error) and a final total; pass ``None`` for silence. The index lists
+    every example built in ``out`` whose script is still in ``src``, so ``only`` rebuilds a few and keeps the rest.
+    """
+    src = Path(src) if src is not None else default_source()
+    scripts = find_scripts(src, only)
+    if jobs is None:
+        jobs = max(1, min(4, os.cpu_count() or 1))
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidValueError(f"jobs must be a whole number >= 1, got {jobs!r}")
+    if not timeout or timeout <= 0:
+        raise InvalidValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+    out = Path(out).resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OptivizError(f"cannot create the output folder {str(out)!r}: {exc.strerror}") from None
+    width = max(len(p.name) for p in scripts)
+    done: list[ExampleResult] = []
+    t0 = time.perf_counter()
+
+    def one(script: Path) -> ExampleResult:
+        r = build_one(script, out, timeout=timeout, python=python)
+        done.append(r)
+        if echo:
+            where = ", ".join(Path(f).name for f in r.files) if r.ok else f"{r.error}  (log: {r.log})"
+            status = "ok  " if r.ok else "FAIL"
+            echo(f"[{len(done):>2}/{len(scripts)}] {status} {script.name:<{width}} {r.seconds:6.1f} s  {where}")
+            for w in r.warnings:
+                echo(f"        warning: {script.name}: {w}")
+        return r
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(one, scripts))
+    write_index(out, src)
+    report = BuildReport(results, time.perf_counter() - t0, out, jobs)
+    if echo:
+        n_ok = sum(r.ok for r in results)
+        echo(f"gallery: {n_ok} built, {len(results) - n_ok} failed, {report.seconds:.1f} s in total "
+             f"(jobs {jobs}) -> {out / 'index.html'}")
+        for r in report.failed:
+            echo(f"gallery: error: {r.name}.py: {r.error}")
+    return report
+
+
+# ------------------------------------------------------------------------------------------------ the index
+
+_CSS = """
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1100px;padding:1.5em;
+color:#222}
+h1{font-size:1.7em;margin:.2em 0 .6em}a{color:#1f5fa8}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:1.1em}
+.card{border:1px solid #ddd;border-radius:6px;padding:.6em;background:#fafafa}
+.card img{width:100%;height:auto;display:block;background:#fff}
+.card h2{font-size:1em;margin:.5em 0 .3em}.card p{font-size:.85em;margin:0;color:#444}
+.claim{background:#eef5ee;border-left:4px solid #3a7d44;padding:.5em .8em;margin:1em 0}
+pre{background:#f4f4f4;border:1px solid #e2e2e2;border-radius:4px;padding:.7em;overflow-x:auto;font-size:13px}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.media img,.media video{max-width:100%;height:auto;border:1px solid #ddd}
+.out{color:#555}
+"""
+
+
+def _inline(text: str) -> str:
+    """Escape text, then render ``code`` / `code` spans."""
+    out = html.escape(text, quote=False)
+    return re.sub(r"``(.+?)``|`([^`]+)`", lambda m: f"<code>{m.group(1) or m.group(2)}</code>", out)
+
+
+def _paragraphs(text: str) -> str:
+    blocks = [b for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
+    return "\n".join(f"<p>{_inline(' '.join(b.split()))}</p>" for b in blocks)
+
+
+def _page(title: str, body: str) -> str:
+    return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+
+
+def _example_page(meta: dict[str, Any], script: Script) -> str:
+    name = meta["name"]
+    parts = [f"<p><a href=\"index.html\">&larr; optiviz gallery</a></p>", f"<h1>{html.escape(meta['title'])}</h1>"]
+    if meta.get("caption"):
+        parts.append(f"<p class=\"claim\"><strong>Claim.</strong> {_inline(meta['caption'])}</p>")
+    media = []
+    for f in meta["files"]:
+        href = html.escape(f, quote=True)
+        base = html.escape(Path(f).name)
+        suffix = Path(f).suffix.lower()
+        if suffix in (".png", ".gif", ".jpg", ".jpeg", ".svg"):
+            media.append(f"<p><a href=\"{href}\"><img src=\"{href}\" alt=\"{base}\"></a></p>")
+        elif suffix == ".mp4":
+            media.append(f"<p><video src=\"{href}\" controls loop></video></p>")
+        elif suffix == ".html":
+            media.append(f"<p><a href=\"{href}\">{base}</a>: the animation with play, pause and step controls</p>")
+    parts.append("<div class=\"media\">" + "\n".join(media) + "</div>")
+    parts.append(_paragraphs(script.lesson))
+    parts.append("<h2>The code</h2>")
+    for prose, code in script.cells:
+        if prose:
+            parts.append(_paragraphs(prose))
+        if code.strip():
+            parts.append(f"<pre><code>{html.escape(code)}</code></pre>")
+    if meta.get("stdout", "").strip():
+        parts.append(f"<p class=\"out\">Output:</p>\n<pre class=\"out\">{html.escape(meta['stdout'].rstrip())}</pre>")
+    src = html.escape(meta["source"], quote=True)
+    parts.append(f"<p>Download the script: <a href=\"{src}\">{html.escape(Path(meta['source']).name)}</a></p>")
+    return _page(f"{meta['title']} - optiviz gallery", "\n".join(parts))
+
+
+def _collect(out: Path, src: Path) -> list[tuple[dict[str, Any], Script]]:
+    """The examples built in ``out`` whose script is still in ``src``, in script-name order."""
+    found = []
+    for script in sorted(src.glob(SCRIPT_GLOB)):
+        meta_file = out / script.stem / "meta.json"
+        if meta_file.is_file():
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            found.append((meta, parse_script(out / meta["source"])))  # the copy that was run, not a newer edit
+    return found
+
+
+def write_index(out: str | os.PathLike[str], src: str | os.PathLike[str]) -> list[str]:
+    """Write ``index.html``, ``index.md`` and one page per example; returns the example names listed."""
+    out, src = Path(out), Path(src)
+    examples = _collect(out, src)
+    cards, md = [], ["# optiviz gallery", "",
+                     "Every picture here is made by a script in `gallery/`, rebuilt with `optiviz gallery`.", ""]
+    for meta, script in examples:
+        name = meta["name"]
+        _write_text(out / f"{name}.html", _example_page(meta, script))
+        thumb_html = ""
+        if meta.get("thumb"):
+            data = base64.b64encode((out / meta["thumb"]).read_bytes()).decode("ascii")
+            thumb_html = f"<img src=\"data:image/png;base64,{data}\" alt=\"{html.escape(meta['title'], quote=True)}\">"
+        cards.append(f"<a class=\"card\" href=\"{html.escape(name, quote=True)}.html\">{thumb_html}"
+                     f"<h2>{html.escape(meta['title'])}</h2><p>{_inline(meta.get('caption', ''))}</p></a>")
+        first = meta["files"][0]
+        md += [f"## {meta['title']}", ""]
+        if meta.get("thumb"):
+            md += [f"[![{meta['title']}]({meta['thumb']})]({first})", ""]
+        if meta.get("caption"):
+            md += [f"**Claim.** {meta['caption']}", ""]
+        links = ", ".join(f"[{Path(f).name}]({f})" for f in meta["files"])
+        md += [f"Files: {links}. Page: [{name}.html]({name}.html). Source: [{Path(meta['source']).name}]"
+               f"({meta['source']}).", ""]
+    body = ("<h1>optiviz gallery</h1>\n<p>Every picture is made by a script in <code>gallery/</code> and rebuilt "
+            "by <code>optiviz gallery</code>; each page shows the claim, the number behind it and the code.</p>\n"
+            "<div class=\"grid\">\n" + "\n".join(cards) + "\n</div>")
+    _write_text(out / "index.html", _page("optiviz gallery", body))
+    _write_text(out / "index.md", "\n".join(md).rstrip() + "\n")
+    return [m["name"] for m, _ in examples]
+
+
+# ------------------------------------------------------------------------------------- the child process
+
+def _stem(path: Path) -> str:
+    return path.stem[len("plot_"):] if path.stem.startswith("plot_") else path.stem
+
+
+def _numbered(stem: str, i: int, suffix: str) -> str:
+    return f"{stem}{'' if i == 0 else f'_{i + 1}'}{suffix}"
+
+
+def _error_line(exc: BaseException, script: Path) -> str:
+    """``line N: Type: message`` with N the last line of the script in the traceback."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).resolve() == script:
+            line = frame.lineno
+    msg = (str(exc).strip().splitlines() or [""])[0]
+    what = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+    return f"line {line}: {what}" if line else what
+
+
+def _scrape(namespace: dict[str, Any], stem: str, workdir: Path) -> list[str]:
+    """Save the animations bound to module-level names (GIF + HTML) and every other open figure (PNG)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import Animation
+
+    files: list[str] = []
+    anims: list[Any] = []
+    for value in namespace.values():
+        if isinstance(value, Animation) and all(value is not a for a in anims):
+            anims.append(value)
+    if anims:
+        import optiviz as ov
+
+        for i, anim in enumerate(anims):
+            for suffix in (".gif", ".html"):
+                name = _numbered(stem, i, suffix)
+                ov.save(anim, str(workdir / name))
+                files.append(name)
+    anim_figs = {id(getattr(a, "_fig", None)) for a in anims}
+    figs = [plt.figure(n) for n in plt.get_fignums()]
+    for i, fig in enumerate(f for f in figs if id(f) not in anim_figs):
+        name = _numbered(stem, i, ".png")
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".png", dir=workdir)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, format="png")
+            os.replace(tmp, workdir / name)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        files.append(name)
+    plt.close("all")
+    return files
+
+
+def _child_main(argv: Sequence[str]) -> int:
+    """Run one gallery script as ``__main__`` in ``workdir`` and save what it drew (see the module docstring)."""
+    import random
+    import runpy
+
+    script, workdir = Path(argv[0]).resolve(), Path(argv[1]).resolve()
+    os.chdir(workdir)
+    sys.path.insert(0, str(script.parent))
+    sys.argv = [str(script)]
+    random.seed(0)
+    import numpy as np
+
+    np.random.seed(0)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.show = lambda *args, **kwargs: None  # the script's plt.show() is where the builder takes over
+    try:
+        namespace = runpy.run_path(str(script), run_name="__main__")
+        files = _scrape(namespace, _stem(script), workdir)
+    except SystemExit as exc:
+        if exc.code in (0, None):
+            files = _scrape({}, _stem(script), workdir)
+        else:
+            (workdir / ERROR_FILE).write_text(f"exited with status {exc.code}")
+            return 1
+    except BaseException as exc:  # report every failure of the script as one line; the log keeps the traceback
+        traceback.print_exc()
+        (workdir / ERROR_FILE).write_text(_error_line(exc, script))
+        return 1
+    (workdir / MANIFEST).write_text(json.dumps({"files": files}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1:]))

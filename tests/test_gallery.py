@@ -1,0 +1,295 @@
+"""The gallery builder, on a tiny gallery folder: one script that works, one that fails.
+
+The scripts here use matplotlib only (no JAX), so a whole build takes about a second per script. The headless
+Chromium test opens the generated pages and checks that every image decodes and every link names a file.
+"""
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import textwrap
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+import pytest
+
+from optiviz import gallery
+from optiviz.cli import main
+from optiviz.errors import InvalidValueError
+
+OK_SCRIPT = '''\
+"""A small figure
+================
+
+The lesson: x squared has area one third on [0, 1], and `np.trapezoid` agrees.
+"""
+# %%
+# Draw the curve.
+import matplotlib.pyplot as plt
+import numpy as np
+
+fig, ax = plt.subplots(figsize=(3, 2), dpi=60)
+x = np.linspace(0, 1, 50)
+ax.plot(x, x**2 + 0.01 * np.random.rand(50))  # the builder fixes NumPy's global seed, so this is reproducible
+
+# %%
+# Report the number.
+print(f"Claim: the area under x^2 is {np.trapezoid(x**2, x):.3f}")
+plt.show()
+'''
+
+BAD_SCRIPT = '''\
+"""A script that fails"""
+x = 1
+y = x / 0
+'''
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny gallery built once through the command line: (src, out, exit code, stdout, stderr)."""
+    root = tmp_path_factory.mktemp("gallery")
+    src = root / "src"
+    _write(src, "plot_ok.py", OK_SCRIPT)
+    _write(src, "plot_bad.py", BAD_SCRIPT)
+    _write(src, "helper.py", "raise RuntimeError('not a plot_ script: never run')\n")
+    out = root / "out"
+    code, stdout, stderr = _cli("gallery", "--src", str(src), "--out", str(out), "--jobs", "2")
+    return src, out, code, stdout, stderr
+
+
+def test_failing_script_is_reported_in_one_line_and_the_rest_still_builds(tiny):
+    src, out, code, stdout, stderr = tiny
+    assert code == 1
+    lines = [ln for ln in (stdout + stderr).splitlines() if "plot_bad.py" in ln and "FAIL" in ln]
+    assert len(lines) == 1 and "line 3: ZeroDivisionError: division by zero" in lines[0]
+    assert "gallery: error: plot_bad.py: line 3: ZeroDivisionError" in stdout + stderr
+    assert re.search(r"ok\s+plot_ok\.py\s+\d+\.\d s\s+ok\.png", stdout)
+    assert re.search(r"1 built, 1 failed, \d+\.\d s in total", stdout)
+    assert "Traceback" in (out / "_failed" / "plot_bad.log").read_text()
+    assert not (out / "plot_bad").exists() and not (out / "plot_bad.html").exists()
+    assert not (out / "helper").exists()
+    assert not list(out.glob(".build-*")) and not list(out.rglob("*.tmp"))
+
+
+def test_ok_script_gives_picture_thumbnail_page_and_caption(tiny):
+    src, out, *_ = tiny
+    from PIL import Image
+
+    files = sorted(p.name for p in (out / "plot_ok").iterdir())
+    assert files == ["meta.json", "ok.png", "plot_ok.py", "thumb.png"]
+    with Image.open(out / "plot_ok" / "ok.png") as im:
+        assert im.size == (180, 120)  # 3 x 2 inches at dpi 60: the script's own figure, saved as it set it up
+    with Image.open(out / "plot_ok" / "thumb.png") as im:
+        assert im.width <= gallery.THUMB_SIZE[0] and im.height <= gallery.THUMB_SIZE[1]
+    meta = json.loads((out / "plot_ok" / "meta.json").read_text())
+    assert meta["title"] == "A small figure"
+    assert meta["caption"] == "the area under x^2 is 0.333"
+    page = (out / "plot_ok.html").read_text()
+    assert "the area under x^2 is 0.333" in page and "<code>np.trapezoid</code>" in page
+    assert html.escape('print(f"Claim: the area under x^2') in page  # the source is shown
+    assert "=====" not in page  # the RST underline is not shown as text
+    index = (out / "index.html").read_text()
+    assert 'href="plot_ok.html"' in index and "plot_bad" not in index
+    assert "data:image/png;base64," in index  # self-contained: the thumbnail is inside the page
+    assert not re.search(r"""(src|href)=["']https?:""", index)
+    md = (out / "index.md").read_text()
+    assert "[![A small figure](plot_ok/thumb.png)](plot_ok/ok.png)" in md
+    for target in re.findall(r"\]\(([^)]+)\)", md):
+        assert (out / target).is_file(), target
+
+
+def test_same_commit_same_bytes(tiny, tmp_path):
+    src, out, *_ = tiny
+    report = gallery.build(src, tmp_path / "again", only="plot_ok", echo=None)
+    assert report.ok
+    for name in ("ok.png", "thumb.png"):
+        assert (tmp_path / "again" / "plot_ok" / name).read_bytes() == (out / "plot_ok" / name).read_bytes()
+
+
+def test_only_rebuilds_one_keeps_the_rest_and_a_new_failure_removes_stale_output(tmp_path):
+    src = tmp_path / "src"
+    _write(src, "plot_ok.py", OK_SCRIPT)
+    _write(src, "plot_ok2.py", OK_SCRIPT.replace("A small figure", "Another figure"))
+    out = tmp_path / "out"
+    assert gallery.build(src, out, echo=None).ok
+    _write(src, "plot_ok2.py", BAD_SCRIPT)
+    lines: list[str] = []
+    report = gallery.build(src, out, only="ok2", echo=lines.append)
+    assert [r.name for r in report.results] == ["plot_ok2"] and not report.ok
+    assert any("FAIL plot_ok2.py" in ln for ln in lines)
+    assert (out / "plot_ok" / "ok.png").is_file() and not (out / "plot_ok2").exists()
+    index = (out / "index.html").read_text()
+    assert "A small figure" in index and "Another figure" not in index
+    # the script is fixed: the next build lists it again
+    _write(src, "plot_ok2.py", OK_SCRIPT.replace("A small figure", "Another figure"))
+    assert gallery.build(src, out, only="plot_ok2*", echo=None).ok
+    assert "Another figure" in (out / "index.html").read_text()
+    assert not (out / "_failed" / "plot_ok2.log").exists()
+
+
+def test_timeout_kills_the_script_and_says_so(tmp_path):
+    src = tmp_path / "src"
+    _write(src, "plot_sleep.py", '"""Sleeps"""\nimport time\ntime.sleep(60)\n')
+    report = gallery.build(src, tmp_path / "out", timeout=1.5, echo=None)
+    (r,) = report.results
+    assert not r.ok and r.error == "timed out after 1.5 s" and r.seconds < 30
+
+
+def test_script_without_a_picture_fails_and_missing_claim_warns(tmp_path):
+    src = tmp_path / "src"
+    _write(src, "plot_nothing.py", '"""Draws nothing"""\nprint("Claim: nothing")\n')
+    _write(src, "plot_quiet.py", OK_SCRIPT.replace('print(f"Claim:', 'print(f"'))
+    report = gallery.build(src, tmp_path / "out", echo=None)
+    nothing, quiet = report.results
+    assert not nothing.ok and "made no picture" in nothing.error
+    assert quiet.ok and quiet.caption == "" and any("Claim:" in w for w in quiet.warnings)
+
+
+def test_script_saving_its_own_file_and_exiting_nonzero(tmp_path):
+    src = tmp_path / "src"
+    _write(src, "plot_saves.py", '''\
+        """Saves by itself into the folder the builder names"""
+        import os
+        from PIL import Image
+        Image.new("RGB", (20, 10), "red").save(os.path.join(os.environ["OPTIVIZ_GALLERY_OUT"], "own.png"))
+        open("notes.txt", "w").write("not media: not collected")
+        print("Claim: red")
+        ''')
+    _write(src, "plot_exit.py", '"""Exits"""\nimport sys\nsys.exit(3)\n')
+    exit_, saves = gallery.build(src, tmp_path / "out", echo=None).results
+    assert saves.ok and saves.files == ["plot_saves/own.png"] and saves.thumb == "plot_saves/thumb.png"
+    assert not (tmp_path / "out" / "plot_saves" / "notes.txt").exists()
+    assert not exit_.ok and exit_.error == "exited with status 3"
+
+
+def test_find_scripts_only_patterns_and_errors(tmp_path):
+    src = tmp_path / "src"
+    for n in ("plot_ravine.py", "plot_saddle.py", "plot_sgd_seeds.py", "helper.py"):
+        _write(src, n, '"""t"""\n')
+    names = lambda only: [p.name for p in gallery.find_scripts(src, only)]  # noqa: E731
+    assert names(None) == ["plot_ravine.py", "plot_saddle.py", "plot_sgd_seeds.py"]
+    assert names("sad") == ["plot_saddle.py"]
+    assert names("plot_s*") == ["plot_saddle.py", "plot_sgd_seeds.py"]
+    with pytest.raises(InvalidValueError, match="no gallery script matches 'zzz'; scripts: plot_ravine"):
+        gallery.find_scripts(src, "zzz")
+    with pytest.raises(InvalidValueError, match="does not exist"):
+        gallery.find_scripts(tmp_path / "nope")
+    code, _, err = _cli("gallery", "--src", str(src), "--out", str(tmp_path / "o"), "--only", "zzz")
+    assert code == 2 and err.startswith("optiviz: error: no gallery script matches") and "Traceback" not in err
+    code, _, err = _cli("gallery", "--src", str(src), "--jobs", "0")
+    assert code == 2 and "jobs" in err
+
+
+def test_parse_script_title_lesson_and_cells(tmp_path):
+    path = _write(tmp_path, "plot_x.py", OK_SCRIPT)
+    s = gallery.parse_script(path)
+    assert s.title == "A small figure" and s.stem == "x"
+    assert s.lesson.startswith("The lesson: x squared")
+    assert [prose for prose, _ in s.cells] == ["Draw the curve.", "Report the number."]
+    assert s.cells[0][1].startswith("import matplotlib.pyplot as plt")
+    assert s.cells[1][1].startswith('print(f"Claim:') and "# Report" not in s.cells[1][1]
+
+
+def test_thumbnail_of_an_animated_gif_shows_its_last_frame(tmp_path):
+    from PIL import Image
+
+    frames = [Image.new("RGB", (800, 400), c) for c in ("red", "green", "blue")]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:], duration=50)
+    gallery.make_thumbnail(tmp_path / "a.gif", tmp_path / "t.png")
+    with Image.open(tmp_path / "t.png") as im:
+        assert im.size == (360, 180)  # aspect kept, fits in 360 x 270
+        r, g, b = im.convert("RGB").getpixel((10, 10))
+        assert b > 200 and r < 50 and g < 50
+
+
+# ---------------------------------------------------------------------------------------- headless Chromium
+
+CHECKER = """
+<script>
+window.addEventListener("load", function () {
+  var imgs = Array.prototype.map.call(document.images, function (i) {
+    return {src: i.getAttribute("src").slice(0, 80), complete: i.complete, width: i.naturalWidth};
+  });
+  var links = Array.prototype.map.call(document.links, function (a) { return a.href; });
+  var pre = document.createElement("pre");
+  pre.id = "ov-check";
+  pre.textContent = JSON.stringify({images: imgs, links: links});
+  document.body.appendChild(pre);
+});
+</script>
+"""
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def _browse(chrome: str, page: Path, profile: Path) -> dict:
+    """Open a copy of ``page`` (same folder, so relative links resolve alike) with a script that records every
+    image's decoded width and every link's URL, and return what it recorded."""
+    probe = page.with_name(f".probe-{page.name}")
+    probe.write_text(page.read_text().replace("</body>", CHECKER + "</body>"))
+    cmd = [chrome, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
+           f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        dom, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"chromium did not finish loading {page.name} in 60 s")
+    finally:
+        probe.unlink()
+    m = re.search(r'<pre id="ov-check">(.*?)</pre>', dom.decode("utf-8", "replace"), re.S)
+    assert m, f"chromium ran no script on {page.name}: {err.decode()[-500:]}"
+    return json.loads(html.unescape(m.group(1)))
+
+
+@pytest.mark.chromium
+def test_index_in_headless_chromium_has_no_broken_image_or_link(tiny, tmp_path):
+    chrome = _chromium()
+    if chrome is None:
+        pytest.skip("no chromium on PATH: .ci/run installs Debian's chromium (apt-get install -y chromium)")
+    _, out, *_ = tiny
+    pages = [out / "index.html", *sorted(out.glob("plot_*.html"))]
+    assert len(pages) == 2
+    for page in pages:
+        seen = _browse(chrome, page, tmp_path / f"profile-{page.stem}")
+        assert seen["images"], f"{page.name} shows no image"
+        for img in seen["images"]:
+            assert img["complete"] and img["width"] > 0, f"{page.name}: broken image {img['src']}"
+        assert seen["links"], f"{page.name} has no link"
+        for href in seen["links"]:
+            assert href.startswith("file://"), f"{page.name} links outside the gallery: {href}"
+            target = Path(url2pathname(urlparse(href).path))
+            assert target.is_file(), f"{page.name}: link to a missing file {target}"
+    index = _browse(chrome, out / "index.html", tmp_path / "profile-again")
+    assert len(index["images"]) == 1 and index["links"] == [(out / "plot_ok.html").as_uri()]
