@@ -15,7 +15,7 @@ from .errors import InvalidValueError, OptivizError, RenderError, SurfaceError, 
 
 # surface.py is light (JAX loads inside its functions). Importing it here binds the name ``surface`` to the
 # decorator rather than to the submodule, which Python would otherwise set as a package attribute.
-from .surface import Surface, load_surface, surface
+from .surface import Surface, load_surface, register_surface, surface
 
 __version__ = "0.1.0"
 
@@ -42,7 +42,7 @@ _LAZY = {
     "save": ("optiviz.render", "save"),
 }
 
-__all__ = sorted([*_LAZY, "Surface", "surface", "load_surface", "OptivizError", "UnknownNameError", "InvalidValueError", "SurfaceError", "RenderError",
+__all__ = sorted([*_LAZY, "Surface", "surface", "load_surface", "register_surface", "OptivizError", "UnknownNameError", "InvalidValueError", "SurfaceError", "RenderError",
                   "enable_x64", "__version__"])
 
 

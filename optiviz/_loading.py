@@ -1,98 +1,322 @@
-"""Resolve a surface spec string: built-in -> ``file.py:name`` -> ``package.module:name`` -> entry point.
+"""Resolve a surface spec, in one order: built-in -> ``file.py:name`` -> ``package.module:name`` -> entry point.
 
-User code runs only here, and only the file or module the user named: nothing is scanned.
+    "ravine", "bowl:condition=50"             a built-in, with parameters after a colon
+    "path/to/my_surfaces.py:bowl"             a file (``.py`` or a path separator marks it), then the function
+    "my_package.surfaces:bowl"                an importable module, then the function
+    "bump"                                    an entry point named ``bump`` in the group ``optiviz.surfaces``
+    "expr:x**2 + 10*y**2"                     a formula, parsed safely by ``optiviz.expr`` (never evaluated)
+
+Any of the first four may end in ``:key=value,...`` to bind the surface's parameters. The object found may be a
+``Surface`` or a plain function ``f(x, y)``; for a plain function (or a formula) the domain is inferred unless
+given. User code runs only here, and only the file, module or plugin the user named: nothing is scanned.
+
+Every problem raises ``SurfaceError`` whose message starts with the spec and says what is wrong.
 """
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import sys
+import weakref
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from .errors import OptivizError, SurfaceError, UnknownNameError
-from .surface import Surface, _parse_params, registry, surface
+from .errors import OptivizError, SurfaceError
+from .registry import did_you_mean
+from .surface import Surface, _parse_params, registry, surface, with_view
 
-
-def _as_surface(obj: Any, spec: str) -> Surface:
-    if isinstance(obj, Surface):
-        return obj
-    if callable(obj):
-        try:
-            return surface(obj, name=getattr(obj, "__name__", spec))
-        except OptivizError:
-            raise
-        except Exception as exc:
-            raise SurfaceError(f"surface spec {spec!r}: cannot use {obj!r} as a surface: {exc}") from exc
-    raise SurfaceError(f"surface spec {spec!r} names a {type(obj).__name__}, which is not callable")
+GROUP = "optiviz.surfaces"
+DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
 
 
-def _from_file(path_text: str, attr: str, spec: str) -> Surface:
-    path = Path(path_text).expanduser()
-    if not path.is_file():
-        raise SurfaceError(f"surface spec {spec!r}: no file {str(path)!r}")
-    module_name = f"optiviz_user_{abs(hash(str(path.resolve())))}"
-    try:
-        loader_spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(loader_spec)
-        loader_spec.loader.exec_module(module)
-    except SyntaxError as exc:
-        raise SurfaceError(f"surface spec {spec!r}: syntax error in {path} line {exc.lineno}: {exc.msg}") from exc
-    except OptivizError:
-        raise
-    except Exception as exc:
-        raise SurfaceError(f"surface spec {spec!r}: importing {path} failed: {type(exc).__name__}: {exc}") from exc
-    return _attr(module, attr, spec, str(path))
+def _fail(spec: Any, what: str) -> SurfaceError:
+    return SurfaceError(f"surface spec {spec!r}: {what}")
 
 
-def _attr(module: Any, attr: str, spec: str, where: str) -> Surface:
-    if not attr:
-        raise SurfaceError(f"surface spec {spec!r}: say which function, as {where}:name")
-    obj = module
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            found = sorted(n for n, v in vars(module).items() if isinstance(v, Surface))
-            hint = f" (surfaces there: {', '.join(found)})" if found else ""
-            raise SurfaceError(f"surface spec {spec!r}: {where} has no attribute {attr!r}{hint}")
-        obj = getattr(obj, part)
-    return _as_surface(obj, spec)
+# ------------------------------------------------------------------------------------------------ entry
 
-
-def _from_module(module_name: str, attr: str, spec: str) -> Surface:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise SurfaceError(f"surface spec {spec!r}: no module named {module_name!r}") from exc
-        raise SurfaceError(f"surface spec {spec!r}: importing {module_name} failed: {exc}") from exc
-    except SyntaxError as exc:
-        raise SurfaceError(f"surface spec {spec!r}: syntax error in {exc.filename} line {exc.lineno}: {exc.msg}") from exc
-    except Exception as exc:
-        raise SurfaceError(f"surface spec {spec!r}: importing {module_name} failed: {type(exc).__name__}: {exc}") from exc
-    return _attr(module, attr, spec, module_name)
-
-
-def load(spec: str, params: dict[str, Any]) -> Surface:
-    if spec.startswith("expr:"):
+def load(spec: Any, params: dict[str, Any], *, domain: Any = None, start: Any = None) -> Surface:
+    """Resolve a spec string or a plain function to a checked Surface (see the module docstring)."""
+    if callable(spec) and not isinstance(spec, str):
+        label = getattr(spec, "__name__", repr(spec))
+        s = from_callable(spec, label, domain=domain, start=start)
+        return _finish(s, params, None, None, label)
+    if not isinstance(spec, str):
+        raise SurfaceError(f"cannot make a surface from {type(spec).__name__} {spec!r}: give a name, a spec "
+                           f"string, a Surface or a function f(x, y)")
+    text = spec.strip()
+    if not text:
+        raise SurfaceError("empty surface spec: give a name such as 'ravine' (see optiviz list surfaces)")
+    if text.startswith("expr:"):
+        if params:
+            raise _fail(spec, f"a formula takes no parameters (got {', '.join(params)})")
         from . import expr
 
-        return expr.parse_surface(spec[len("expr:"):], spec)
-    head, sep, tail = spec.rpartition(":") if ":" in spec else (spec, "", "")
-    if not sep:
-        head, tail = spec, ""
-    # 1. a built-in (or plugin) name, optionally with parameters: "bowl" or "bowl:condition=50"
-    if head in registry or (not sep and "/" not in spec and not spec.endswith(".py")):
-        if sep and "=" not in tail and tail:
-            raise SurfaceError(f"surface spec {spec!r}: parameters must look like {head}:key=value")
-        try:
-            s = registry.get(head)
-        except UnknownNameError as exc:
-            raise SurfaceError(str(exc)) from None
-        s = _as_surface(s, spec)
-        bound = {**_parse_params(tail, spec), **params}
-        return s.with_params(**bound) if bound else s
-    # 2. a file: "path/to/file.py:name"
-    if head.endswith(".py") or "/" in head or "\\" in head:
-        return _from_file(head, tail, spec)
-    # 3. a module: "package.module:name"
-    return _from_module(head, tail, spec)
+        return expr.parse_surface(text[len("expr:"):], spec, domain=domain, start=start).check(spec)
+    target, bound = _split_params(text, spec)
+    bound.update(params)
+    s, user = _find(target, spec, domain=domain, start=start)
+    # a user's plain function got the domain/start at construction; a Surface gets them replaced afterwards
+    return _finish(s, bound, None if user else domain, None if user else start, spec)
 
+
+def _finish(s: Surface, params: dict[str, Any], domain: Any, start: Any, spec: str) -> Surface:
+    if params:
+        try:
+            s = s.with_params(**params)
+        except SurfaceError as exc:
+            raise _fail(spec, str(exc)) from None
+    s = with_view(s, domain, start, who=f"surface spec {spec!r}")
+    return s.check(spec)
+
+
+def _split_params(text: str, spec: str) -> tuple[str, dict[str, Any]]:
+    """``"bowl:condition=50"`` -> ("bowl", {"condition": 50}); the parameter list is the last ``:``-part when it
+    holds a ``=`` (a file or module name never does)."""
+    head, sep, tail = text.rpartition(":")
+    if sep and "=" in tail and not _is_drive(head):
+        return head.strip(), _parse_params(tail, spec)
+    return text, {}
+
+
+def _is_drive(head: str) -> bool:
+    return len(head) == 1 and head.isalpha()  # "C:\\..." on Windows
+
+
+def _looks_like_file(target: str) -> bool:
+    path, _ = _split_attr(target)
+    return path.endswith(".py") or "/" in path or "\\" in path
+
+
+def _find(target: str, spec: str, *, domain: Any, start: Any) -> tuple[Surface, bool]:
+    """The surface ``target`` names, and whether it was built here from a user's plain function."""
+    # 1. a built-in
+    if target in registry.builtin_names():
+        _refuse_shadowing(target, spec)
+        return registry.get(target), False
+    # 2. a file: "path/to/file.py:name" (or "file.py" holding one surface)
+    if _looks_like_file(target):
+        path, attr = _split_attr(target)
+        return _pick(_from_file(path, spec), attr, spec, path, domain, start)
+    # 3. a module: "package.module:name"
+    if ":" in target:
+        module, attr = _split_attr(target)
+        return _pick(_from_module(module, spec), attr, spec, module, domain, start)
+    # 4. an installed plugin
+    ep = _entry_point(target, spec)
+    if ep is not None:
+        try:
+            obj = ep.load()
+        except Exception as exc:
+            raise _fail(spec, f"the plugin {ep.name} = {ep.value} failed to load: {_first_line(exc)}") from exc
+        return _as_surface(obj, spec, ep.name, domain, start)
+    known = sorted(set(registry.builtin_names()) | {e.name for e in _entry_points()})
+    hint = did_you_mean(target, known)
+    if "." in target:
+        hint += f"; for a function in a module write {target}:name"
+    raise _fail(spec, f"no built-in or plugin surface {target!r}; {hint}")
+
+
+def _split_attr(target: str) -> tuple[str, str]:
+    head, sep, tail = target.rpartition(":")
+    if not sep or _is_drive(head):
+        return target, ""
+    return head, tail.strip()
+
+
+# ----------------------------------------------------------------------------------------- user objects
+
+def _as_surface(obj: Any, spec: str, label: str, domain: Any, start: Any) -> tuple[Surface, bool]:
+    if isinstance(obj, Surface):
+        return obj, False
+    if callable(obj):
+        return from_callable(obj, label, domain=domain, start=start, spec=spec), True
+    raise _fail(spec, f"{label!r} is a {type(obj).__name__}, not a function f(x, y) or a Surface")
+
+
+#: plain function -> {(domain, start): Surface}, so the same function gives the same Surface (and program)
+_FROM_CALLABLE: "weakref.WeakKeyDictionary[Any, dict[Any, Surface]]" = weakref.WeakKeyDictionary()
+
+
+def from_callable(fn: Callable[..., Any], label: str, *, domain: Any = None, start: Any = None,
+                  spec: str | None = None) -> Surface:
+    """A Surface from a plain ``f(x, y)``, with the domain inferred when not given (see ``infer_domain``)."""
+    key = (label, _key(domain), _key(start))
+    try:
+        cache = _FROM_CALLABLE.setdefault(fn, {})
+    except TypeError:  # not weak-referenceable (a builtin or a slotted callable): no caching
+        cache = {}
+    if key in cache:
+        return cache[key]
+    try:
+        s = surface(fn, name=label, domain=domain if domain is not None else infer_domain(fn), start=start)
+    except SurfaceError as exc:
+        text = str(exc)
+        if text.startswith(f"surface {label!r}"):
+            text = label + text[len(f"surface {label!r}"):]
+        raise _fail(spec or label, text) from None
+    cache[key] = s
+    return s
+
+
+def _key(value: Any) -> Any:
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return repr(value)
+
+
+def infer_domain(fn: Callable[..., Any]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A domain for a function that came without one.
+
+    ``[-3, 3]^2`` unless f's lowest point on a coarse grid over ``[-10, 10]^2`` lies outside it; then the square
+    around the origin that holds that point with a 30 % margin. A lowest point on the edge of the search box means
+    f keeps falling that way (unbounded below), and the default box is as good as any; so is a function that
+    cannot be evaluated on a grid (the check that follows explains what is wrong with it).
+    """
+    import numpy as np
+
+    n, r = 81, 10.0
+    g = np.linspace(-r, r, n)
+    X, Y = np.meshgrid(g, g)
+    try:
+        import jax.numpy as jnp
+
+        with np.errstate(all="ignore"):
+            Z = np.asarray(fn(jnp.asarray(X, jnp.float32), jnp.asarray(Y, jnp.float32)), dtype=float)
+    except Exception:
+        return DEFAULT_DOMAIN
+    if Z.shape != X.shape or not np.isfinite(Z).any():
+        return DEFAULT_DOMAIN
+    i, j = np.unravel_index(np.argmin(np.where(np.isfinite(Z), Z, np.inf)), Z.shape)
+    if i in (0, n - 1) or j in (0, n - 1):
+        return DEFAULT_DOMAIN
+    far = max(abs(g[j]), abs(g[i]))
+    if far <= 2.5:
+        return DEFAULT_DOMAIN
+    half = float(np.ceil(1.3 * far))
+    return ((-half, half), (-half, half))
+
+
+def _pick(module: Any, attr: str, spec: str, where: str, domain: Any, start: Any) -> tuple[Surface, bool]:
+    """``module.attr`` as a surface; with no ``attr``, the one Surface the module defines."""
+    found = sorted(n for n, v in vars(module).items() if isinstance(v, Surface) and not n.startswith("_"))
+    if not attr:
+        if len(found) == 1:
+            return getattr(module, found[0]), False
+        listing = f" (it defines {', '.join(found)})" if found else ""
+        raise _fail(spec, f"say which function in {where}, as {where}:name{listing}")
+    obj: Any = module
+    for part in attr.split("."):
+        if not part.isidentifier() or not hasattr(obj, part):
+            funcs = found or sorted(n for n, v in vars(module).items()
+                                    if callable(v) and not n.startswith("_") and not isinstance(v, type))
+            hint = f"; did you mean {' or '.join(map(repr, _close(attr, funcs)))}?" if _close(attr, funcs) else \
+                (f"; it defines {', '.join(funcs[:12])}" if funcs else "")
+            raise _fail(spec, f"{where} has no attribute {attr!r}{hint}")
+        obj = getattr(obj, part)
+    return _as_surface(obj, spec, attr.split(".")[-1], domain, start)
+
+
+def _close(name: str, choices: list[str]) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# ------------------------------------------------------------------------------------------ files, modules
+
+#: (resolved path, mtime, size) -> module: naming an unchanged file again does not re-run it, so its surfaces
+#: stay the same objects (and the engine reuses its compiled programs); an edited file is run afresh.
+_FILES: dict[tuple[str, int, int], Any] = {}
+
+
+def _from_file(path_text: str, spec: str) -> Any:
+    path = Path(path_text).expanduser()
+    if not path.is_file():
+        where = "" if path.is_absolute() else f" (relative to {os.getcwd()})"
+        raise _fail(spec, f"no file {str(path)!r}{where}")
+    if path.suffix != ".py":
+        raise _fail(spec, f"{str(path)!r} is not a Python file (.py)")
+    resolved = path.resolve()
+    stat = resolved.stat()
+    key = (str(resolved), stat.st_mtime_ns, stat.st_size)
+    if key in _FILES:
+        return _FILES[key]
+    module_name = f"optiviz_user_{resolved.stem}_{abs(hash(str(resolved))):x}"
+    try:
+        loader_spec = importlib.util.spec_from_file_location(module_name, resolved)
+        module = importlib.util.module_from_spec(loader_spec)
+    except Exception as exc:  # pragma: no cover - unreadable file system entries
+        raise _fail(spec, f"cannot read {path}: {_first_line(exc)}") from exc
+    # registered while it runs, as an import would be, so dataclasses and pickling inside it work
+    sys.modules[module_name] = module
+    try:
+        loader_spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(module_name, None)
+        raise _fail(spec, f"syntax error in {path}, line {exc.lineno}: {exc.msg}") from None
+    except OptivizError as exc:  # e.g. an @ov.surface with an inverted domain
+        sys.modules.pop(module_name, None)
+        raise _fail(spec, f"in {path}: {exc}") from None
+    except BaseException as exc:
+        sys.modules.pop(module_name, None)
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: not ours to swallow
+            raise
+        raise _fail(spec, f"running {path} failed: {_first_line(exc)}") from exc
+    _FILES[key] = module
+    return module
+
+
+def _from_module(module_name: str, spec: str) -> Any:
+    if not all(part.isidentifier() for part in module_name.split(".")):
+        raise _fail(spec, f"{module_name!r} is not a module name (for a file, give its path ending in .py)")
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise _fail(spec, f"no module named {exc.name!r} (is it installed, or on sys.path?)") from None
+        raise _fail(spec, f"importing {module_name} failed: {_first_line(exc)}") from exc
+    except SyntaxError as exc:
+        raise _fail(spec, f"syntax error in {exc.filename}, line {exc.lineno}: {exc.msg}") from None
+    except OptivizError as exc:
+        raise _fail(spec, f"in {module_name}: {exc}") from None
+    except Exception as exc:
+        raise _fail(spec, f"importing {module_name} failed: {_first_line(exc)}") from exc
+
+
+# ---------------------------------------------------------------------------------------------- plugins
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    return list(metadata.entry_points(group=GROUP))
+
+
+def _describe(ep: metadata.EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    owner = f" from the distribution {dist.name!r}" if dist is not None and getattr(dist, "name", None) else ""
+    return f"{ep.name} = {ep.value}{owner}"
+
+
+def _entry_point(name: str, spec: str) -> metadata.EntryPoint | None:
+    eps = [ep for ep in _entry_points() if ep.name == name]
+    values = {ep.value for ep in eps}
+    if len(values) > 1:
+        raise _fail(spec, "several installed plugins provide it: " + "; ".join(_describe(ep) for ep in eps)
+                    + "; uninstall all but one")
+    return eps[0] if eps else None
+
+
+def _refuse_shadowing(name: str, spec: str) -> None:
+    """A plugin may not reuse a built-in's name: say so rather than silently ignore it (or it us)."""
+    for ep in _entry_points():
+        if ep.name == name:
+            raise _fail(spec, f"the installed plugin ({_describe(ep)}, group {GROUP}) shadows the built-in "
+                              f"surface {name!r}; built-in names are reserved, so rename the plugin's entry point")

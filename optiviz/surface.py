@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
@@ -103,51 +104,84 @@ class Surface:
         return f"<Surface {self.name}{extra} domain={self.domain} start={self.start}>"
 
     # -- checks -----------------------------------------------------------------------------------------------
-    def check(self) -> "Surface":
-        """Raise ``SurfaceError`` naming this surface if f is not a finite, differentiable scalar at the start."""
+    def check(self, spec: str | None = None) -> "Surface":
+        """Raise ``SurfaceError`` unless f is a finite scalar with a finite JAX gradient at the start.
+
+        The message names ``spec`` (what the user typed) when given, else the surface's name. A surface that
+        passed is remembered (by identity), so checking it again costs nothing.
+        """
+        if self in _CHECKED:
+            return self
         import jax
         import jax.numpy as jnp
+        import numpy as np
 
-        check_geometry(self.name, self.domain, self.start)
+        who = f"surface spec {spec!r}" if spec else f"surface {self.name!r}"
+        check_geometry(self.name, self.domain, self.start, who=who)
+        at = f"at its start ({self.start[0]:g}, {self.start[1]:g})"
+        x0, y0 = (jnp.asarray(v, jnp.float32) for v in self.start)
+        # 1. the value, evaluated eagerly: the user's own errors surface here, with their own message
         try:
-            value, grad = jax.value_and_grad(lambda p: self.fn(p[0], p[1]))(jnp.asarray(self.start, jnp.float32))
-        except TypeError as exc:
-            msg = str(exc).splitlines()[0]
-            if "Gradient only defined for scalar" in msg or "scalar" in msg:
-                raise SurfaceError(f"surface {self.name!r} must return a scalar for a scalar (x, y): {msg}") from exc
-            raise SurfaceError(f"surface {self.name!r} cannot be differentiated by JAX: {msg}") from exc
-        except jax.errors.JAXTypeError as exc:  # pragma: no cover - depends on the user's function
-            raise SurfaceError(f"surface {self.name!r} cannot be differentiated by JAX: {exc}") from exc
-        except Exception as exc:  # the user's function failed: say which surface, keep the cause
-            first = (str(exc).splitlines() or [type(exc).__name__])[0]
-            if "TracerArrayConversionError" in type(exc).__name__ or "ConcretizationTypeError" in type(exc).__name__:
-                raise SurfaceError(f"surface {self.name!r} cannot be differentiated by JAX (write it with "
-                                   f"jax.numpy, not numpy or math): {type(exc).__name__}") from exc
-            raise SurfaceError(f"surface {self.name!r} failed at its start {self.start}: "
-                               f"{type(exc).__name__}: {first}") from exc
-        if getattr(value, "shape", ()) != ():
-            raise SurfaceError(f"surface {self.name!r} must return a scalar, got shape {value.shape}")
-        if not math.isfinite(float(value)):
-            raise SurfaceError(f"surface {self.name!r} is {float(value)} at its start {self.start}")
-        if not all(math.isfinite(float(g)) for g in grad):
-            raise SurfaceError(f"surface {self.name!r} has a non-finite gradient at its start {self.start}")
+            value = self.fn(x0, y0)
+        except Exception as exc:
+            raise SurfaceError(f"{who}: {self.name} failed {at}: {_first_line(exc)}") from exc
+        shape = np.shape(value)
+        if shape != ():
+            raise SurfaceError(f"{who}: {self.name}(x, y) must return a scalar for scalar x and y, "
+                               f"got shape {shape}")
+        try:
+            as_float = float(np.asarray(value))
+        except (TypeError, ValueError) as exc:
+            raise SurfaceError(f"{who}: {self.name}(x, y) must return a number, got {type(value).__name__}") from exc
+        if not math.isfinite(as_float):
+            raise SurfaceError(f"{who}: {self.name} is {as_float} {at}; choose a start where it is finite")
+        # 2. the gradient, traced: numpy, math, float() or a Python `if` on x or y fail here
+        try:
+            grad = jax.grad(lambda p: jnp.asarray(self.fn(p[0], p[1]), jnp.result_type(float)))(jnp.stack([x0, y0]))
+        except jax.errors.ConcretizationTypeError as exc:  # float(x), math.*, `if x > 0`
+            raise SurfaceError(
+                f"{who}: {self.name} cannot be differentiated by JAX: it turns x or y into a Python number "
+                f"(float(), math.*, or an `if` on x or y); write it with jax.numpy (jnp.sin, jnp.where, ...)"
+            ) from exc
+        except jax.errors.TracerArrayConversionError as exc:  # np.sin(x), np.asarray(x)
+            raise SurfaceError(
+                f"{who}: {self.name} cannot be differentiated by JAX: it calls numpy on x or y; write it with "
+                f"jax.numpy (import jax.numpy as jnp; jnp.sin, jnp.exp, ...)"
+            ) from exc
+        except Exception as exc:
+            raise SurfaceError(f"{who}: {self.name} cannot be differentiated by JAX: {_first_line(exc)}") from exc
+        if not bool(jnp.all(jnp.isfinite(grad))):
+            raise SurfaceError(f"{who}: the gradient of {self.name} is not finite {at} "
+                               f"({float(grad[0]):g}, {float(grad[1]):g}); choose another start")
+        _CHECKED.add(self)
         return self
 
 
-def check_geometry(name: str, domain: Any, start: Any) -> None:
+#: surfaces whose check() passed (weak: a surface nobody holds is forgotten)
+_CHECKED: "weakref.WeakSet[Surface]" = weakref.WeakSet()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def check_geometry(name: str, domain: Any, start: Any, *, who: str | None = None) -> None:
+    """Raise ``SurfaceError`` unless ``domain`` is ((xmin, xmax), (ymin, ymax)) with min < max and holds ``start``."""
+    who = who or f"surface {name!r}"
     try:
         (x0, x1), (y0, y1) = domain
         x0, x1, y0, y1 = map(float, (x0, x1, y0, y1))
     except (TypeError, ValueError):
-        raise SurfaceError(f"surface {name!r}: domain must be ((xmin, xmax), (ymin, ymax)), got {domain!r}") from None
+        raise SurfaceError(f"{who}: domain must be ((xmin, xmax), (ymin, ymax)), got {domain!r}") from None
     if not all(map(math.isfinite, (x0, x1, y0, y1))) or not (x0 < x1 and y0 < y1):
-        raise SurfaceError(f"surface {name!r}: domain {domain!r} is empty or inverted (need xmin < xmax, ymin < ymax)")
+        raise SurfaceError(f"{who}: domain {domain!r} is empty or inverted (need xmin < xmax, ymin < ymax)")
     try:
         sx, sy = map(float, start)
     except (TypeError, ValueError):
-        raise SurfaceError(f"surface {name!r}: start must be (x, y), got {start!r}") from None
+        raise SurfaceError(f"{who}: start must be (x, y), got {start!r}") from None
     if not (x0 <= sx <= x1 and y0 <= sy <= y1):
-        raise SurfaceError(f"surface {name!r}: start ({sx:g}, {sy:g}) is outside the domain {domain!r}")
+        raise SurfaceError(f"{who}: start ({sx:g}, {sy:g}) is outside the domain {domain!r}")
 
 
 def _as_point(p: Sequence[float]) -> Point:
@@ -155,31 +189,75 @@ def _as_point(p: Sequence[float]) -> Point:
     return (float(x), float(y))
 
 
+def default_start(domain: Domain) -> Point:
+    """The start used when none is given: a quarter of the way in from the top-left corner of the domain."""
+    (x0, x1), (y0, y1) = domain
+    return (x0 + 0.25 * (x1 - x0), y0 + 0.75 * (y1 - y0))
+
+
+def _domain(who: str, domain: Any) -> Domain:
+    try:
+        (x0, x1), (y0, y1) = domain
+        return ((float(x0), float(x1)), (float(y0), float(y1)))
+    except (TypeError, ValueError):
+        raise SurfaceError(f"{who}: domain must be ((xmin, xmax), (ymin, ymax)), got {domain!r}") from None
+
+
+def _call_with(value: Callable[..., Any], params: dict[str, Any], *args: Any) -> Any:
+    """Call ``value(*args, **params)``, passing only the parameters it names (all of them if it takes **kw)."""
+    try:
+        sig = inspect.signature(value)
+    except (TypeError, ValueError):
+        return value(*args, **params)
+    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        return value(*args, **params)
+    return value(*args, **{k: v for k, v in params.items() if k in sig.parameters})
+
+
 def _resolve(value: Any, params: dict[str, Any]) -> Any:
-    return value(**params) if callable(value) else value
+    return _call_with(value, params) if callable(value) else value
+
+
+def _freeze(params: dict[str, Any]) -> Any:
+    try:
+        key = tuple(sorted(params.items()))
+        hash(key)
+        return key
+    except TypeError:
+        return None
 
 
 def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0), (-3.0, 3.0)), start: Any = None,
             minima: Any = (), name: str | None = None, title: str | None = None, description: str | None = None,
             levels: Any = "auto", lr: dict[str, float] | None = None, data: Any = None,
-            batch_loss: Callable[..., Any] | None = None, batch_size: int | None = None):
+            batch_loss: Callable[..., Any] | None = None, batch_size: int | None = None,
+            validate: Callable[..., None] | None = None):
     """Decorate ``f(x, y, **params)`` (written with jax.numpy) to make it a ``Surface``.
 
     Keyword parameters of ``f`` after ``x, y`` become the surface's parameters (``s.with_params(k=v)``).
-    ``domain``, ``start``, ``minima``, ``levels``, ``lr`` and ``data`` may be callables of those parameters.
+    ``domain``, ``start``, ``minima``, ``levels``, ``lr``, ``data`` and ``batch_size`` may be callables of those
+    parameters (each is passed the ones it names); ``batch_loss(x, y, batch, **params)`` is the loss on a minibatch
+    of ``data``; ``validate(**params)`` may raise ``SurfaceError`` for values that make no sense.
     ``start`` defaults to a point a quarter of the way into the domain; ``name`` to the function's name; ``title``
-    and ``description`` to the docstring's first line and body.
+    and ``description`` to the docstring's first line and body. The same parameters give the same Surface object,
+    so the engine's compiled programs are reused.
     """
 
     def build(f: Callable[..., Any]) -> Surface:
-        sig = inspect.signature(f)
-        positional = list(sig.parameters)[:2]
-        if len(positional) < 2:
+        try:
+            sig = inspect.signature(f)
+        except (TypeError, ValueError):
+            raise SurfaceError(f"surface {getattr(f, '__name__', f)!r}: cannot read its signature") from None
+        plain = [p for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if len(plain) < 2 and not any(p.kind is p.VAR_POSITIONAL for p in sig.parameters.values()):
             raise SurfaceError(f"surface {getattr(f, '__name__', f)!r} must take (x, y)")
-        defaults = {k: p.default for k, p in list(sig.parameters.items())[2:] if p.default is not p.empty}
+        defaults = {p.name: p.default for p in plain[2:] if p.default is not p.empty}
+        defaults.update({p.name: p.default for p in sig.parameters.values()
+                         if p.kind is p.KEYWORD_ONLY and p.default is not p.empty})
         doc = inspect.getdoc(f) or ""
         first, _, body = doc.partition("\n")
         label = name or getattr(f, "__name__", "surface")
+        made: dict[Any, Surface] = {}
 
         def make(**params: Any) -> Surface:
             unknown = set(params) - set(defaults)
@@ -187,22 +265,30 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
                 raise SurfaceError(f"surface {label!r} has no parameter {sorted(unknown)[0]!r}"
                                    + (f"; it takes {', '.join(defaults)}" if defaults else "; it takes none"))
             bound = {**defaults, **params}
+            key = _freeze(bound)
+            if key is not None and key in made:
+                return made[key]
+            if validate is not None:
+                _call_with(validate, bound)
             fn = (lambda x, y: f(x, y, **bound)) if bound else f
-            dom = _resolve(domain, bound)
-            (x0, x1), (y0, y1) = dom
+            who = f"surface {label!r}"
+            dom = _domain(who, _resolve(domain, bound))
             st = _resolve(start, bound)
-            if st is None:
-                st = (x0 + 0.25 * (x1 - x0), y0 + 0.75 * (y1 - y0))
+            st = default_start(dom) if st is None else st
+            check_geometry(label, dom, st, who=who)
+            bl = batch_loss
+            if batch_loss is not None and bound:
+                bl = lambda x, y, b: _call_with(batch_loss, bound, x, y, b)  # noqa: E731
             s = Surface(
-                fn=fn, name=label, domain=((float(x0), float(x1)), (float(y0), float(y1))), start=_as_point(st),
+                fn=fn, name=label, domain=dom, start=_as_point(st),
                 minima=tuple(_as_point(m) for m in _resolve(minima, bound)), title=title or first.strip() or label,
-                description=description if description is not None else body.strip(),
+                description=description if description is not None else " ".join(body.split()),
                 levels=_resolve(levels, bound), lr=dict(_resolve(lr, bound) or {}), params=bound,
-                data=_resolve(data, bound), batch_loss=(lambda x, y, b: batch_loss(x, y, b, **bound)) if batch_loss
-                and bound else batch_loss, batch_size=_resolve(batch_size, bound),
+                data=_resolve(data, bound), batch_loss=bl, batch_size=_resolve(batch_size, bound),
                 factory=make if defaults else None,
             )
-            check_geometry(label, s.domain, s.start)
+            if key is not None:
+                made[key] = s
             return s
 
         return make()
@@ -210,10 +296,19 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
     return build if fn is None else build(fn)
 
 
-def register(s: Surface) -> Surface:
-    """Add a surface to the built-in library (used by ``surfaces/``)."""
+def register(s: "Surface | Callable[..., Any]") -> Surface:
+    """Add a surface to the library under its name (``surfaces/`` registers the built-ins with it).
+
+    Usable as a decorator over ``@ov.surface(...)``; a plain function is wrapped with ``surface`` first.
+    """
+    if not isinstance(s, Surface):
+        s = surface(s)
     registry.register(s.name, s)
     return s
+
+
+#: the public name (``ov.register_surface``)
+register_surface = register
 
 
 def names() -> list[str]:
@@ -221,44 +316,60 @@ def names() -> list[str]:
 
 
 def _parse_params(text: str, spec: str) -> dict[str, Any]:
+    """``"condition=50,a=1.5"`` -> {"condition": 50, "a": 1.5} (ints stay ints)."""
     out: dict[str, Any] = {}
     for item in filter(None, (t.strip() for t in text.split(","))):
         key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key:
             raise SurfaceError(f"surface spec {spec!r}: parameters must look like name:key=value,key=value")
         try:
-            out[key.strip()] = float(raw) if any(c in raw for c in ".eE") or not raw.strip().lstrip("-").isdigit() \
-                else int(raw)
+            out[key] = int(raw) if raw.lstrip("+-").isdigit() else float(raw)
         except ValueError:
-            raise SurfaceError(f"surface spec {spec!r}: {key.strip()}={raw!r} is not a number") from None
+            raise SurfaceError(f"surface spec {spec!r}: {key}={raw!r} is not a number") from None
     return out
 
 
-def load_surface(spec: "str | Surface | Callable[..., Any]", **params: Any) -> Surface:
+def load_surface(spec: "str | Surface | Callable[..., Any]", *, domain: Any = None, start: Any = None,
+                 **params: Any) -> Surface:
     """Resolve ``spec`` to a checked ``Surface``.
 
     ``spec`` is a Surface, a plain function f(x, y), a built-in name with optional parameters
     (``"bowl:condition=50"``), ``"path/to/file.py:name"``, ``"package.module:name"``, an installed plugin's name,
-    or ``"expr:<formula in x and y>"``. Keyword ``params`` are bound with ``with_params``.
+    or ``"expr:<formula in x and y>"``. Keyword ``params`` are bound with ``with_params``; ``domain`` and ``start``
+    replace the surface's own (for a plain function or a formula, the domain is otherwise inferred).
+    Every problem raises ``SurfaceError`` naming the spec.
     """
     if isinstance(spec, Surface):
-        s = spec
-    elif callable(spec):
-        s = surface(spec)
-    elif isinstance(spec, str):
-        s = _load_string(spec, params)
-        params = {}
+        s = spec.with_params(**params) if params else spec
+        return with_view(s, domain, start, who=f"surface {s.name!r}").check()
+    from . import _loading  # user code is only touched there, when a user names it
+
+    return _loading.load(spec, params, domain=domain, start=start)
+
+
+#: surfaces with a replaced domain/start, per original, so that asking twice gives the same object
+_VIEWS: "weakref.WeakKeyDictionary[Surface, dict[Any, Surface]]" = weakref.WeakKeyDictionary()
+
+
+def with_view(s: Surface, domain: Any, start: Any, *, who: str) -> Surface:
+    """``s`` with its domain and/or start replaced (validated). A kept start that falls outside a new domain moves
+    to that domain's default start; a start given outside the domain is an error."""
+    if domain is None and start is None:
+        return s
+    dom = s.domain if domain is None else _domain(who, domain)
+    if start is None:
+        st = s.start
+        try:
+            check_geometry(s.name, dom, st, who=who)
+        except SurfaceError:
+            st = default_start(dom)
     else:
-        raise SurfaceError(f"cannot make a surface from {type(spec).__name__} {spec!r}")
-    if params:
-        s = s.with_params(**params)
-    return s.check()
-
-
-def _load_string(spec: str, params: dict[str, Any]) -> Surface:
-    text = spec.strip()
-    if not text:
-        raise SurfaceError("empty surface spec")
-    from . import _loading  # user code is only touched here, when a user names it
-
-    return _loading.load(text, params)
+        st = start
+    check_geometry(s.name, dom, st, who=who)
+    st = _as_point(st)
+    key = (dom, st)
+    views = _VIEWS.setdefault(s, {})
+    if key not in views:
+        views[key] = replace(s, domain=dom, start=st, factory=None)
+    return views[key]
