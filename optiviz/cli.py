@@ -2,82 +2,835 @@
 
 Every subcommand parses strings, calls ``optiviz``'s functions and prints. Heavy modules (JAX, matplotlib)
 are imported inside the handlers, so ``optiviz --help`` stays fast. Bad input prints one line
-``optiviz: error: ...`` and exits 2; a failure while running exits 1; ``-v`` shows the traceback.
+``optiviz: error: ...`` and exits 2; a failure while running exits 1; Ctrl-C exits 130; ``-v`` shows the
+traceback. Output files are checked before any work starts (format, folder, encoder) and written atomically.
+
+Adding a subcommand is one function and one line::
+
+    def network_command(sub) -> None:
+        p = add_command(sub, "network", help="train a small network", examples=["optiviz network --depth 8"])
+        p.add_argument("--depth", type=int_at_least(1), default=4, help="hidden layers (default: %(default)s)")
+        add_output_options(p, formats=IMAGE_FORMATS)
+
+        def run(args) -> int:
+            started = time.perf_counter()
+            out = check_output(args.out, IMAGE_FORMATS)       # before any work
+            ...                                                # import jax/matplotlib here, compute, draw
+            path = out or default_output(Path.cwd(), "network", IMAGE_FORMATS[0])
+            with atomic_output(path) as tmp:
+                fig.savefig(tmp)
+            report_written(path, started, args.quiet)
+            return 0
+
+        p.set_defaults(handler=run)
+
+    COMMANDS = [..., network_command]                          # the registration line
+
+The option helpers (``add_run_options``, ``add_scene_options``, ``add_output_options``), the argument types
+(``positive_float``, ``int_at_least``, ``point``, ...) and the output helpers are shared by every subcommand.
 """
 from __future__ import annotations
 
 import argparse
+import difflib
+import math
+import os
+import re
+import secrets
 import sys
-from typing import Sequence
+import time
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
 
-from .errors import OptivizError
+from . import __version__
+from .errors import InvalidValueError, OptivizError, RenderError, UnknownNameError
+from .registry import did_you_mean
 
+DEFAULT_SURFACE = "ravine"
 DEFAULT_OPTIMIZERS = "gd,adagrad,rmsprop,momentum,adam"
+ANIMATION_FORMATS = (".gif", ".mp4", ".html", ".png")
+IMAGE_FORMATS = (".png", ".svg", ".pdf", ".jpg")
+LIST_KINDS = ("surfaces", "optimizers", "activations", "schedules")
 
+
+# ------------------------------------------------------------------------------------------------ parser
 
 class _Parser(argparse.ArgumentParser):
+    """argparse with our conventions: one-line errors (exit 2), no abbreviations, examples kept as written."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        # abbreviations would break users' scripts as soon as a subcommand gains a similar option
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+        # argparse takes "-1.5,2" for an option (it only knows plain negative numbers); no option of ours starts
+        # with "-<digit>", so such words are values: "--start -1.5,2" and "--domain -3,3,-2,2" work unquoted.
+        self._negative_number_matcher = re.compile(r"^-\.?\d[\d.,eE+-]*$")
+
     def error(self, message: str) -> None:  # one line, exit 2, as for every other bad input
         raise OptivizError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _verbose_parent() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand's default must not reset a -v given before the subcommand
+    p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                   help="show the full traceback on errors")
+    return p
+
+
+def add_command(sub: Any, name: str, *, help: str, examples: Sequence[str],
+                description: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand parser whose ``--help`` ends with ``examples`` and which accepts ``-v``."""
+    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples)
+    p = sub.add_parser(name, help=help, description=description or help[:1].upper() + help[1:] + ".",
+                       epilog=epilog, parents=[_verbose_parent()])
+    p.set_defaults(_parser=p)
+    return p
+
+
+# ------------------------------------------------------------------------------------------ argument types
+
+def _type(fn: Callable[[str], Any], name: str) -> Callable[[str], Any]:
+    fn.__name__ = name  # argparse names the type in some messages
+    return fn
+
+
+def _finite(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what}, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{what}, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (a learning rate)."""
+    value = _finite(text, "must be a finite number > 0")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    """A finite number >= 0 (a noise level)."""
+    value = _finite(text, "must be a finite number >= 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def int_at_least(low: int) -> Callable[[str], int]:
+    """A whole number >= ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {text!r}")
+        return value
+
+    return _type(parse, "int")
+
+
+def _numbers(text: str, n: int, form: str) -> list[float]:
+    parts = [t.strip() for t in text.split(",")]
+    try:
+        values = [float(t) for t in parts]
+    except ValueError:
+        values = []
+    if len(values) != n or not all(map(math.isfinite, values)):
+        raise argparse.ArgumentTypeError(f"expected {form} ({n} finite numbers), got {text!r}")
+    return values
+
+
+def point(text: str) -> tuple[float, float]:
+    """``x,y``: two finite numbers."""
+    x, y = _numbers(text, 2, "x,y")
+    return (x, y)
+
+
+def domain(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``xmin,xmax,ymin,ymax`` with xmin < xmax and ymin < ymax."""
+    x0, x1, y0, y1 = _numbers(text, 4, "xmin,xmax,ymin,ymax")
+    if not (x0 < x1 and y0 < y1):
+        raise argparse.ArgumentTypeError(f"needs xmin < xmax and ymin < ymax, got {text!r}")
+    return ((x0, x1), (y0, y1))
+
+
+def size(text: str) -> tuple[int, int]:
+    """``WxH`` in pixels, e.g. ``1200x600``."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if not m or not (16 <= int(m[1]) <= 20000 and 16 <= int(m[2]) <= 20000):
+        raise argparse.ArgumentTypeError(f"expected WxH in pixels between 16 and 20000, such as 1200x600, got {text!r}")
+    return (int(m[1]), int(m[2]))
+
+
+def choice(*options: str, aliases: dict[str, str] | None = None) -> Callable[[str], str]:
+    """One of ``options`` (or an alias of one), with did-you-mean on a miss."""
+    aliases = aliases or {}
+
+    def parse(text: str) -> str:
+        key = text.strip().lower()
+        if key in options:
+            return key
+        if key in aliases:
+            return aliases[key]
+        raise argparse.ArgumentTypeError(f"unknown choice {text!r}; {did_you_mean(key, list(options))}")
+
+    return _type(parse, "choice")
+
+
+# --------------------------------------------------------------------------------------- shared options
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """What to run: the surface, the optimizers and their settings (used by ``compute_runs``)."""
+    g = p.add_argument_group("the run")
+    g.add_argument("--surface", default=DEFAULT_SURFACE, metavar="SPEC",
+                   help="a surface name (optiviz list surfaces), name:key=value, file.py:function or "
+                        "package.module:function (default: %(default)s)")
+    g.add_argument("--optimizers", default=DEFAULT_OPTIMIZERS, metavar="LIST",
+                   help="comma-separated optimizers, each a name or name:key=value,... such as adam:lr=0.1,b1=0.8; "
+                        "the same name twice gets two labels (default: %(default)s)")
+    g.add_argument("--lr", type=positive_float, default=None,
+                   help="learning rate for every optimizer that sets none itself (default: the surface's "
+                        "suggestion for each optimizer, else the optimizer's own default)")
+    g.add_argument("--steps", type=int_at_least(1), default=200, help="optimizer steps (default: %(default)s)")
+    g.add_argument("--start", type=point, default=None, metavar="X,Y",
+                   help="where every optimizer starts (default: the surface's own start)")
+    g.add_argument("--seed", type=int_at_least(0), default=0,
+                   help="seed of the gradient noise and minibatches (default: %(default)s)")
+    g.add_argument("--noise", type=nonnegative_float, default=None,
+                   help="std of Gaussian noise added to every gradient: stochastic gradients "
+                        "(default: none, except sgd's own)")
+    g.add_argument("--tune", action="store_true",
+                   help="pick each optimizer's learning rate by a log-spaced sweep (final loss after --steps; "
+                        "ties go to the fastest to converge) and print the choice")
+    g.add_argument("--domain", type=domain, default=None, metavar="XMIN,XMAX,YMIN,YMAX",
+                   help="the region to draw, e.g. for a plain function from a file (default: the surface's own)")
+    g.add_argument("--x64", action="store_true", help="compute in float64 (default: float32)")
+
+
+def add_scene_options(p: argparse.ArgumentParser) -> None:
+    """How to draw the runs (passed to ``ov.animate`` / ``ov.plot`` by ``scene_options``)."""
+    g = p.add_argument_group("the picture")
+    g.add_argument("--layout", type=choice("grid", "overlay"), default="grid", metavar="{grid,overlay}",
+                   help="grid: one panel per optimizer; overlay: all paths on one map with a legend "
+                        "(default: %(default)s)")
+    g.add_argument("--view", type=choice("contour", "3d", "both"), default="contour", metavar="{contour,3d,both}",
+                   help="contour map, 3D surface with the path riding on it, or both (default: %(default)s)")
+    g.add_argument("--internals", action="store_true",
+                   help="draw each optimizer's state: gradient and velocity arrows, per-coordinate step size")
+    g.add_argument("--no-loss-panel", dest="loss_panel", action="store_false",
+                   help="leave out the loss-vs-step panel")
+    g.add_argument("--title", default=None, help="figure title (default: the surface's title)")
+
+
+def add_output_options(p: argparse.ArgumentParser, *, formats: Sequence[str], animated: bool = False,
+                       default_name: str = "<surface name>") -> None:
+    """``--out`` (format from the suffix), ``--dpi``, ``--size``, ``--quiet``; ``--fps``, ``--frames`` if animated."""
+    g = p.add_argument_group("the output")
+    g.add_argument("--out", default=None, metavar="FILE",
+                   help=f"output file, format from the suffix: {', '.join(formats)} "
+                        f"(default: {default_name}{formats[0]} in the current folder)")
+    if animated:
+        g.add_argument("--fps", type=int_at_least(1), default=20, help="frames per second (default: %(default)s)")
+        g.add_argument("--frames", type=int_at_least(1), default=200,
+                       help="frames, sampled evenly from the steps; at most one per step (default: %(default)s)")
+    g.add_argument("--dpi", type=int_at_least(10), default=100, help="dots per inch (default: %(default)s)")
+    g.add_argument("--size", type=size, default=None, metavar="WxH",
+                   help="figure size in pixels, e.g. 1200x600 (default: fitted to the panels)")
+    g.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors; no progress bar")
+
+
+# ------------------------------------------------------------------------------------------ output files
+
+def _folder_label(folder: Path) -> str:
+    return "the current folder" if str(folder) in ("", ".") else repr(str(folder))
+
+
+def _check_folder(folder: Path) -> None:
+    """The folder exists and a file can be created in it (tried for real: permissions, read-only mounts, ACLs)."""
+    if not folder.exists():
+        raise RenderError(f"output folder {_folder_label(folder)} does not exist")
+    if not folder.is_dir():
+        raise RenderError(f"output folder {_folder_label(folder)} is not a folder")
+    probe = folder / f".optiviz-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        with open(probe, "xb"):
+            pass
+    except OSError as exc:
+        raise RenderError(f"output folder {_folder_label(folder)} is not writable ({exc.strerror})") from None
+    probe.unlink()
+
+
+def find_ffmpeg() -> str | None:
+    """The ffmpeg executable: the ``mp4`` extra's (imageio-ffmpeg), else one on PATH; None if neither."""
+    try:
+        import imageio_ffmpeg
+
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+        if exe and os.path.isfile(exe):
+            return exe
+    except Exception:  # not installed, or installed without its binary: fall back to PATH
+        pass
+    import shutil
+
+    return shutil.which("ffmpeg")
+
+
+def _check_encoder(suffix: str) -> None:
+    if suffix == ".mp4" and find_ffmpeg() is None:
+        raise RenderError("writing .mp4 needs ffmpeg: pip install 'optiviz[mp4]' (or put ffmpeg on PATH), "
+                          "or write a .gif or .html instead")
+
+
+def check_output(out: str | None, formats: Sequence[str]) -> Path | None:
+    """Validate ``--out`` before any work: a known format, an existing writable folder, the encoder it needs.
+
+    Returns the path, or None when ``out`` is None (the caller names the file in the current folder, in the
+    first of ``formats``; the current folder is checked here).
+    """
+    if out is None:
+        _check_folder(Path("."))
+        _check_encoder(formats[0])
+        return None
+    path = Path(out).expanduser()
+    suffix = path.suffix.lower()
+    if not suffix:
+        raise InvalidValueError(f"--out {out}: add a suffix to choose the format ({', '.join(formats)})")
+    if suffix not in formats:
+        raise UnknownNameError(f"unknown output format {suffix!r} in --out {out}; {did_you_mean(suffix, list(formats))}")
+    if path.is_dir():
+        raise InvalidValueError(f"--out {out} is a folder; give a file name such as {path / ('out' + suffix)}")
+    _check_folder(path.parent)
+    _check_encoder(suffix)
+    return path
+
+
+def default_output(folder: Path, name: str, suffix: str) -> Path:
+    """``<folder>/<name><suffix>``, with the name made safe for a file name."""
+    safe = re.sub(r"[^A-Za-z0-9_.+=-]+", "_", name).strip("._") or "optiviz"
+    path = folder / f"{safe}{suffix}"
+    if path.is_dir():
+        raise InvalidValueError(f"{path} is a folder; choose the output file with --out")
+    return path
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path`` (same suffix, so writers pick the same format); rename it to
+    ``path`` when the block succeeds, delete it when the block fails or is interrupted: never a partial file."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _human_size(n: int) -> str:
+    for unit in ("B", "kB", "MB"):
+        if n < 1000 or unit == "MB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}" if n < 100 else f"{n:.0f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"  # pragma: no cover
+
+
+def report_written(path: Path, started: float, quiet: bool, detail: str = "") -> None:
+    """One line: what was written, how big, how long the command took."""
+    if quiet:
+        return
+    seconds = time.perf_counter() - started
+    extra = f", {detail}" if detail else ""
+    print(f"wrote {path} ({_human_size(path.stat().st_size)}{extra}, {seconds:.1f} s)")
+
+
+# --------------------------------------------------------------------------------------------- the runs
+
+def optimizer_specs(text: str, lr: float | None = None, *, tune: bool = False) -> list[Any]:
+    """``--optimizers`` and ``--lr`` as validated ``OptimizerSpec`` objects."""
+    from . import optimizers as _opt
+
+    items = _opt.split_list(text)
+    if not items:
+        raise InvalidValueError(f"--optimizers {text!r} names no optimizer; for example --optimizers gd,adam")
+    specs = [_opt.parse(item) for item in items]
+    if tune and (lr is not None or any("lr" in s.given for s in specs)):
+        raise InvalidValueError("--tune picks every learning rate: drop --lr and lr=... from --optimizers")
+    if lr is not None:
+        specs = [s if "lr" in s.given else s.replace(lr=lr) for s in specs]
+    return specs
+
+
+def _fmt_domain(d: Any) -> str:
+    (x0, x1), (y0, y1) = d
+    return f"x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"
+
+
+def _inside(d: Any, p: Sequence[float]) -> bool:
+    (x0, x1), (y0, y1) = d
+    return x0 <= p[0] <= x1 and y0 <= p[1] <= y1
+
+
+def _with_domain(surface: Any, d: Any) -> Any:
+    from dataclasses import replace
+
+    (x0, x1), (y0, y1) = d
+    start = surface.start
+    if not _inside(d, start):  # the surface's start is off this map: use the decorator's default spot
+        start = (x0 + 0.25 * (x1 - x0), y0 + 0.75 * (y1 - y0))
+    return replace(surface, domain=d, start=start).check()
+
+
+def compute_runs(args: argparse.Namespace, *, internals: bool = False) -> tuple[Any, Any]:
+    """The surface and the ``Trajectories`` that ``add_run_options``' arguments ask for (tuned if ``--tune``)."""
+    import optiviz as ov
+
+    if args.x64:
+        ov.enable_x64()
+    surface = ov.load_surface(args.surface)
+    if args.domain is not None:
+        surface = _with_domain(surface, args.domain)
+    if args.start is not None and not _inside(surface.domain, args.start):
+        raise InvalidValueError(f"--start {args.start[0]:g},{args.start[1]:g} is outside {surface.name}'s domain "
+                                f"({_fmt_domain(surface.domain)}); move it or widen the map with --domain")
+    specs = optimizer_specs(args.optimizers, args.lr, tune=args.tune)
+    tuned = None
+    if args.tune:
+        tuned = ov.tune(surface, specs, steps=args.steps, start=args.start, seed=args.seed, noise=args.noise)
+        specs = [r.spec for r in tuned.values()]
+        if not args.quiet:
+            print(_tune_report(tuned, args.steps))
+    runs = ov.run(surface, specs, steps=args.steps, start=args.start, seed=args.seed, noise=args.noise,
+                  internals=internals)
+    if tuned:
+        for label, r in tuned.items():  # the captions say the lr was tuned, on what objective and budget
+            runs[label].caption = f"{runs[label].caption} (tuned: final loss {r.objective:.3g} after {r.budget} steps)"
+    return surface, runs
+
+
+def _tune_report(tuned: dict[str, Any], steps: int) -> str:
+    first = next(iter(tuned.values()))
+    lrs = first.lrs
+    lines = [f"tuned learning rates: {len(lrs)} values from {lrs.min():.3g} to {lrs.max():.3g}, "
+             f"budget {steps} steps, objective: {first.description}"]
+    width = max(len(k) for k in tuned)
+    for label, r in tuned.items():
+        reached = "-" if r.reached_at is None else f"step {r.reached_at}"
+        lines.append(f"  {label.ljust(width)}  lr={r.lr:.3g}  final loss {r.objective:.4g}  reached tol at {reached}")
+    return "\n".join(lines)
+
+
+def scene_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of ``ov.animate`` / ``ov.plot`` from ``add_scene_options``/``add_output_options``."""
+    opts = dict(layout=args.layout, view=args.view, internals=args.internals, dpi=args.dpi, size=args.size,
+                loss_panel=args.loss_panel, title=args.title)
+    if hasattr(args, "frames"):
+        opts.update(frames=args.frames, fps=args.fps)
+    return opts
+
+
+# ------------------------------------------------------------------------------------------- subcommands
+
+def animate_command(sub: Any) -> None:
+    p = add_command(sub, "animate", help="race optimizers on a loss surface and write an animation", examples=[
+        "optiviz animate --surface ravine",
+        "optiviz animate --surface rosenbrock --optimizers adam:lr=0.1,b1=0.8,adam:lr=0.01 --steps 500",
+        "optiviz animate --surface bowl:condition=50 --tune --layout overlay --out bowl.mp4",
+        "optiviz animate --surface my_surfaces.py:bowl --start -2,1.5 --internals --out bowl.html",
+    ])
+    add_run_options(p)
+    add_scene_options(p)
+    add_output_options(p, formats=ANIMATION_FORMATS, animated=True)
+    p.set_defaults(handler=_animate)
+
+
+def _animate(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    out = check_output(args.out, ANIMATION_FORMATS)
+    surface, runs = compute_runs(args, internals=args.internals)
+    if not args.quiet:
+        print(runs.summary(), flush=True)
+    import optiviz as ov
+
+    path = out or default_output(Path("."), surface.name, ANIMATION_FORMATS[0])
+    anim = ov.animate(runs, surface, **scene_options(args))
+    try:
+        with atomic_output(path) as tmp:
+            ov.save(anim, tmp, fps=args.fps, dpi=args.dpi, quiet=args.quiet)
+    finally:
+        _close(anim)
+    frames = min(args.frames, args.steps + 1)
+    report_written(path, started, args.quiet, f"{frames} frames" if path.suffix.lower() != ".png" else "")
+    return 0
+
+
+def plot_command(sub: Any) -> None:
+    p = add_command(sub, "plot", help="draw the optimizers' paths on a loss surface as one still image", examples=[
+        "optiviz plot --surface ravine",
+        "optiviz plot --surface rosenbrock --optimizers gd,momentum,adam --layout overlay --out banana.svg",
+    ])
+    add_run_options(p)
+    add_scene_options(p)
+    add_output_options(p, formats=IMAGE_FORMATS)
+    p.set_defaults(handler=_plot)
+
+
+def _plot(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    out = check_output(args.out, IMAGE_FORMATS)
+    surface, runs = compute_runs(args, internals=args.internals)
+    import optiviz as ov
+
+    path = out or default_output(Path("."), surface.name, IMAGE_FORMATS[0])
+    drawn = ov.plot(runs, surface, **scene_options(args))
+    fig = getattr(drawn, "figure", drawn)
+    try:
+        with atomic_output(path) as tmp:
+            ov.save(fig, tmp, dpi=args.dpi, quiet=args.quiet)
+    finally:
+        _close(fig)
+    report_written(path, started, args.quiet)
+    return 0
+
+
+def _close(obj: Any) -> None:
+    """Free the figure behind an animation or figure (long in-process sessions, tests)."""
+    fig = getattr(obj, "_fig", None) or getattr(obj, "figure", None) or obj
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        try:
+            plt.close(fig)
+        except Exception:  # not a figure: nothing to free
+            pass
+
+
+class _Unavailable(OptivizError):
+    """A kind whose registry is not part of this installation (yet)."""
+
+
+def _registry_module(kind: str) -> Any:
+    """The module that holds ``kind``'s registry (``names()``)."""
+    from importlib import import_module
+
+    try:
+        return import_module(f"optiviz.{kind}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"optiviz.{kind}":  # the module itself is missing, not something it imports
+            raise _Unavailable(f"{kind} are not available in this version of optiviz") from None
+        raise
+
+
+def _entries(kind: str) -> list[tuple[str, str]]:
+    """(name, one-line summary) for every entry of ``kind``."""
+    mod = _registry_module(kind)
+    rows = []
+    for name in mod.names():
+        try:
+            rows.append((name, _summary(kind, mod, name)))
+        except OptivizError as exc:  # a broken plugin: list it with the reason rather than failing the listing
+            rows.append((name, f"(cannot load: {exc})"))
+    return rows
+
+
+def _summary(kind: str, mod: Any, name: str) -> str:
+    entry = mod.get(name)
+    if kind == "surfaces":
+        return entry.title
+    text = getattr(entry, "doc", None) or _first_paragraph(entry)
+    return _shorten(text.split("\n\n")[0])
+
+
+def _first_paragraph(obj: Any) -> str:
+    import inspect
+
+    return (inspect.getdoc(obj) or "").split("\n\n")[0]
+
+
+def _shorten(text: str, width: int = 96) -> str:
+    """One line of at most ``width`` characters (the full text is in ``optiviz describe``)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 3].rstrip(" ,;:") + "..."
+
+
+def list_command(sub: Any) -> None:
+    p = add_command(sub, "list", help="list the surfaces, optimizers, activations or schedules", examples=[
+        "optiviz list", "optiviz list surfaces", "optiviz list optimizers --names"])
+    p.add_argument("kind", nargs="?", default="all", metavar="{all," + ",".join(LIST_KINDS) + "}",
+                   type=choice("all", *LIST_KINDS, aliases={k[:-1]: k for k in LIST_KINDS}),
+                   help="what to list (default: all)")
+    p.add_argument("--names", action="store_true", help="only the names, one per line (for scripts)")
+    p.set_defaults(handler=_list)
+
+
+def _list(args: argparse.Namespace) -> int:
+    kinds = LIST_KINDS if args.kind == "all" else (args.kind,)
+    blocks = []
+    for kind in kinds:
+        try:
+            rows = _entries(kind)
+        except _Unavailable:
+            if args.kind != "all":
+                raise
+            if not args.names:
+                blocks.append(f"{kind}:\n  (not available in this version)")
+            continue
+        if args.names:
+            blocks.append("\n".join(name for name, _ in rows))
+            continue
+        width = max((len(n) for n, _ in rows), default=0)
+        blocks.append(f"{kind}:\n" + "\n".join(f"  {n.ljust(width)}  {s}".rstrip() for n, s in rows))
+    print(("\n" if args.names else "\n\n").join(blocks))
+    return 0
+
+
+def describe_command(sub: Any) -> None:
+    p = add_command(sub, "describe", help="explain a surface, optimizer, schedule or activation", examples=[
+        "optiviz describe ravine", "optiviz describe adam", "optiviz describe cosine",
+        "optiviz describe bowl:condition=50", "optiviz describe my_surfaces.py:bowl"])
+    p.add_argument("name", metavar="NAME", help="a name from optiviz list, or a surface spec")
+    p.set_defaults(handler=_describe)
+
+
+def _describe(args: argparse.Namespace) -> int:
+    name = args.name.strip()
+    if ":" in name or "/" in name or "\\" in name or name.endswith(".py"):  # a surface spec
+        import optiviz as ov
+
+        print(_describe_surface(ov.load_surface(name)))
+        return 0
+    found, every = [], set()
+    for kind in ("surfaces", "optimizers", "schedules", "activations"):
+        try:
+            mod = _registry_module(kind)
+        except _Unavailable:
+            continue
+        names = mod.names()
+        every.update(names)
+        if name in names:
+            found.append(_DESCRIBE[kind](mod, name))
+    if not found:
+        raise UnknownNameError(f"nothing called {name!r}; {did_you_mean(name, sorted(every))} "
+                               "(optiviz list shows everything)")
+    print("\n\n".join(found))
+    return 0
+
+
+def _wrap(text: str, width: int = 98) -> str:
+    """Re-flow only the paragraphs with over-long lines (short lines may be formulas laid out by hand)."""
+    import textwrap
+
+    paragraphs = text.strip().split("\n\n")
+    return "\n\n".join(textwrap.fill(" ".join(p.split()), width) if max(map(len, p.splitlines())) > width else p
+                       for p in paragraphs)
+
+
+def _field(label: str, value: str, width: int = 100) -> str:
+    """``  label       value``, the value wrapped under itself."""
+    import textwrap
+
+    head = f"  {label:<12}"
+    return textwrap.fill(value, width, initial_indent=head, subsequent_indent=" " * len(head),
+                         break_on_hyphens=False, break_long_words=False)
+
+
+def _indent(text: str, by: str = "  ") -> str:
+    return "\n".join((by + line).rstrip() for line in text.splitlines())
+
+
+def _g(v: Any) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
+    try:
+        return f"{float(v):g}"
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def _describe_surface(s: Any) -> str:
+    lines = [f"{s.name}: surface. {s.title}"]
+    if s.description:
+        lines += ["", _indent(_wrap(s.description)), ""]
+    lines.append(_field("domain", _fmt_domain(s.domain)))
+    lines.append(_field("start", f"({s.start[0]:g}, {s.start[1]:g})"))
+    lines.append(_field("minima", ", ".join(f"({x:g}, {y:g})" for x, y in s.minima) or "not given"))
+    if s.params:
+        lines.append(_field("parameters", ", ".join(f"{k}={_g(v)}" for k, v in s.params.items())))
+    if s.lr:
+        lines.append(_field("lr", ", ".join(f"{k}={_g(v)}" for k, v in s.lr.items())
+                            + " (suggested; used where no lr is given)"))
+    if s.data is not None and s.batch_loss is not None:
+        lines.append(_field("data", f"minibatches of {s.batch_size or 16} for stochastic optimizers"))
+    spec = s.name + (":" + ",".join(f"{k}={_g(v)}" for k, v in s.params.items()) if s.params else "")
+    lines.append(_field("try", f"optiviz animate --surface {spec}"))
+    return "\n".join(lines)
+
+
+def _describe_optimizer(mod: Any, name: str) -> str:
+    info = mod.get(name)
+    defaults = dict(info.defaults)
+    if info.stochastic:
+        defaults["noise"] = 1.0
+    example = ",".join(f"{k}={_g(v)}" for k, v in list(info.defaults.items())[:2])
+    return "\n".join([
+        f"{name}: optimizer", "", _indent(info.doc), "",
+        _field("defaults", ", ".join(f"{k}={_g(v)}" for k, v in defaults.items())),
+        _field("also", "noise=<std>: Gaussian noise added to every gradient (stochastic gradients)"),
+        _field("try", f"optiviz animate --optimizers gd,{name}:{example}"),
+    ])
+
+
+def _describe_schedule(mod: Any, name: str) -> str:
+    import inspect
+
+    fn = mod.get(name)
+    params = [p for p in inspect.signature(fn).parameters.values() if p.name != "t"]
+    shown = ", ".join(p.name if p.default is p.empty else f"{p.name}={_g(p.default)}" for p in params)
+    return "\n".join([
+        f"{name}: learning-rate schedule", "", _indent(inspect.getdoc(fn) or ""), "",
+        _field("parameters", f"{shown} (t counts updates from 0; lr is the initial step size)"),
+        _field("try", f'optiviz animate --optimizers "gd:lr={name}(0.1)"'),
+    ])
+
+
+def _describe_activation(mod: Any, name: str) -> str:
+    entry = mod.get(name)
+    lines = [f"{name}: activation", "", _indent(getattr(entry, "doc", None) or _first_paragraph(entry)), ""]
+    defaults = getattr(entry, "defaults", None)
+    if defaults:
+        lines.append(_field("parameters", ", ".join(f"{k}={_g(v)}" for k, v in defaults.items())))
+    if getattr(entry, "init", None):
+        lines.append(_field("init", f"{entry.init} (the weight initialization it suits)"))
+    return "\n".join(lines).rstrip()
+
+
+_DESCRIBE: dict[str, Callable[[Any, str], str]] = {
+    "surfaces": lambda mod, name: _describe_surface(mod.get(name)),
+    "optimizers": _describe_optimizer,
+    "schedules": _describe_schedule,
+    "activations": _describe_activation,
+}
+
+def gallery_command(sub: Any) -> None:
+    p = add_command(sub, "gallery", help="build the gallery: run every gallery/plot_*.py, write index.html",
+                    examples=["optiviz gallery --out gallery-out", "optiviz gallery --only ravine --jobs 1"])
+    p.add_argument("--src", default=None, metavar="DIR",
+                   help="folder of plot_*.py scripts (default: ./gallery, else the one next to the package)")
+    p.add_argument("--out", default="gallery-out", metavar="DIR", help="output folder (default: %(default)s)")
+    p.add_argument("--only", default=None, metavar="PATTERN",
+                   help="build only the scripts whose name contains PATTERN or matches it as a glob (plot_sgd*)")
+    p.add_argument("--jobs", type=int_at_least(1), default=None, metavar="N",
+                   help="scripts run at once (default: the number of CPUs, at most 4)")
+    p.add_argument("--timeout", type=positive_float, default=180.0, metavar="SECONDS",
+                   help="stop a script that runs longer than this (default: %(default)g)")
+
+    def run(args: argparse.Namespace) -> int:
+        from . import gallery  # runs each script in its own process: this process imports no JAX
+
+        report = gallery.build(args.src, args.out, only=args.only, jobs=args.jobs, timeout=args.timeout)
+        return 0 if report.ok else 1
+
+    p.set_defaults(handler=run)
+
+
+#: every subcommand, in the order ``optiviz --help`` lists them. Adding one is one function and one line here.
+COMMANDS: list[Callable[[Any], None]] = [
+    animate_command,
+    plot_command,
+    list_command,
+    describe_command,
+    gallery_command,
+]
+
+
+# ------------------------------------------------------------------------------------------------- main
+
+def build_parser() -> _Parser:
     parser = _Parser(
         prog="optiviz",
         description="See why optimizers behave as they do: animated optimizer races on 2D loss surfaces.",
-        epilog="examples:\n  optiviz animate --surface ravine\n  optiviz list surfaces",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  optiviz animate --surface ravine              # five optimizers racing: writes ravine.gif\n"
+               "  optiviz plot --surface rosenbrock --optimizers gd,adam\n"
+               "  optiviz list surfaces\n"
+               "  optiviz describe adam\n"
+               "\n'optiviz COMMAND --help' shows each command's options.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show the full traceback on errors")
+    parser.add_argument("--version", action="version", version=f"optiviz {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    p = sub.add_parser("animate", help="run optimizers on a surface and report their paths",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="example:\n  optiviz animate --surface ravine --optimizers gd,adam:lr=0.1 --steps 300")
-    p.add_argument("--surface", default="ravine", help="surface name or spec (default: ravine)")
-    p.add_argument("--optimizers", default=DEFAULT_OPTIMIZERS, help=f"comma list (default: {DEFAULT_OPTIMIZERS})")
-    p.add_argument("--steps", type=int, default=200, help="number of steps (default: 200)")
-    p.add_argument("--seed", type=int, default=0, help="seed for stochastic gradients (default: 0)")
-    p.set_defaults(handler=_cmd_animate)
-
-    p = sub.add_parser("list", help="list surfaces, optimizers, activations or schedules")
-    p.add_argument("kind", nargs="?", default="all", choices=["all", "surfaces", "optimizers", "activations",
-                                                               "schedules"])
-    p.set_defaults(handler=_cmd_list)
+    for add in COMMANDS:
+        add(sub)
+    parser.commands = dict(sub.choices)
     return parser
 
 
-def _cmd_animate(args: argparse.Namespace) -> int:
-    from . import optimizers, trajectory
+def _check_command(parser: _Parser, argv: list[str]) -> None:
+    """An unknown subcommand gets did-you-mean (argparse would list every choice)."""
+    for word in argv:
+        if word.startswith("-"):
+            if word in ("-h", "--help", "--version"):
+                return
+            continue
+        if word not in parser.commands:
+            raise UnknownNameError(f"unknown command {word!r}; {did_you_mean(word, list(parser.commands))}")
+        return
 
-    runs = trajectory.run(args.surface, optimizers.split_list(args.optimizers), steps=args.steps, seed=args.seed)
-    print(runs.summary())
-    return 0
+
+def _unrecognized(args: argparse.Namespace, extra: list[str]) -> None:
+    p = getattr(args, "_parser", None)
+    option = next((e.split("=")[0] for e in extra if e.startswith("-")), None)
+    if p is not None and option is not None:
+        known = [s for a in p._actions for s in a.option_strings if s.startswith("--")]
+        close = difflib.get_close_matches(option, known, n=2, cutoff=0.75)
+        hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close \
+            else f"see 'optiviz {args.command} --help'"
+        raise OptivizError(f"unknown option {option!r}; {hint}")
+    raise OptivizError(f"unexpected argument {extra[0]!r}")
 
 
-def _cmd_list(args: argparse.Namespace) -> int:
-    from importlib import import_module
-
-    kinds = ["surfaces", "optimizers", "schedules"] if args.kind == "all" else [args.kind]
-    for kind in kinds:
-        mod = import_module(f"optiviz.{kind}")
-        print(f"{kind}: {', '.join(mod.names())}")
-    return 0
+def _fail(message: str, code: int, verbose: bool) -> int:
+    if verbose and sys.exc_info()[0] is not None:
+        traceback.print_exc()
+    print(f"optiviz: {message}", file=sys.stderr)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``optiviz`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in argv or "--verbose" in argv
     try:
-        args = build_parser().parse_args(argv)
-        if not getattr(args, "handler", None):
-            build_parser().print_help()
+        parser = build_parser()
+        _check_command(parser, argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            _unrecognized(args, extra)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help()
             return 0
-        return args.handler(args)
+        return int(handler(args) or 0)
+    except SystemExit as exc:  # --help and --version print, then exit 0
+        return exc.code if isinstance(exc.code, int) else 0
     except OptivizError as exc:
-        if verbose:
-            raise
-        print(f"optiviz: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(f"error: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+                     exc.exit_code, verbose)
     except KeyboardInterrupt:
-        print("optiviz: interrupted", file=sys.stderr)
-        return 130
+        return _fail("interrupted", 130, verbose)
+    except BrokenPipeError:  # `optiviz list | head`: the reader left; not an error
+        sys.stdout = open(os.devnull, "w")
+        return 0
+    except Exception as exc:  # a bug, or a failure we did not foresee: one line, exit 1, -v for the traceback
+        first = (str(exc).strip().splitlines() or [""])[0]
+        hint = "" if verbose else " (run with -v for the traceback)"
+        return _fail(f"error: unexpected {type(exc).__name__}{': ' + first if first else ''}{hint}", 1, verbose)
