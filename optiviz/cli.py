@@ -306,7 +306,10 @@ def check_output(out: str | None, formats: Sequence[str]) -> Path | None:
     if not suffix:
         raise InvalidValueError(f"--out {out}: add a suffix to choose the format ({', '.join(formats)})")
     if suffix not in formats:
-        raise UnknownNameError(f"unknown output format {suffix!r} in --out {out}; {did_you_mean(suffix, list(formats))}")
+        close = difflib.get_close_matches(suffix, formats, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? (formats: " if close else "choose from "
+        raise UnknownNameError(f"unknown output format {suffix!r} in --out {out}; {hint}{', '.join(formats)}"
+                               + (")" if close else ""))
     if path.is_dir():
         raise InvalidValueError(f"--out {out} is a folder; give a file name such as {path / ('out' + suffix)}")
     _check_folder(path.parent)
@@ -565,9 +568,9 @@ def _shorten(text: str, width: int = 96) -> str:
 def list_command(sub: Any) -> None:
     p = add_command(sub, "list", help="list the surfaces, optimizers, activations or schedules", examples=[
         "optiviz list", "optiviz list surfaces", "optiviz list optimizers --names"])
-    p.add_argument("kind", nargs="?", default="all", metavar="{all," + ",".join(LIST_KINDS) + "}",
+    p.add_argument("kind", nargs="?", default="all", metavar="KIND",
                    type=choice("all", *LIST_KINDS, aliases={k[:-1]: k for k in LIST_KINDS}),
-                   help="what to list (default: all)")
+                   help=f"what to list: all, {', '.join(LIST_KINDS[:-1])} or {LIST_KINDS[-1]} (default: all)")
     p.add_argument("--names", action="store_true", help="only the names, one per line (for scripts)")
     p.set_defaults(handler=_list)
 

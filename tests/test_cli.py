@@ -1,0 +1,575 @@
+"""The ``optiviz`` command, tested in-process through ``main([...])``, plus one real subprocess run.
+
+Most tests replace the renderer (``ov.animate``/``ov.save``/``ov.plot``) by a recorder, so they check what the
+CLI asks for (options, captions, files) in milliseconds; a few at the end draw for real. Runs use few steps on
+a handful of (surface, optimizers, steps) combinations, so the engine compiles each program once.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optiviz
+from optiviz import cli
+from optiviz.cli import main
+
+FAST = ["--steps", "20", "--frames", "5", "--dpi", "40"]
+SMALL = ["--surface", "bowl", "--optimizers", "gd,adam", *FAST]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def message_of(fn) -> str:
+    """The one-line message the API raises for this input: the CLI must print exactly that."""
+    with pytest.raises(optiviz.OptivizError) as info:
+        fn()
+    return str(info.value)
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+class FakeAnimation:
+    def __init__(self, runs, surface, options):
+        self.runs, self.surface, self.options = runs, surface, options
+
+
+class FakeRender:
+    """Stands in for optiviz.render: records each call, writes a few bytes where asked."""
+
+    def __init__(self) -> None:
+        self.animated: list[FakeAnimation] = []
+        self.saved: list[tuple[object, Path, dict]] = []
+        self.plotted: list[FakeAnimation] = []
+        self.on_save = None  # replace to make saving fail
+
+    def animate(self, runs, surface=None, **options):
+        anim = FakeAnimation(runs, surface, options)
+        self.animated.append(anim)
+        return anim
+
+    def plot(self, runs, surface=None, ax=None, **options):
+        drawn = FakeAnimation(runs, surface, options)
+        self.plotted.append(drawn)
+        return drawn
+
+    def save(self, obj, path, **kwargs):
+        path = Path(path)
+        self.saved.append((obj, path, kwargs))
+        path.write_bytes(b"fake output " * 10)
+        if self.on_save is not None:
+            self.on_save(path)
+        return path
+
+
+@pytest.fixture
+def fake(monkeypatch, tmp_path) -> FakeRender:
+    """Run in an empty folder with the renderer replaced by a recorder."""
+    monkeypatch.chdir(tmp_path)
+    f = FakeRender()
+    for name in ("animate", "plot", "save"):
+        monkeypatch.setattr(optiviz, name, getattr(f, name), raising=False)
+    return f
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fail the test if the CLI gets as far as loading a surface or running optimizers."""
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the CLI computed before rejecting its input")
+
+    monkeypatch.setattr(optiviz, "load_surface", boom)
+    monkeypatch.setattr(optiviz, "run", boom, raising=False)
+    monkeypatch.setattr(optiviz, "tune", boom, raising=False)
+
+
+def assert_one_line_error(code: int, err: str, message: str, exit_code: int = 2) -> None:
+    assert code == exit_code
+    assert "Traceback" not in err
+    assert err == f"optiviz: error: {message}\n"
+
+
+# ------------------------------------------------------------------------------------------ help and version
+
+def test_version(capsys):
+    code, out, err = run(capsys, "--version")
+    assert (code, out, err) == (0, f"optiviz {optiviz.__version__}\n", "")
+
+
+@pytest.mark.parametrize("command", [None, "animate", "plot", "list", "describe"])
+def test_every_help_shows_examples(capsys, command):
+    code, out, _ = run(capsys, *([command] if command else []), "--help")
+    assert code == 0
+    examples = out.split("examples:\n", 1)[1]
+    assert f"optiviz {command or ''}".strip() in examples
+
+
+def test_no_command_prints_help(capsys):
+    code, out, _ = run(capsys)
+    assert code == 0 and "COMMAND" in out and "animate" in out
+
+
+def test_every_option_has_a_stated_default(capsys):
+    code, out, _ = run(capsys, "animate", "--help")
+    flat = " ".join(out.split())
+    for option, default in [("--surface", "ravine"), ("--optimizers", "gd,adagrad,rmsprop,momentum,adam"),
+                            ("--steps", "200"), ("--layout", "grid"), ("--view", "contour"), ("--fps", "20"),
+                            ("--frames", "200"), ("--dpi", "100"), ("--out", "<surface name>.gif")]:
+        assert f"(default: {default}" in flat.split(option, 2)[2], option
+
+
+def test_importing_the_cli_and_help_load_neither_jax_nor_matplotlib():
+    code = (
+        "import sys\n"
+        "import optiviz.cli as cli\n"
+        "heavy = lambda: sorted(m for m in ('jax', 'matplotlib', 'numpy') if m in sys.modules)\n"
+        "assert heavy() == [], heavy()\n"
+        "for argv in ([], ['--help'], ['--version'], *[[c, '--help'] for c in cli.build_parser().commands]):\n"
+        "    assert cli.main(argv) == 0, argv\n"
+        "assert heavy() == [], heavy()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_optiviz_help_in_a_real_process():
+    exe = Path(sys.executable).with_name("optiviz")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "optiviz"]
+    proc = subprocess.run([*cmd, "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.startswith("usage: optiviz") and "optiviz animate --surface ravine" in proc.stdout
+
+
+def test_a_subcommand_is_one_function_and_one_line(capsys, monkeypatch):
+    def hello_command(sub):
+        p = cli.add_command(sub, "hello", help="say hello", examples=["optiviz hello --name you"])
+        p.add_argument("--name", default="world")
+        p.set_defaults(handler=lambda args: print(f"hello {args.name}") or 0)
+
+    monkeypatch.setattr(cli, "COMMANDS", [*cli.COMMANDS, hello_command])
+    assert run(capsys, "hello", "--name", "you")[:2] == (0, "hello you\n")
+    assert "optiviz hello --name you" in run(capsys, "hello", "--help")[1]
+    assert "hello" in run(capsys, "--help")[1]
+
+
+# ------------------------------------------------------------------------------------------- list, describe
+
+def test_list_everything(capsys):
+    code, out, err = run(capsys, "list")
+    assert code == 0 and err == ""
+    for heading, name in [("surfaces:", "ravine"), ("optimizers:", "adam"), ("schedules:", "cosine")]:
+        assert heading in out
+        assert name in out.split(heading, 1)[1]
+    assert f"  ravine  " in out and optiviz.load_surface("ravine").title in out
+
+
+def test_list_names_only_for_scripts(capsys):
+    code, out, _ = run(capsys, "list", "optimizers", "--names")
+    assert code == 0 and out == "\n".join(optiviz.optimizers.names()) + "\n"
+    # the singular is accepted too
+    assert run(capsys, "list", "optimizer", "--names")[1] == out
+
+
+def test_list_shows_each_surface_title(capsys):
+    out = run(capsys, "list", "surfaces")[1]
+    for name in optiviz.surfaces.names():
+        assert f"{name}" in out and optiviz.load_surface(name).title in out
+
+
+def test_list_activations_before_the_registry_exists(capsys, monkeypatch):
+    # None in sys.modules makes "import optiviz.activations" fail as if the module were not there
+    monkeypatch.setitem(sys.modules, "optiviz.activations", None)
+    code, out, err = run(capsys, "list")
+    assert code == 0 and "activations:\n  (not available in this version)" in out and "surfaces:" in out
+    code, out, err = run(capsys, "list", "activations")
+    assert_one_line_error(code, err, "activations are not available in this version of optiviz")
+    assert out == ""
+
+
+def test_list_activations_once_the_registry_exists(capsys):
+    activations = pytest.importorskip("optiviz.activations")
+    code, out, _ = run(capsys, "list", "activations", "--names")
+    assert code == 0 and out.split() == activations.names()
+
+
+def test_list_unknown_kind(capsys):
+    code, out, err = run(capsys, "list", "surfacez")
+    assert_one_line_error(code, err, "argument KIND: unknown choice 'surfacez'; did you mean 'surfaces'?")
+
+
+def test_describe_a_surface(capsys):
+    s = optiviz.load_surface("ravine")
+    code, out, _ = run(capsys, "describe", "ravine")
+    assert code == 0
+    assert out.startswith(f"ravine: surface. {s.title}\n")
+    flat = " ".join(out.split())
+    assert " ".join(s.description.split())[:60] in flat
+    (x0, x1), (y0, y1) = s.domain
+    assert f"domain x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]" in flat
+    assert f"start ({s.start[0]:g}, {s.start[1]:g})" in flat
+    assert f"minima ({s.minima[0][0]:g}, {s.minima[0][1]:g})" in flat
+
+
+def test_describe_a_surface_spec_with_parameters(capsys):
+    code, out, _ = run(capsys, "describe", "bowl:condition=50")
+    assert code == 0 and "parameters  condition=50" in out and "--surface bowl:condition=50" in out
+
+
+def test_describe_an_optimizer_gives_its_equations_and_defaults(capsys):
+    code, out, _ = run(capsys, "describe", "adam")
+    assert code == 0
+    info = optiviz.optimizers.get("adam")
+    assert info.doc.splitlines()[0] in out
+    assert "defaults    lr=0.1, b1=0.9, b2=0.999, eps=1e-08" in out
+
+
+def test_describe_a_schedule(capsys):
+    code, out, _ = run(capsys, "describe", "cosine")
+    assert code == 0 and "learning-rate schedule" in out and "steps=1000" in out and "eta_t" in out
+
+
+def test_describe_unknown_name(capsys):
+    code, out, err = run(capsys, "describe", "adma")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith("optiviz: error: nothing called 'adma'; did you mean ") and "'adam'" in err
+    assert err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------------------- animate: the run
+
+def test_animate_defaults(capsys, fake, tmp_path):
+    code, out, err = run(capsys, "animate", *FAST)
+    assert (code, err) == (0, "")
+    (anim,) = fake.animated
+    assert list(anim.runs) == ["gd", "adagrad", "rmsprop", "momentum", "adam"]
+    assert anim.surface.name == "ravine"
+    assert anim.options == dict(layout="grid", view="contour", internals=False, dpi=40, size=None, loss_panel=True,
+                                title=None, frames=5, fps=20)
+    (obj, path, kwargs) = fake.saved[0]
+    assert obj is anim and path.suffix == ".gif" and kwargs == dict(fps=20, dpi=40, quiet=False)
+    # the table first, then one line naming the file, its size and the time taken
+    assert anim.runs.summary() in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("wrote ravine.gif (120 B, 5 frames, ") and last.endswith(" s)")
+    assert files(tmp_path) == ["ravine.gif"]
+
+
+def test_animate_passes_every_picture_option(capsys, fake):
+    code, _, _ = run(capsys, "animate", *SMALL, "--layout", "overlay", "--view", "both", "--internals",
+                     "--fps", "7", "--size", "300x200", "--title", "T", "--no-loss-panel", "--out", "o.html")
+    assert code == 0
+    (anim,) = fake.animated
+    assert anim.options == dict(layout="overlay", view="both", internals=True, dpi=40, size=(300, 200),
+                                loss_panel=False, title="T", frames=5, fps=7)
+    # --internals also records what the renderer draws: each step's gradient and update
+    assert anim.runs["adam"].grads.shape == (20, 2) and anim.runs["adam"].updates.shape == (20, 2)
+    assert fake.saved[0][1].suffix == ".html" and Path("o.html").exists()
+
+
+def test_optimizer_specs_and_lr(capsys, fake):
+    code, _, _ = run(capsys, "animate", "--surface", "bowl", "--optimizers", "gd,adam:lr=0.2,b1=0.8,adam:lr=0.01",
+                     "--lr", "0.05", *FAST)
+    assert code == 0
+    runs = fake.animated[0].runs
+    assert list(runs) == ["gd", "adam(lr=0.2, b1=0.8)", "adam(lr=0.01, b1=0.9)"]
+    assert runs["gd"].spec.hparams["lr"] == pytest.approx(0.05)  # --lr for the one that set none
+    assert runs["adam(lr=0.2, b1=0.8)"].caption == "adam lr=0.2 b1=0.8 b2=0.999 eps=1e-08"
+
+
+def test_start_seed_noise(capsys, fake):
+    argv = ["animate", *SMALL, "--start", "-2,1.5", "--noise", "0.5"]
+    assert run(capsys, *argv, "--seed", "3")[0] == 0
+    assert run(capsys, *argv, "--seed", "3")[0] == 0
+    assert run(capsys, *argv, "--seed", "4")[0] == 0
+    a, b, c = (f.runs["gd"] for f in fake.animated)
+    np.testing.assert_array_equal(a.path[0], [-2.0, 1.5])  # the start, written "--start -2,1.5" unquoted
+    np.testing.assert_array_equal(a.path, b.path)  # same seed, same path
+    assert not np.array_equal(a.path, c.path)  # another seed, other noise
+    assert a.spec.noise == 0.5 and "noise=0.5" in a.caption
+
+
+def test_tune_prints_and_uses_the_chosen_learning_rates(capsys, fake):
+    code, out, _ = run(capsys, "animate", *SMALL, "--tune")
+    assert code == 0
+    runs = fake.animated[0].runs
+    expected = optiviz.tune("bowl", ["gd", "adam"], steps=20)
+    assert out.startswith("tuned learning rates: 25 values from 0.0001 to 10, budget 20 steps, objective: final loss")
+    for label, r in expected.items():
+        assert runs[label].spec.hparams["lr"] == pytest.approx(r.lr)
+        assert f"lr={r.lr:.3g}  final loss {r.objective:.4g}" in out
+        assert runs[label].caption.endswith(f"(tuned: final loss {r.objective:.3g} after 20 steps)")
+        assert f"lr={r.lr:g}" in runs[label].caption
+
+
+def test_domain_for_a_plain_function(capsys, fake, tmp_path):
+    (tmp_path / "mine.py").write_text("def f(x, y):\n    return x**2 + 3 * y**2\n")
+    code, _, _ = run(capsys, "animate", "--surface", "mine.py:f", "--optimizers", "gd", "--domain", "-1,2,-3,4",
+                     *FAST)
+    assert code == 0
+    runs = fake.animated[0].runs
+    assert fake.animated[0].surface.domain == ((-1.0, 2.0), (-3.0, 4.0))
+    x, y = runs["gd"].path[0]
+    assert -1 <= x <= 2 and -3 <= y <= 4  # the start moved onto the new map
+    assert files(tmp_path) == ["f.gif", "mine.py"]
+
+
+def test_quiet_prints_nothing(capsys, fake, tmp_path):
+    code, out, err = run(capsys, "animate", *SMALL, "--tune", "--quiet", "--out", "q.mp4")
+    assert (code, out, err) == (0, "", "")
+    assert fake.saved[0][2]["quiet"] is True and files(tmp_path) == ["q.mp4"]
+
+
+def test_x64(capsys, fake, monkeypatch):
+    calls = []
+    monkeypatch.setattr(optiviz, "enable_x64", lambda enabled=True: calls.append(enabled))
+    assert run(capsys, "animate", *SMALL, "--x64")[0] == 0
+    assert calls == [True]
+
+
+def test_plot_writes_one_still(capsys, fake, tmp_path):
+    code, out, err = run(capsys, "plot", *SMALL[:4], "--steps", "20", "--layout", "overlay")
+    assert (code, err) == (0, "")
+    (drawn,) = fake.plotted
+    assert drawn.options == dict(layout="overlay", view="contour", internals=False, dpi=100, size=None,
+                                 loss_panel=True, title=None)
+    assert fake.saved[0][1].suffix == ".png" and fake.saved[0][2] == dict(dpi=100, quiet=False)
+    assert out.startswith("wrote bowl.png (120 B, ") and files(tmp_path) == ["bowl.png"]
+
+
+def test_out_in_a_subfolder(capsys, fake, tmp_path):
+    (tmp_path / "sub").mkdir()
+    assert run(capsys, "animate", *SMALL, "--out", "sub/race.gif")[0] == 0
+    assert files(tmp_path / "sub") == ["race.gif"]
+
+
+# ------------------------------------------------------------------------------------------------ bad input
+
+@pytest.mark.parametrize("argv, message", [
+    (["animat"], "unknown command 'animat'; did you mean 'animate'?"),
+    (["animate", "--stepz", "3"], "unknown option '--stepz'; did you mean '--steps'?"),
+    (["animate", "--out", "x.avi"], "unknown output format '.avi' in --out x.avi; choose from .gif, .mp4, .html, "
+                                    ".png"),
+    (["animate", "--out", "x.gfi"], "unknown output format '.gfi' in --out x.gfi; did you mean '.gif'? (formats: "
+                                    ".gif, .mp4, .html, .png)"),
+    (["animate", "--out", "x"], "--out x: add a suffix to choose the format (.gif, .mp4, .html, .png)"),
+    (["plot", "--out", "x.gif"], "unknown output format '.gif' in --out x.gif; choose from .png, .svg, .pdf, .jpg"),
+    (["animate", "--start", "1"], "argument --start: expected x,y (2 finite numbers), got '1'"),
+    (["animate", "--start", "1,2,3"], "argument --start: expected x,y (2 finite numbers), got '1,2,3'"),
+    (["animate", "--start", "a,b"], "argument --start: expected x,y (2 finite numbers), got 'a,b'"),
+    (["animate", "--start", "nan,1"], "argument --start: expected x,y (2 finite numbers), got 'nan,1'"),
+    (["animate", "--size", "12x"], "argument --size: expected WxH in pixels between 16 and 20000, such as "
+                                   "1200x600, got '12x'"),
+    (["animate", "--size", "0x100"], "argument --size: expected WxH in pixels between 16 and 20000, such as "
+                                     "1200x600, got '0x100'"),
+    (["animate", "--domain", "1,0,0,1"], "argument --domain: needs xmin < xmax and ymin < ymax, got '1,0,0,1'"),
+    (["animate", "--lr", "0"], "argument --lr: must be a finite number > 0, got '0'"),
+    (["animate", "--lr", "-0.1"], "argument --lr: must be a finite number > 0, got '-0.1'"),
+    (["animate", "--lr", "nan"], "argument --lr: must be a finite number > 0, got 'nan'"),
+    (["animate", "--lr", "inf"], "argument --lr: must be a finite number > 0, got 'inf'"),
+    (["animate", "--steps", "0"], "argument --steps: must be a whole number >= 1, got '0'"),
+    (["animate", "--steps", "-5"], "argument --steps: must be a whole number >= 1, got '-5'"),
+    (["animate", "--steps", "2.5"], "argument --steps: must be a whole number >= 1, got '2.5'"),
+    (["animate", "--noise", "-1"], "argument --noise: must be a finite number >= 0, got '-1'"),
+    (["animate", "--seed", "-1"], "argument --seed: must be a whole number >= 0, got '-1'"),
+    (["animate", "--fps", "0"], "argument --fps: must be a whole number >= 1, got '0'"),
+    (["animate", "--layout", "gird"], "argument --layout: unknown choice 'gird'; did you mean 'grid'?"),
+    (["describe"], "the following arguments are required: NAME"),
+    (["animate", "--out", "/no/such/folder/x.gif"], "output folder '/no/such/folder' does not exist"),
+])
+def test_bad_arguments_are_rejected_before_any_work(capsys, fake, no_work, tmp_path, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert_one_line_error(code, err, message)
+    assert out == "" and files(tmp_path) == [] and fake.animated == []
+
+
+@pytest.mark.parametrize("optimizers, api", [
+    ("gd,adma", lambda: optiviz.optimizers.parse("adma")),
+    ("adam:lr", lambda: optiviz.optimizers.parse("adam:lr")),
+    ("adam:lr=abc", lambda: optiviz.optimizers.parse("adam:lr=abc")),
+    ("adam:lr=0", lambda: optiviz.optimizers.parse("adam:lr=0")),
+    ("adam:lr=nan", lambda: optiviz.optimizers.parse("adam:lr=nan")),
+    ("gd:lr=-1", lambda: optiviz.optimizers.parse("gd:lr=-1")),
+    ("adam:b1=1.5", lambda: optiviz.optimizers.parse("adam:b1=1.5")),
+    ("adam:beta=0.9", lambda: optiviz.optimizers.parse("adam:beta=0.9")),
+    (",,", lambda: cli.optimizer_specs(",,")),
+])
+def test_bad_optimizers(capsys, fake, tmp_path, optimizers, api):
+    code, out, err = run(capsys, "animate", *SMALL[:2], "--optimizers", optimizers, *FAST)
+    assert_one_line_error(code, err, message_of(api))
+    assert out == "" and files(tmp_path) == []
+
+
+def test_unknown_optimizer_and_surface_say_did_you_mean(capsys, fake, tmp_path):
+    err = run(capsys, "animate", "--optimizers", "gd,adma", *FAST)[2]
+    assert "did you mean " in err and "'adam'" in err
+    code, out, err = run(capsys, "animate", "--surface", "ravin", *FAST)
+    assert_one_line_error(code, err, message_of(lambda: optiviz.load_surface("ravin")))
+    assert "did you mean 'ravine'?" in err and files(tmp_path) == []
+
+
+@pytest.mark.parametrize("source, spec", [
+    ("def f(x, y):\n    return x**2 +\n", "broken.py:f"),  # a syntax error
+    ("import jax.numpy as jnp\ndef f(x, y):\n    return jnp.stack([x, y])\n", "broken.py:f"),  # not a scalar
+    ("raise RuntimeError('cannot import me')\n", "broken.py:f"),  # fails on import
+    ("def f(x, y):\n    return x + y\n", "broken.py:g"),  # no such function
+    ("import math\ndef f(x, y):\n    return math.sin(x) + y**2\n", "broken.py:f"),  # not differentiable by JAX
+    (None, "missing.py:f"),  # no such file
+])
+def test_broken_custom_surface_file(capsys, fake, tmp_path, source, spec):
+    if source is not None:
+        (tmp_path / "broken.py").write_text(source)
+    before = files(tmp_path)
+    code, out, err = run(capsys, "animate", "--surface", spec, *FAST)
+    assert_one_line_error(code, err, message_of(lambda: optiviz.load_surface(spec)))
+    assert err.startswith(f"optiviz: error: surface spec {spec!r}")
+    assert files(tmp_path) == before and fake.animated == []
+
+
+def test_start_outside_the_domain(capsys, fake, tmp_path):
+    code, out, err = run(capsys, "animate", *SMALL, "--start", "10,0")
+    assert_one_line_error(code, err, "--start 10,0 is outside bowl's domain (x in [-3, 3], y in [-2, 2]); move it "
+                                     "or widen the map with --domain")
+    assert files(tmp_path) == []
+
+
+def test_tune_with_a_given_lr(capsys, fake, tmp_path):
+    message = "--tune picks every learning rate: drop --lr and lr=... from --optimizers"
+    assert_one_line_error(*run(capsys, "animate", *SMALL, "--tune", "--lr", "0.1")[::2], message)
+    code, _, err = run(capsys, "animate", "--optimizers", "gd,adam:lr=0.1", "--tune", *FAST)
+    assert_one_line_error(code, err, message)
+
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+        return locked
+    if sys.platform.startswith("linux") and os.path.isdir("/sys"):
+        return Path("/sys")  # root may write anywhere but sysfs, which refuses new files even to root
+    pytest.skip("no folder this user cannot write to")  # pragma: no cover
+
+
+def test_output_folder_not_writable(capsys, fake, no_work, tmp_path):
+    target = unwritable_folder(tmp_path)
+    code, out, err = run(capsys, "animate", "--out", str(target / "x.gif"))
+    assert_one_line_error(code, err, f"output folder {str(target)!r} is not writable (Permission denied)")
+    assert not (target / "x.gif").exists() and out == ""
+
+
+def test_default_output_needs_a_writable_current_folder(capsys, fake, no_work, tmp_path, monkeypatch):
+    monkeypatch.chdir(unwritable_folder(tmp_path))
+    code, out, err = run(capsys, "animate")
+    assert_one_line_error(code, err, "output folder the current folder is not writable (Permission denied)")
+
+
+def test_out_is_a_folder(capsys, fake, no_work, tmp_path):
+    (tmp_path / "d.gif").mkdir()
+    code, out, err = run(capsys, "animate", "--out", "d.gif")
+    assert_one_line_error(code, err, "--out d.gif is a folder; give a file name such as d.gif/out.gif")
+
+
+def test_missing_ffmpeg_for_mp4(capsys, fake, no_work, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # the mp4 extra is not installed ...
+    monkeypatch.setattr(shutil, "which", lambda *a, **k: None)  # ... and there is no ffmpeg on PATH
+    code, out, err = run(capsys, "animate", "--out", "race.mp4")
+    assert_one_line_error(code, err, "writing .mp4 needs ffmpeg: pip install 'optiviz[mp4]' (or put ffmpeg on "
+                                     "PATH), or write a .gif or .html instead")
+    assert files(tmp_path) == []
+
+
+def test_verbose_shows_the_traceback(capsys, fake, tmp_path):
+    code, out, err = run(capsys, "-v", "animate", "--surface", "ravin", *FAST)
+    assert code == 2 and "Traceback (most recent call last)" in err and "SurfaceError" in err
+    assert err.splitlines()[-1] == f"optiviz: error: {message_of(lambda: optiviz.load_surface('ravin'))}"
+    code, _, err = run(capsys, "animate", "--surface", "ravin", *FAST, "--verbose")
+    assert code == 2 and "Traceback" in err
+
+
+# --------------------------------------------------------------------------------- failures while running
+
+def test_ctrl_c_leaves_no_partial_file(capsys, fake, tmp_path):
+    (tmp_path / "race.gif").write_bytes(b"the previous race")
+
+    def interrupt(path):
+        assert path.resolve().parent == tmp_path and path.name != "race.gif" and path.read_bytes()  # half written
+        raise KeyboardInterrupt
+
+    fake.on_save = interrupt
+    code, out, err = run(capsys, "animate", *SMALL, "--out", "race.gif")
+    assert code == 130 and err == "optiviz: interrupted\n"
+    # no temporary file left, and the old output untouched
+    assert files(tmp_path) == ["race.gif"] and (tmp_path / "race.gif").read_bytes() == b"the previous race"
+
+
+def test_a_bug_while_running_is_one_line_and_exit_1(capsys, fake, tmp_path):
+    def crash(path):
+        raise RuntimeError("the encoder fell over\nsecond line")
+
+    fake.on_save = crash
+    code, out, err = run(capsys, "animate", *SMALL)
+    assert code == 1 and files(tmp_path) == []
+    assert err == "optiviz: error: unexpected RuntimeError: the encoder fell over (run with -v for the traceback)\n"
+    code, out, err = run(capsys, "animate", *SMALL, "-v")
+    assert code == 1 and "Traceback (most recent call last)" in err and "second line" in err
+    assert err.splitlines()[-1] == "optiviz: error: unexpected RuntimeError: the encoder fell over"
+    assert files(tmp_path) == []
+
+
+def test_a_render_error_is_exit_2(capsys, fake, tmp_path):
+    def refuse(path):
+        raise optiviz.RenderError("cannot encode this")
+
+    fake.on_save = refuse
+    code, out, err = run(capsys, "animate", *SMALL)
+    assert_one_line_error(code, err, "cannot encode this")
+    assert files(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------------------- real rendering
+
+def _render_ready() -> bool:
+    try:
+        from optiviz import render
+    except ImportError:
+        return False
+    return all(hasattr(render, n) for n in ("animate", "save", "plot"))
+
+
+needs_render = pytest.mark.skipif(not _render_ready(), reason="optiviz.render has not landed yet")
+
+
+@needs_render
+def test_real_gif_and_png(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "animate", *SMALL, "--out", "race.gif")
+    assert code == 0, err
+    assert (tmp_path / "race.gif").read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+    code, out, err = run(capsys, "plot", *SMALL[:4], "--steps", "20", "--dpi", "40")
+    assert code == 0, err
+    assert (tmp_path / "bowl.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert files(tmp_path) == ["bowl.png", "race.gif"]
+
+
+@needs_render
+def test_real_subprocess(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "optiviz", "animate", *SMALL, "--out", "x.gif"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "x.gif").read_bytes()[:3] == b"GIF"
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("bowl: 20 steps from") and lines[-1].startswith("wrote x.gif (")
+    assert files(tmp_path) == ["x.gif"]
