@@ -1,0 +1,201 @@
+"""``animate``, ``plot`` and ``save``: the public face of the renderer."""
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Any
+
+from matplotlib.animation import FuncAnimation
+
+from ..errors import InvalidValueError, RenderError, UnknownNameError
+from . import scene as _scene
+from . import writers as _writers
+from .atomic import atomic_path, check_folder
+from .progress import Progress
+
+_ids = itertools.count()
+
+
+class Animation(FuncAnimation):
+    """A matplotlib ``FuncAnimation`` over a prepared scene.
+
+    ``anim.scene`` holds the figure and its moving parts; ``anim.fps`` / ``anim.dpi`` are the defaults ``save``
+    uses. ``anim.save("race.gif")`` takes the fast path of ``ov.save``; passing a matplotlib ``writer=`` uses
+    matplotlib's own (slow, full-redraw) saving. In Jupyter the animation shows itself as the interactive HTML
+    player (one background image, the paths drawn in the page).
+    """
+
+    def __init__(self, scene: "_scene.Scene", *, fps: float = 20, dpi: float = 100) -> None:
+        self.scene = scene
+        self.fps = float(fps)
+        self.dpi = float(dpi)
+        super().__init__(scene.fig, scene.update, frames=scene.n_frames, interval=1000.0 / self.fps, blit=False,
+                         repeat=True, cache_frame_data=False)
+        # nothing is lost if this object is never drawn by a GUI loop (saving renders it): no deletion warning
+        self._draw_was_started = True
+
+    @property
+    def fig(self):
+        return self.scene.fig
+
+    @property
+    def n_frames(self) -> int:
+        return self.scene.n_frames
+
+    def save(self, filename, writer=None, fps=None, dpi=None, *args, **kwargs):  # noqa: D401
+        """``ov.save(self, filename)``; with a matplotlib ``writer`` (or its other options), matplotlib's save."""
+        if writer is None and not args and not kwargs:
+            return save(self, filename, fps=fps, dpi=dpi)
+        return super().save(filename, writer, fps, dpi, *args, **kwargs)
+
+    def to_html(self, *, fps: float | None = None, dpi: float | None = None, element_id: str | None = None) -> str:
+        """The HTML player as a fragment (what Jupyter shows)."""
+        from . import html
+        from .frames import FrameRenderer
+
+        with FrameRenderer(self.scene, dpi or self.dpi) as fr:
+            data = html.player_data(fr, fps or self.fps)
+        data["autoplay"] = False
+        return html.fragment(data, element_id or f"optiviz-player-{os.getpid()}-{next(_ids)}")
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        return (f"<optiviz Animation: {self.scene.layout} {self.scene.view}, {self.scene.n_frames} frames, "
+                f"{len(self.scene.tracks)} runs>")
+
+
+def _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title):
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0 < fps <= 100):
+        raise InvalidValueError(f"fps must be a number in (0, 100], got {fps!r}")
+    return dict(layout=layout, view=view, internals=bool(internals), frames=frames, dpi=dpi, size=size,
+                loss_panel=bool(loss_panel), title=title)
+
+
+def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "contour", internals: bool = False,
+            frames: int = 200, fps: float = 20, dpi: float = 100, size: Any = None, loss_panel: bool = True,
+            title: str | None = None) -> Animation:
+    """Animate recorded runs: every path and loss curve growing together, frame by frame.
+
+    ``runs``: the result of ``ov.run`` (``surface`` defaults to ``runs.surface``). ``layout``: ``"grid"`` (a
+    panel per run on the same contour map, all synchronized) or ``"overlay"`` (all paths on one map, with a
+    legend of captions). ``view``: ``"contour"``, ``"3d"`` (the path riding on the surface) or ``"both"``.
+    ``internals`` (runs recorded with ``internals=True``): the descent direction, the step taken (magnified) and
+    each coordinate's effective learning rate |Δᵢ|/|gᵢ| as bars on one log scale. ``frames`` evenly sample the
+    recorded steps; ``size`` is (w, h) inches or ``"WxH"`` pixels; ``loss_panel`` adds loss vs step (log scale).
+    Diverged runs are drawn up to the divergence and marked "diverged at step k".
+    """
+    opts = _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title)
+    sc = _scene.build(runs, surface, **opts)
+    return Animation(sc, fps=fps, dpi=dpi)
+
+
+def plot(runs: Any, surface: Any = None, ax: Any = None, *, layout: str = "grid", view: str = "contour",
+         internals: bool = False, dpi: float = 100, size: Any = None, loss_panel: bool = True,
+         title: str | None = None, step: int | None = None):
+    """The same scene as one still image (the final frame, or the last recorded point at or before ``step``).
+
+    Returns the ``Figure`` for a grid (or any layout drawn on a new figure) and the ``Axes`` for an overlay;
+    with ``ax`` given, the overlay of all paths is drawn onto it and that ``Axes`` is returned.
+    """
+    import numpy as np
+
+    opts = _opts(layout, view, internals, 2, 20, dpi, size, loss_panel, title)
+    if ax is not None:
+        if getattr(ax, "name", "") == "3d":
+            raise InvalidValueError("plot(ax=...) draws a contour overlay; give a 2D axes")
+        opts.update(layout="overlay", view="contour", loss_panel=False)
+    sc = _scene.build(runs, surface, ax=ax, **opts)
+    k = sc.n_frames - 1
+    if step is not None:
+        k = int(np.searchsorted(sc.frame_steps, step, side="right")) - 1
+        if k < 0:
+            raise InvalidValueError(f"step {step} is before the first recorded step {int(sc.frame_steps[0])}")
+        if k != sc.n_frames - 1:
+            raise InvalidValueError("plot shows the final frame; use animate(...) and a frame to show an earlier step")
+    sc.update(k)
+    if ax is not None:
+        return ax
+    contour = [p.ax for p in sc.panels if p.kind != "loss"]
+    if layout == "overlay" and len(contour) == 1 and not loss_panel:
+        return contour[0]
+    return sc.fig
+
+
+# ------------------------------------------------------------------------------------------------- save
+
+def _suffix(path: Path) -> str:
+    return path.suffix.lower().lstrip(".")
+
+
+def writer_for(path: "str | os.PathLike[str]") -> "_writers.Writer":
+    """The writer a path's suffix selects (``UnknownNameError`` with did-you-mean otherwise)."""
+    import difflib
+
+    p = Path(path)
+    suffix = _suffix(p)
+    names = _writers.registry.names()
+    if not suffix:
+        raise UnknownNameError(f"{p.name!r} has no suffix; name the format: {', '.join('.' + n for n in names)}")
+    try:
+        return _writers.registry.get(suffix)
+    except UnknownNameError:
+        close = difflib.get_close_matches(suffix, names, n=3, cutoff=0.5)
+        hint = ("did you mean " + " or ".join(f"'.{c}'" for c in close) + "?") if close else \
+            "choose from " + ", ".join("." + n for n in names)
+        raise UnknownNameError(f"unknown output format '.{suffix}' for {p.name}; {hint}") from None
+
+
+def check_output(path: "str | os.PathLike[str]", *, animated: bool = True) -> Path:
+    """Fail fast, before any work, on what would make ``save(..., path)`` fail: an unknown format, a missing or
+    unwritable folder, a missing encoder. Returns the path. (The CLI calls this before running the engine.)"""
+    p = Path(os.fspath(path)).expanduser()
+    w = writer_for(p)
+    if animated is False and not w.stills:
+        raise RenderError(f"a still picture cannot be saved as .{w.name}")
+    check_folder(p.absolute())
+    if w.check is not None:
+        w.check()
+    return p
+
+
+def save(anim_or_figure: Any, path: "str | os.PathLike[str]", *, fps: float | None = None, dpi: float | None = None,
+         progress: bool | None = None, quiet: bool = False) -> Path:
+    """Write an animation (or a still figure/axes) to ``path``; the suffix picks the format.
+
+    ``.gif`` (Pillow; one fixed palette that keeps every path colour), ``.mp4`` (ffmpeg from the ``mp4`` extra),
+    ``.html`` (a self-contained player: one background image, the paths animated in the page), ``.png`` (the
+    final frame), ``.svg``/``.pdf`` (the final frame, vector). The file appears all at once: it is written to a
+    temporary file in the same folder and renamed, and nothing is left behind on an error or Ctrl-C.
+    ``progress``: a bar on stderr (default: only on a terminal, for renders expected to take over ~2 s).
+    Returns the path written.
+    """
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    src = anim_or_figure
+    if isinstance(src, Axes):
+        src = src.figure
+    is_anim = isinstance(src, Animation)
+    if not is_anim and not isinstance(src, Figure):
+        raise InvalidValueError(f"save takes what ov.animate or ov.plot returned, got {type(src).__name__}")
+    p = check_output(path, animated=is_anim)
+    w = writer_for(p)
+    if fps is None:
+        fps = src.fps if is_anim else 20.0
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0 < fps <= 100):
+        raise InvalidValueError(f"fps must be a number in (0, 100], got {fps!r}")
+    if dpi is None:
+        dpi = src.dpi if is_anim else src.dpi
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not (10 <= dpi <= 600):
+        raise InvalidValueError(f"dpi must be a number from 10 to 600, got {dpi!r}")
+    total = src.scene.n_frames if is_anim and w.animates else 1
+    bar = Progress(total, label=f"writing {p.name}", mode=progress, quiet=quiet)
+    try:
+        with bar, atomic_path(p) as tmp:
+            w.write(src, tmp, _writers.Options(float(fps), float(dpi), bar))
+    except OSError as exc:
+        raise RenderError(f"cannot write {p}: {exc.strerror or exc}") from exc
+    return p

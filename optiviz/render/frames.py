@@ -1,0 +1,207 @@
+"""Fast frames: draw the static layer once, then per frame only the moving artists, and read the Agg buffer.
+
+matplotlib's ``Animation.save`` never blits: grabbing a frame draws the whole figure again (contours, colorbar,
+tick labels, titles), which is nearly all of the cost. Here the figure is drawn once with the moving artists
+hidden, that background is cached with ``copy_from_bbox``, and each frame is ``restore_region`` + ``draw_artist``
+of the few moving artists + a look at ``buffer_rgba()``.
+
+For GIF the frames are mapped to ONE fixed 256-colour palette: every colour a moving artist is drawn in is
+reserved exactly, the rest is a median cut of the first and last frames, and index 255 is kept free to mean
+"unchanged since the previous frame" (GIF transparency), which is what keeps the file small.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import numpy as np
+from matplotlib.colors import to_rgb
+
+TRANSPARENT = 255  # palette index never given to a colour: "keep the previous frame's pixel"
+
+
+class FrameRenderer:
+    """Iterate a scene's frames as RGBA arrays, drawing only what moves.
+
+    Use as a context manager: on exit the figure is restored (moving artists visible at the last frame drawn,
+    layout frozen), so a later ``savefig`` shows the same picture.
+    """
+
+    def __init__(self, scene, dpi: float | None = None) -> None:
+        self.scene = scene
+        self.fig = scene.fig
+        self.canvas = self.fig.canvas
+        if dpi is not None and dpi != self.fig.dpi:
+            self.fig.set_dpi(dpi)
+        self._bg = None
+        self._bg_rgba: np.ndarray | None = None
+
+    # -- setup ----------------------------------------------------------------------------------------------
+    def __enter__(self) -> "FrameRenderer":
+        fig = self.fig
+        artists = self.scene.artists
+        # settle the layout with everything in place, then freeze it: every later draw uses the same positions
+        self.scene.update(self.scene.n_frames - 1)
+        visible = [a.get_visible() for a in artists]
+        for a in artists:
+            a.set_visible(False)
+        try:
+            self.canvas.draw()  # the layout engine runs inside this draw; then it is frozen
+        finally:
+            for a, v in zip(artists, visible):
+                a.set_visible(v)
+        if fig.get_layout_engine() is not None:
+            fig.set_layout_engine("none")
+        self._bg = self.canvas.copy_from_bbox(fig.bbox)
+        self._bg_rgba = np.asarray(self.canvas.buffer_rgba()).copy()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bg = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        h, w = self._bg_rgba.shape[:2]
+        return w, h
+
+    @property
+    def background(self) -> np.ndarray:
+        """The static layer as RGBA (H, W, 4)."""
+        return self._bg_rgba
+
+    # -- frames ---------------------------------------------------------------------------------------------
+    def render(self, k: int) -> np.ndarray:
+        """Frame ``k`` as a read-only RGBA view of the Agg buffer (valid until the next render)."""
+        canvas = self.canvas
+        canvas.restore_region(self._bg)
+        renderer = canvas.get_renderer()
+        for prim in self.scene.primitives:
+            prim.update(k)
+            for a in prim.artists:
+                if a.get_visible():
+                    a.draw(renderer)
+        return np.asarray(canvas.buffer_rgba())
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for k in range(self.scene.n_frames):
+            yield self.render(k)
+
+
+@contextmanager
+def frames(scene, dpi: float | None = None):
+    with FrameRenderer(scene, dpi) as r:
+        yield r
+
+
+# ------------------------------------------------------------------------------------------------ palette
+
+def _pack(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3|4) uint8 -> (...) uint32 keys R | G << 8 | B << 16 (what an RGBA buffer reads as, alpha masked)."""
+    rgb = np.asarray(rgb)
+    if rgb.shape[-1] == 4 and rgb.dtype == np.uint8 and rgb.flags.c_contiguous and np.little_endian:
+        return rgb.view(np.uint32)[..., 0] & np.uint32(0xFFFFFF)
+    rgb = rgb[..., :3].astype(np.uint32)
+    return rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
+
+
+def reserved_colors(scene) -> list[tuple[int, int, int]]:
+    """Every solid colour the moving artists are drawn in, as Agg writes it (0-255 per channel)."""
+    out = {(255, 255, 255), (0, 0, 0)}
+    for a in scene.artists:
+        for getter in ("get_color", "get_markerfacecolor", "get_markeredgecolor", "get_facecolor", "get_edgecolor"):
+            f = getattr(a, getter, None)
+            if f is None:
+                continue
+            try:
+                c = f()
+                if isinstance(c, np.ndarray) and c.ndim == 2:
+                    cs = [tuple(x) for x in c]
+                else:
+                    cs = [c]
+                for c in cs:
+                    if isinstance(c, str) and c == "none":
+                        continue
+                    r, g, b = to_rgb(c)
+                    out.add((int(round(r * 255)), int(round(g * 255)), int(round(b * 255))))
+            except (ValueError, TypeError):
+                continue
+    return sorted(out)
+
+
+class Palette:
+    """One fixed palette and a fast RGB -> index map, exact for every colour already seen.
+
+    ``colors`` is (255, 3) uint8 (index 255 is left for transparency). Mapping a frame: pixels equal to the
+    background take the background's precomputed index; the changed pixels (a few thousand) are looked up in a
+    cache keyed by their packed RGB, and colours not yet cached are mapped to the nearest palette entry once.
+    """
+
+    def __init__(self, colors: np.ndarray) -> None:
+        self.colors = np.asarray(colors, np.uint8)[:TRANSPARENT]
+        self._keys = np.zeros(0, np.uint32)
+        self._vals = np.zeros(0, np.uint8)
+        self._bg_index: np.ndarray | None = None
+        self._bg32: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, samples: list[np.ndarray], reserved: list[tuple[int, int, int]]) -> "Palette":
+        """Reserve ``reserved`` exactly, fill the rest with a median cut of the RGBA ``samples``."""
+        from PIL import Image
+
+        reserved = list(dict.fromkeys(reserved))[:128]
+        free = TRANSPARENT - len(reserved)
+        stack = np.concatenate([s[..., :3] for s in samples], axis=0)
+        img = Image.fromarray(np.ascontiguousarray(stack), "RGB")
+        q = img.quantize(colors=free, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        pal = np.asarray(q.getpalette()[: 3 * free], np.uint8).reshape(-1, 3)
+        colors = np.concatenate([np.asarray(reserved, np.uint8).reshape(-1, 3), pal])
+        # drop duplicates (keep the first: the reserved ones), pad to 255 entries with black
+        _, first = np.unique(_pack(colors), return_index=True)
+        colors = colors[np.sort(first)]
+        pad = np.zeros((TRANSPARENT - len(colors), 3), np.uint8)
+        return cls(np.concatenate([colors, pad]) if len(pad) else colors[:TRANSPARENT])
+
+    def flat(self) -> bytes:
+        """768 bytes for a GIF colour table (index 255 set to magenta: never shown, it means transparent)."""
+        return self.colors.tobytes() + bytes(3 * (256 - len(self.colors) - 1)) + b"\xff\x00\xff"
+
+    def _nearest(self, keys: np.ndarray) -> np.ndarray:
+        rgb = np.stack([keys & 255, (keys >> 8) & 255, (keys >> 16) & 255], axis=-1).astype(np.int32)
+        out = np.empty(len(keys), np.uint8)
+        pal = self.colors.astype(np.int32)
+        for s in range(0, len(keys), 4096):  # bounded memory: 4096 x 255 distances at a time
+            d = ((rgb[s:s + 4096, None, :] - pal[None, :, :]) ** 2).sum(-1)
+            out[s:s + 4096] = np.argmin(d, axis=1)
+        return out
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Palette indices for packed RGB ``keys`` (1-D uint32), caching new colours."""
+        uniq, inv = np.unique(keys, return_inverse=True)
+        pos = np.searchsorted(self._keys, uniq)
+        pos_c = np.minimum(pos, max(len(self._keys) - 1, 0))
+        known = (len(self._keys) > 0) & (self._keys[pos_c] == uniq) if len(self._keys) else np.zeros(len(uniq), bool)
+        vals = np.empty(len(uniq), np.uint8)
+        if known.any():
+            vals[known] = self._vals[pos_c[known]]
+        if (~known).any():
+            new_k = uniq[~known]
+            new_v = self._nearest(new_k)
+            vals[~known] = new_v
+            allk = np.concatenate([self._keys, new_k])
+            allv = np.concatenate([self._vals, new_v])
+            order = np.argsort(allk, kind="stable")
+            self._keys, self._vals = allk[order], allv[order]
+        return vals[inv.ravel()]
+
+    def set_background(self, bg_rgba: np.ndarray) -> None:
+        self._bg32 = _pack(np.ascontiguousarray(bg_rgba))
+        self._bg_index = self.lookup(self._bg32.ravel()).reshape(self._bg32.shape)
+
+    def index(self, rgba: np.ndarray) -> np.ndarray:
+        """(H, W) palette indices of an RGBA frame (needs ``set_background`` first)."""
+        cur = _pack(rgba)
+        changed = cur != self._bg32
+        out = self._bg_index.copy()
+        if changed.any():
+            out[changed] = self.lookup(cur[changed])
+        return out

@@ -1,0 +1,163 @@
+"""A self-contained HTML player: ONE background PNG plus the path data, animated on a canvas in the page.
+
+Embedding a PNG per frame (``to_jshtml``) costs tens of megabytes; the paths are a few thousand numbers. The
+static layer is rendered once by Agg, every moving primitive is written as canvas pixel coordinates for all its
+frames, and a small script redraws the moving parts over the image: play/pause, step back/forward, a slider.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+
+from .frames import FrameRenderer
+from .primitives import PageContext
+
+_CSS = """
+.ov-player{display:inline-block;font:13px system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222}
+.ov-player canvas{display:block;max-width:100%;height:auto;border:1px solid #ddd}
+.ov-controls{display:flex;align-items:center;gap:6px;margin-top:6px;flex-wrap:wrap}
+.ov-controls button{font:inherit;padding:3px 10px;border:1px solid #bbb;border-radius:4px;background:#f7f7f7;
+cursor:pointer}
+.ov-controls button:hover{background:#eee}
+.ov-controls input[type=range]{flex:1;min-width:160px}
+.ov-controls .ov-info{font-variant-numeric:tabular-nums;min-width:9em}
+"""
+
+_JS = r"""
+(function(){
+var D=__DATA__, root=document.getElementById(__ID__);
+var cv=root.querySelector("canvas"), ctx=cv.getContext("2d"), img=new Image();
+var slider=root.querySelector("input"), info=root.querySelector(".ov-info"), playBtn=root.querySelector("[data-a=play]");
+var k=D.frames-1, timer=null, lastT=0, hold=0;
+function clip(c){ if(c){ctx.beginPath();ctx.rect(c[0],c[1],c[2],c[3]);ctx.clip();} }
+function dot(x,y,r,fc,ec,ew){ctx.beginPath();ctx.arc(x,y,r,0,6.2832);ctx.fillStyle=fc;ctx.fill();
+  if(ew>0){ctx.lineWidth=ew;ctx.strokeStyle=ec;ctx.stroke();}}
+function trace(p){var n=p.counts[k], xy=p.xy; if(!n) return; ctx.save(); clip(p.clip);
+  ctx.globalAlpha=p.alpha; ctx.strokeStyle=p.color; ctx.lineWidth=p.lw; ctx.lineCap="round"; ctx.lineJoin="round";
+  ctx.beginPath(); var pen=false;
+  for(var i=0;i<n;i++){var x=xy[2*i], y=xy[2*i+1]; if(x===null||y===null){pen=false;continue;}
+    if(pen) ctx.lineTo(x,y); else {ctx.moveTo(x,y); pen=true;}}
+  ctx.stroke(); ctx.globalAlpha=1;
+  if(p.head){var hx=xy[2*n-2], hy=xy[2*n-1]; if(hx!==null&&hy!==null) dot(hx,hy,p.head.r,p.head.fc,p.head.ec,p.head.ew);}
+  ctx.restore();}
+function arrow(p){var s=p.seg, x0=s[4*k], y0=s[4*k+1], x1=s[4*k+2], y1=s[4*k+3];
+  if(x0===null||y0===null||x1===null||y1===null) return; ctx.save(); clip(p.clip);
+  var dx=x1-x0, dy=y1-y0, L=Math.sqrt(dx*dx+dy*dy); if(L<0.5){ctx.restore();return;}
+  var ux=dx/L, uy=dy/L, h=Math.min(p.head, L);
+  ctx.strokeStyle=p.color; ctx.fillStyle=p.color; ctx.lineWidth=p.lw; ctx.setLineDash(p.dash?[2.5*p.lw*1.4,1.5*p.lw*1.4]:[]);
+  ctx.beginPath(); ctx.moveTo(x0,y0); ctx.lineTo(x1-ux*h*0.8,y1-uy*h*0.8); ctx.stroke(); ctx.setLineDash([]);
+  ctx.beginPath(); ctx.moveTo(x1,y1); ctx.lineTo(x1-ux*h-uy*h*0.45,y1-uy*h+ux*h*0.45);
+  ctx.lineTo(x1-ux*h+uy*h*0.45,y1-uy*h-ux*h*0.45); ctx.closePath(); ctx.fill(); ctx.restore();}
+function bar(p){var x1=p.x1[k]; if(x1===null) return; ctx.fillStyle=p.color; ctx.fillRect(p.x0,p.y0,x1-p.x0,p.h);}
+function label(p){var s=p.table[p.ids[k]]; if(!s) return;
+  ctx.font=(p.weight==="bold"?"bold ":"")+p.size+"px "+(p.mono?"DejaVu Sans Mono,Menlo,Consolas,monospace":"DejaVu Sans,Helvetica,Arial,sans-serif");
+  ctx.textAlign={left:"left",right:"right",center:"center"}[p.ha]||"left";
+  ctx.textBaseline={top:"top",bottom:"bottom",center:"middle",baseline:"alphabetic"}[p.va]||"alphabetic";
+  if(p.box){var w=ctx.measureText(s).width, pad=p.size*0.35, x=p.ha==="center"?p.x-w/2:(p.ha==="right"?p.x-w:p.x);
+    var y=p.va==="top"?p.y:(p.va==="bottom"?p.y-p.size:p.y-p.size/2);
+    ctx.fillStyle=p.box; ctx.strokeStyle=p.boxedge; ctx.lineWidth=1; ctx.fillRect(x-pad,y-pad,w+2*pad,p.size*1.15+2*pad);
+    ctx.strokeRect(x-pad,y-pad,w+2*pad,p.size*1.15+2*pad);}
+  ctx.fillStyle=p.color; ctx.fillText(s,p.x,p.y);}
+function mark(p){if(!p.shown[k]) return; var x=p.xy[0], y=p.xy[1], r=p.r; ctx.save(); ctx.strokeStyle="#fff";
+  ctx.lineCap="round"; for(var pass=0;pass<2;pass++){ctx.lineWidth=pass?p.lw*2.2:p.lw*2.2+2*p.lw; ctx.strokeStyle=pass?p.color:"#fff";
+  ctx.beginPath(); ctx.moveTo(x-r*0.7,y-r*0.7); ctx.lineTo(x+r*0.7,y+r*0.7); ctx.moveTo(x+r*0.7,y-r*0.7); ctx.lineTo(x-r*0.7,y+r*0.7); ctx.stroke();}
+  ctx.restore();}
+var draw={trace:trace,arrow:arrow,bar:bar,label:label,mark:mark};
+function show(i){k=Math.max(0,Math.min(D.frames-1,i)); ctx.drawImage(img,0,0);
+  for(var j=0;j<D.prims.length;j++) draw[D.prims[j].type](D.prims[j]);
+  slider.value=k; info.textContent="frame "+(k+1)+" / "+D.frames;}
+function tick(t){ if(!timer) return; if(t-lastT>=1000/D.fps){lastT=t;
+    if(k>=D.frames-1){ if(hold===0){hold=t;} if(t-hold<D.hold){timer=requestAnimationFrame(tick);return;} hold=0; show(0);}
+    else show(k+1);}
+  timer=requestAnimationFrame(tick);}
+function play(){ if(timer) return; if(k>=D.frames-1) show(0); playBtn.textContent="\u275A\u275A pause"; timer=requestAnimationFrame(tick);}
+function pause(){ if(timer) cancelAnimationFrame(timer); timer=null; playBtn.textContent="\u25B6 play";}
+root.querySelector(".ov-controls").addEventListener("click",function(e){var a=e.target.getAttribute("data-a"); if(!a) return;
+  if(a==="play"){timer?pause():play();} else {pause(); show({first:0,prev:k-1,next:k+1,last:D.frames-1}[a]);}});
+slider.addEventListener("input",function(){pause(); show(+slider.value);});
+root.addEventListener("keydown",function(e){ if(e.key===" "){e.preventDefault(); timer?pause():play();}
+  else if(e.key==="ArrowLeft"){pause(); show(k-1);} else if(e.key==="ArrowRight"){pause(); show(k+1);} });
+img.onload=function(){ show(D.frames-1); if(D.autoplay) play(); };
+img.src="data:image/png;base64,"+D.bg;
+})();
+"""
+
+
+def _pixels(ax, height: float):
+    """data -> canvas pixels for one axes (3D axes project with the view the background was drawn with)."""
+    if ax is None:
+        return lambda xy: np.asarray(xy, float)[:, :2]
+    if getattr(ax, "name", "") == "3d":
+        from mpl_toolkits.mplot3d import proj3d
+
+        M = ax.get_proj()
+
+        def px3(xyz):
+            xyz = np.asarray(xyz, float)
+            xs, ys, _ = proj3d.proj_transform(xyz[:, 0], xyz[:, 1], xyz[:, 2], M)
+            d = ax.transData.transform(np.column_stack([xs, ys]))
+            d[:, 1] = height - d[:, 1]
+            return d
+
+        return px3
+
+    def px(xy):
+        d = ax.transData.transform(np.asarray(xy, float)[:, :2])
+        d[:, 1] = height - d[:, 1]
+        return d
+
+    return px
+
+
+def _png(rgba: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba[..., :3]), "RGB").save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def player_data(renderer: FrameRenderer, fps: float) -> dict:
+    """Everything the page needs, from a renderer whose background is drawn (layout final)."""
+    scene = renderer.scene
+    w, h = renderer.size
+    scale = scene.fig.dpi / 72.0
+    prims = []
+    for p in scene.primitives:
+        ax = getattr(p, "ax", None)
+        clip = None
+        if ax is not None and getattr(ax, "name", "") != "3d":
+            x0, y0, x1, y1 = ax.bbox.extents
+            clip = [round(x0, 1), round(h - y1, 1), round(x1 - x0, 1), round(y1 - y0, 1)]
+        prims.append(p.to_json(PageContext(_pixels(ax, h), h, scale, clip)))
+    return {"frames": scene.n_frames, "fps": float(fps), "hold": 1500, "width": w, "height": h, "prims": prims,
+            "bg": base64.b64encode(_png(renderer.background)).decode("ascii"), "autoplay": True}
+
+
+def fragment(data: dict, element_id: str) -> str:
+    """The player as an HTML fragment (for Jupyter and for the page)."""
+    payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    script = _JS.replace("__DATA__", payload).replace("__ID__", json.dumps(element_id))
+    return (f'<div class="ov-player" id="{element_id}" tabindex="0"><style>{_CSS}</style>'
+            f'<canvas width="{data["width"]}" height="{data["height"]}"></canvas>'
+            '<div class="ov-controls">'
+            '<button data-a="first" title="first frame">&#x23EE;</button>'
+            '<button data-a="prev" title="step back">&#x25C0; step</button>'
+            '<button data-a="play" title="play / pause (space)">&#x25B6; play</button>'
+            '<button data-a="next" title="step forward">step &#x25B6;</button>'
+            '<button data-a="last" title="last frame">&#x23ED;</button>'
+            f'<input type="range" min="0" max="{data["frames"] - 1}" value="{data["frames"] - 1}" aria-label="frame">'
+            '<span class="ov-info"></span></div>'
+            f"<script>{script}</script></div>")
+
+
+def page(data: dict, title: str) -> str:
+    from html import escape
+
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{escape(title)}</title>"
+            "<style>body{margin:16px;background:#fff}</style></head><body>\n"
+            + fragment(data, "optiviz-player") + "\n</body></html>\n")

@@ -1,0 +1,177 @@
+"""The moving parts of a scene, each a few artists plus its data for every frame.
+
+A scene is a static figure (contours, colorbar, labels, titles: drawn once) and a list of these primitives.
+Each primitive knows three things: which artists it moves (``artists``), how to put them at frame ``k``
+(``update``), and how to describe all its frames in canvas pixels for the HTML player (``to_json``), so the
+Agg frames, the GIF/MP4 files and the HTML page are drawn from the same numbers.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from matplotlib.colors import to_hex
+
+
+
+class PageContext:
+    """How a primitive's coordinates become canvas pixels (origin top-left, y down) for the HTML page."""
+
+    def __init__(self, px: Callable[[np.ndarray], np.ndarray], height: float, scale: float, clip: Any) -> None:
+        self.px = px  # data coordinates (N, 2|3) -> canvas pixels (N, 2)
+        self.height = height
+        self.scale = scale  # pixels per point
+        self.clip = clip  # [x, y, w, h] canvas pixels of the axes, or None
+
+    def disp(self, xy: np.ndarray) -> np.ndarray:
+        """Display coordinates (pixels, y up) -> canvas pixels (y down)."""
+        xy = np.array(xy, dtype=float, ndmin=2)
+        xy[:, 1] = self.height - xy[:, 1]
+        return xy
+
+
+def _r(a: np.ndarray, nd: int = 1) -> list:
+    """Round for the page: a tenth of a pixel is below what a canvas shows; NaN becomes None (JSON null)."""
+    a = np.round(np.asarray(a, dtype=float), nd)
+    return [None if not np.isfinite(v) else (int(v) if v == int(v) else float(v)) for v in a.ravel()]
+
+
+def _color(c: Any) -> str:
+    return to_hex(c, keep_alpha=False)
+
+
+class Primitive:
+    artists: list
+
+    def update(self, k: int) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def to_json(self, ctx: PageContext) -> dict:  # pragma: no cover
+        raise NotImplementedError
+
+
+class Trace(Primitive):
+    """A polyline growing with the frames: at frame k it shows the first ``counts[k]`` points, with an optional
+    head marker on the last one. ``xy`` holds every point once (2 or 3 columns, the latter for 3D axes)."""
+
+    def __init__(self, line, xy: np.ndarray, counts: np.ndarray, head=None, clip_ax=None) -> None:
+        self.line, self.head, self.xy, self.counts = line, head, np.asarray(xy, float), np.asarray(counts, int)
+        self.clip_ax = clip_ax
+        self.artists = [a for a in (line, head) if a is not None]
+        self.is3d = self.xy.shape[1] == 3
+
+    def _set(self, artist, pts: np.ndarray) -> None:
+        if self.is3d:
+            artist.set_data_3d(pts[:, 0], pts[:, 1], pts[:, 2])
+        else:
+            artist.set_data(pts[:, 0], pts[:, 1])
+
+    def update(self, k: int) -> None:
+        n = int(self.counts[k])
+        self._set(self.line, self.xy[:n])
+        if self.head is not None:
+            self._set(self.head, self.xy[n - 1:n] if n > 0 else self.xy[:0])
+
+    def to_json(self, ctx: PageContext) -> dict:
+        scale = ctx.scale
+        out = {"type": "trace", "xy": _r(ctx.px(self.xy)), "counts": [int(c) for c in self.counts],
+               "color": _color(self.line.get_color()), "lw": round(self.line.get_linewidth() * scale, 2),
+               "alpha": 1.0 if self.line.get_alpha() is None else float(self.line.get_alpha()), "clip": ctx.clip}
+        if self.head is not None:
+            out["head"] = {"r": round(self.head.get_markersize() * scale / 2, 2),
+                           "fc": _color(self.head.get_markerfacecolor()), "ec": _color(self.head.get_markeredgecolor()),
+                           "ew": round(self.head.get_markeredgewidth() * scale, 2)}
+        return out
+
+
+class Arrow(Primitive):
+    """An arrow whose tail and tip move: ``seg`` is (frames, 4) = x0, y0, x1, y1 in data coordinates; a row with
+    NaN hides the arrow on that frame."""
+
+    def __init__(self, patch, seg: np.ndarray) -> None:
+        self.patch, self.seg = patch, np.asarray(seg, float)
+        self.artists = [patch]
+
+    def update(self, k: int) -> None:
+        x0, y0, x1, y1 = self.seg[k]
+        ok = bool(np.all(np.isfinite(self.seg[k])))
+        self.patch.set_visible(ok)
+        if ok:
+            self.patch.set_positions((x0, y0), (x1, y1))
+
+    def to_json(self, ctx: PageContext) -> dict:
+        a = ctx.px(self.seg[:, :2])
+        b = ctx.px(self.seg[:, 2:])
+        dashed = self.patch.get_linestyle() not in ("-", "solid")
+        return {"type": "arrow", "seg": _r(np.concatenate([a, b], axis=1)), "color": _color(self.patch.get_edgecolor()),
+                "lw": round(self.patch.get_linewidth() * ctx.scale, 2), "head": round(4.5 * ctx.scale, 2),
+                "dash": dashed, "clip": ctx.clip}
+
+
+class Bar(Primitive):
+    """A horizontal bar whose length changes: a Rectangle anchored at its left edge, ``widths`` per frame in the
+    rectangle's own coordinates (NaN hides it)."""
+
+    def __init__(self, rect, widths: np.ndarray) -> None:
+        self.rect, self.widths = rect, np.asarray(widths, float)
+        self.artists = [rect]
+
+    def update(self, k: int) -> None:
+        w = self.widths[k]
+        self.rect.set_visible(bool(np.isfinite(w)))
+        if np.isfinite(w):
+            self.rect.set_width(w)
+
+    def to_json(self, ctx: PageContext) -> dict:
+        x, y = self.rect.get_xy()
+        h = self.rect.get_height()
+        tr = self.rect.get_transform()
+        top_left = ctx.disp(tr.transform([[x, y + h]]))[0]
+        bottom = ctx.disp(tr.transform([[x, y]]))[0]
+        ends = tr.transform(np.column_stack([x + np.nan_to_num(self.widths, nan=0.0), np.full(len(self.widths), y)]))
+        return {"type": "bar", "x0": _r(top_left[0])[0], "y0": _r(top_left[1])[0], "h": _r(bottom[1] - top_left[1])[0],
+                "x1": _r(np.where(np.isfinite(self.widths), ends[:, 0], np.nan)),
+                "color": _color(self.rect.get_facecolor())}
+
+
+class Label(Primitive):
+    """A text whose string changes with the frames (the step counter, "diverged at step k", a value)."""
+
+    def __init__(self, text, strings: Sequence[str]) -> None:
+        self.text, self.strings = text, list(strings)
+        self.artists = [text]
+
+    def update(self, k: int) -> None:
+        self.text.set_text(self.strings[k])
+
+    def to_json(self, ctx: PageContext) -> dict:
+        t = self.text
+        scale = ctx.scale
+        x, y = ctx.disp(t.get_transform().transform(t.get_position()))[0]
+        # repeated strings are stored once: the page gets a table of distinct strings and an index per frame
+        index: dict[str, int] = {}
+        ids = [index.setdefault(s, len(index)) for s in self.strings]
+        table = sorted(index, key=index.get)
+        bbox = t.get_bbox_patch()
+        return {"type": "label", "x": _r(x)[0], "y": _r(y)[0], "table": table, "ids": ids,
+                "size": round(t.get_fontsize() * scale, 2), "color": _color(t.get_color()),
+                "weight": str(t.get_fontweight()), "ha": t.get_horizontalalignment(),
+                "va": t.get_verticalalignment(), "mono": "monospace" in t.get_fontfamily(),
+                "box": _color(bbox.get_facecolor()) if bbox is not None else None,
+                "boxedge": _color(bbox.get_edgecolor()) if bbox is not None else None}
+
+
+class Mark(Primitive):
+    """A fixed marker that appears on some frames (the cross where a path diverged)."""
+
+    def __init__(self, line, xy: np.ndarray, shown: np.ndarray) -> None:
+        self.line, self.xy, self.shown = line, np.asarray(xy, float).reshape(1, -1), np.asarray(shown, bool)
+        self.artists = [line]
+
+    def update(self, k: int) -> None:
+        self.line.set_visible(bool(self.shown[k]))
+
+    def to_json(self, ctx: PageContext) -> dict:
+        return {"type": "mark", "xy": _r(ctx.px(self.xy)), "shown": [int(s) for s in self.shown],
+                "r": round(self.line.get_markersize() * ctx.scale / 2, 2), "color": _color(self.line.get_color()),
+                "lw": round(self.line.get_markeredgewidth() * ctx.scale, 2)}

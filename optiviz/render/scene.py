@@ -1,0 +1,688 @@
+"""Build a scene from recorded trajectories: the static figure drawn once, and the primitives that move.
+
+Layouts: ``grid`` (one panel per run, all on the same contour map, plus the loss panel) and ``overlay`` (all
+paths on one map, with a legend of captions). Views: ``contour``, ``3d`` (the surface with the path riding on
+it, loss on the vertical axis) and ``both``. Everything drawn comes from the ``Trajectories``: titles are the
+captions the engine built from the configuration, never typed here; nothing is recomputed.
+"""
+from __future__ import annotations
+
+import math
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import InvalidValueError
+from . import style
+from .primitives import Arrow, Bar, Label, Mark, Primitive, Trace
+
+LAYOUTS = ("grid", "overlay")
+VIEWS = ("contour", "3d", "both")
+GRID_N = 160  # contour grid resolution: smooth at slide size, one vectorized surface call
+GRID_N_3D = 48  # the 3D mesh: more facets only slow the one static draw
+
+
+# ------------------------------------------------------------------------------------------------ inputs
+
+@dataclass
+class Track:
+    """One run made ready to draw: M members (1 for a single run; starts x seeds for a batch)."""
+
+    label: str
+    caption: str
+    name: str
+    color: str
+    path: np.ndarray  # (M, T, 2)
+    loss: np.ndarray  # (M, T)
+    steps: np.ndarray  # (T,)
+    diverged_at: np.ndarray  # (M,) int, -1 = never
+    n_valid: np.ndarray  # (M,) points drawn at most: those recorded before the divergence
+    grads: np.ndarray | None = None  # (n_steps, 2), single runs only
+    updates: np.ndarray | None = None
+
+    @property
+    def members(self) -> int:
+        return self.path.shape[0]
+
+    @property
+    def batched(self) -> bool:
+        return self.path.shape[0] > 1
+
+
+def make_tracks(runs: Any) -> list[Track]:
+    """Trajectories -> Tracks, with colours; a clear error for anything that is not recorded trajectories."""
+    from ..trajectory import Trajectories, Trajectory
+
+    if isinstance(runs, Trajectory):
+        runs = {runs.label: runs}
+    if not hasattr(runs, "values") or not all(isinstance(t, Trajectory) for t in runs.values()):
+        raise InvalidValueError(f"animate/plot take the result of ov.run (Trajectories), got {type(runs).__name__}")
+    trajs = list(runs.values())
+    if not trajs:
+        raise InvalidValueError("nothing to draw: no runs")
+    colors = style.assign_colors(t.name for t in trajs)
+    tracks = []
+    for t, color in zip(trajs, colors):
+        steps = np.asarray(t.steps)
+        T = steps.shape[0]
+        path = np.asarray(t.path, float)
+        if path.shape[-2:] != (T, 2):
+            raise InvalidValueError(f"run {t.label!r}: path shape {path.shape} does not match {T} recorded steps")
+        path = path.reshape(-1, T, 2)
+        loss = np.asarray(t.loss, float).reshape(-1, T)
+        if t.diverged_at is None:
+            div = np.full(path.shape[0], -1)
+        else:
+            div = np.broadcast_to(np.asarray(t.diverged_at, dtype=np.int64), path.shape[:1]).reshape(-1).copy()
+        # points recorded strictly before the divergence step are real; the engine freezes the rest
+        n_valid = np.where(div >= 0, np.searchsorted(steps, div, side="left"), T)
+        n_valid = np.maximum(n_valid, 1)
+        tracks.append(Track(t.label, t.caption, t.name, color, path, loss, steps, div, n_valid,
+                            None if t.grads is None else np.asarray(t.grads, float).reshape(-1, 2) if path.shape[0] == 1
+                            else None,
+                            None if t.updates is None else np.asarray(t.updates, float).reshape(-1, 2)
+                            if path.shape[0] == 1 else None))
+    lengths = {len(tr.steps) for tr in tracks}
+    if len(lengths) > 1:
+        raise InvalidValueError("all runs must record the same steps to be drawn together")
+    return tracks
+
+
+def frame_indices(n_recorded: int, frames: Any) -> np.ndarray:
+    """Which recorded points the frames show: ``frames`` evenly spaced ones, always the first and the last."""
+    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1:
+        raise InvalidValueError(f"frames must be a whole number >= 1, got {frames!r}")
+    if frames == 1:
+        return np.array([n_recorded - 1])
+    return np.unique(np.round(np.linspace(0, n_recorded - 1, min(int(frames), n_recorded))).astype(int))
+
+
+# ----------------------------------------------------------------------------------------------- levels
+
+def contour_levels(Z: np.ndarray, spec: Any, n: int = 18) -> np.ndarray:
+    """Contour levels for a surface's ``levels`` setting: "log" (geometric above the minimum), "linear", "auto"
+    (log when most of the map would otherwise be one colour), or explicit values."""
+    z = Z[np.isfinite(Z)]
+    if z.size == 0:
+        raise InvalidValueError("the surface is not finite anywhere on its domain")
+    zmin, zmax = float(z.min()), float(z.max())
+    if zmax <= zmin:
+        return np.array([zmin - 1.0, zmin, zmin + 1.0])
+    if not isinstance(spec, str):
+        lv = np.unique(np.asarray(spec, dtype=float))
+        lv = lv[np.isfinite(lv)]
+        if lv.size >= 2:
+            return lv
+        spec = "auto"
+    if spec == "auto":
+        # log when the median sits in the bottom 5% of the range: a linear ramp would paint most of the map flat
+        spec = "log" if (float(np.median(z)) - zmin) < 0.05 * (zmax - zmin) else "linear"
+    if spec == "log":
+        span = zmax - zmin
+        return zmin + np.concatenate([[0.0], np.geomspace(span * 1e-4, span, n)])
+    return np.linspace(zmin, zmax, n + 1)
+
+
+def _fmt(v: float) -> str:
+    a = abs(v)
+    if a >= 1e4 or (0 < a < 1e-3):
+        return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e")
+    return f"{v:.0f}" if a >= 100 else f"{v:.2g}"
+
+
+# ----------------------------------------------------------------------------------------------- scene
+
+@dataclass
+class Panel:
+    ax: Any
+    kind: str  # "contour", "3d" or "loss"
+    tracks: list[Track]
+
+
+@dataclass
+class Scene:
+    """A built figure plus its moving primitives; ``update(k)`` puts every primitive at frame ``k``."""
+
+    fig: Any
+    primitives: list[Primitive]
+    frame_index: np.ndarray  # (F,) recorded point shown by each frame
+    frame_steps: np.ndarray  # (F,) step number of each frame
+    n_steps: int
+    panels: list[Panel]
+    tracks: list[Track]
+    title: str
+    layout: str
+    view: str
+    dpi: float
+    clips: dict = field(default_factory=dict)  # primitive id -> axes it is clipped to (for the page)
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.frame_index)
+
+    @property
+    def artists(self) -> list:
+        return [a for p in self.primitives for a in p.artists]
+
+    def update(self, k: int) -> list:
+        k = int(k)
+        for p in self.primitives:
+            p.update(k)
+        return self.artists
+
+
+def _figure(size: tuple[float, float], dpi: float):
+    """A figure outside pyplot: nothing global, nothing shown twice in Jupyter, closed by the garbage collector."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = _StillFigure(figsize=size, dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    fig.get_layout_engine().set(w_pad=0.04, h_pad=0.04, hspace=0.06, wspace=0.04)
+    return fig
+
+
+def _make_still_class():
+    from matplotlib.figure import Figure
+
+    class StillFigure(Figure):
+        """A Figure that shows itself in Jupyter as a PNG even when pyplot was never imported."""
+
+        def _repr_png_(self):
+            import io
+
+            buf = io.BytesIO()
+            self.savefig(buf, format="png", metadata={"Software": None})
+            return buf.getvalue()
+
+    return StillFigure
+
+
+class _Lazy:
+    cls = None
+
+
+def _StillFigure(**kw):
+    if _Lazy.cls is None:
+        _Lazy.cls = _make_still_class()
+    return _Lazy.cls(**kw)
+
+
+def parse_size(size: Any, dpi: float) -> tuple[float, float] | None:
+    """``(w, h)`` in inches, or ``"WxH"`` in pixels."""
+    if size is None:
+        return None
+    if isinstance(size, str):
+        w, sep, h = size.lower().partition("x")
+        try:
+            if not sep:
+                raise ValueError
+            wi, hi = float(w), float(h)
+        except ValueError:
+            raise InvalidValueError(f"size must be WIDTHxHEIGHT in pixels (e.g. 1280x720), got {size!r}") from None
+        size = (wi / dpi, hi / dpi)
+    try:
+        w, h = (float(v) for v in size)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"size must be (width, height) in inches or 'WxH' pixels, got {size!r}") from None
+    if not (math.isfinite(w) and math.isfinite(h) and w > 0.5 and h > 0.5 and w * h * dpi * dpi < 64e6):
+        raise InvalidValueError(f"size {size!r} is too small or too large for a picture")
+    return (w, h)
+
+
+def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "contour", internals: bool = False,
+          frames: int = 200, dpi: float = 100, size: Any = None, loss_panel: bool = True, title: str | None = None,
+          ax: Any = None) -> Scene:
+    """Build the figure and its primitives. With ``ax``, draw an overlay contour onto that axes only."""
+    import matplotlib as mpl
+
+    from ..surface import Surface, load_surface
+
+    if layout not in LAYOUTS:
+        from ..registry import did_you_mean
+
+        raise InvalidValueError(f"unknown layout {layout!r}; {did_you_mean(str(layout), list(LAYOUTS))}")
+    if view not in VIEWS:
+        from ..registry import did_you_mean
+
+        raise InvalidValueError(f"unknown view {view!r}; {did_you_mean(str(view), list(VIEWS))}")
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not (10 <= dpi <= 600):
+        raise InvalidValueError(f"dpi must be a number from 10 to 600, got {dpi!r}")
+    tracks = make_tracks(runs)
+    if surface is None:
+        surface = getattr(runs, "surface", None)
+        if surface is None:
+            raise InvalidValueError("give the surface: these runs do not carry one")
+    elif not isinstance(surface, Surface):
+        surface = load_surface(surface)
+    if internals:
+        if any(t.grads is None for t in tracks):
+            raise InvalidValueError("internals need runs recorded with ov.run(..., internals=True), one start and one "
+                                    "seed each")
+        if view == "3d":
+            raise InvalidValueError("internals are drawn on contour panels: use view='contour' or view='both'")
+    n_steps = int(getattr(runs, "n_steps", int(tracks[0].steps[-1])))
+    idx = frame_indices(len(tracks[0].steps), frames)
+    with mpl.rc_context(style.RC):
+        return _Builder(tracks, surface, layout, view, internals, idx, float(dpi), size, loss_panel, title,
+                        n_steps, ax).scene
+
+
+class _Builder:
+    def __init__(self, tracks, surface, layout, view, internals, idx, dpi, size, loss_panel, title, n_steps, ax):
+        self.tracks, self.surface, self.layout, self.view = tracks, surface, layout, view
+        self.internals, self.idx, self.dpi, self.n_steps = internals, idx, dpi, n_steps
+        self.steps = tracks[0].steps
+        self.frame_steps = self.steps[idx]
+        self.prims: list[Primitive] = []
+        self.panels: list[Panel] = []
+        X, Y, Z = surface.grid(GRID_N)
+        self.X, self.Y, self.Z = X, Y, np.where(np.isfinite(Z), Z, np.nan)
+        self.levels = contour_levels(self.Z, surface.levels)
+        (x0, x1), (y0, y1) = surface.domain
+        self.aspect = (y1 - y0) / (x1 - x0)
+        self.title = title if title is not None else self._default_title()
+        if ax is not None:
+            self.fig = ax.figure
+            self._contour(ax, tracks, overlay=True, legend=True)
+            self.scene = self._scene()
+            return
+        grid_cells = self._cells(loss_panel)
+        w, h = parse_size(size, dpi) or self._default_size(grid_cells)
+        self.fig = _figure((w, h), dpi)
+        self._place(grid_cells)
+        self._counter()
+        self.scene = self._scene()
+
+    def _scene(self) -> Scene:
+        return Scene(self.fig, self.prims, self.idx, self.frame_steps, self.n_steps, self.panels, self.tracks,
+                     self.title, self.layout, self.view, self.dpi)
+
+    def _default_title(self) -> str:
+        s = self.surface
+        name = s.name if not s.params else s.name + ":" + ",".join(f"{k}={v:g}" if isinstance(v, float) else
+                                                                   f"{k}={v}" for k, v in s.params.items())
+        head = s.title if s.title and s.title != s.name else name
+        return f"{head} ({name}), {self.n_steps} steps" if head != name else f"{name}, {self.n_steps} steps"
+
+    # -- layout --------------------------------------------------------------------------------------------
+    def _cells(self, loss_panel: bool) -> dict:
+        """Which panel goes where: a list of (kind, tracks) units, each unit one cell (or two for view 'both')."""
+        views = ["contour", "3d"] if self.view == "both" else [self.view]
+        if self.layout == "overlay":
+            units = [[(v, self.tracks) for v in views]]
+        else:
+            units = [[(v, [t]) for v in views] for t in self.tracks]
+        width = len(views)
+        n = len(units) + (1 if loss_panel else 0)
+        if self.layout == "overlay":
+            per_row = n
+        elif n <= 3:
+            per_row = n
+        elif n == 4:
+            per_row = 2
+        else:
+            per_row = (3 if n <= 9 else 4) if width == 1 else 2
+        rows = math.ceil(n / per_row)
+        return {"units": units, "width": width, "per_row": per_row, "rows": rows, "loss": loss_panel}
+
+    def _default_size(self, cells: dict) -> tuple[float, float]:
+        a = min(max(self.aspect, 0.45), 1.1)
+        cw = 4.0 if cells["width"] == 1 else 3.4
+        ch = (cw - 0.5) * a + 0.8  # the axes (equal aspect) plus two title lines and tick labels
+        if self.view != "contour":
+            ch = max(ch, cw * 0.78 + 0.6)
+        w = cells["per_row"] * cells["width"] * cw + 0.7
+        h = cells["rows"] * ch + 0.45
+        return (round(w, 2), round(h, 2))
+
+    def _place(self, cells: dict) -> None:
+        fig = self.fig
+        per_row, width, rows = cells["per_row"], cells["width"], cells["rows"]
+        gs = fig.add_gridspec(rows, per_row * width)
+        contour_axes = []
+        for u, unit in enumerate(cells["units"]):
+            r, c = divmod(u, per_row)
+            for j, (kind, tracks) in enumerate(unit):
+                spec = gs[r, c * width + j]
+                if kind == "3d":
+                    ax = fig.add_subplot(spec, projection="3d")
+                    self._surface3d(ax, tracks, first_col=(c == 0))
+                else:
+                    ax = fig.add_subplot(spec)
+                    self._contour(ax, tracks, overlay=self.layout == "overlay", legend=False,
+                                  xlabel=(r == rows - 1 or self._below_is_empty(u, cells)), ylabel=(c == 0))
+                    contour_axes.append(ax)
+        if cells["loss"]:
+            u = len(cells["units"])
+            r, c = divmod(u, per_row)
+            ax = fig.add_subplot(gs[r, c * width:])  # the loss panel takes the rest of the last row
+            self._loss(ax)
+        if contour_axes:
+            cs = contour_axes[0]._optiviz_contourf
+            cb = fig.colorbar(cs, ax=contour_axes, shrink=0.85, aspect=30, pad=0.01, fraction=0.02)
+            ticks = self.levels[:: max(1, len(self.levels) // 6)]
+            cb.set_ticks(ticks, labels=[_fmt(v) for v in ticks])
+            cb.set_label("loss", fontsize=style.FONT["label"])
+            cb.ax.tick_params(labelsize=style.FONT["tick"], length=2)
+            cb.outline.set_linewidth(0.5)
+        if self.layout == "overlay":
+            from matplotlib.lines import Line2D
+
+            handles = [Line2D([], [], color=t.color, lw=2) for t in self.tracks]
+            fig.legend(handles, [t.caption for t in self.tracks], loc="outside lower center",
+                       ncol=min(len(self.tracks), 2 if max(len(t.caption) for t in self.tracks) > 40 else 3),
+                       fontsize=style.FONT["legend"], handlelength=1.8, columnspacing=1.5)
+        fig.suptitle(self.title, x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold",
+                     color=style.TEXT)
+
+    @staticmethod
+    def _below_is_empty(u: int, cells: dict) -> bool:
+        below = u + cells["per_row"]
+        n = len(cells["units"]) + (1 if cells["loss"] else 0)
+        return below >= n
+
+    # -- panels --------------------------------------------------------------------------------------------
+    def _counts(self, tr: Track) -> np.ndarray:
+        """(M, F): how many points of each member frame k shows (up to the divergence)."""
+        return np.minimum(self.idx[None, :] + 1, tr.n_valid[:, None])
+
+    def _contour(self, ax, tracks: list[Track], *, overlay: bool, legend: bool, xlabel: bool = True,
+                 ylabel: bool = True) -> None:
+        from matplotlib.colors import BoundaryNorm
+
+        s = self.surface
+        cmap = style.background_cmap()
+        norm = BoundaryNorm(self.levels, cmap.N)
+        cs = ax.contourf(self.X, self.Y, self.Z, levels=self.levels, cmap=cmap, norm=norm, extend="neither")
+        ax._optiviz_contourf = cs
+        ax.contour(self.X, self.Y, self.Z, levels=self.levels, colors="#5F6A73", linewidths=0.45, alpha=0.55)
+        (x0, x1), (y0, y1) = s.domain
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect("equal", adjustable="box")
+        ax.tick_params(length=2, pad=1.5)
+        if xlabel:
+            ax.set_xlabel("x", labelpad=1)
+        if ylabel:
+            ax.set_ylabel("y", labelpad=1)
+        for m in s.minima:
+            ax.plot([m[0]], [m[1]], marker="*", ms=11, mfc=style.MINIMUM, mec="#333333", mew=0.7, ls="none",
+                    zorder=4)
+        starts = np.unique(np.concatenate([t.path[:, 0] for t in tracks]), axis=0)
+        for st in starts[:50]:
+            ax.plot([st[0]], [st[1]], marker="o", ms=5, mfc=style.START, mec="#333333", mew=0.8, ls="none", zorder=4)
+        if not overlay:
+            t = tracks[0]
+            ax.set_title(self._wrap(t.caption, ax), fontsize=style.FONT["caption"] + 0.5, color=style.TEXT, pad=4,
+                         loc="center")
+        lw = 1.9 if not overlay or len(tracks) <= 3 else 1.6
+        for t in tracks:
+            counts = self._counts(t)
+            thin = t.batched
+            for m in range(t.members):
+                line, = ax.plot([], [], color=t.color, lw=0.9 if thin else lw, alpha=0.75 if thin else None,
+                                solid_capstyle="round", solid_joinstyle="round", zorder=5)
+                head, = ax.plot([], [], marker="o", ms=4 if thin else 7, mfc=t.color, mec="white",
+                                mew=0.6 if thin else 1.1, ls="none", zorder=6)
+                self._add(Trace(line, t.path[m], counts[m], head), ax)
+            self._divergence(ax, t, counts, overlay=overlay, tracks=tracks)
+            if self.internals and not overlay:
+                self._internals(ax, t)
+            elif self.internals and overlay:
+                self._arrows(ax, t)
+        if legend:
+            from matplotlib.lines import Line2D
+
+            ax.legend([Line2D([], [], color=t.color, lw=2) for t in tracks], [t.caption for t in tracks],
+                      fontsize=style.FONT["legend"], loc="upper right", frameon=True, framealpha=0.85)
+        self.panels.append(Panel(ax, "contour", tracks))
+
+    def _wrap(self, caption: str, ax) -> str:
+        """Break a caption at spaces to fit its panel (the words stay exactly the caption's)."""
+        width_in = ax.get_position().width * self.fig.get_figwidth()
+        chars = max(24, int(width_in * 72 / (style.FONT["caption"] * 0.56)))
+        return "\n".join(textwrap.wrap(caption, chars, break_long_words=False, break_on_hyphens=False)) or caption
+
+    def _divergence(self, ax, t: Track, counts: np.ndarray, *, overlay: bool, tracks: list[Track]) -> None:
+        if not np.any(t.diverged_at >= 0):
+            return
+        div = t.diverged_at
+        shown = (div[:, None] >= 0) & (self.frame_steps[None, :] >= div[:, None])  # (M, F)
+        if not t.batched:
+            last = t.path[0, t.n_valid[0] - 1]
+            mark, = ax.plot([last[0]], [last[1]], marker="X", ms=9, color=style.DIVERGED, mec="white", mew=0.8,
+                            ls="none", zorder=7)
+            self._add(Mark(mark, last, shown[0]), ax)
+            text = f"diverged at step {int(div[0])}" if not overlay else f"{t.label} diverged at step {int(div[0])}"
+            strings = [text if s else "" for s in shown[0]]
+        else:
+            n = shown.sum(axis=0)
+            strings = [f"{c}/{t.members} diverged" if c else "" for c in n]
+        slot = [u for u in tracks if np.any(u.diverged_at >= 0)].index(t) if overlay else 0
+        txt = ax.text(0.5, 0.955 - 0.085 * slot, "", transform=ax.transAxes, ha="center", va="top",
+                      fontsize=style.FONT["note"] + 0.5, color=style.DIVERGED, fontweight="bold", zorder=8,
+                      bbox=dict(boxstyle="round,pad=0.25", fc="white", ec=style.DIVERGED, lw=0.6, alpha=0.92))
+        txt.set_in_layout(False)
+        self._add(Label(txt, strings), ax)
+
+    # -- internals -----------------------------------------------------------------------------------------
+    def _internal_steps(self, t: Track) -> tuple[np.ndarray, np.ndarray]:
+        """Per frame: the step whose gradient/update is shown (the one leaving the head), and whether to show."""
+        n = len(t.grads)
+        at = np.minimum(self.idx, n - 1)
+        ok = self.idx < t.n_valid[0]  # no state to show once a path has diverged
+        return at, ok
+
+    def _arrows(self, ax, t: Track) -> float:
+        from matplotlib.patches import FancyArrowPatch
+
+        (x0, x1), (y0, y1) = self.surface.domain
+        span = min(x1 - x0, y1 - y0)
+        at, ok = self._internal_steps(t)
+        head = t.path[0, np.minimum(self.idx, t.n_valid[0] - 1)]
+        g = t.grads[at]
+        u = t.updates[at]
+        gn = np.linalg.norm(g, axis=1, keepdims=True)
+        d = -g / np.where(gn > 0, gn, np.nan)  # steepest descent, unit length: direction only
+        gseg = np.concatenate([head, head + 0.16 * span * d], axis=1)
+        valid_u = np.linalg.norm(t.updates[: max(1, t.n_valid[0] - 1)], axis=1)
+        umax = float(np.nanmax(valid_u)) if valid_u.size and np.nanmax(valid_u) > 0 else 1.0
+        gain = 0.3 * span / umax  # the largest step of the run is drawn 30% of the map's short side long
+        useg = np.concatenate([head, head + gain * u], axis=1)
+        gseg[~ok] = np.nan
+        useg[~ok] = np.nan
+        for seg, color, lw, ls in ((gseg, style.GRAD_ARROW, 1.1, (0, (2.5, 1.5))), (useg, t.color, 1.7, "-")):
+            patch = FancyArrowPatch((0, 0), (1, 1), arrowstyle="-|>", mutation_scale=9, lw=lw, color=color,
+                                    linestyle=ls, zorder=7, shrinkA=0, shrinkB=0)
+            ax.add_patch(patch)
+            self._add(Arrow(patch, seg), ax)
+        return gain
+
+    def _internals(self, ax, t: Track) -> None:
+        """The gradient direction, the update (magnified), and the per-coordinate effective step |Δ_i| / |g_i|."""
+        from matplotlib.patches import FancyBboxPatch, Rectangle
+
+        gain = self._arrows(ax, t)
+        at, ok = self._internal_steps(t)
+        g = np.abs(t.grads)
+        u = np.abs(t.updates)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eff = np.where(g > 1e-30, u / g, np.nan)  # (n_steps, 2): the learning rate each coordinate really got
+        lo, hi = self._eff_range
+        box = (0.60, 0.035, 0.385, 0.25)  # axes fraction: x, y, w, h
+        bx, by, bw, bh = box
+        ax.add_patch(FancyBboxPatch((bx, by), bw, bh, boxstyle="round,pad=0.005", transform=ax.transAxes,
+                                    fc="white", ec="#999999", lw=0.5, alpha=0.9, zorder=8))
+        ax.text(bx + 0.02, by + bh - 0.02, "effective lr |Δᵢ|/|gᵢ|", transform=ax.transAxes, ha="left", va="top",
+                fontsize=style.FONT["note"] - 1, color=style.MUTED, zorder=9).set_in_layout(False)
+        bar_x0, bar_w = bx + 0.055, bw - 0.075
+        ax.text(bar_x0, by + 0.012, _fmt(lo), transform=ax.transAxes, ha="left", va="bottom",
+                fontsize=style.FONT["note"] - 2, color=style.MUTED, zorder=9).set_in_layout(False)
+        ax.text(bar_x0 + bar_w, by + 0.012, _fmt(hi), transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=style.FONT["note"] - 2, color=style.MUTED, zorder=9).set_in_layout(False)
+        for i, (name, yy) in enumerate((("x", by + bh * 0.52), ("y", by + bh * 0.3))):
+            ax.text(bx + 0.012, yy + 0.025, name, transform=ax.transAxes, ha="left", va="center",
+                    fontsize=style.FONT["note"] - 0.5, color=style.TEXT, zorder=9, style="italic").set_in_layout(False)
+            ax.add_patch(Rectangle((bar_x0, yy), bar_w, 0.05, transform=ax.transAxes, fc="#EEEEEE", ec="none",
+                                   zorder=9))
+            vals = eff[at, i]
+            # hold the last defined value where the gradient component vanished
+            vals = _ffill(vals)
+            frac = np.clip((np.log10(vals) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)), 0.02, 1.0)
+            widths = np.where(ok & np.isfinite(frac), frac * bar_w, np.nan)
+            rect = Rectangle((bar_x0, yy), 0.0, 0.05, transform=ax.transAxes, fc=t.color, ec="none", zorder=10)
+            ax.add_patch(rect)
+            self._add(Bar(rect, widths), ax)
+        note = ax.text(0.015, 0.02, f"- - −∇f direction   ─▶ step ×{gain:.3g}", transform=ax.transAxes, ha="left",
+                       va="bottom", fontsize=style.FONT["note"] - 1.5, color=style.MUTED, zorder=9)
+        note.set_in_layout(False)
+
+    @property
+    def _eff_range(self) -> tuple[float, float]:
+        """One log range shared by every panel, so bar lengths compare across optimizers."""
+        if not hasattr(self, "_eff"):
+            vals = []
+            for t in self.tracks:
+                if t.grads is None:
+                    continue
+                g, u = np.abs(t.grads), np.abs(t.updates)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    e = np.where(g > 1e-30, u / g, np.nan)[: max(1, t.n_valid[0] - 1)]
+                vals.append(e[np.isfinite(e) & (e > 0)])
+            v = np.concatenate(vals) if vals else np.array([1e-3, 1.0])
+            if v.size == 0:
+                v = np.array([1e-3, 1.0])
+            lo = 10 ** math.floor(math.log10(np.percentile(v, 1)))
+            hi = 10 ** math.ceil(math.log10(np.max(v)))
+            self._eff = (lo, hi if hi > lo else lo * 10)
+        return self._eff
+
+    # -- 3D --------------------------------------------------------------------------------------------------
+    def _zmap(self):
+        """Height of a loss in the 3D view: the loss itself, or its log for surfaces drawn with log levels."""
+        if not hasattr(self, "_zfn"):
+            z = self.Z[np.isfinite(self.Z)]
+            zmin, zmax = float(z.min()), float(z.max())
+            logged = len(self.levels) > 3 and np.allclose(np.diff(np.log(np.maximum(self.levels[1:] - zmin, 1e-300))),
+                                                          np.log(self.levels[2] - zmin) - np.log(self.levels[1] - zmin),
+                                                          rtol=1e-3)
+            if logged:
+                eps = (zmax - zmin) * 1e-4
+
+                def f(v):
+                    return np.log10(np.maximum(np.asarray(v, float) - zmin, 0.0) + eps)
+
+                self._zfn, self._zlabel = f, "log₁₀(loss − min)"
+            else:
+                self._zfn, self._zlabel = (lambda v: np.asarray(v, float)), "loss"
+        return self._zfn, self._zlabel
+
+    def _surface3d(self, ax, tracks: list[Track], first_col: bool) -> None:
+        s = self.surface
+        zf, zlabel = self._zmap()
+        X, Y, Z = s.grid(GRID_N_3D)
+        Zt = zf(np.where(np.isfinite(Z), Z, np.nanmax(Z[np.isfinite(Z)])))
+        ax.plot_surface(X, Y, Zt, cmap=style.surface_cmap(), linewidth=0.12, edgecolor="#A3B0BA", antialiased=True,
+                        rcount=GRID_N_3D, ccount=GRID_N_3D, alpha=1.0, shade=False)
+        floor = float(np.nanmin(Zt))
+        ax.computed_zorder = False  # the paths always ride on top, in full draws as in the fast frames
+        ax.view_init(elev=38, azim=-62)
+        ax.set_xlabel("x", labelpad=-6)
+        ax.set_ylabel("y", labelpad=-6)
+        ax.set_zlabel(zlabel, labelpad=-4, fontsize=style.FONT["tick"])
+        ax.tick_params(labelsize=style.FONT["tick"] - 1.5, pad=-2)
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+            axis.set_pane_color((1, 1, 1, 0))
+        ax.set_box_aspect((1, max(0.35, min(self.aspect, 1.2)), 0.55), zoom=0.95)
+        if self.layout != "overlay":
+            ax.set_title(self._wrap(tracks[0].caption, ax) if self.view == "3d" else tracks[0].label + " (3D)",
+                         fontsize=style.FONT["caption"] + 0.5, pad=0)
+        for t in tracks:
+            counts = self._counts(t)
+            for m in range(t.members):
+                # a path below the mesh's lowest facet would vanish under it: it rides on the drawn floor
+                xyz = np.column_stack([t.path[m], np.maximum(zf(t.loss[m]), floor)])
+                line, = ax.plot([], [], [], color=t.color, lw=1.8 if not t.batched else 0.9, zorder=10)
+                head, = ax.plot([], [], [], marker="o", ms=6 if not t.batched else 3.5, mfc=t.color, mec="white",
+                                mew=1.0, ls="none", zorder=11)
+                self._add(Trace(line, xyz, counts[m], head), ax)
+        for mn in s.minima:
+            ax.plot([mn[0]], [mn[1]], [floor], marker="*", ms=10, mfc=style.MINIMUM,
+                    mec="#333333", mew=0.6, ls="none", zorder=9)
+        self.panels.append(Panel(ax, "3d", tracks))
+
+    # -- loss panel, counter -------------------------------------------------------------------------------
+    def _loss(self, ax) -> None:
+        vals = np.concatenate([t.loss[:, : int(t.n_valid.max())].ravel() for t in self.tracks])
+        vals = vals[np.isfinite(vals)]
+        positive = vals.size > 0 and np.all(vals > 0)
+        if positive:
+            ax.set_yscale("log")
+            lo, hi = float(vals.min()), float(vals.max())
+            decades = max(1.0, np.log10(hi / lo))
+            # headroom at the top: losses fall, so the legend in the upper right stays clear of the curves
+            ax.set_ylim(lo / 10 ** (0.04 * decades), hi * 10 ** (0.35 * decades))
+            ax.set_ylabel("loss (log scale)", labelpad=1)
+        else:
+            if vals.size:
+                ax.set_yscale("symlog", linthresh=max(1e-6, float(np.percentile(np.abs(vals), 10))))
+                lo, hi = float(vals.min()), float(vals.max())
+                pad = 0.05 * (hi - lo or 1.0)
+                ax.set_ylim(lo - pad, hi + pad)
+            ax.set_ylabel("loss (symlog scale)", labelpad=1)
+        ax.set_xlim(0, max(1, self.n_steps))
+        ax.set_xlabel("step", labelpad=1)
+        ax.set_title("loss vs step", fontsize=style.FONT["caption"] + 0.5, pad=4)
+        ax.grid(True, which="major", color="#DDDDDD", lw=0.5)
+        ax.tick_params(length=2, pad=1.5)
+        for sp in ("top", "right"):
+            ax.spines[sp].set_visible(False)
+        steps = self.steps.astype(float)
+        for t in self.tracks:
+            y = np.nanmedian(t.loss, axis=0) if t.batched else t.loss[0]
+            if positive:
+                y = np.where(y > 0, y, np.nan)
+            counts = np.minimum(self.idx + 1, int(t.n_valid.max()) if t.batched else int(t.n_valid[0]))
+            line, = ax.plot([], [], color=t.color, lw=1.6, solid_capstyle="round", zorder=5)
+            head, = ax.plot([], [], marker="o", ms=5, mfc=t.color, mec="white", mew=0.9, ls="none", zorder=6)
+            self._add(Trace(line, np.column_stack([steps, y]), counts, head), ax)
+        from matplotlib.lines import Line2D
+
+        labels = [t.label + (f" (median of {t.members})" if t.batched else "") for t in self.tracks]
+        ax.legend([Line2D([], [], color=t.color, lw=2) for t in self.tracks], labels, loc="upper right",
+                  ncol=2 if len(self.tracks) > 3 else 1, columnspacing=1.0,
+                  fontsize=style.FONT["legend"], handlelength=1.4, borderaxespad=0.3, labelspacing=0.3,
+                  frameon=True, framealpha=0.9, edgecolor="none")
+        self.panels.append(Panel(ax, "loss", self.tracks))
+
+    def _counter(self) -> None:
+        width = len(str(self.n_steps))
+        strings = [f"step {int(s):>{width}d} / {self.n_steps}" for s in self.frame_steps]
+        txt = self.fig.text(0.995, 0.995, "", ha="right", va="top", fontsize=style.FONT["counter"],
+                            family="monospace", color=style.TEXT)
+        txt.set_in_layout(False)
+        self._add(Label(txt, strings), None)
+
+    def _add(self, prim: Primitive, ax) -> None:
+        for a in prim.artists:
+            if hasattr(a, "set_in_layout"):
+                a.set_in_layout(False)
+        prim.ax = ax
+        self.prims.append(prim)
+
+
+def _ffill(v: np.ndarray) -> np.ndarray:
+    """Forward-fill NaN (then back-fill the head) so a momentary zero gradient does not blank a bar."""
+    v = np.asarray(v, float).copy()
+    ok = np.isfinite(v) & (v > 0)
+    if not ok.any():
+        return v
+    idx = np.where(ok, np.arange(len(v)), 0)
+    np.maximum.accumulate(idx, out=idx)
+    out = v[idx]
+    first = int(np.argmax(ok))
+    out[:first] = v[first]
+    return out
