@@ -1,0 +1,19 @@
+"""Small networks in plain JAX: models, datasets, training side by side, diagnostics, loss landscapes.
+
+    import optiviz as ov
+    data = ov.nets.dataset("spiral", noise=0.1, seed=0)
+    model = ov.nets.mlp(width=16, depth=2, activation="relu")
+    runs = ov.nets.train(model, data, ["sgd", "momentum", "adam"], steps=2000)   # one compiled program
+    ov.nets.layer_grad_norms("sigmoid", depth=8)      # vanishing gradients, one norm per weight layer
+    land = ov.nets.landscape(runs, plane="pca")        # the runs' paths on a 2D slice of the loss
+
+Numerical only: nothing here imports matplotlib (the figures live in ``optiviz.render.nets``).
+"""
+from __future__ import annotations
+
+from . import datasets
+from .datasets import Dataset, dataset
+from .models import MLP, Dense, mlp
+from .train import Histories, History, data_loss, train
+
+__all__ = ["Dataset", "dataset", "datasets", "MLP", "Dense", "mlp", "History", "Histories", "train", "data_loss"]

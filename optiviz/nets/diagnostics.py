@@ -1,0 +1,152 @@
+r"""What a trained (or untrained) network shows: per-layer gradient norms, the diagnosis of a run, weight
+statistics, input Jacobians and decision boundaries over training. Pure JAX and numpy.
+
+    ov.nets.layer_grad_norms("sigmoid", depth=8, width=32)   # one norm per weight layer, input layer first
+    ov.nets.diagnose(history)                                 # which side is bad: training set or test set
+    ov.nets.near_zero_fraction(history.params)                # L1 vs L2: how many weights are ~0
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import jax
+import jax.flatten_util  # the submodule is not loaded by ``import jax``
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import InvalidValueError
+from .datasets import Dataset, dataset as _dataset
+from .models import MLP, mlp
+from .train import History, data_loss
+
+__all__ = ["layer_grad_norms", "grad_norms_at", "diagnose", "weights", "near_zero_fraction", "jacobian",
+           "decision_frames", "decision_grid"]
+
+
+def grad_norms_at(model: MLP, params: Any, data: Dataset) -> np.ndarray:
+    """The norm of each weight layer's gradient (weights and bias together) of the full-batch training loss at
+    ``params``, from the input layer to the output layer: shape (model.n_layers,)."""
+    x, y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
+    g = jax.grad(lambda p: data_loss(data.task, model.apply(p, x), y)[0])(params)
+    return np.asarray([float(jnp.sqrt(jnp.sum(layer.w ** 2) + jnp.sum(layer.b ** 2))) for layer in g])
+
+
+def layer_grad_norms(activation: Any = "sigmoid", depth: int = 8, width: int = 32, seed: int = 0, *,
+                     data: Any = None, init: Any = "auto") -> np.ndarray:
+    """Per-layer gradient norms of a freshly initialized deep MLP: the vanishing-gradient picture.
+
+    The network has ``depth`` hidden layers of ``width`` units with ``activation`` (initialized with the
+    scheme that activation suits unless ``init`` says otherwise, from ``seed``); the loss is the full-batch
+    training loss on ``data`` (default: the ``spiral`` set drawn from ``seed``). Returns depth + 1 norms, from
+    the input layer to the output layer. With sigmoid, each layer back multiplies the gradient by weights times
+    sigmoid' <= 1/4, so the first layers get orders of magnitude less gradient than the last; with ReLU
+    (derivative 1 on active units) and He initialization they stay within a small factor.
+    """
+    data = _dataset("spiral", seed=seed) if data is None else (_dataset(data) if isinstance(data, str) else data)
+    model = mlp(width, depth, activation, in_dim=data.in_dim, out_dim=data.out_dim, init=init)
+    return grad_norms_at(model, model.init(seed), data)
+
+
+# ---------------------------------------------------------------------------------------------- diagnosis
+
+def diagnose(history: History, *, good: float | None = None, max_gap: float | None = None) -> str:
+    """One line saying which side is bad, from the final records of ``history``.
+
+    The training set is *bad* when the final train score (accuracy, or R^2 for regression) is below ``good``
+    (default 0.9): the model cannot even fit what it sees, so change the model (wider, deeper, another
+    activation) or the optimizer (learning rate, more steps). Otherwise the *test set only* is bad when the test
+    score trails the train score by more than ``max_gap`` (default 0.05 for accuracy, 0.1 for R^2): the model
+    fits noise, so regularize (L1/L2), add dropout, or stop early. A diverged run is reported first.
+    """
+    if history.diverged_at is not None:
+        return f"diverged at step {history.diverged_at}: lower the learning rate"
+    reg = history.task == "regression"
+    good = (0.9 if good is None else good)
+    max_gap = (0.1 if reg else 0.05) if max_gap is None else max_gap
+    name = "R^2" if reg else "accuracy"
+    train, test = float(history.train_acc[-1]), float(history.test_acc[-1])
+    scores = f"train {name} {train:.2f}, test {test:.2f}"
+    if not train >= good:
+        return (f"training set is bad ({scores}): underfitting - change the model (wider, deeper, another "
+                "activation) or the optimizer (learning rate, more steps)")
+    if train - test > max_gap:
+        return (f"test set only is bad ({scores}): overfitting - regularize (L1/L2), drop out, or stop early")
+    return f"both good ({scores}): no sign of under- or overfitting"
+
+
+# ------------------------------------------------------------------------------------------------ weights
+
+def weights(params: Any) -> np.ndarray:
+    """Every weight (not bias) of ``params`` (a tuple of ``Dense``, or a ``History``) as one flat array."""
+    if isinstance(params, History):
+        params = params.params
+    return np.concatenate([np.asarray(layer[0]).ravel() for layer in params])
+
+
+def near_zero_fraction(params: Any, tol: float = 1e-2) -> float:
+    """The fraction of weights (biases excluded) with |w| < ``tol``: how sparse a penalty made the network."""
+    w = weights(params)
+    return float(np.mean(np.abs(w) < tol))
+
+
+# -------------------------------------------------------------------------------------- inputs and outputs
+
+def jacobian(model: MLP, params: Any, x: Any) -> np.ndarray:
+    """d output / d input at one input ``x`` (shape (in_dim,)): an (out_dim, in_dim) matrix, by JAX.
+
+    For a ReLU network this is constant inside each activation region (the set of inputs that switch the same
+    units on): the network is piecewise linear.
+    """
+    f = lambda v: model.apply(params, v[None])[0]  # noqa: E731
+    return np.asarray(jax.jacfwd(f)(jnp.asarray(x, jnp.result_type(float))))
+
+
+def _domain(data: Any, domain: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    if domain is not None:
+        (x0, x1), (y0, y1) = domain
+        return (float(x0), float(x1)), (float(y0), float(y1))
+    if isinstance(data, Dataset):
+        if data.in_dim != 2:
+            raise InvalidValueError(f"decision boundaries need 2D inputs; dataset {data.name} has {data.in_dim}")
+        return data.domain  # type: ignore[return-value]
+    return (-1.2, 1.2), (-1.2, 1.2)
+
+
+def decision_grid(model: MLP, params: Any, *, data: Any = None, domain: Any = None, n: int = 100):
+    """(X, Y, P): the model's output on an n x n grid over ``domain`` (default: the data's). P is the
+    probability of class 1 for a binary task (sigmoid of the logit), the raw output otherwise."""
+    X, Y, P = decision_frames(model, [params], data=data, domain=domain, n=n)
+    return X, Y, P[0]
+
+
+def decision_frames(model: MLP, params_seq: Any, *, data: Any = None, domain: Any = None, n: int = 100,
+                    task: str | None = None):
+    """(X, Y, P) with P of shape (F, n, n): the model's output on a grid for each of F sets of weights.
+
+    ``params_seq`` is a sequence of parameter tuples or a (F, P) array of flattened weights (``History.path``
+    rows; then ``model`` must match). Evaluated in one vmapped call. For a binary task P is the probability of
+    class 1.
+    """
+    if model.in_dim != 2:
+        raise InvalidValueError(f"decision boundaries need a model with 2 inputs, this one has {model.in_dim}")
+    (x0, x1), (y0, y1) = _domain(data, domain)
+    task = task or (data.task if isinstance(data, Dataset) else "binary")
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    pts = jnp.asarray(np.stack([X.ravel(), Y.ravel()], axis=1), jnp.result_type(float))
+    template = model.init(0)
+    unravel = jax.flatten_util.ravel_pytree(template)[1]
+    if isinstance(params_seq, np.ndarray) or (hasattr(params_seq, "ndim") and getattr(params_seq, "ndim") == 2):
+        flat = jnp.asarray(params_seq, jnp.result_type(float))
+    else:
+        flat = jnp.stack([jax.flatten_util.ravel_pytree(tuple(params))[0] for params in params_seq])
+    if flat.shape[-1] != model.n_params:
+        raise InvalidValueError(f"weights of size {flat.shape[-1]} do not fit model {model.describe()} "
+                                f"({model.n_params} parameters)")
+
+    def one(v):
+        out = model.apply(unravel(v), pts)
+        return jax.nn.sigmoid(out[:, 0]) if task == "binary" else out[:, 0]
+
+    P = np.asarray(jax.jit(jax.vmap(one))(flat)).reshape(len(flat), n, n)
+    return X, Y, P
+

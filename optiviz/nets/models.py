@@ -1,0 +1,194 @@
+r"""Multilayer perceptrons in plain JAX: a static description (``MLP``) and its parameters (a tuple of ``Dense``).
+
+    model = ov.nets.mlp(width=16, depth=2, activation="relu")       # 2-16-16-1
+    params = model.init(seed=0)                                       # He-normal for ReLU, Glorot for sigmoid
+    logits = model.apply(params, x)                                   # (N, 1)
+
+``depth`` counts *hidden* layers, so ``mlp(depth=8)`` has 8 hidden layers and 9 weight layers ("layers" in the
+per-layer diagnostics are weight layers, from the input layer to the output layer). Layer l computes
+h_l = f_l(h_{l-1} W_l + b_l); the output layer is affine (its loss supplies the sigmoid / softmax).
+
+A hidden layer with ``maxout`` of k pieces and u units has a weight matrix of shape (fan_in, u * k): the affine
+map computes k pre-activations per unit and maxout reduces them to u outputs, so the next layer's fan-in is u.
+
+Initialization (weights ~ N(0, sigma^2), biases 0), chosen per layer from the activation it feeds unless given:
+
+* ``glorot``: sigma^2 = 2 / (fan_in + fan_out)  (Glorot & Bengio, 2010; sigmoid, tanh, linear, softplus, maxout)
+* ``he``:     sigma^2 = 2 / fan_in              (He et al., 2015; ReLU and its kin)
+* ``lecun``:  sigma^2 = 1 / fan_in              (LeCun et al., 1998; SELU's self-normalizing fixed point)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Sequence
+
+from ..activations import Activation, activation as _activation
+from ..errors import InvalidValueError
+
+__all__ = ["Dense", "MLP", "mlp", "INIT_SCHEMES"]
+
+INIT_SCHEMES = ("glorot", "he", "lecun")
+
+
+class Dense(NamedTuple):
+    """One affine layer's parameters: ``w`` (fan_in, fan_out) and ``b`` (fan_out,)."""
+
+    w: Any
+    b: Any
+
+
+def _init_std(scheme: str, fan_in: int, fan_out: int) -> float:
+    if scheme == "glorot":
+        return math.sqrt(2.0 / (fan_in + fan_out))
+    if scheme == "he":
+        return math.sqrt(2.0 / fan_in)
+    if scheme == "lecun":
+        return math.sqrt(1.0 / fan_in)
+    raise InvalidValueError(f"unknown initialization {scheme!r}; choose from: {', '.join(INIT_SCHEMES)}")
+
+
+@dataclass(frozen=True)
+class MLP:
+    """A fully connected network: ``sizes`` = (in, hidden units..., out), one activation per hidden layer.
+
+    Hashable and compared by value, so compiled training programs are reused for equal models. ``init`` is one
+    scheme per weight layer (``glorot``, ``he`` or ``lecun``).
+    """
+
+    sizes: tuple[int, ...]
+    activations: tuple[Activation, ...]
+    init_schemes: tuple[str, ...]
+
+    # -- shape ---------------------------------------------------------------------------------------------
+    @property
+    def depth(self) -> int:
+        """The number of hidden layers."""
+        return len(self.sizes) - 2
+
+    @property
+    def n_layers(self) -> int:
+        """The number of weight layers (depth + 1)."""
+        return len(self.sizes) - 1
+
+    @property
+    def in_dim(self) -> int:
+        return self.sizes[0]
+
+    @property
+    def out_dim(self) -> int:
+        return self.sizes[-1]
+
+    def layer_shapes(self) -> list[tuple[int, int]]:
+        """(fan_in, fan_out) of each weight matrix; fan_out is units * pieces before a maxout layer."""
+        shapes = []
+        for l in range(self.n_layers):
+            pieces = self.activations[l].pieces if l < self.depth else 1
+            shapes.append((self.sizes[l], self.sizes[l + 1] * pieces))
+        return shapes
+
+    @property
+    def n_params(self) -> int:
+        return sum(i * o + o for i, o in self.layer_shapes())
+
+    def describe(self) -> str:
+        """``2-16-16-1 relu`` (with every distinct activation, in order)."""
+        acts = []
+        for a in self.activations:
+            if a.caption() not in acts:
+                acts.append(a.caption())
+        return "-".join(map(str, self.sizes)) + (" " + ",".join(acts) if acts else "")
+
+    # -- parameters ----------------------------------------------------------------------------------------
+    def init(self, seed: int = 0, key: Any = None) -> tuple[Dense, ...]:
+        """Seeded initial parameters: weights ~ N(0, sigma^2) per the layer's scheme, biases 0."""
+        import jax
+        import jax.numpy as jnp
+
+        if key is None:
+            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+                raise InvalidValueError(f"seed must be a whole number >= 0, got {seed!r}")
+            key = jax.random.PRNGKey(seed)
+        keys = jax.random.split(key, self.n_layers)
+        dtype = jnp.result_type(float)
+        layers = []
+        for k, (fan_in, fan_out), scheme in zip(keys, self.layer_shapes(), self.init_schemes):
+            std = _init_std(scheme, fan_in, fan_out)
+            layers.append(Dense(std * jax.random.normal(k, (fan_in, fan_out), dtype), jnp.zeros((fan_out,), dtype)))
+        return tuple(layers)
+
+    # -- forward -------------------------------------------------------------------------------------------
+    def apply(self, params: Sequence[Dense], x: Any, *, dropout: Any = 0.0, key: Any = None,
+              masks: Sequence[Any] | None = None, hidden: bool = False) -> Any:
+        """The network's output (pre-sigmoid / pre-softmax logits, or regression values), shape (N, out).
+
+        Dropout (Srivastava et al., 2014) is applied to each hidden layer's output, in its *inverted* form:
+        at training time a unit is kept with probability 1 - p and scaled by 1 / (1 - p), so evaluation (no
+        ``key`` and no ``masks``) is the deterministic network with unchanged weights. ``dropout`` = p may be
+        traced. ``masks`` (one 0/1 array per hidden layer, broadcastable to (N, units)) replaces the random
+        draw: the exact sub-network, before the 1 / (1 - p) scaling. ``hidden=True`` also returns the hidden
+        layers' outputs.
+        """
+        import jax
+        import jax.numpy as jnp
+
+        h = jnp.asarray(x)
+        hs = []
+        for l in range(self.depth):
+            w, b = params[l]
+            h = self.activations[l](h @ w + b)
+            if masks is not None:
+                h = h * masks[l] / (1.0 - dropout)
+            elif key is not None:
+                keep = jax.random.bernoulli(jax.random.fold_in(key, l), 1.0 - dropout, h.shape)
+                h = jnp.where(keep, h / (1.0 - dropout), jnp.zeros_like(h))
+            hs.append(h)
+        w, b = params[-1]
+        out = h @ w + b
+        return (out, hs) if hidden else out
+
+    def __call__(self, params, x, **kwargs):
+        return self.apply(params, x, **kwargs)
+
+
+def mlp(width: int | Sequence[int] = 16, depth: int | None = None, activation: Any = "relu", *, in_dim: int = 2,
+        out_dim: int = 1, init: str | Sequence[str] = "auto") -> MLP:
+    """A fully connected network: ``in_dim`` -> ``depth`` hidden layers of ``width`` units -> ``out_dim``.
+
+    ``width``: units per hidden layer, or a list of them (then ``depth`` is its length). ``depth`` (default 2)
+    counts hidden layers. ``activation``: a name (``"relu"``, ``"maxout:pieces=3"``), an ``Activation``, or one
+    per hidden layer. ``init``: ``"auto"`` (each layer gets the scheme its activation suits; the output layer
+    Glorot), one of ``glorot`` / ``he`` / ``lecun`` for all layers, or one per weight layer.
+    """
+    if isinstance(width, (list, tuple)):
+        widths = [int(w) for w in width]
+        if depth is not None and depth != len(widths):
+            raise InvalidValueError(f"depth={depth} does not match the {len(widths)} widths given")
+    else:
+        d = 2 if depth is None else depth
+        if isinstance(d, bool) or not isinstance(d, int) or d < 0:
+            raise InvalidValueError(f"depth must be a whole number >= 0, got {depth!r}")
+        widths = [width] * d
+    for w in [*widths, in_dim, out_dim]:
+        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+            raise InvalidValueError(f"layer sizes must be whole numbers >= 1, got {w!r}")
+    if isinstance(activation, (list, tuple)):
+        if len(activation) != len(widths):
+            raise InvalidValueError(f"{len(activation)} activations given for {len(widths)} hidden layers")
+        acts = tuple(_activation(a) for a in activation)
+    else:
+        acts = (_activation(activation),) * len(widths)
+    n_layers = len(widths) + 1
+    if isinstance(init, str):
+        if init == "auto":
+            schemes = tuple(a.init for a in acts) + ("glorot",)
+        else:
+            _init_std(init, 1, 1)  # validates the name
+            schemes = (init,) * n_layers
+    else:
+        schemes = tuple(init)
+        if len(schemes) != n_layers:
+            raise InvalidValueError(f"{len(schemes)} init schemes given for {n_layers} weight layers")
+        for s in schemes:
+            _init_std(s, 1, 1)
+    return MLP((int(in_dim), *widths, int(out_dim)), acts, schemes)

@@ -1,0 +1,644 @@
+r"""Training small networks: any number of runs side by side, as one compiled program.
+
+    model = ov.nets.mlp(width=16, depth=2, activation="relu")
+    data = ov.nets.dataset("spiral", noise=0.1)
+    h = ov.nets.train(model, data, "adam:lr=0.01", 2000, l2=1e-4)          # -> History
+    hs = ov.nets.train(model, data, ["sgd", "momentum", "adam"], 2000)     # -> Histories, one compiled program
+
+The program is ``lax.scan`` over the steps. Every run (one model, optimizer, regularization and dropout
+setting) steps inside the same scan body; runs that share their static structure (same model, same optimizer
+name, same batch mode) are stacked and ``vmap``-ped as one group, the others are fused side by side in the body.
+Steps, the models, the optimizer names and the batch sizes are static; learning rates and every other
+hyperparameter, l1, l2, the dropout rate, the early-stopping patience, the seed, the data and the initial
+weights are traced, so changing them never recompiles.
+
+The objective of run r is  L(theta) = data loss + l1 * sum|W| + l2 * sum W^2  over the weight matrices W
+(biases are not penalized). The data loss is the mean binary cross-entropy on the logit (``binary``), softmax
+cross-entropy (``multiclass``) or mean squared error (``regression``). The L1 term's gradient is
+l1 * sign(W), with sign(0) = 0 (the minimum-norm subgradient; ``jnp.abs`` would give 1 at 0).
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Iterator, Sequence
+
+import jax
+import jax.flatten_util
+import jax.numpy as jnp
+import numpy as np
+
+from .. import optimizers as _opt
+from ..errors import InvalidValueError
+from ..optimizers import Optimizer, OptimizerSpec
+from .datasets import Dataset, dataset as _dataset
+from .models import MLP, mlp
+
+__all__ = ["History", "Histories", "train", "data_loss", "SGD_BATCH"]
+
+#: the minibatch a stochastic optimizer (``sgd``) draws when no batch size is given
+SGD_BATCH = 32
+#: keep the flattened weights at every recorded step when (parameters x recorded steps) is at most this
+PATH_BUDGET = 4_000_000
+
+
+# ---------------------------------------------------------------------------------------------- the loss
+
+def data_loss(task: str, out: Any, y: Any) -> tuple[Any, Any]:
+    """(loss, score) of network outputs ``out`` (N, out_dim) against targets ``y`` (N,).
+
+    binary: mean log(1 + exp(z)) - y z on the logit z (the stable form of cross-entropy), score = accuracy of
+    z > 0. multiclass: mean -log softmax(out)[y], score = accuracy of argmax. regression: mean (out - y)^2,
+    score = R^2 = 1 - MSE / Var(y).
+    """
+    if task == "binary":
+        z = out[:, 0]
+        loss = jnp.mean(jnp.logaddexp(0.0, z) - y * z)
+        return loss, jnp.mean(((z > 0) == (y > 0.5)).astype(out.dtype))
+    if task == "multiclass":
+        labels = y.astype(jnp.int32)
+        logp = jax.nn.log_softmax(out, axis=-1)
+        loss = -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=-1))
+        return loss, jnp.mean((jnp.argmax(out, axis=-1) == labels).astype(out.dtype))
+    r = out[:, 0] - y
+    mse = jnp.mean(r * r)
+    return mse, 1.0 - mse / jnp.maximum(jnp.var(y), 1e-12)
+
+
+# -------------------------------------------------------------------------------------------- results
+
+@dataclass
+class History:
+    """One run's record, as numpy arrays indexed by recorded step (``steps``, length T).
+
+    ``train_loss`` / ``test_loss``: the data loss (without the penalty) of the deterministic network (no
+    dropout) on the whole train / test split; ``train_acc`` / ``test_acc``: accuracy (R^2 for regression).
+    ``grad_norms`` (T, layers): the norm of each weight layer's gradient (weights and bias together) of the data
+    loss, as used by the step (a minibatch's, with dropout's masks), input layer first. ``path`` (T, P): the
+    flattened weights at each recorded step (``weights_at(step)`` unflattens them), or None if not kept.
+    ``params``: the final weights (the best ones if early stopping stopped the run). ``diverged_at`` /
+    ``stopped_at``: the step a NaN/inf appeared / early stopping stopped, or None.
+    """
+
+    label: str
+    caption: str
+    model: MLP
+    task: str
+    steps: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    train_acc: np.ndarray
+    test_acc: np.ndarray
+    grad_norms: np.ndarray
+    path: np.ndarray | None
+    params: Any
+    diverged_at: int | None
+    stopped_at: int | None
+    best_step: int | None
+    spec: OptimizerSpec | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    unravel: Any = field(default=None, repr=False)
+
+    def weights_at(self, step: int) -> Any:
+        """The weights (a tuple of ``Dense``) at a recorded ``step``."""
+        if self.path is None:
+            raise InvalidValueError("this history kept no weight path: train with keep_path=True")
+        hits = np.nonzero(self.steps == step)[0]
+        if not len(hits):
+            raise InvalidValueError(f"step {step} was not recorded; recorded steps are 0, "
+                                    f"{self.steps[1] if len(self.steps) > 1 else ''} ... {self.steps[-1]}")
+        return jax.tree_util.tree_map(np.asarray, self.unravel(jnp.asarray(self.path[hits[0]])))
+
+    @property
+    def final_train_loss(self) -> float:
+        return float(self.train_loss[-1])
+
+    @property
+    def final_test_loss(self) -> float:
+        return float(self.test_loss[-1])
+
+    @property
+    def gap(self) -> float:
+        """Final test loss minus final train loss: how much worse the model does on data it has not seen."""
+        return self.final_test_loss - self.final_train_loss
+
+    def diagnosis(self) -> str:
+        """One line saying which side is bad (see ``ov.nets.diagnose``)."""
+        from .diagnostics import diagnose
+
+        return diagnose(self)
+
+    def __repr__(self) -> str:
+        return (f"<History {self.label}: {len(self.steps)} records to step {int(self.steps[-1])}, "
+                f"train {self.final_train_loss:.4g} test {self.final_test_loss:.4g}>")
+
+
+class Histories(Mapping[str, History]):
+    """label -> ``History``, in the order the runs were given, with the data they trained on."""
+
+    def __init__(self, runs: dict[str, History], data: Dataset, n_steps: int, seed: int) -> None:
+        self._runs = runs
+        self.data = data
+        self.n_steps = n_steps
+        self.seed = seed
+
+    def __getitem__(self, label: str) -> History:
+        try:
+            return self._runs[label]
+        except KeyError:
+            from ..registry import did_you_mean
+
+            raise KeyError(f"no run labelled {label!r}; {did_you_mean(label, list(self._runs))}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._runs)
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def summary(self) -> str:
+        """A plain-text table: final train/test loss and accuracy, and the diagnosis, per run."""
+        score = "R^2" if self.data.task == "regression" else "acc"
+        rows = [("run", "train loss", "test loss", f"train {score}", f"test {score}", "diagnosis")]
+        for h in self.values():
+            rows.append((h.label, f"{h.final_train_loss:.4g}", f"{h.final_test_loss:.4g}",
+                         f"{float(h.train_acc[-1]):.3f}", f"{float(h.test_acc[-1]):.3f}", h.diagnosis()))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
+        return "\n".join([f"{self.data.caption()}: {self.n_steps} steps", *lines])
+
+    def __repr__(self) -> str:
+        return f"<Histories on {self.data.name}: {', '.join(self)} ({self.n_steps} steps)>"
+
+
+# ------------------------------------------------------------------------------------------ the program
+
+@dataclass(frozen=True)
+class _Run:
+    """The static part of one run: runs with equal ``_Run`` can be stacked and vmapped."""
+
+    model: MLP
+    optimizer: Any  # a registry name, or an opaque (init, update) object
+    hp_tree: Any  # the pytree structure of the traced hyperparameters
+    batch: int  # 0 = full batch
+    dropout: bool
+
+
+@dataclass(frozen=True)
+class _Program:
+    groups: tuple[tuple[_Run, int], ...]  # (static run, number of stacked members)
+    task: str
+    steps: int
+    every: int
+    early_stopping: bool
+    keep_path: bool
+
+
+#: number of times a training program was traced (compiled); tests read it to prove a new lr does not recompile
+trace_count = 0
+
+
+def _norms(grads) -> Any:
+    return jnp.stack([jnp.sqrt(sum(jnp.sum(jnp.square(a)) for a in layer)) for layer in grads])
+
+
+def _member(run: _Run, task: str, steps: int, every: int, early: bool, keep_path: bool):
+    """(init, advance, measure) for one member of a group, unbatched."""
+    model = run.model
+    ravel = lambda p: jax.flatten_util.ravel_pytree(p)[0]  # noqa: E731
+
+    def build(hp):
+        return run.optimizer if not isinstance(run.optimizer, str) else _opt.get(run.optimizer).factory(**hp)
+
+    def evaluate(params, x, y):
+        return data_loss(task, model.apply(params, x), y)
+
+    def batch_loss(params, xb, yb, rate, key):
+        out = model.apply(params, xb, dropout=rate, key=key if run.dropout else None)
+        loss, score = data_loss(task, out, yb)
+        return loss, score
+
+    grad_fn = jax.value_and_grad(batch_loss, has_aux=True)
+
+    def measure(params, t, c, data):
+        """The step's gradient at ``params`` and every metric there."""
+        x_tr, y_tr, x_te, y_te = data
+        kt = jax.random.fold_in(c["key"], t)
+        if run.batch:
+            idx = jax.random.randint(jax.random.fold_in(kt, 0), (run.batch,), 0, x_tr.shape[0])
+            xb, yb = x_tr[idx], y_tr[idx]
+        else:
+            xb, yb = x_tr, y_tr
+        (loss_b, score_b), g = grad_fn(params, xb, yb, c["rate"], jax.random.fold_in(kt, 1))
+        if run.batch or run.dropout:
+            train = evaluate(params, x_tr, y_tr)
+        else:  # the step's loss *is* the full train loss of the deterministic network
+            train = (loss_b, score_b)
+        test = evaluate(params, x_te, y_te)
+        return g, train, test
+
+    def record(params, g, train, test):
+        rec = (train[0], test[0], train[1], test[1], _norms(g))
+        return rec + ((ravel(params),) if keep_path else ())
+
+    def init(params0, c):
+        hp = c["hp"]
+        carry = {"params": params0, "opt": build(hp).init(params0), "div": jnp.asarray(-1, jnp.int32)}
+        if early:
+            carry.update(best=params0, best_loss=jnp.asarray(jnp.inf, params0[0].w.dtype),
+                         best_step=jnp.asarray(0, jnp.int32), since=jnp.asarray(0, jnp.int32),
+                         stopped=jnp.asarray(-1, jnp.int32))
+        return carry
+
+    def advance(carry, t, c, data, emit: bool):
+        params = carry["params"]
+        g, train, test = measure(params, t, c, data) if (emit or early) else (None, None, None)
+        if g is None:
+            x_tr, y_tr = data[0], data[1]
+            kt = jax.random.fold_in(c["key"], t)
+            if run.batch:
+                idx = jax.random.randint(jax.random.fold_in(kt, 0), (run.batch,), 0, x_tr.shape[0])
+                x_tr, y_tr = x_tr[idx], y_tr[idx]
+            (_, _), g = grad_fn(params, x_tr, y_tr, c["rate"], jax.random.fold_in(kt, 1))
+        # the penalty's gradient, added to the data gradient (weights only): l1 sign(W) + 2 l2 W
+        total = tuple(type(layer)(layer.w + c["l1"] * jnp.sign(p.w) + 2.0 * c["l2"] * p.w, layer.b)
+                      for layer, p in zip(g, params))
+        opt = build(c["hp"])
+        updates, opt_state = opt.update(total, carry["opt"], params)
+        new = jax.tree_util.tree_map(lambda p, u: p + u, params, updates)
+        bad = ~jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree_util.tree_leaves(new)]))
+        div = jnp.where((carry["div"] < 0) & bad, t + 1, carry["div"])
+        frozen = div >= 0
+        out = dict(carry, div=div)
+        if early:
+            improved = test[0] < carry["best_loss"]
+            best = jax.tree_util.tree_map(lambda a, b: jnp.where(improved, a, b), params, carry["best"])
+            best_loss = jnp.where(improved, test[0], carry["best_loss"])
+            best_step = jnp.where(improved, t, carry["best_step"])
+            since = jnp.where(improved, 0, carry["since"] + 1)
+            stop_now = (carry["stopped"] < 0) & (since >= c["patience"]) & ~frozen
+            stopped = jnp.where(stop_now, t, carry["stopped"])
+            out.update(best=best, best_loss=best_loss, best_step=best_step, since=since, stopped=stopped)
+            frozen = frozen | (carry["stopped"] >= 0)
+            # on stopping, restore the best weights seen
+            new = jax.tree_util.tree_map(lambda b, n: jnp.where(stop_now, b, n), best, new)
+            hold = frozen
+        else:
+            hold = frozen
+        keep = lambda old, fresh: jax.tree_util.tree_map(lambda a, b: jnp.where(hold, a, b), old, fresh)  # noqa
+        out["params"] = keep(params, new)
+        out["opt"] = keep(carry["opt"], opt_state)
+        rec = record(params, g, train, test) if emit else None
+        return out, rec
+
+    def final(carry, c, data):
+        g, train, test = measure(carry["params"], steps, c, data)
+        return record(carry["params"], g, train, test)
+
+    return init, advance, final
+
+
+def _simulate(prog: _Program, consts, params0, data):
+    """One scan over the steps; the body steps every group (vmapped over its members) side by side."""
+    members = [_member(run, prog.task, prog.steps, prog.every, prog.early_stopping, prog.keep_path)
+               for run, _ in prog.groups]
+
+    def lift(fn, m, *static):
+        """Run ``fn`` on a stacked group: vmap over the members, or call it directly for a group of one."""
+        if m == 1:
+            def one(*args):
+                squeezed = jax.tree_util.tree_map(lambda a: a[0], args)
+                out = fn(*squeezed, *static)
+                return jax.tree_util.tree_map(lambda a: a[None], out)
+
+            return one
+        return jax.vmap(lambda *args: fn(*args, *static))
+
+    def advance(carry, t, emit):
+        outs, recs = [], []
+        for (init, adv, _), (run, m), cg, c in zip(members, prog.groups, carry, consts):
+            def step(cr, cc, t=t, adv=adv):
+                return adv(cr, t, cc, data, emit)
+
+            new, rec = lift(step, m)(cg, c)
+            outs.append(new)
+            recs.append(rec)
+        return tuple(outs), tuple(recs)
+
+    carry = tuple(lift(init, m)(p0, c) for (init, _, _), (run, m), p0, c in zip(members, prog.groups, params0, consts))
+    steps, k = prog.steps, prog.every
+
+    def silent(t, c):
+        return advance(c, t, False)[0]
+
+    n_chunks = steps // k
+
+    def chunk(c, j):
+        c2, rec = advance(c, j * k, True)
+        if k > 1:
+            c2 = jax.lax.fori_loop(j * k + 1, (j + 1) * k, silent, c2)
+        return c2, rec
+
+    carry, recs = jax.lax.scan(chunk, carry, jnp.arange(n_chunks, dtype=jnp.int32))
+    if n_chunks * k < steps:
+        carry = jax.lax.fori_loop(n_chunks * k, steps, silent, carry)
+    results = []
+    for (_, _, fin), (run, m), cg, c, rec in zip(members, prog.groups, carry, consts, recs):
+        last = lift(lambda cr, cc, fin=fin: fin(cr, cc, data), m)(cg, c)
+        # rec leaves: (T-1, m, ...) -> (m, T-1, ...); append the final record
+        series = tuple(jnp.concatenate([jnp.swapaxes(r, 0, 1), l[:, None]], axis=1) for r, l in zip(rec, last))
+        extra = (cg["div"], cg.get("stopped", jnp.full_like(cg["div"], -1)),
+                 cg.get("best_step", jnp.full_like(cg["div"], -1)))
+        results.append((series, cg["params"], *extra))
+    return tuple(results)
+
+
+@partial(jax.jit, static_argnames=("prog",))
+def _execute(prog: _Program, consts, params0, data):
+    global trace_count
+    trace_count += 1
+    return _simulate(prog, consts, params0, data)
+
+
+# ------------------------------------------------------------------------------------- resolving inputs
+
+def _is_opaque(obj: Any) -> bool:
+    return callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None))
+
+
+def _as_optimizer(value: Any) -> OptimizerSpec | Optimizer:
+    if isinstance(value, str):
+        return _opt.parse(value)
+    if isinstance(value, OptimizerSpec):
+        return value
+    spec = getattr(value, "spec", None)
+    if isinstance(spec, OptimizerSpec):
+        return spec
+    if _is_opaque(value):
+        return Optimizer(value.init, value.update)
+    raise InvalidValueError(f"cannot use {value!r} as an optimizer: give a name ('adam:lr=0.01'), a spec, "
+                            "ov.optimizer(...) or an optax transformation")
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and not _is_opaque(value)
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _check_number(name: str, value: Any, lo: float, hi: float = math.inf, *, hi_open: bool = False) -> float:
+    if isinstance(value, bool):
+        raise InvalidValueError(f"{name} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or number < lo or number > hi or (hi_open and number >= hi):
+        bound = f"[{lo:g}, {hi:g})" if hi_open else (f">= {lo:g}" if hi == math.inf else f"in [{lo:g}, {hi:g}]")
+        raise InvalidValueError(f"{name} must be {bound}, got {value!r}")
+    return number
+
+
+def _whole(name: str, value: Any, lo: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+        raise InvalidValueError(f"{name} must be a whole number >= {lo}, got {value!r}")
+    return int(value)
+
+
+@dataclass
+class _Config:
+    label: str
+    model: MLP
+    optimizer: OptimizerSpec | Optimizer
+    l1: float
+    l2: float
+    dropout: float
+    batch: int
+
+
+def _labels(configs: list[_Config], given: list[str | None]) -> list[str]:
+    """Distinct labels naming what differs between the runs."""
+    def varies(get) -> bool:
+        return len({repr(get(c)) for c in configs}) > 1
+
+    acts_only = varies(lambda c: c.model) and not varies(lambda c: c.model.sizes)
+    opt_names = [c.optimizer.name if isinstance(c.optimizer, OptimizerSpec) else None for c in configs]
+    labels = []
+    for i, (c, g) in enumerate(zip(configs, given)):
+        if g:
+            labels.append(g)
+            continue
+        parts = []
+        if varies(lambda c: c.model):
+            parts.append(",".join(dict.fromkeys(a.caption() for a in c.model.activations)) if acts_only
+                         else c.model.describe())
+        if varies(lambda c: c.optimizer) or len(configs) == 1:
+            if isinstance(c.optimizer, OptimizerSpec):
+                twins = [d.optimizer for d in configs if isinstance(d.optimizer, OptimizerSpec)
+                         and d.optimizer.name == c.optimizer.name]
+                keys = [k for k in c.optimizer.hparams if len({str(t.hparams[k]) for t in twins}) > 1]
+                parts.append(c.optimizer.name + (f"({', '.join(f'{k}={_opt._fmt(c.optimizer.hparams[k])}' for k in keys)})"
+                                                 if keys else ""))
+            else:
+                parts.append(f"optimizer{i + 1}")
+        for key in ("l1", "l2", "dropout"):
+            if varies(lambda c, key=key: getattr(c, key)):
+                parts.append(f"{key}={_fmt(getattr(c, key))}")
+        if varies(lambda c: c.batch):
+            parts.append(f"batch={c.batch or 'full'}")
+        labels.append("/".join(parts) or (opt_names[i] or f"run{i + 1}"))
+    seen: dict[str, int] = {}
+    out = []
+    for lab in labels:
+        seen[lab] = seen.get(lab, 0) + 1
+        out.append(lab if seen[lab] == 1 else f"{lab}#{seen[lab]}")
+    return out
+
+
+def _traced_hparams(spec: OptimizerSpec) -> dict[str, Any]:
+    dtype = jnp.result_type(float)
+    return {k: (jnp.asarray(v, dtype) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+            for k, v in spec.hparams.items()}
+
+
+# ------------------------------------------------------------------------------------------- public API
+
+def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, l1: Any = 0.0, l2: Any = 0.0,
+          dropout: Any = 0.0, batch_size: Any = None, early_stopping: int | None = None, seed: int = 0,
+          every: int = 1, keep_path: Any = "auto", labels: Sequence[str] | None = None,
+          init_params: Any = None, strategy: str = "auto") -> "History | Histories":
+    """Train ``model`` on ``data`` with ``optimizer`` for ``steps`` steps; one compiled program.
+
+    ``model``: an ``MLP`` (``ov.nets.mlp(...)``), or None for a 2-16-16-out ReLU net sized to the data.
+    ``data``: a ``Dataset`` or a dataset name/spec (``"spiral:noise=0.2"``). ``optimizer``: a registry name or
+    spec string, an ``OptimizerSpec``, ``ov.optimizer(...)``, or any optax transformation (anything with
+    ``init``/``update``). ``l1``, ``l2``: penalty strengths (see the module docstring). ``dropout``: the
+    probability p of dropping a hidden unit at training time (inverted dropout; evaluation is deterministic).
+    ``batch_size``: None = full batch (stochastic optimizers such as ``sgd`` then draw minibatches of
+    ``SGD_BATCH``); an int = minibatches of that size, drawn with replacement. ``early_stopping``: a patience in
+    steps: stop once the test loss has not improved for that many steps, and restore the best weights (the test
+    split plays the validation set here). ``seed``: initial weights, minibatches and dropout masks.
+    ``every``: record every k-th step (and the last). ``keep_path``: keep the flattened weights at each recorded
+    step (``"auto"``: when parameters x records <= ``PATH_BUDGET``). ``init_params``: start from these weights
+    instead of ``model.init(seed)``.
+
+    Side by side: ``model``, ``optimizer``, ``l1``, ``l2``, ``dropout`` and ``batch_size`` may each be a list
+    (or ``optimizer`` a dict label -> optimizer); lists have one entry per run (a single value is shared by every
+    run), all the runs train in one compiled program, and a ``Histories`` (label -> History) is returned.
+    Otherwise a single ``History`` is returned.
+    """
+    data = _dataset(data) if isinstance(data, str) else data
+    if not isinstance(data, Dataset):
+        raise InvalidValueError(f"data must be a Dataset or a dataset name, got {type(data).__name__}")
+    steps = _whole("steps", steps, 1)
+    every = _whole("every", every, 1)
+    every = min(every, steps)
+    seed = _whole("seed", seed, 0)
+    if strategy not in ("auto", "fused", "vmap"):
+        raise InvalidValueError(f"strategy must be 'auto', 'fused' or 'vmap', got {strategy!r}")
+    given_labels: list[str | None] = []
+    if isinstance(optimizer, Mapping):
+        given_labels = list(optimizer)
+        optimizer = list(optimizer.values())
+    fields = {"model": model, "optimizer": optimizer, "l1": l1, "l2": l2, "dropout": dropout,
+              "batch_size": batch_size}
+    many = {k for k, v in fields.items() if _is_list(v)}
+    n = max((len(fields[k]) for k in many), default=1)
+    for k in many:
+        if len(fields[k]) not in (1, n):
+            raise InvalidValueError(f"{k} has {len(fields[k])} entries but other lists have {n}: give one per run "
+                                    "or a single value")
+        if len(fields[k]) == 0:
+            raise InvalidValueError(f"{k} is an empty list")
+    per_run = {k: (list(v) * (n if len(v) == 1 else 1)) if k in many else [v] * n for k, v in fields.items()}
+    if labels is not None:
+        if len(labels) != n:
+            raise InvalidValueError(f"{len(labels)} labels for {n} runs")
+        given_labels = list(labels)
+    if not given_labels:
+        given_labels = [None] * n
+    n_train = len(data.x_train)
+    configs = []
+    for i in range(n):
+        m = per_run["model"][i]
+        if m is None:
+            m = mlp(16, 2, "relu", in_dim=data.in_dim, out_dim=data.out_dim)
+        if not isinstance(m, MLP):
+            raise InvalidValueError(f"model must be an MLP (ov.nets.mlp(...)), got {type(m).__name__}")
+        if m.in_dim != data.in_dim or m.out_dim != data.out_dim:
+            raise InvalidValueError(f"model {m.describe()} does not fit dataset {data.name} ({data.in_dim} inputs, "
+                                    f"{data.out_dim} outputs): build it with mlp(..., in_dim={data.in_dim}, "
+                                    f"out_dim={data.out_dim})")
+        opt = _as_optimizer(per_run["optimizer"][i])
+        l1_i = _check_number("l1", per_run["l1"][i], 0.0)
+        l2_i = _check_number("l2", per_run["l2"][i], 0.0)
+        p_i = _check_number("dropout", per_run["dropout"][i], 0.0, 1.0, hi_open=True)
+        if p_i > 0 and m.depth == 0:
+            raise InvalidValueError("dropout needs a hidden layer: this model has none")
+        b = per_run["batch_size"][i]
+        if b is None:
+            stochastic = isinstance(opt, OptimizerSpec) and opt.info.stochastic
+            b = min(SGD_BATCH, n_train) if stochastic else 0
+        else:
+            b = _whole("batch_size", b, 1)
+            if b > n_train:
+                raise InvalidValueError(f"batch_size {b} is larger than the {n_train} training points")
+            b = 0 if b == n_train else b
+        configs.append(_Config("", m, opt, l1_i, l2_i, p_i, b))
+    if early_stopping is not None:
+        early_stopping = _whole("early_stopping", early_stopping, 1)
+    for c, lab in zip(configs, _labels(configs, given_labels)):
+        c.label = lab
+
+    # initial weights: one draw per distinct model, so runs of the same model start from the same point
+    inits: dict[MLP, Any] = {}
+    for c in configs:
+        if c.model not in inits:
+            inits[c.model] = c.model.init(seed) if init_params is None else _check_init(c.model, init_params)
+    n_records = steps // every + 1
+    if keep_path == "auto":
+        keep_path = max(c.model.n_params for c in configs) * n_records <= PATH_BUDGET
+    keep_path = bool(keep_path)
+
+    # group runs with equal static structure (stacked and vmapped); "fused" keeps every run in its own group
+    dtype = jnp.result_type(float)
+    statics, traced = [], []
+    for c in configs:
+        hp = _traced_hparams(c.optimizer) if isinstance(c.optimizer, OptimizerSpec) else {}
+        run = _Run(c.model, c.optimizer.name if isinstance(c.optimizer, OptimizerSpec) else c.optimizer,
+                   jax.tree_util.tree_structure(hp), c.batch, c.dropout > 0)
+        key = jax.random.fold_in(jax.random.PRNGKey(seed), zlib.crc32(c.label.encode()) & 0x7FFFFFFF)
+        consts = {"hp": hp, "l1": jnp.asarray(c.l1, dtype), "l2": jnp.asarray(c.l2, dtype),
+                  "rate": jnp.asarray(c.dropout, dtype), "key": key,
+                  "patience": jnp.asarray(early_stopping or 0, jnp.int32)}
+        statics.append(run)
+        traced.append(consts)
+    order: list[list[int]] = []
+    if strategy == "fused":
+        order = [[i] for i in range(n)]
+    else:
+        index: dict[_Run, int] = {}
+        for i, run in enumerate(statics):
+            if run in index:
+                order[index[run]].append(i)
+            else:
+                index[run] = len(order)
+                order.append([i])
+    stack = lambda trees: jax.tree_util.tree_map(lambda *a: jnp.stack(a), *trees)  # noqa: E731
+    groups = tuple((statics[g[0]], len(g)) for g in order)
+    consts = tuple(stack([traced[i] for i in g]) for g in order)
+    params0 = tuple(stack([inits[configs[i].model] for i in g]) for g in order)
+    prog = _Program(groups, data.task, steps, every, early_stopping is not None, keep_path)
+    arrays = tuple(jnp.asarray(a) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
+    out = _execute(prog, consts, params0, arrays)
+
+    recorded = np.concatenate([np.arange(0, (steps // every) * every, every), [steps]])
+    histories: dict[int, History] = {}
+    for g, (series, final_params, div, stopped, best) in zip(order, out):
+        series = [np.asarray(s) for s in series]
+        final_params = jax.tree_util.tree_map(np.asarray, final_params)
+        div, stopped, best = np.asarray(div), np.asarray(stopped), np.asarray(best)
+        for j, i in enumerate(g):
+            c = configs[i]
+            spec = c.optimizer if isinstance(c.optimizer, OptimizerSpec) else None
+            reg = [f"{k}={_fmt(getattr(c, k))}" for k in ("l1", "l2", "dropout") if getattr(c, k)]
+            if c.batch:
+                reg.append(f"batch={c.batch}")
+            caption = " ".join([spec.caption() if spec else c.label, *reg])
+            histories[i] = History(
+                label=c.label, caption=caption, model=c.model, task=data.task, steps=recorded,
+                train_loss=series[0][j], test_loss=series[1][j], train_acc=series[2][j], test_acc=series[3][j],
+                grad_norms=series[4][j], path=series[5][j] if keep_path else None,
+                params=jax.tree_util.tree_map(lambda a, j=j: a[j], final_params),
+                diverged_at=None if div[j] < 0 else int(div[j]),
+                stopped_at=None if stopped[j] < 0 else int(stopped[j]),
+                best_step=None if early_stopping is None else int(best[j]), spec=spec,
+                config={"l1": c.l1, "l2": c.l2, "dropout": c.dropout, "batch_size": c.batch or None,
+                        "early_stopping": early_stopping, "seed": seed, "data": data.caption()},
+                unravel=jax.flatten_util.ravel_pytree(inits[c.model])[1])
+    result = {histories[i].label: histories[i] for i in range(n)}
+    if not many and not isinstance(fields["optimizer"], Mapping) and labels is None and n == 1:
+        return result[configs[0].label]
+    return Histories(result, data, steps, seed)
+
+
+def _check_init(model: MLP, params: Any) -> Any:
+    from .models import Dense
+
+    try:
+        layers = tuple(Dense(jnp.asarray(w, jnp.result_type(float)), jnp.asarray(b, jnp.result_type(float)))
+                       for w, b in params)
+    except (TypeError, ValueError):
+        raise InvalidValueError("init_params must be a sequence of (w, b) pairs, as model.init() returns") from None
+    shapes = [(tuple(layer.w.shape), tuple(layer.b.shape)) for layer in layers]
+    want = [((i, o), (o,)) for i, o in model.layer_shapes()]
+    if shapes != want:
+        raise InvalidValueError(f"init_params have shapes {shapes}, but model {model.describe()} needs {want}")
+    return layers
