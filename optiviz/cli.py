@@ -51,7 +51,7 @@ from .registry import did_you_mean
 DEFAULT_SURFACE = "ravine"
 DEFAULT_OPTIMIZERS = "gd,adagrad,rmsprop,momentum,adam"
 ANIMATION_FORMATS = (".gif", ".mp4", ".html", ".png")
-IMAGE_FORMATS = (".png", ".svg", ".pdf", ".jpg")
+IMAGE_FORMATS = (".png", ".svg", ".pdf")
 LIST_KINDS = ("surfaces", "optimizers", "activations", "schedules")
 
 
@@ -134,6 +134,21 @@ def int_at_least(low: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {text!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {text!r}")
+        return value
+
+    return _type(parse, "int")
+
+
+def int_between(low: int, high: int) -> Callable[[str], int]:
+    """A whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}, got {text!r}")
         return value
 
     return _type(parse, "int")
@@ -240,10 +255,10 @@ def add_output_options(p: argparse.ArgumentParser, *, formats: Sequence[str], an
                    help=f"output file, format from the suffix: {', '.join(formats)} "
                         f"(default: {default_name}{formats[0]} in the current folder)")
     if animated:
-        g.add_argument("--fps", type=int_at_least(1), default=20, help="frames per second (default: %(default)s)")
+        g.add_argument("--fps", type=int_between(1, 100), default=20, help="frames per second (default: %(default)s)")
         g.add_argument("--frames", type=int_at_least(1), default=200,
                        help="frames, sampled evenly from the steps; at most one per step (default: %(default)s)")
-    g.add_argument("--dpi", type=int_at_least(10), default=100, help="dots per inch (default: %(default)s)")
+    g.add_argument("--dpi", type=int_between(10, 600), default=100, help="dots per inch (default: %(default)s)")
     g.add_argument("--size", type=size, default=None, metavar="WxH",
                    help="figure size in pixels, e.g. 1200x600 (default: fitted to the panels)")
     g.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors; no progress bar")
@@ -270,42 +285,33 @@ def _check_folder(folder: Path) -> None:
     probe.unlink()
 
 
-def find_ffmpeg() -> str | None:
-    """The ffmpeg executable: the ``mp4`` extra's (imageio-ffmpeg), else one on PATH; None if neither."""
-    try:
-        import imageio_ffmpeg
+def _check_writer(suffix: str, *, animated: bool) -> None:
+    """The renderer's writer for ``suffix`` exists, can write this kind of output and has its encoder (ffmpeg)."""
+    from . import render  # matplotlib loads here, still before any computation
 
-        exe = imageio_ffmpeg.get_ffmpeg_exe()
-        if exe and os.path.isfile(exe):
-            return exe
-    except Exception:  # not installed, or installed without its binary: fall back to PATH
-        pass
-    import shutil
-
-    return shutil.which("ffmpeg")
+    writer = render.writer_for(f"out{suffix}")
+    if not animated and not writer.stills:
+        raise RenderError(f"a still picture cannot be saved as {suffix}")
+    if writer.check is not None:
+        writer.check()
 
 
-def _check_encoder(suffix: str) -> None:
-    if suffix == ".mp4" and find_ffmpeg() is None:
-        raise RenderError("writing .mp4 needs ffmpeg: pip install 'optiviz[mp4]' (or put ffmpeg on PATH), "
-                          "or write a .gif or .html instead")
-
-
-def check_output(out: str | None, formats: Sequence[str]) -> Path | None:
+def check_output(out: str | None, formats: Sequence[str], *, animated: bool = True) -> Path | None:
     """Validate ``--out`` before any work: a known format, an existing writable folder, the encoder it needs.
 
-    Returns the path, or None when ``out`` is None (the caller names the file in the current folder, in the
+    ``formats`` are the suffixes ``--help`` advertises; any other format a writer plugin provides is accepted
+    too. Returns the path, or None when ``out`` is None (the caller names the file in the current folder, in the
     first of ``formats``; the current folder is checked here).
     """
     if out is None:
         _check_folder(Path("."))
-        _check_encoder(formats[0])
+        _check_writer(formats[0], animated=animated)
         return None
     path = Path(out).expanduser()
     suffix = path.suffix.lower()
     if not suffix:
         raise InvalidValueError(f"--out {out}: add a suffix to choose the format ({', '.join(formats)})")
-    if suffix not in formats:
+    if suffix not in formats and not _plugin_format(suffix, animated):
         close = difflib.get_close_matches(suffix, formats, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}? (formats: " if close else "choose from "
         raise UnknownNameError(f"unknown output format {suffix!r} in --out {out}; {hint}{', '.join(formats)}"
@@ -313,8 +319,20 @@ def check_output(out: str | None, formats: Sequence[str]) -> Path | None:
     if path.is_dir():
         raise InvalidValueError(f"--out {out} is a folder; give a file name such as {path / ('out' + suffix)}")
     _check_folder(path.parent)
-    _check_encoder(suffix)
+    _check_writer(suffix, animated=animated)
     return path
+
+
+def _plugin_format(suffix: str, animated: bool) -> bool:
+    """Whether an installed writer plugin (entry points ``optiviz.writers``) handles ``suffix``."""
+    from importlib import metadata
+
+    name = suffix.lstrip(".")
+    if not any(ep.name == name for ep in metadata.entry_points(group="optiviz.writers")):
+        return False
+    from . import render
+
+    return animated or render.writer_for(f"out{suffix}").stills
 
 
 def default_output(folder: Path, name: str, suffix: str) -> Path:
@@ -425,16 +443,18 @@ def _tune_report(tuned: dict[str, Any], steps: int) -> str:
     lrs = first.lrs
     lines = [f"tuned learning rates: {len(lrs)} values from {lrs.min():.3g} to {lrs.max():.3g}, "
              f"budget {steps} steps, objective: {first.description}"]
-    width = max(len(k) for k in tuned)
-    for label, r in tuned.items():
-        reached = "-" if r.reached_at is None else f"step {r.reached_at}"
-        lines.append(f"  {label.ljust(width)}  lr={r.lr:.3g}  final loss {r.objective:.4g}  reached tol at {reached}")
+    rows = [(label, f"lr={r.lr:.3g}", f"final loss {r.objective:.4g}",
+             "reached tol at " + ("-" if r.reached_at is None else f"step {r.reached_at}"))
+            for label, r in tuned.items()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[3] for row in rows]
     return "\n".join(lines)
 
 
 def scene_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of ``ov.animate`` / ``ov.plot`` from ``add_scene_options``/``add_output_options``."""
-    opts = dict(layout=args.layout, view=args.view, internals=args.internals, dpi=args.dpi, size=args.size,
+    size = None if args.size is None else f"{args.size[0]}x{args.size[1]}"  # the renderer's "WxH" means pixels
+    opts = dict(layout=args.layout, view=args.view, internals=args.internals, dpi=args.dpi, size=size,
                 loss_panel=args.loss_panel, title=args.title)
     if hasattr(args, "frames"):
         opts.update(frames=args.frames, fps=args.fps)
@@ -459,6 +479,7 @@ def animate_command(sub: Any) -> None:
 def _animate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = check_output(args.out, ANIMATION_FORMATS)
+    _check_scene(args)
     surface, runs = compute_runs(args, internals=args.internals)
     if not args.quiet:
         print(runs.summary(), flush=True)
@@ -489,25 +510,30 @@ def plot_command(sub: Any) -> None:
 
 def _plot(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    out = check_output(args.out, IMAGE_FORMATS)
+    out = check_output(args.out, IMAGE_FORMATS, animated=False)
+    _check_scene(args)
     surface, runs = compute_runs(args, internals=args.internals)
     import optiviz as ov
 
     path = out or default_output(Path("."), surface.name, IMAGE_FORMATS[0])
-    drawn = ov.plot(runs, surface, **scene_options(args))
-    fig = getattr(drawn, "figure", drawn)
+    drawn = ov.plot(runs, surface, **scene_options(args))  # a Figure, or the Axes of a lone overlay
     try:
         with atomic_output(path) as tmp:
-            ov.save(fig, tmp, dpi=args.dpi, quiet=args.quiet)
+            ov.save(drawn, tmp, dpi=args.dpi, quiet=args.quiet)
     finally:
-        _close(fig)
+        _close(getattr(drawn, "figure", drawn))
     report_written(path, started, args.quiet)
     return 0
 
 
+def _check_scene(args: argparse.Namespace) -> None:
+    if args.internals and args.view == "3d":  # would only fail in the renderer, after the run: say it now
+        raise InvalidValueError("--internals are drawn on contour panels: use --view contour or --view both")
+
+
 def _close(obj: Any) -> None:
     """Free the figure behind an animation or figure (long in-process sessions, tests)."""
-    fig = getattr(obj, "_fig", None) or getattr(obj, "figure", None) or obj
+    fig = getattr(obj, "fig", None) or getattr(obj, "figure", None) or obj
     if "matplotlib.pyplot" in sys.modules:
         import matplotlib.pyplot as plt
 

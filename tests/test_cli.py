@@ -272,7 +272,7 @@ def test_animate_passes_every_picture_option(capsys, fake):
                      "--fps", "7", "--size", "300x200", "--title", "T", "--no-loss-panel", "--out", "o.html")
     assert code == 0
     (anim,) = fake.animated
-    assert anim.options == dict(layout="overlay", view="both", internals=True, dpi=40, size=(300, 200),
+    assert anim.options == dict(layout="overlay", view="both", internals=True, dpi=40, size="300x200",
                                 loss_panel=False, title="T", frames=5, fps=7)
     # --internals also records what the renderer draws: each step's gradient and update
     assert anim.runs["adam"].grads.shape == (20, 2) and anim.runs["adam"].updates.shape == (20, 2)
@@ -309,7 +309,8 @@ def test_tune_prints_and_uses_the_chosen_learning_rates(capsys, fake):
     assert out.startswith("tuned learning rates: 25 values from 0.0001 to 10, budget 20 steps, objective: final loss")
     for label, r in expected.items():
         assert runs[label].spec.hparams["lr"] == pytest.approx(r.lr)
-        assert f"lr={r.lr:.3g}  final loss {r.objective:.4g}" in out
+        line = next(x for x in out.splitlines() if x.startswith(f"  {label} "))
+        assert f"lr={r.lr:.3g} " in line and f"final loss {r.objective:.4g} " in line
         assert runs[label].caption.endswith(f"(tuned: final loss {r.objective:.3g} after 20 steps)")
         assert f"lr={r.lr:g}" in runs[label].caption
 
@@ -365,7 +366,8 @@ def test_out_in_a_subfolder(capsys, fake, tmp_path):
     (["animate", "--out", "x.gfi"], "unknown output format '.gfi' in --out x.gfi; did you mean '.gif'? (formats: "
                                     ".gif, .mp4, .html, .png)"),
     (["animate", "--out", "x"], "--out x: add a suffix to choose the format (.gif, .mp4, .html, .png)"),
-    (["plot", "--out", "x.gif"], "unknown output format '.gif' in --out x.gif; choose from .png, .svg, .pdf, .jpg"),
+    (["plot", "--out", "x.gif"], "unknown output format '.gif' in --out x.gif; choose from .png, .svg, .pdf"),
+    (["plot", "--out", "x.mp4"], "unknown output format '.mp4' in --out x.mp4; choose from .png, .svg, .pdf"),
     (["animate", "--start", "1"], "argument --start: expected x,y (2 finite numbers), got '1'"),
     (["animate", "--start", "1,2,3"], "argument --start: expected x,y (2 finite numbers), got '1,2,3'"),
     (["animate", "--start", "a,b"], "argument --start: expected x,y (2 finite numbers), got 'a,b'"),
@@ -384,7 +386,8 @@ def test_out_in_a_subfolder(capsys, fake, tmp_path):
     (["animate", "--steps", "2.5"], "argument --steps: must be a whole number >= 1, got '2.5'"),
     (["animate", "--noise", "-1"], "argument --noise: must be a finite number >= 0, got '-1'"),
     (["animate", "--seed", "-1"], "argument --seed: must be a whole number >= 0, got '-1'"),
-    (["animate", "--fps", "0"], "argument --fps: must be a whole number >= 1, got '0'"),
+    (["animate", "--fps", "0"], "argument --fps: must be a whole number from 1 to 100, got '0'"),
+    (["animate", "--dpi", "5000"], "argument --dpi: must be a whole number from 10 to 600, got '5000'"),
     (["animate", "--layout", "gird"], "argument --layout: unknown choice 'gird'; did you mean 'grid'?"),
     (["describe"], "the following arguments are required: NAME"),
     (["animate", "--out", "/no/such/folder/x.gif"], "output folder '/no/such/folder' does not exist"),
@@ -483,12 +486,26 @@ def test_out_is_a_folder(capsys, fake, no_work, tmp_path):
 
 
 def test_missing_ffmpeg_for_mp4(capsys, fake, no_work, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # the mp4 extra is not installed ...
-    monkeypatch.setattr(shutil, "which", lambda *a, **k: None)  # ... and there is no ffmpeg on PATH
+    from optiviz import render
+
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if the mp4 extra were not installed
     code, out, err = run(capsys, "animate", "--out", "race.mp4")
-    assert_one_line_error(code, err, "writing .mp4 needs ffmpeg: pip install 'optiviz[mp4]' (or put ffmpeg on "
-                                     "PATH), or write a .gif or .html instead")
-    assert files(tmp_path) == []
+    assert_one_line_error(code, err, message_of(lambda: render.writer_for("race.mp4").check()))
+    assert "pip install 'optiviz[mp4]'" in err and files(tmp_path) == []
+
+
+def test_internals_in_a_3d_only_view(capsys, fake, no_work, tmp_path):
+    code, out, err = run(capsys, "animate", "--internals", "--view", "3d")
+    assert_one_line_error(code, err, "--internals are drawn on contour panels: use --view contour or --view both")
+
+
+def test_every_advertised_format_has_a_writer():
+    from optiviz import render
+
+    for suffix in cli.ANIMATION_FORMATS:
+        assert render.writer_for(f"x{suffix}").name == suffix[1:]
+    for suffix in cli.IMAGE_FORMATS:
+        assert render.writer_for(f"x{suffix}").stills
 
 
 def test_verbose_shows_the_traceback(capsys, fake, tmp_path):
