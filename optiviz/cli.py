@@ -37,6 +37,7 @@ import math
 import os
 import re
 import secrets
+import shlex
 import sys
 import time
 import traceback
@@ -337,7 +338,9 @@ def _plugin_format(suffix: str, animated: bool) -> bool:
 
 def default_output(folder: Path, name: str, suffix: str) -> Path:
     """``<folder>/<name><suffix>``, with the name made safe for a file name."""
-    safe = re.sub(r"[^A-Za-z0-9_.+=-]+", "_", name).strip("._") or "optiviz"
+    if not re.fullmatch(r"[\w.+=-]+", name):  # a formula ("expr:x**2 + y**2"): name the file by its kind
+        name = name.split(":")[0]
+    safe = re.sub(r"[^\w.+=-]+", "_", name).strip("._") or "optiviz"
     path = folder / f"{safe}{suffix}"
     if path.is_dir():
         raise InvalidValueError(f"{path} is a folder; choose the output file with --out")
@@ -492,7 +495,7 @@ def _animate(args: argparse.Namespace) -> int:
             ov.save(anim, tmp, fps=args.fps, dpi=args.dpi, quiet=args.quiet)
     finally:
         _close(anim)
-    frames = min(args.frames, args.steps + 1)
+    frames = getattr(anim, "n_frames", None) or min(args.frames, args.steps + 1)
     report_written(path, started, args.quiet, f"{frames} frames" if path.suffix.lower() != ".png" else "")
     return 0
 
@@ -700,7 +703,7 @@ def _describe_surface(s: Any) -> str:
     if s.data is not None and s.batch_loss is not None:
         lines.append(_field("data", f"minibatches of {s.batch_size or 16} for stochastic optimizers"))
     spec = s.name + (":" + ",".join(f"{k}={_g(v)}" for k, v in s.params.items()) if s.params else "")
-    lines.append(_field("try", f"optiviz animate --surface {spec}"))
+    lines.append(_field("try", f"optiviz animate --surface {shlex.quote(spec)}"))
     return "\n".join(lines)
 
 

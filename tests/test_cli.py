@@ -135,7 +135,7 @@ def test_importing_the_cli_and_help_load_neither_jax_nor_matplotlib():
     code = (
         "import sys\n"
         "import optiviz.cli as cli\n"
-        "heavy = lambda: sorted(m for m in ('jax', 'matplotlib', 'numpy') if m in sys.modules)\n"
+        "heavy = lambda: sorted(m for m in ('jax', 'matplotlib') if m in sys.modules)\n"
         "assert heavy() == [], heavy()\n"
         "for argv in ([], ['--help'], ['--version'], *[[c, '--help'] for c in cli.build_parser().commands]):\n"
         "    assert cli.main(argv) == 0, argv\n"
@@ -348,6 +348,11 @@ def test_plot_writes_one_still(capsys, fake, tmp_path):
                                  loss_panel=True, title=None)
     assert fake.saved[0][1].suffix == ".png" and fake.saved[0][2] == dict(dpi=100, quiet=False)
     assert out.startswith("wrote bowl.png (120 B, ") and files(tmp_path) == ["bowl.png"]
+
+
+def test_default_file_name_of_a_formula_surface(capsys, fake, tmp_path):
+    assert run(capsys, "animate", "--surface", "expr:x**2 + 10*y**2", "--optimizers", "gd", *FAST, "-q")[0] == 0
+    assert files(tmp_path) == ["expr.gif"]
 
 
 def test_out_in_a_subfolder(capsys, fake, tmp_path):
