@@ -14,11 +14,11 @@ Adding a subcommand is one function and one line::
 
         def run(args) -> int:
             started = time.perf_counter()
-            out = check_output(args.out, IMAGE_FORMATS)       # before any work
-            ...                                                # import jax/matplotlib here, compute, draw
-            path = out or default_output(Path.cwd(), "network", IMAGE_FORMATS[0])
-            with atomic_output(path) as tmp:
-                fig.savefig(tmp)
+            out = check_output(args.out, IMAGE_FORMATS, animated=False)  # before any work
+            ...                                       # import jax/matplotlib here, compute, draw a figure
+            path = out or default_output(Path("."), "network", IMAGE_FORMATS[0])
+            with atomic_output(path) as tmp:          # never a partial file
+                ov.save(fig, tmp, dpi=args.dpi, quiet=args.quiet)
             report_written(path, started, args.quiet)
             return 0
 
@@ -268,21 +268,21 @@ def add_output_options(p: argparse.ArgumentParser, *, formats: Sequence[str], an
 # ------------------------------------------------------------------------------------------ output files
 
 def _folder_label(folder: Path) -> str:
-    return "the current folder" if str(folder) in ("", ".") else repr(str(folder))
+    return "the current folder" if str(folder) in ("", ".") else f"output folder {str(folder)!r}"
 
 
 def _check_folder(folder: Path) -> None:
     """The folder exists and a file can be created in it (tried for real: permissions, read-only mounts, ACLs)."""
     if not folder.exists():
-        raise RenderError(f"output folder {_folder_label(folder)} does not exist")
+        raise RenderError(f"{_folder_label(folder)} does not exist")
     if not folder.is_dir():
-        raise RenderError(f"output folder {_folder_label(folder)} is not a folder")
+        raise RenderError(f"{_folder_label(folder)} is not a folder")
     probe = folder / f".optiviz-probe-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         with open(probe, "xb"):
             pass
     except OSError as exc:
-        raise RenderError(f"output folder {_folder_label(folder)} is not writable ({exc.strerror})") from None
+        raise RenderError(f"{_folder_label(folder)} is not writable ({exc.strerror})") from None
     probe.unlink()
 
 

@@ -7,7 +7,6 @@ a handful of (surface, optimizers, steps) combinations, so the engine compiles e
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -481,7 +480,7 @@ def test_output_folder_not_writable(capsys, fake, no_work, tmp_path):
 def test_default_output_needs_a_writable_current_folder(capsys, fake, no_work, tmp_path, monkeypatch):
     monkeypatch.chdir(unwritable_folder(tmp_path))
     code, out, err = run(capsys, "animate")
-    assert_one_line_error(code, err, "output folder the current folder is not writable (Permission denied)")
+    assert_one_line_error(code, err, "the current folder is not writable (Permission denied)")
 
 
 def test_out_is_a_folder(capsys, fake, no_work, tmp_path):
