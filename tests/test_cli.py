@@ -185,7 +185,7 @@ def test_list_names_only_for_scripts(capsys):
 def test_list_shows_each_surface_title(capsys):
     out = run(capsys, "list", "surfaces")[1]
     for name in optiviz.surfaces.names():
-        assert f"{name}" in out and optiviz.load_surface(name).title in out
+        assert f"  {name} " in out and optiviz.surfaces.get(name).title in out
 
 
 def test_list_activations_before_the_registry_exists(capsys, monkeypatch):
