@@ -35,6 +35,7 @@ class FrameRenderer:
             self.fig.set_dpi(dpi)
         self._bg = None
         self._bg_rgba: np.ndarray | None = None
+        self._cache: dict = {}
 
     # -- setup ----------------------------------------------------------------------------------------------
     def __enter__(self) -> "FrameRenderer":
@@ -71,16 +72,46 @@ class FrameRenderer:
 
     # -- frames ---------------------------------------------------------------------------------------------
     def render(self, k: int) -> np.ndarray:
-        """Frame ``k`` as a read-only RGBA view of the Agg buffer (valid until the next render)."""
+        """Frame ``k`` as an RGBA view of the Agg buffer (valid until the next render)."""
         canvas = self.canvas
         canvas.restore_region(self._bg)
         renderer = canvas.get_renderer()
-        for prim in self.scene.primitives:
+        buf = np.asarray(canvas.buffer_rgba())
+        prims = self.scene.primitives
+        for prim in prims:
             prim.update(k)
-            for a in prim.artists:
-                if a.get_visible():
-                    a.draw(renderer)
-        return np.asarray(canvas.buffer_rgba())
+        # cacheable texts first, while the pixels beneath them are still the background
+        for prim in prims:
+            if getattr(prim, "cacheable", False):
+                self._draw_cached(prim, renderer, buf)
+        for prim in prims:
+            if not getattr(prim, "cacheable", False):
+                for a in prim.artists:
+                    if a.get_visible():
+                        a.draw(renderer)
+        return buf
+
+    def _draw_cached(self, prim, renderer, buf: np.ndarray) -> None:
+        """Draw a text once per distinct string; later frames paste the pixels it produced."""
+        text = prim.text
+        s = text.get_text()
+        if not s or not text.get_visible():
+            return
+        key = (id(prim), s)
+        hit = self._cache.get(key)
+        if hit is None:
+            h = buf.shape[0]
+            x0, y0, x1, y1 = text.get_window_extent(renderer).extents
+            r0, r1 = max(0, int(np.floor(h - y1)) - 2), min(h, int(np.ceil(h - y0)) + 2)
+            c0, c1 = max(0, int(np.floor(x0)) - 2), min(buf.shape[1], int(np.ceil(x1)) + 2)
+            before = buf[r0:r1, c0:c1].copy()
+            text.draw(renderer)
+            patch = buf[r0:r1, c0:c1]
+            ink = np.any(patch != before, axis=-1)  # exactly the pixels this text drew
+            hit = self._cache[key] = (r0, r1, c0, c1, patch[ink].copy(), ink)
+        else:
+            r0, r1, c0, c1, pixels, ink = hit
+            buf[r0:r1, c0:c1][ink] = pixels
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for k in range(self.scene.n_frames):
@@ -150,8 +181,18 @@ class Palette:
 
         reserved = list(dict.fromkeys(reserved))[:128]
         free = TRANSPARENT - len(reserved)
-        stack = np.concatenate([s[..., :3] for s in samples], axis=0)
-        img = Image.fromarray(np.ascontiguousarray(stack), "RGB")
+        # the first sample (the static layer) at half resolution, plus every pixel where a later sample differs
+        # from it (the paths): all the colours that matter, at a fraction of the median cut's cost
+        base = samples[0][..., :3]
+        parts = [base[::2, ::2].reshape(-1, 3)]
+        for s in samples[1:]:
+            diff = np.any(s[..., :3] != base, axis=-1)
+            parts.append(s[..., :3][diff])
+        flat = np.concatenate(parts)
+        width = 256
+        rows = -(-len(flat) // width)
+        flat = np.concatenate([flat, np.repeat(flat[-1:], rows * width - len(flat), axis=0)])
+        img = Image.fromarray(np.ascontiguousarray(flat.reshape(rows, width, 3)), "RGB")
         q = img.quantize(colors=free, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         pal = np.asarray(q.getpalette()[: 3 * free], np.uint8).reshape(-1, 3)
         colors = np.concatenate([np.asarray(reserved, np.uint8).reshape(-1, 3), pal])

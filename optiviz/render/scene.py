@@ -659,12 +659,30 @@ class _Builder:
         self.panels.append(Panel(ax, "loss", self.tracks))
 
     def _counter(self) -> None:
+        """"step  40 / 200" at the top right, one monospace character per text: the digits change, the rest is
+        static, and each digit has only ten looks, so the fast renderer pastes them from a cache."""
+        from matplotlib.font_manager import FontProperties
+
+        fig = self.fig
+        size = style.FONT["counter"]
+        prop = FontProperties(family="monospace", size=size)
+        renderer = fig.canvas.get_renderer()
+        adv_px = renderer.get_text_width_height_descent("0" * 10, prop, ismath=False)[0] / 10
+        adv = adv_px / (fig.get_figwidth() * fig.dpi)  # one character, in figure fraction
         width = len(str(self.n_steps))
-        strings = [f"step {int(s):>{width}d} / {self.n_steps}" for s in self.frame_steps]
-        txt = self.fig.text(0.995, 0.995, "", ha="right", va="top", fontsize=style.FONT["counter"],
-                            family="monospace", color=style.TEXT)
-        txt.set_in_layout(False)
-        self._add(Label(txt, strings), None)
+        right, y = 0.995, 0.995
+        tail = f" / {self.n_steps}"
+        kw = dict(va="top", fontproperties=prop, color=style.TEXT)
+        fig.text(right, y, tail, ha="right", **kw).set_in_layout(False)
+        x_digits = right - len(tail) * adv
+        fig.text(x_digits - width * adv, y, "step ", ha="right", **kw).set_in_layout(False)
+        numbers = [f"{int(s_):>{width}d}" for s_ in self.frame_steps]
+        for i in range(width):
+            txt = fig.text(x_digits - (width - i - 0.5) * adv, y, "", ha="center", **kw)
+            txt.set_in_layout(False)
+            lab = Label(txt, [n[i] if n[i] != " " else "" for n in numbers])
+            lab.cacheable = True  # outside every axes: nothing moves beneath it
+            self._add(lab, None)
 
     def _add(self, prim: Primitive, ax) -> None:
         for a in prim.artists:

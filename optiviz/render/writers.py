@@ -63,27 +63,47 @@ def _gif_header(w: int, h: int, palette: Palette) -> bytes:
             + b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", 0) + b"\x00")
 
 
-def _gif_frame(index: np.ndarray, prev: np.ndarray | None, duration_cs: int) -> list[bytes]:
-    """One frame: only the rectangle that changed, with unchanged pixels transparent (disposal: keep)."""
-    from PIL import GifImagePlugin, Image
+class GifStream:
+    """Write GIF frames as they come: each frame only the rectangle that changed since the previous one, with
+    the unchanged pixels inside it set to the transparent index (disposal 1: keep the previous frame).
 
-    params: dict[str, Any] = {"duration": duration_cs * 10, "disposal": 1}
-    if prev is None:
-        sub, offset = index, (0, 0)
-    else:
-        changed = index != prev
-        rows = np.flatnonzero(changed.any(axis=1))
-        if rows.size == 0:
-            sub, offset = np.full((1, 1), TRANSPARENT, np.uint8), (0, 0)
+    Changes are found on the raw RGBA words (one compare per pixel), and only the changed pixels are mapped to
+    the palette, so a frame costs about what its few new path segments cost."""
+
+    def __init__(self, f, palette: Palette, size: tuple[int, int]) -> None:
+        self.f, self.palette = f, palette
+        self.prev: np.ndarray | None = None
+        f.write(_gif_header(size[0], size[1], palette))
+
+    def add(self, rgba: np.ndarray, duration_cs: int) -> None:
+        from PIL import GifImagePlugin, Image
+
+        words = np.ascontiguousarray(rgba).view(np.uint32)[..., 0]  # (H, W) one 32-bit word per pixel
+        params: dict[str, Any] = {"duration": duration_cs * 10, "disposal": 1}
+        if self.prev is None:
+            sub = self.palette.lookup(words.ravel() & np.uint32(0xFFFFFF)).reshape(words.shape)
+            offset = (0, 0)
         else:
-            cols = np.flatnonzero(changed[rows[0]:rows[-1] + 1].any(axis=0))
-            r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-            sub = index[r0:r1, c0:c1].copy()
-            sub[~changed[r0:r1, c0:c1]] = TRANSPARENT
-            offset = (int(c0), int(r0))
-        params["transparency"] = TRANSPARENT
-    img = Image.fromarray(np.ascontiguousarray(sub), "L")
-    return GifImagePlugin.getdata(img, offset, **params)
+            changed = words != self.prev
+            rows = np.flatnonzero(changed.any(axis=1))
+            if rows.size == 0:
+                sub, offset = np.full((1, 1), TRANSPARENT, np.uint8), (0, 0)
+            else:
+                band = changed[rows[0]:rows[-1] + 1]
+                cols = np.flatnonzero(band.any(axis=0))
+                r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+                mask = changed[r0:r1, c0:c1]
+                sub = np.full(mask.shape, TRANSPARENT, np.uint8)
+                sub[mask] = self.palette.lookup(words[r0:r1, c0:c1][mask] & np.uint32(0xFFFFFF))
+                offset = (int(c0), int(r0))
+            params["transparency"] = TRANSPARENT
+        self.prev = words.copy()
+        img = Image.fromarray(np.ascontiguousarray(sub), "L")
+        for chunk in GifImagePlugin.getdata(img, offset, **params):
+            self.f.write(chunk)
+
+    def close(self) -> None:
+        self.f.write(b";")
 
 
 def gif_durations(n: int, fps: float, hold_cs: int = 150) -> list[int]:
@@ -102,19 +122,13 @@ def write_gif(source: Any, path: Path, opts: Options) -> None:
         n = scene.n_frames
         last = fr.render(n - 1).copy()
         palette = Palette.build([fr.background, last], reserved_colors(scene))
-        palette.set_background(fr.background)
-        w, h = fr.size
         durations = gif_durations(n, opts.fps) if n > 1 else [0]
         with open(path, "wb") as f:
-            f.write(_gif_header(w, h, palette))
-            prev = None
+            gif = GifStream(f, palette, fr.size)
             for k in range(n):
-                index = palette.index(fr.render(k))
-                for chunk in _gif_frame(index, prev, durations[k]):
-                    f.write(chunk)
-                prev = index
+                gif.add(fr.render(k), durations[k])
                 opts.progress.update()
-            f.write(b";")
+            gif.close()
 
 
 # ------------------------------------------------------------------------------------------------ PNG
