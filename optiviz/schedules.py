@@ -34,33 +34,50 @@ def get(name: str) -> Callable[..., Any]:
 
 @register("constant")
 def constant(t, lr):
-    """eta_t = lr."""
+    """eta_t = lr: a fixed step size (optax.constant_schedule)."""
     del t
     return lr
 
 
 @register("exponential")
 def exponential(t, lr, decay_rate=0.99, transition_steps=1.0):
-    """eta_t = lr * decay_rate ** (t / transition_steps)."""
+    """eta_t = lr * decay_rate ** (t / transition_steps): smooth geometric decay.
+
+    Symbols: lr = ``lr``, ``decay_rate`` in (0, 1], ``transition_steps`` > 0. Equals
+    optax.exponential_decay(lr, transition_steps, decay_rate) (not staircased).
+    """
     return lr * decay_rate ** (t / transition_steps)
 
 
 @register("inverse_sqrt")
 def inverse_sqrt(t, lr):
-    """eta_t = lr / sqrt(t + 1): the decaying step size of the Adagrad lesson (Duchi et al., 2011)."""
+    """eta_t = lr / sqrt(t + 1): the decaying step size of the Adagrad lesson.
+
+    The step size whose O(sqrt(T)) regret bound Adagrad's per-coordinate 1 / sqrt(G_t) imitates (Zinkevich, 2003;
+    Duchi, Hazan & Singer, 2011). t + 1 so that the first update uses lr.
+    """
     return lr / jnp.sqrt(t + 1.0)
 
 
 @register("cosine")
 def cosine(t, lr, steps=1000.0, alpha=0.0):
-    """eta_t = lr * ((1 - alpha) * (1 + cos(pi * min(t, steps) / steps)) / 2 + alpha)  (Loshchilov & Hutter, 2017)."""
+    """eta_t = lr * ((1 - alpha) * (1 + cos(pi * min(t, steps) / steps)) / 2 + alpha): half a cosine wave.
+
+    Falls from lr to alpha * lr over ``steps`` updates, then stays there. Equals
+    optax.cosine_decay_schedule(lr, steps, alpha). Reference: Loshchilov & Hutter, "SGDR: Stochastic Gradient
+    Descent with Warm Restarts", ICLR 2017 (one cycle, no restart).
+    """
     frac = jnp.minimum(t, steps) / steps
     return lr * ((1.0 - alpha) * 0.5 * (1.0 + jnp.cos(math.pi * frac)) + alpha)
 
 
 @register("step")
 def step(t, lr, every=100.0, factor=0.5):
-    """eta_t = lr * factor ** floor(t / every): piecewise-constant decay."""
+    """eta_t = lr * factor ** floor(t / every): piecewise-constant decay.
+
+    Multiplies the step size by ``factor`` after every ``every`` updates. Equals
+    optax.exponential_decay(lr, every, factor, staircase=True).
+    """
     return lr * factor ** jnp.floor(t / every)
 
 
@@ -113,7 +130,12 @@ def schedule(name: str, **params: float) -> Schedule:
     if missing:
         raise InvalidValueError(f"schedule {name!r} needs {', '.join(missing)}")
     for key, value in bound.items():
-        value = float(value)
+        if isinstance(value, bool):
+            raise InvalidValueError(f"schedule {name!r}: {key} must be a number, got {value!r}")
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"schedule {name!r}: {key} must be a number, got {value!r}") from None
         if not math.isfinite(value):
             raise InvalidValueError(f"schedule {name!r}: {key} must be finite, got {value}")
         if key in ("lr", "steps", "every", "transition_steps") and value <= 0:
