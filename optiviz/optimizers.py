@@ -28,8 +28,8 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .errors import InvalidValueError
-from .registry import Registry
+from .errors import InvalidValueError, OptivizError
+from .registry import Registry, did_you_mean
 from .schedules import Schedule
 
 __all__ = [
@@ -290,6 +290,8 @@ def add_decayed_weights(weight_decay) -> Optimizer:
 
     def update(grads, state, params=None):
         if params is None:
+            if isinstance(weight_decay, (int, float)) and weight_decay == 0:
+                return grads, state  # nothing to decay: do not insist on params
             raise InvalidValueError("weight decay needs params: call update(grads, state, params)")
         return _map(lambda g, p: g + weight_decay * p, grads, params), state
 
@@ -313,7 +315,25 @@ class OptimizerInfo:
         return inspect.getdoc(self.factory) or ""
 
 
-_optimizers: Registry[OptimizerInfo] = Registry("optimizers")
+def _info(name: str, factory: Callable[..., Optimizer], stochastic: bool = False) -> OptimizerInfo:
+    params = inspect.signature(factory).parameters.values()
+    missing = [p.name for p in params if p.default is p.empty]
+    if missing:
+        raise OptivizError(f"optimizer {name!r}: every hyperparameter needs a default ({', '.join(missing)} has none)")
+    doc = inspect.getdoc(factory) or ""
+    return OptimizerInfo(name, factory, {p.name: p.default for p in params}, stochastic, doc.split("\n")[0])
+
+
+def _adapt_plugin(name: str, obj: Any) -> OptimizerInfo:
+    """What an ``optiviz.optimizers`` entry point may load: an ``OptimizerInfo`` or a factory with defaults."""
+    if isinstance(obj, OptimizerInfo):
+        return obj
+    if callable(obj):
+        return _info(name, obj)
+    raise OptivizError(f"optimizer plugin {name!r} loads a {type(obj).__name__}, not an optimizer factory")
+
+
+_optimizers: Registry[OptimizerInfo] = Registry("optimizers", adapt=_adapt_plugin)
 
 #: ``noise`` is accepted by every optimizer: it is the standard deviation of the Gaussian noise the engine adds
 #: to each gradient coordinate (stochastic gradients on analytic surfaces).
@@ -325,10 +345,7 @@ def register(name: str, *, stochastic: bool = False):
     """Register an optimizer factory under ``name``; its keyword defaults are the documented defaults."""
 
     def decorator(factory: Callable[..., Optimizer]) -> Callable[..., Optimizer]:
-        sig = inspect.signature(factory)
-        defaults = {p.name: p.default for p in sig.parameters.values()}
-        doc = inspect.getdoc(factory) or ""
-        _optimizers.register(name, OptimizerInfo(name, factory, defaults, stochastic, doc.split("\n")[0]))
+        _optimizers.register(name, _info(name, factory, stochastic))
         return factory
 
     return decorator
@@ -344,126 +361,209 @@ def get(name: str) -> OptimizerInfo:
     return _optimizers.get(name)
 
 
+# Every docstring below: a one-line summary (``optiviz list``), the update with each symbol mapped to its
+# argument, the convention chosen where the literature differs, and the reference. t counts updates from 1 in
+# the equations; a schedule lr(t) sees t - 1 (0 at the first update, as optax).
+
 @register("gd")
 def gd(lr=0.1) -> Optimizer:
-    r"""Gradient descent: theta <- theta - lr * g.
+    r"""Gradient descent: step against the gradient, the same step size everywhere.
 
-    Symbols: lr = ``lr`` (a number or a schedule). Cauchy, 1847. On a quadratic with largest curvature L it
-    decreases the loss monotonically when lr < 2 / L.
+        theta_t = theta_{t-1} - lr * g_t
+
+    Symbols: lr = ``lr`` (a number or a schedule), g_t = the gradient at theta_{t-1}.
+    On a quadratic whose largest curvature is L it decreases the loss monotonically when lr < 2 / L, and
+    diverges along the steepest direction when lr > 2 / L.
+    Reference: Cauchy, "Methode generale pour la resolution des systemes d'equations simultanees", 1847.
     """
     return scale_by_lr(lr)
 
 
 @register("sgd", stochastic=True)
 def sgd(lr=0.1) -> Optimizer:
-    r"""Stochastic gradient descent: the GD rule theta <- theta - lr * g_hat on a stochastic gradient g_hat.
+    r"""Stochastic gradient descent: the GD rule on a noisy estimate of the gradient.
 
-    The engine draws g_hat: a real minibatch on data surfaces (``linreg``), or g + noise * N(0, I) with
-    ``noise`` = 1.0 by default on analytic surfaces. Robbins & Monro, 1951.
+        theta_t = theta_{t-1} - lr * g_hat_t
+
+    Symbols: lr = ``lr``; g_hat_t = a minibatch gradient on data surfaces (``linreg``), or g_t + noise * N(0, I)
+    on analytic surfaces, with ``noise`` = 1.0 unless given (the engine draws it from the run's seed).
+    Reference: Robbins & Monro, "A Stochastic Approximation Method", 1951.
     """
     return scale_by_lr(lr)
 
 
 @register("momentum")
 def momentum(lr=0.05, momentum=0.9) -> Optimizer:
-    r"""Heavy-ball momentum: v <- g + momentum * v;  theta <- theta - lr * v.
+    r"""Heavy-ball momentum: a velocity that accumulates past gradients.
 
-    Symbols: lr = ``lr``, the decay of the velocity = ``momentum``. Polyak, 1964. Convention: the optax /
-    PyTorch form (lr outside the velocity), equal to Sutskever et al.'s form for a constant lr.
+        v_t = g_t + momentum * v_{t-1}        (v_0 = 0)
+        theta_t = theta_{t-1} - lr * v_t
+
+    Symbols: lr = ``lr``, the decay of the velocity (mu in the literature) = ``momentum``.
+    Convention: lr outside the velocity (optax, PyTorch); Sutskever et al.'s v_t = mu v_{t-1} - lr g_t is the
+    same path for a constant lr, and differs under a schedule.
+    Reference: Polyak, "Some methods of speeding up the convergence of iteration methods", 1964.
     """
     return chain(trace(momentum), scale_by_lr(lr))
 
 
 @register("nesterov")
 def nesterov(lr=0.05, momentum=0.9) -> Optimizer:
-    r"""Nesterov momentum: v <- g + momentum * v;  theta <- theta - lr * (g + momentum * v).
+    r"""Nesterov momentum: heavy ball with a look-ahead, so the velocity corrects itself sooner.
 
-    The "look-ahead" in the reformulated form of Sutskever et al. (2013) used by optax and PyTorch: the gradient
-    is taken at the current point, and the step adds the velocity's next value. Nesterov, 1983.
+        v_t = g_t + momentum * v_{t-1}        (v_0 = 0)
+        theta_t = theta_{t-1} - lr * (g_t + momentum * v_t)
+
+    Symbols: lr = ``lr``, mu = ``momentum``.
+    Convention: the reformulation of Sutskever et al. (2013) used by optax and PyTorch: the gradient is taken at
+    the current point and the step adds the velocity's next value, instead of evaluating g at theta + mu v.
+    Reference: Nesterov, "A method for solving a convex programming problem with convergence rate O(1/k^2)", 1983.
     """
     return chain(trace(momentum, nesterov=True), scale_by_lr(lr))
 
 
 @register("adagrad")
 def adagrad(lr=0.5, initial_accumulator_value=0.1, eps=1e-7) -> Optimizer:
-    r"""Adagrad: G <- G + g**2;  theta <- theta - lr * g / sqrt(G + eps).
+    r"""Adagrad: per-coordinate steps that shrink with the sum of all past squared gradients.
 
-    Symbols: G starts at ``initial_accumulator_value`` (0.1, as in optax and TensorFlow; PyTorch uses 0);
-    ``eps`` sits inside the square root. The accumulator only grows, so every coordinate's effective step
-    lr / sqrt(G) shrinks forever: the lesson of why Adagrad stalls. Duchi, Hazan & Singer, 2011.
+        G_t = G_{t-1} + g_t**2                (G_0 = initial_accumulator_value)
+        theta_t = theta_{t-1} - lr * g_t / sqrt(G_t + eps)
+
+    Symbols: lr = ``lr``, G_0 = ``initial_accumulator_value``, eps = ``eps``.
+    Conventions: G_0 = 0.1 (optax, TensorFlow; PyTorch uses 0); eps inside the square root (optax).
+    G only grows, so each coordinate's effective step lr / sqrt(G_t) decays like 1 / sqrt(t): why Adagrad stalls.
+    Reference: Duchi, Hazan & Singer, "Adaptive Subgradient Methods for Online Learning and Stochastic
+    Optimization", JMLR 2011.
     """
     return chain(scale_by_rss(initial_accumulator_value, eps), scale_by_lr(lr))
 
 
 @register("rmsprop")
 def rmsprop(lr=0.01, decay=0.9, eps=1e-8, bias_correction=False, eps_in_sqrt=True) -> Optimizer:
-    r"""RMSProp: nu <- decay * nu + (1 - decay) * g**2;  theta <- theta - lr * g / sqrt(nu + eps).
+    r"""RMSProp: per-coordinate steps scaled by a running average of squared gradients.
 
-    Symbols: ``decay`` is the forgetting factor (rho in Hinton's lecture 6e, 2012); ``eps`` inside the square
-    root by default (optax); ``eps_in_sqrt=False`` puts it outside. ``bias_correction=True`` divides nu by
-    (1 - decay**t), which with ``eps_in_sqrt=False`` makes RMSProp equal to Adam with b1 = 0.
+        nu_t = decay * nu_{t-1} + (1 - decay) * g_t**2      (nu_0 = 0)
+        nu_hat_t = nu_t / (1 - decay**t)  if bias_correction, else nu_t
+        theta_t = theta_{t-1} - lr * g_t / sqrt(nu_hat_t + eps)       (eps_in_sqrt=True)
+        theta_t = theta_{t-1} - lr * g_t / (sqrt(nu_hat_t) + eps)     (eps_in_sqrt=False)
+
+    Symbols: lr = ``lr``, the forgetting factor (rho in Hinton's lecture) = ``decay``, eps = ``eps``.
+    Conventions: eps inside the square root and no bias correction by default (optax). With
+    ``bias_correction=True, eps_in_sqrt=False`` RMSProp is exactly Adam with b1 = 0.
+    Reference: Tieleman & Hinton, "Lecture 6.5 - RMSProp", COURSERA: Neural Networks for Machine Learning, 2012.
     """
     return chain(scale_by_rms(decay, eps, 0.0, eps_in_sqrt, bias_correction), scale_by_lr(lr))
 
 
 @register("adadelta")
 def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0) -> Optimizer:
-    r"""Adadelta: E[g²] <- rho E[g²] + (1-rho) g²;  dx = sqrt(E[dx²] + eps) / sqrt(E[g²] + eps) * g;
-    E[dx²] <- rho E[dx²] + (1-rho) dx²;  theta <- theta - lr * dx.
+    r"""Adadelta: RMSProp whose step is rescaled by a running average of past steps, so its units match theta.
 
-    The units of dx match theta, so Zeiler (2012) uses lr = 1. ``weight_decay`` adds weight_decay * theta to g
-    first (optax's order).
+        g'_t = g_t + weight_decay * theta_{t-1}
+        Eg_t = rho * Eg_{t-1} + (1 - rho) * g'_t**2                       (Eg_0 = 0)
+        dx_t = sqrt(Ex_{t-1} + eps) / sqrt(Eg_t + eps) * g'_t
+        Ex_t = rho * Ex_{t-1} + (1 - rho) * dx_t**2                       (Ex_0 = 0)
+        theta_t = theta_{t-1} - lr * dx_t
+
+    Symbols: lr = ``lr``, rho = ``rho``, eps = ``eps`` (inside both square roots), ``weight_decay``.
+    Conventions: lr = 1 is the paper's method (it has no learning rate); weight decay is added to the gradient
+    first (optax's order). optax's ``adadelta(learning_rate=None)`` does not negate the step: compare with
+    ``learning_rate=1.0``.
+    Reference: Zeiler, "ADADELTA: An Adaptive Learning Rate Method", 2012.
     """
     return chain(add_decayed_weights(weight_decay), scale_by_adadelta(rho, eps), scale_by_lr(lr))
 
 
 @register("adam")
 def adam(lr=0.1, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
-    r"""Adam: m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g²;  theta <- theta - lr * m_hat / (sqrt(v_hat) + eps),
-    with m_hat = m / (1 - b1**t), v_hat = v / (1 - b2**t).
+    r"""Adam: momentum on the gradient, divided by the root of a running average of its square.
 
-    ``eps`` sits outside the square root (Kingma & Ba, 2015; optax's ``eps_root`` = 0). The step is bounded by
-    about lr * (1 - b1) / sqrt(1 - b2) per coordinate.
+        m_t = b1 * m_{t-1} + (1 - b1) * g_t          v_t = b2 * v_{t-1} + (1 - b2) * g_t**2    (m_0 = v_0 = 0)
+        m_hat_t = m_t / (1 - b1**t)                  v_hat_t = v_t / (1 - b2**t)
+        theta_t = theta_{t-1} - lr * m_hat_t / (sqrt(v_hat_t) + eps)
+
+    Symbols: lr = ``lr``, b1 = ``b1``, b2 = ``b2``, eps = ``eps``.
+    Convention: eps outside the square root (the paper; optax with ``eps_root=0``).
+    Step size: the first step is lr * |g| / (|g| + eps) per coordinate; a gradient that was zero until now moves
+    a coordinate by at most about lr * (1 - b1) / sqrt(1 - b2) (Kingma & Ba, sec. 2.1). For an arbitrary gradient
+    history the exact bound is lr * (1 - b1) / sqrt(1 - b2) * sqrt(1 - b2**t) / (1 - b1**t)
+    * sqrt(sum_{k<t} (b1**2 / b2)**k) (Cauchy-Schwarz), which steadily growing gradients approach.
+    Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
     """
     return chain(scale_by_adam(b1, b2, eps), scale_by_lr(lr))
 
 
 @register("nadam")
 def nadam(lr=0.1, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
-    r"""NAdam: Adam with a Nesterov look-ahead on the first moment (Dozat, 2016):
-    m_hat = b1 m_t / (1 - b1**(t+1)) + (1 - b1) g / (1 - b1**t); the rest as Adam (without Dozat's extra b2
-    factor on v_hat, as optax)."""
+    r"""NAdam: Adam with a Nesterov look-ahead on the first moment.
+
+        m_t, v_t, v_hat_t as in Adam
+        m_bar_t = b1 * m_t / (1 - b1**(t+1)) + (1 - b1) * g_t / (1 - b1**t)
+        theta_t = theta_{t-1} - lr * m_bar_t / (sqrt(v_hat_t) + eps)
+
+    Symbols: lr = ``lr``, b1 = ``b1``, b2 = ``b2``, eps = ``eps``.
+    Convention: as optax, without the extra factor b2 on v_hat of Dozat's Algorithm 2 and with a constant b1
+    (no momentum schedule).
+    Reference: Dozat, "Incorporating Nesterov Momentum into Adam", ICLR workshop 2016.
+    """
     return chain(scale_by_adam(b1, b2, eps, nesterov=True), scale_by_lr(lr))
 
 
 @register("adamax")
 def adamax(lr=0.1, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
-    r"""Adamax: Adam with the infinity norm, u <- max(b2 u, |g| + eps);  theta <- theta - lr * m_hat / u
-    (Kingma & Ba, 2015, sec. 7; eps inside the max, as optax)."""
+    r"""Adamax: Adam with the infinity norm in place of the root mean square.
+
+        m_t = b1 * m_{t-1} + (1 - b1) * g_t                  (m_0 = 0)
+        u_t = max(b2 * u_{t-1}, |g_t| + eps)                 (u_0 = 0)
+        theta_t = theta_{t-1} - lr * m_t / (1 - b1**t) / u_t
+
+    Symbols: lr = ``lr``, b1 = ``b1``, b2 = ``b2``, eps = ``eps``.
+    Convention: eps inside the max (optax), so u_t > 0 from the first step; u needs no bias correction.
+    Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, sec. 7.
+    """
     return chain(scale_by_adamax(b1, b2, eps), scale_by_lr(lr))
 
 
 @register("amsgrad")
 def amsgrad(lr=0.1, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
-    r"""AMSGrad: Adam dividing by the running maximum of v_hat, so the effective step never grows
-    (Reddi, Kale & Kumar, 2018; the max is taken over bias-corrected v_hat, as optax)."""
+    r"""AMSGrad: Adam dividing by the running maximum of v_hat, so a coordinate's effective step never grows.
+
+        m_hat_t, v_hat_t as in Adam
+        v_max_t = max(v_max_{t-1}, v_hat_t)                  (v_max_0 = 0)
+        theta_t = theta_{t-1} - lr * m_hat_t / (sqrt(v_max_t) + eps)
+
+    Symbols: lr = ``lr``, b1 = ``b1``, b2 = ``b2``, eps = ``eps``.
+    Convention: the maximum is over the bias-corrected v_hat (optax); the paper has no bias correction.
+    Reference: Reddi, Kale & Kumar, "On the Convergence of Adam and Beyond", ICLR 2018.
+    """
     return chain(scale_by_amsgrad(b1, b2, eps), scale_by_lr(lr))
 
 
 @register("adamw")
 def adamw(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-4) -> Optimizer:
-    r"""AdamW: theta <- theta - lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * theta).
+    r"""AdamW: Adam with decoupled weight decay, which pulls theta towards 0 whatever the gradient's scale.
 
-    Decoupled weight decay (Loshchilov & Hutter, 2019): the decay is added after Adam's scaling, not to g.
+        theta_t = theta_{t-1} - lr * (m_hat_t / (sqrt(v_hat_t) + eps) + weight_decay * theta_{t-1})
+
+    Symbols: m_hat, v_hat as in Adam; lr = ``lr``, b1 = ``b1``, b2 = ``b2``, eps = ``eps``,
+    ``weight_decay`` (lambda in the paper).
+    Convention: the decay is multiplied by lr (optax, PyTorch); the paper scales it by a separate schedule.
+    Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
     """
     return chain(scale_by_adam(b1, b2, eps), add_decayed_weights(weight_decay), scale_by_lr(lr))
 
 
 @register("lion")
 def lion(lr=0.01, b1=0.9, b2=0.99, weight_decay=1e-3) -> Optimizer:
-    r"""Lion: theta <- theta - lr * (sign(b1 m + (1-b1) g) + weight_decay * theta);  m <- b2 m + (1-b2) g.
+    r"""Lion: the sign of an interpolated momentum, so every coordinate moves by exactly lr.
 
-    Every coordinate moves by exactly lr per step (before weight decay). Chen et al., 2023; defaults as optax.
+        c_t = sign(b1 * m_{t-1} + (1 - b1) * g_t)
+        m_t = b2 * m_{t-1} + (1 - b2) * g_t                  (m_0 = 0)
+        theta_t = theta_{t-1} - lr * (c_t + weight_decay * theta_{t-1})
+
+    Symbols: lr = ``lr``, b1 = ``b1`` (interpolation for the step), b2 = ``b2`` (decay of the momentum),
+    ``weight_decay``. Defaults as optax (b2 = 0.99, weight_decay = 1e-3). sign(0) = 0.
+    Reference: Chen et al., "Symbolic Discovery of Optimization Algorithms", NeurIPS 2023.
     """
     return chain(scale_by_lion(b1, b2), add_decayed_weights(weight_decay), scale_by_lr(lr))
 
@@ -476,12 +576,21 @@ _FLAGS = ("bias_correction", "eps_in_sqrt")
 
 
 def _check(name: str, key: str, value: Any) -> Any:
+    """``value`` for hyperparameter ``key`` of ``name`` as a validated float (or flag, or schedule).
+
+    A traced value (``ov.optimizer`` called inside ``jax.jit`` / ``vmap`` with traced hyperparameters) cannot be
+    checked and passes through unchanged, as in optax.
+    """
+    if isinstance(value, jax.core.Tracer):
+        return value
     if key in _FLAGS:
         if not isinstance(value, (bool, int)) or value not in (0, 1):
             raise InvalidValueError(f"{name}: {key} must be true or false, got {value!r}")
         return bool(value)
     if key == "lr" and isinstance(value, Schedule):
         return value
+    if isinstance(value, bool):  # float(True) == 1.0 would hide a slip such as lr=True
+        raise InvalidValueError(f"{name}: {key} must be a number, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -553,8 +662,10 @@ def spec(name: str, **hparams: Any) -> OptimizerSpec:
     noise = hparams.pop("noise", None)
     for key in hparams:
         if key not in info.defaults:
-            allowed = ", ".join([*info.defaults, *ENGINE_HPARAMS])
-            raise InvalidValueError(f"{name} has no hyperparameter {key!r}; it takes {allowed}")
+            allowed = [*info.defaults, *ENGINE_HPARAMS]
+            close = did_you_mean(key, allowed)
+            hint = f" ({close})" if close.startswith("did") else ""
+            raise InvalidValueError(f"{name} has no hyperparameter {key!r}{hint}; it takes {', '.join(allowed)}")
     values = {k: _check(name, k, hparams.get(k, d)) for k, d in info.defaults.items()}
     if noise is None:
         noise = _SGD_NOISE if info.stochastic else 0.0
