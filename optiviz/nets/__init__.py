@@ -15,5 +15,10 @@ from . import datasets
 from .datasets import Dataset, dataset
 from .models import MLP, Dense, mlp
 from .train import Histories, History, data_loss, train
+from .diagnostics import (decision_frames, decision_grid, diagnose, grad_norms_at, jacobian, layer_grad_norms,
+                          near_zero_fraction, weights)
+from .landscape import Landscape, filter_normalized_direction, landscape, plane_loss
 
-__all__ = ["Dataset", "dataset", "datasets", "MLP", "Dense", "mlp", "History", "Histories", "train", "data_loss"]
+__all__ = ["Dataset", "dataset", "datasets", "MLP", "Dense", "mlp", "History", "Histories", "train", "data_loss",
+           "layer_grad_norms", "grad_norms_at", "diagnose", "weights", "near_zero_fraction", "jacobian",
+           "decision_frames", "decision_grid", "Landscape", "landscape", "filter_normalized_direction", "plane_loss"]

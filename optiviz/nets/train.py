@@ -205,10 +205,27 @@ def _norms(grads) -> Any:
     return jnp.stack([jnp.sqrt(sum(jnp.sum(jnp.square(a)) for a in layer)) for layer in grads])
 
 
+def n_records(steps: int, every: int) -> int:
+    """How many points a run records: every multiple of ``every`` below ``steps``, and ``steps``."""
+    return -(-steps // every) + 1
+
+
+def recorded_steps(steps: int, every: int) -> np.ndarray:
+    return np.concatenate([np.arange(0, steps, every), [steps]])
+
+
 def _member(run: _Run, task: str, steps: int, every: int, early: bool, keep_path: bool):
-    """(init, advance, measure) for one member of a group, unbatched."""
+    """(init, step) for one member of a group, unbatched.
+
+    The scan visits t = 0 .. steps. At each t it takes the gradient at the current weights; at a recorded t it
+    writes the metrics into the record buffers (under ``lax.cond``, so the evaluations cost nothing on the
+    other steps); for t < steps it then applies the update. One copy of the network in the compiled program.
+    """
     model = run.model
-    ravel = lambda p: jax.flatten_util.ravel_pytree(p)[0]  # noqa: E731
+    n_rec = n_records(steps, every)
+
+    def ravel(p):
+        return jax.flatten_util.ravel_pytree(p)[0]
 
     def build(hp):
         return run.optimizer if not isinstance(run.optimizer, str) else _opt.get(run.optimizer).factory(**hp)
@@ -217,14 +234,27 @@ def _member(run: _Run, task: str, steps: int, every: int, early: bool, keep_path
         return data_loss(task, model.apply(params, x), y)
 
     def batch_loss(params, xb, yb, rate, key):
-        out = model.apply(params, xb, dropout=rate, key=key if run.dropout else None)
-        loss, score = data_loss(task, out, yb)
-        return loss, score
+        return data_loss(task, model.apply(params, xb, dropout=rate, key=key if run.dropout else None), yb)
 
     grad_fn = jax.value_and_grad(batch_loss, has_aux=True)
 
-    def measure(params, t, c, data):
-        """The step's gradient at ``params`` and every metric there."""
+    def init(params0, c):
+        dtype = params0[0].w.dtype
+        nan = jnp.asarray(jnp.nan, dtype)
+        rec = {"train_loss": jnp.full((n_rec,), nan), "test_loss": jnp.full((n_rec,), nan),
+               "train_acc": jnp.full((n_rec,), nan), "test_acc": jnp.full((n_rec,), nan),
+               "grad_norms": jnp.full((n_rec, model.n_layers), nan)}
+        if keep_path:
+            rec["path"] = jnp.zeros((n_rec, model.n_params), dtype)
+        carry = {"params": params0, "opt": build(c["hp"]).init(params0), "div": jnp.asarray(-1, jnp.int32),
+                 "rec": rec}
+        if early:
+            carry.update(best=params0, best_loss=jnp.asarray(jnp.inf, dtype), best_step=jnp.asarray(0, jnp.int32),
+                         since=jnp.asarray(0, jnp.int32), stopped=jnp.asarray(-1, jnp.int32))
+        return carry
+
+    def step(carry, t, c, data):
+        params = carry["params"]
         x_tr, y_tr, x_te, y_te = data
         kt = jax.random.fold_in(c["key"], t)
         if run.batch:
@@ -233,126 +263,84 @@ def _member(run: _Run, task: str, steps: int, every: int, early: bool, keep_path
         else:
             xb, yb = x_tr, y_tr
         (loss_b, score_b), g = grad_fn(params, xb, yb, c["rate"], jax.random.fold_in(kt, 1))
-        if run.batch or run.dropout:
-            train = evaluate(params, x_tr, y_tr)
-        else:  # the step's loss *is* the full train loss of the deterministic network
-            train = (loss_b, score_b)
-        test = evaluate(params, x_te, y_te)
-        return g, train, test
+        test = evaluate(params, x_te, y_te) if early else None
 
-    def record(params, g, train, test):
-        rec = (train[0], test[0], train[1], test[1], _norms(g))
-        return rec + ((ravel(params),) if keep_path else ())
+        # -- record (only at recorded steps: the evaluations sit inside the cond)
+        is_rec = (t % every == 0) | (t == steps)
+        slot = jnp.where(t == steps, n_rec - 1, t // every)
 
-    def init(params0, c):
-        hp = c["hp"]
-        carry = {"params": params0, "opt": build(hp).init(params0), "div": jnp.asarray(-1, jnp.int32)}
-        if early:
-            carry.update(best=params0, best_loss=jnp.asarray(jnp.inf, params0[0].w.dtype),
-                         best_step=jnp.asarray(0, jnp.int32), since=jnp.asarray(0, jnp.int32),
-                         stopped=jnp.asarray(-1, jnp.int32))
-        return carry
+        def write(rec):
+            if run.batch or run.dropout:
+                train = evaluate(params, x_tr, y_tr)
+            else:  # the step's loss *is* the full train loss of the deterministic network
+                train = (loss_b, score_b)
+            te = test if early else evaluate(params, x_te, y_te)
+            vals = {"train_loss": train[0], "test_loss": te[0], "train_acc": train[1], "test_acc": te[1],
+                    "grad_norms": _norms(g)}
+            if keep_path:
+                vals["path"] = ravel(params)
+            return {k: jax.lax.dynamic_update_index_in_dim(rec[k], vals[k].astype(rec[k].dtype), slot, 0)
+                    for k in rec}
 
-    def advance(carry, t, c, data, emit: bool):
-        params = carry["params"]
-        g, train, test = measure(params, t, c, data) if (emit or early) else (None, None, None)
-        if g is None:
-            x_tr, y_tr = data[0], data[1]
-            kt = jax.random.fold_in(c["key"], t)
-            if run.batch:
-                idx = jax.random.randint(jax.random.fold_in(kt, 0), (run.batch,), 0, x_tr.shape[0])
-                x_tr, y_tr = x_tr[idx], y_tr[idx]
-            (_, _), g = grad_fn(params, x_tr, y_tr, c["rate"], jax.random.fold_in(kt, 1))
-        # the penalty's gradient, added to the data gradient (weights only): l1 sign(W) + 2 l2 W
+        rec = jax.lax.cond(is_rec, write, lambda r: r, carry["rec"])
+
+        # -- update: data gradient + the penalty's, l1 sign(W) + 2 l2 W on the weights only
         total = tuple(type(layer)(layer.w + c["l1"] * jnp.sign(p.w) + 2.0 * c["l2"] * p.w, layer.b)
                       for layer, p in zip(g, params))
-        opt = build(c["hp"])
-        updates, opt_state = opt.update(total, carry["opt"], params)
+        updates, opt_state = build(c["hp"]).update(total, carry["opt"], params)
         new = jax.tree_util.tree_map(lambda p, u: p + u, params, updates)
         bad = ~jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree_util.tree_leaves(new)]))
-        div = jnp.where((carry["div"] < 0) & bad, t + 1, carry["div"])
-        frozen = div >= 0
-        out = dict(carry, div=div)
+        live = t < steps
+        div = jnp.where((carry["div"] < 0) & bad & live, t + 1, carry["div"])
+        hold = (div >= 0) | ~live
+        out = dict(carry, div=div, rec=rec)
         if early:
             improved = test[0] < carry["best_loss"]
             best = jax.tree_util.tree_map(lambda a, b: jnp.where(improved, a, b), params, carry["best"])
-            best_loss = jnp.where(improved, test[0], carry["best_loss"])
-            best_step = jnp.where(improved, t, carry["best_step"])
             since = jnp.where(improved, 0, carry["since"] + 1)
-            stop_now = (carry["stopped"] < 0) & (since >= c["patience"]) & ~frozen
-            stopped = jnp.where(stop_now, t, carry["stopped"])
-            out.update(best=best, best_loss=best_loss, best_step=best_step, since=since, stopped=stopped)
-            frozen = frozen | (carry["stopped"] >= 0)
+            stop_now = (carry["stopped"] < 0) & (since >= c["patience"]) & ~hold
+            out.update(best=best, best_loss=jnp.where(improved, test[0], carry["best_loss"]),
+                       best_step=jnp.where(improved, t, carry["best_step"]), since=since,
+                       stopped=jnp.where(stop_now, t, carry["stopped"]))
+            hold = hold | (carry["stopped"] >= 0)
             # on stopping, restore the best weights seen
             new = jax.tree_util.tree_map(lambda b, n: jnp.where(stop_now, b, n), best, new)
-            hold = frozen
-        else:
-            hold = frozen
-        keep = lambda old, fresh: jax.tree_util.tree_map(lambda a, b: jnp.where(hold, a, b), old, fresh)  # noqa
-        out["params"] = keep(params, new)
-        out["opt"] = keep(carry["opt"], opt_state)
-        rec = record(params, g, train, test) if emit else None
-        return out, rec
+        out["params"] = jax.tree_util.tree_map(lambda a, b: jnp.where(hold, a, b), params, new)
+        out["opt"] = jax.tree_util.tree_map(lambda a, b: jnp.where(hold, a, b), carry["opt"], opt_state)
+        return out
 
-    def final(carry, c, data):
-        g, train, test = measure(carry["params"], steps, c, data)
-        return record(carry["params"], g, train, test)
-
-    return init, advance, final
+    return init, step
 
 
 def _simulate(prog: _Program, consts, params0, data):
-    """One scan over the steps; the body steps every group (vmapped over its members) side by side."""
+    """One scan over t = 0 .. steps; the body steps every group (vmapped over its members) side by side."""
     members = [_member(run, prog.task, prog.steps, prog.every, prog.early_stopping, prog.keep_path)
                for run, _ in prog.groups]
 
-    def lift(fn, m, *static):
+    def lift(fn, m):
         """Run ``fn`` on a stacked group: vmap over the members, or call it directly for a group of one."""
         if m == 1:
             def one(*args):
-                squeezed = jax.tree_util.tree_map(lambda a: a[0], args)
-                out = fn(*squeezed, *static)
+                out = fn(*jax.tree_util.tree_map(lambda a: a[0], args))
                 return jax.tree_util.tree_map(lambda a: a[None], out)
 
             return one
-        return jax.vmap(lambda *args: fn(*args, *static))
+        return jax.vmap(fn)
 
-    def advance(carry, t, emit):
-        outs, recs = [], []
-        for (init, adv, _), (run, m), cg, c in zip(members, prog.groups, carry, consts):
-            def step(cr, cc, t=t, adv=adv):
-                return adv(cr, t, cc, data, emit)
+    def body(carry, t):
+        new = tuple(lift(lambda cr, cc, step=step: step(cr, t, cc, data), m)(cg, c)
+                    for (_, step), (_, m), cg, c in zip(members, prog.groups, carry, consts))
+        return new, None
 
-            new, rec = lift(step, m)(cg, c)
-            outs.append(new)
-            recs.append(rec)
-        return tuple(outs), tuple(recs)
-
-    carry = tuple(lift(init, m)(p0, c) for (init, _, _), (run, m), p0, c in zip(members, prog.groups, params0, consts))
-    steps, k = prog.steps, prog.every
-
-    def silent(t, c):
-        return advance(c, t, False)[0]
-
-    n_chunks = steps // k
-
-    def chunk(c, j):
-        c2, rec = advance(c, j * k, True)
-        if k > 1:
-            c2 = jax.lax.fori_loop(j * k + 1, (j + 1) * k, silent, c2)
-        return c2, rec
-
-    carry, recs = jax.lax.scan(chunk, carry, jnp.arange(n_chunks, dtype=jnp.int32))
-    if n_chunks * k < steps:
-        carry = jax.lax.fori_loop(n_chunks * k, steps, silent, carry)
+    carry = tuple(lift(init, m)(p0, c) for (init, _), (_, m), p0, c in zip(members, prog.groups, params0, consts))
+    carry, _ = jax.lax.scan(body, carry, jnp.arange(prog.steps + 1, dtype=jnp.int32))
     results = []
-    for (_, _, fin), (run, m), cg, c, rec in zip(members, prog.groups, carry, consts, recs):
-        last = lift(lambda cr, cc, fin=fin: fin(cr, cc, data), m)(cg, c)
-        # rec leaves: (T-1, m, ...) -> (m, T-1, ...); append the final record
-        series = tuple(jnp.concatenate([jnp.swapaxes(r, 0, 1), l[:, None]], axis=1) for r, l in zip(rec, last))
-        extra = (cg["div"], cg.get("stopped", jnp.full_like(cg["div"], -1)),
-                 cg.get("best_step", jnp.full_like(cg["div"], -1)))
-        results.append((series, cg["params"], *extra))
+    for cg in carry:
+        rec = cg["rec"]
+        series = (rec["train_loss"], rec["test_loss"], rec["train_acc"], rec["test_acc"], rec["grad_norms"]) + \
+            ((rec["path"],) if prog.keep_path else ())
+        minus = jnp.full_like(cg["div"], -1)
+        results.append((series, cg["params"], cg["div"], cg.get("stopped", minus), cg.get("best_step", minus)))
     return tuple(results)
 
 
@@ -423,8 +411,8 @@ class _Config:
     batch: int
 
 
-def _labels(configs: list[_Config], given: list[str | None]) -> list[str]:
-    """Distinct labels naming what differs between the runs."""
+def _labels(configs: list[_Config], given: list[str | None], batch_given: bool = False) -> list[str]:
+    """Distinct labels naming what differs between the runs (the batch size only where the user chose it)."""
     def varies(get) -> bool:
         return len({repr(get(c)) for c in configs}) > 1
 
@@ -451,7 +439,7 @@ def _labels(configs: list[_Config], given: list[str | None]) -> list[str]:
         for key in ("l1", "l2", "dropout"):
             if varies(lambda c, key=key: getattr(c, key)):
                 parts.append(f"{key}={_fmt(getattr(c, key))}")
-        if varies(lambda c: c.batch):
+        if batch_given and varies(lambda c: c.batch):
             parts.append(f"batch={c.batch or 'full'}")
         labels.append("/".join(parts) or (opt_names[i] or f"run{i + 1}"))
     seen: dict[str, int] = {}
@@ -554,7 +542,7 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
         configs.append(_Config("", m, opt, l1_i, l2_i, p_i, b))
     if early_stopping is not None:
         early_stopping = _whole("early_stopping", early_stopping, 1)
-    for c, lab in zip(configs, _labels(configs, given_labels)):
+    for c, lab in zip(configs, _labels(configs, given_labels, "batch_size" in many)):
         c.label = lab
 
     # initial weights: one draw per distinct model, so runs of the same model start from the same point
@@ -562,9 +550,8 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     for c in configs:
         if c.model not in inits:
             inits[c.model] = c.model.init(seed) if init_params is None else _check_init(c.model, init_params)
-    n_records = steps // every + 1
     if keep_path == "auto":
-        keep_path = max(c.model.n_params for c in configs) * n_records <= PATH_BUDGET
+        keep_path = max(c.model.n_params for c in configs) * n_records(steps, every) <= PATH_BUDGET
     keep_path = bool(keep_path)
 
     # group runs with equal static structure (stacked and vmapped); "fused" keeps every run in its own group
@@ -599,7 +586,7 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     arrays = tuple(jnp.asarray(a) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
     out = _execute(prog, consts, params0, arrays)
 
-    recorded = np.concatenate([np.arange(0, (steps // every) * every, every), [steps]])
+    recorded = recorded_steps(steps, every)
     histories: dict[int, History] = {}
     for g, (series, final_params, div, stopped, best) in zip(order, out):
         series = [np.asarray(s) for s in series]
