@@ -9,7 +9,7 @@ counters over that cached background, and the writers encode those frames (see `
 """
 from __future__ import annotations
 
+from . import writers
 from .api import Animation, animate, check_output, plot, save, writer_for
-from .writers import registry as writers
 
 __all__ = ["Animation", "animate", "plot", "save", "check_output", "writer_for", "writers"]

@@ -102,6 +102,10 @@ def frame_indices(n_recorded: int, frames: Any) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------- levels
 
 def contour_levels(Z: np.ndarray, spec: Any, n: int = 18) -> np.ndarray:
+    return _levels(Z, spec, n)[0]
+
+
+def _levels(Z: np.ndarray, spec: Any, n: int = 18) -> tuple[np.ndarray, str]:
     """Contour levels for a surface's ``levels`` setting: "log" (geometric above the minimum), "linear", "auto"
     (log when most of the map would otherwise be one colour), or explicit values."""
     z = Z[np.isfinite(Z)]
@@ -109,20 +113,20 @@ def contour_levels(Z: np.ndarray, spec: Any, n: int = 18) -> np.ndarray:
         raise InvalidValueError("the surface is not finite anywhere on its domain")
     zmin, zmax = float(z.min()), float(z.max())
     if zmax <= zmin:
-        return np.array([zmin - 1.0, zmin, zmin + 1.0])
+        return np.array([zmin - 1.0, zmin, zmin + 1.0]), "linear"
     if not isinstance(spec, str):
         lv = np.unique(np.asarray(spec, dtype=float))
         lv = lv[np.isfinite(lv)]
         if lv.size >= 2:
-            return lv
+            return lv, "explicit"
         spec = "auto"
     if spec == "auto":
         # log when the median sits in the bottom 5% of the range: a linear ramp would paint most of the map flat
         spec = "log" if (float(np.median(z)) - zmin) < 0.05 * (zmax - zmin) else "linear"
     if spec == "log":
         span = zmax - zmin
-        return zmin + np.concatenate([[0.0], np.geomspace(span * 1e-4, span, n)])
-    return np.linspace(zmin, zmax, n + 1)
+        return zmin + np.concatenate([[0.0], np.geomspace(span * 1e-4, span, n)]), "log"
+    return np.linspace(zmin, zmax, n + 1), "linear"
 
 
 def _fmt(v: float) -> str:
@@ -280,7 +284,7 @@ class _Builder:
         self.panels: list[Panel] = []
         X, Y, Z = surface.grid(GRID_N)
         self.X, self.Y, self.Z = X, Y, np.where(np.isfinite(Z), Z, np.nan)
-        self.levels = contour_levels(self.Z, surface.levels)
+        self.levels, self.level_kind = _levels(self.Z, surface.levels)
         (x0, x1), (y0, y1) = surface.domain
         self.aspect = (y1 - y0) / (x1 - x0)
         self.title = title if title is not None else self._default_title()
@@ -566,10 +570,7 @@ class _Builder:
         if not hasattr(self, "_zfn"):
             z = self.Z[np.isfinite(self.Z)]
             zmin, zmax = float(z.min()), float(z.max())
-            logged = len(self.levels) > 3 and np.allclose(np.diff(np.log(np.maximum(self.levels[1:] - zmin, 1e-300))),
-                                                          np.log(self.levels[2] - zmin) - np.log(self.levels[1] - zmin),
-                                                          rtol=1e-3)
-            if logged:
+            if self.level_kind == "log":
                 eps = (zmax - zmin) * 1e-4
 
                 def f(v):
