@@ -296,7 +296,8 @@ def _from_module(module_name: str, spec: str) -> Any:
 # ---------------------------------------------------------------------------------------------- plugins
 
 def _entry_points() -> list[metadata.EntryPoint]:
-    return list(metadata.entry_points(group=GROUP))
+    # the registry caches the scan per sys.path (a scan costs milliseconds; every load of a built-in looks)
+    return registry._entry_points()
 
 
 def _describe(ep: metadata.EntryPoint) -> str:
