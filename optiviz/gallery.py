@@ -563,6 +563,29 @@ def _error_line(exc: BaseException, script: Path) -> str:
     return f"line {line}: {what}" if line else what
 
 
+def _save_matplotlib_animation(anim: Any, path: Path, element_id: str) -> None:
+    """GIF through Pillow, or matplotlib's JavaScript player as a page; written to a temporary name, then renamed.
+    The page's random element id is replaced by ``element_id`` so the same script gives the same bytes."""
+    from matplotlib.animation import PillowWriter
+
+    fps = 1000.0 / float(getattr(anim, "_interval", 50) or 50)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if path.suffix == ".gif":
+            anim.save(tmp, writer=PillowWriter(fps=fps))
+        else:
+            page = anim.to_jshtml(fps=fps, default_mode="loop")
+            ids = sorted(set(re.findall(r"_anim_img([0-9a-f]{32})", page)))
+            for k, old in enumerate(ids):
+                page = page.replace(old, f"{re.sub(r'[^0-9A-Za-z]', '_', element_id)}_{k}")
+            Path(tmp).write_text(f"<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"></head>\n<body>\n{page}\n"
+                                 "</body>\n</html>\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 def _scrape(namespace: dict[str, Any], stem: str, workdir: Path) -> list[str]:
     """Save the animations bound to module-level names (GIF + HTML) and every other open figure (PNG)."""
     import matplotlib.pyplot as plt
@@ -579,7 +602,10 @@ def _scrape(namespace: dict[str, Any], stem: str, workdir: Path) -> list[str]:
         for i, anim in enumerate(anims):
             for suffix in (".gif", ".html"):
                 name = _numbered(stem, i, suffix)
-                ov.save(anim, str(workdir / name))
+                if isinstance(anim, ov.render.Animation):
+                    ov.save(anim, str(workdir / name))
+                else:  # a plain matplotlib animation: matplotlib's own writers
+                    _save_matplotlib_animation(anim, workdir / name, f"{stem}-{i}")
                 files.append(name)
     anim_figs = {id(getattr(a, "_fig", None)) for a in anims}
     figs = [plt.figure(n) for n in plt.get_fignums()]

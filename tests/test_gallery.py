@@ -185,6 +185,44 @@ def test_script_saving_its_own_file_and_exiting_nonzero(tmp_path):
     assert not exit_.ok and exit_.error == "exited with status 3"
 
 
+def test_animations_are_saved_as_gif_and_html_deterministically(tmp_path):
+    """An ``ov.animate`` animation goes through ``ov.save``; a plain matplotlib one through matplotlib's writers."""
+    src = tmp_path / "src"
+    _write(src, "plot_race.py", '''\
+        """A tiny race"""
+        import matplotlib.pyplot as plt
+        import optiviz as ov
+        runs = ov.run("bowl", ["gd", "adam"], steps=10)
+        print(f"Claim: adam ends at loss {runs['adam'].final_loss:.3g}")
+        anim = ov.animate(runs, layout="overlay", frames=4, dpi=30, loss_panel=False)
+        plt.show()
+        ''')
+    _write(src, "plot_wave.py", '''\
+        """A plain matplotlib animation"""
+        import matplotlib.pyplot as plt
+        import numpy as np
+        from matplotlib.animation import FuncAnimation
+        fig, ax = plt.subplots(figsize=(2, 1.5), dpi=40)
+        x = np.linspace(0, 6, 50)
+        (line,) = ax.plot(x, np.sin(x))
+        wave = FuncAnimation(fig, lambda k: line.set_ydata(np.sin(x + k)), frames=3, interval=100)
+        print("Claim: three frames")
+        ''')
+    reports = [gallery.build(src, tmp_path / out, jobs=2, echo=None) for out in ("a", "b")]
+    assert all(r.ok for r in reports)
+    race, wave = reports[0].results
+    assert race.files == ["plot_race/race.gif", "plot_race/race.html"]
+    assert wave.files == ["plot_wave/wave.gif", "plot_wave/wave.html"]
+    from PIL import Image
+
+    with Image.open(tmp_path / "a" / "plot_wave" / "wave.gif") as im:
+        assert im.n_frames == 3
+    with Image.open(tmp_path / "a" / "plot_race" / "race.gif") as im:
+        assert im.n_frames == 4
+    for f in [*race.files, *wave.files, "plot_race/thumb.png", "plot_wave/thumb.png"]:
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+
+
 def test_find_scripts_only_patterns_and_errors(tmp_path):
     src = tmp_path / "src"
     for n in ("plot_ravine.py", "plot_saddle.py", "plot_sgd_seeds.py", "helper.py"):
