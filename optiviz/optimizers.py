@@ -183,18 +183,24 @@ def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, bias_
     """nu_t = decay * nu_{t-1} + (1 - decay) * g**2 (nu_0 = initial_scale);  nu_hat = nu_t / (1 - decay**t) with
     ``bias_correction``;  u = g / sqrt(nu_hat + eps) (``eps_in_sqrt``) or g / (sqrt(nu_hat) + eps).
 
-    The two flags are traced booleans, so they never force a recompile.
+    The two flags may be Python bools (the branch is chosen while tracing, so the other costs nothing) or traced
+    booleans (both branches are computed and one is selected).
     """
+
+    def choose(flag, if_true, if_false):
+        if isinstance(flag, bool):
+            return if_true() if flag else if_false()
+        return jnp.where(flag, if_true(), if_false())
 
     def update(grads, state, params=None):
         del params
         count = state.count + 1
         nu = _map(lambda g, n: decay * n + (1 - decay) * jnp.square(g), grads, state.nu)
-        correction = jnp.where(bias_correction, 1 - decay ** count, 1.0)
+        correction = choose(bias_correction, lambda: 1 - decay ** count, lambda: 1.0)
 
         def step(g, n):
             n_hat = n / correction
-            return jnp.where(eps_in_sqrt, g * jax.lax.rsqrt(n_hat + eps), g / (jnp.sqrt(n_hat) + eps))
+            return choose(eps_in_sqrt, lambda: g * jax.lax.rsqrt(n_hat + eps), lambda: g / (jnp.sqrt(n_hat) + eps))
 
         return _map(step, grads, nu), RmsState(count, nu)
 
