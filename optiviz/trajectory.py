@@ -13,7 +13,7 @@ import math
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Iterator, Sequence
 
 import jax
@@ -140,7 +140,7 @@ def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimiz
     if isinstance(optimizers, Mapping):
         for key, value in optimizers.items():
             if value is None or isinstance(value, Mapping):
-                base = _opt.parse(key) if key.split(":")[0] in _opt.names() else None
+                base = _opt.parse(key) if key.split(":")[0] in _opt._optimizers else None
                 if base is None:
                     hp = dict(value or {})
                     name = hp.pop("name", None)
@@ -209,13 +209,32 @@ def _labels(items: list[tuple[str | None, Any]]) -> list[str]:
     return out
 
 
+def _dtype() -> np.dtype:
+    """float32, or float64 after ``ov.enable_x64()``."""
+    return np.dtype(jax.dtypes.canonicalize_dtype(np.float64))
+
+
 def _float(x: Any) -> Any:
     return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
-def _traced_hparams(spec: OptimizerSpec) -> dict[str, Any]:
-    return {k: (v if isinstance(v, bool) or not isinstance(v, (int, float)) else _float(v))
-            for k, v in spec.hparams.items()}
+def _traced_hparams(spec: OptimizerSpec, dtype: np.dtype) -> dict[str, Any]:
+    """The numeric hyperparameters as traced program arguments: numbers become 0-d host arrays, schedules stay
+    pytrees whose numbers are traced. Flags (bools) are static instead: see ``_Program.flags``."""
+    return {k: (np.asarray(v, dtype) if isinstance(v, (int, float)) else v)
+            for k, v in spec.hparams.items() if not isinstance(v, bool)}
+
+
+def _flags(spec: Any) -> tuple[tuple[str, bool], ...]:
+    if not isinstance(spec, OptimizerSpec):
+        return ()
+    return tuple((k, v) for k, v in spec.hparams.items() if isinstance(v, bool))
+
+
+@lru_cache(maxsize=256)
+def _key_data(seed: int) -> np.ndarray:
+    """The PRNG key of ``seed`` as a host array (cached: building a key is a device computation)."""
+    return np.asarray(jax.random.key_data(jax.random.PRNGKey(seed)))
 
 
 # ------------------------------------------------------------------------------------------ the program
@@ -226,6 +245,7 @@ class _Program:
 
     surface: Surface
     optimizers: tuple[Any, ...]  # registry names, or opaque Optimizer objects
+    flags: tuple[tuple[tuple[str, bool], ...], ...]  # each optimizer's boolean hyperparameters (branches, not data)
     minibatch: tuple[bool, ...]  # draws real minibatches (stochastic optimizer on a data surface)
     noisy: tuple[bool, ...]  # adds Gaussian gradient noise
     steps: int
@@ -234,84 +254,102 @@ class _Program:
     batch_size: int
 
 
-def _simulate(prog: _Program, hparams, noises, salts, start, key, data, lo, hi, tol):
-    """All optimizers from one start with one key: a single fused scan."""
+def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol):
+    """One optimizer's path from one start: ``(path, loss, grad_norm, diverged_at, reached_at[, grads, updates])``.
+
+    Each optimizer gets its own ``lax.scan`` (all in the same compiled program) rather than one scan stepping
+    them side by side: a small loop body is compiled by XLA:CPU into a single kernel, while a fused body for
+    several optimizers exceeds its size limit and pays a kernel launch per operation per step (40x slower for
+    one start). With ``record="all"`` the scan runs steps + 1 iterations and records the point *before* each
+    update, so the final point needs no concatenation (the last update is computed and discarded).
+    """
+    steps = prog.steps
     value_and_grad = jax.value_and_grad(lambda p: prog.surface.fn(p[0], p[1]))
-    opts = [o if not isinstance(o, str) else _opt.get(o).factory(**hp) for o, hp in zip(prog.optimizers, hparams)]
-    keys = [jax.random.fold_in(key, s) for s in salts]
-    if any(prog.minibatch):
+    if prog.minibatch[i]:
         n_data = jax.tree_util.tree_leaves(data)[0].shape[0]
         batch_grad = jax.grad(lambda p, b: prog.surface.batch_loss(p[0], p[1], b))
 
-    def advance(carry, t):
-        new, emitted = [], []
-        for i, opt in enumerate(opts):
-            p, state, div, hit = carry[i]
-            loss, g = value_and_grad(p)
-            hit = jnp.where((hit < 0) & (loss <= tol[i]), t, hit)
-            g_used = g
-            if prog.minibatch[i]:
-                idx = jax.random.randint(jax.random.fold_in(keys[i], 2 * t), (prog.batch_size,), 0, n_data)
-                g_used = batch_grad(p, jax.tree_util.tree_map(lambda a: a[idx], data))
-            if prog.noisy[i]:
-                g_used = g_used + noises[i] * jax.random.normal(jax.random.fold_in(keys[i], 2 * t + 1), p.shape, p.dtype)
-            updates, state2 = opt.update(g_used, state, p)
-            p2 = p + updates
-            bad = ~jnp.all(jnp.isfinite(p2)) | jnp.any(p2 < lo) | jnp.any(p2 > hi)
-            div2 = jnp.where((div < 0) & bad, t + 1, div)
-            frozen = div2 >= 0
-            p2 = jnp.where(frozen, p, p2)
-            state2 = jax.tree_util.tree_map(lambda a, b: jnp.where(frozen, a, b), state, state2)
-            new.append((p2, state2, div2, hit))
-            out = (p, loss, jnp.sqrt(jnp.sum(g * g)))
-            if prog.internals:
-                out = out + (g_used, jnp.where(frozen, 0.0, updates))
-            emitted.append(out)
-        return tuple(new), tuple(emitted)
+    def observe(p):
+        loss, g = value_and_grad(p)
+        # written out rather than jnp.linalg.norm: a reduction is its own kernel in XLA:CPU's scan body
+        return loss, g, jnp.sqrt(g[0] * g[0] + g[1] * g[1])
+
+    def step(carry, t):
+        p, state, div, hit = carry
+        loss, g, gnorm = observe(p)
+        hit = jnp.where((hit < 0) & (loss <= tol), t, hit)
+        g_used = g
+        if prog.minibatch[i]:
+            idx = jax.random.randint(jax.random.fold_in(key, 2 * t), (prog.batch_size,), 0, n_data)
+            g_used = batch_grad(p, jax.tree_util.tree_map(lambda a: a[idx], data))
+        if prog.noisy[i]:
+            g_used = g_used + noise * jax.random.normal(jax.random.fold_in(key, 2 * t + 1), p.shape, p.dtype)
+        updates, state = opt.update(g_used, state, p)
+        new = p + updates
+        # NaN fails every comparison and +-inf fails one bound, so this also catches non-finite points
+        inside = (new[0] >= lo[0]) & (new[0] <= hi[0]) & (new[1] >= lo[1]) & (new[1] <= hi[1])
+        div = jnp.where((div < 0) & ~inside & (t < steps), t + 1, div)
+        # frozen from the first bad step on; the optimizer state may go bad too, but is never used again
+        new = jnp.where(div >= 0, p, new)
+        rec = (p, loss, gnorm)
+        if prog.internals:
+            rec = rec + (g_used, jnp.where(div >= 0, jnp.zeros_like(updates), updates))
+        return (new, state, div, hit), rec
+
+    def silent(t, carry):
+        return step(carry, t)[0]
 
     minus1 = jnp.asarray(-1, jnp.int32)
-    carry = tuple((start, o.init(start), minus1, minus1) for o in opts)
-    steps = prog.steps
+    carry = (start, opt.init(start), minus1, minus1)
     if prog.every == 1:
-        carry, rec = jax.lax.scan(advance, carry, jnp.arange(steps, dtype=jnp.int32))
+        (_, _, div, hit), rec = jax.lax.scan(step, carry, jnp.arange(steps + 1, dtype=jnp.int32))
+        return (*rec[:3], div, hit, *rec[3:])
+    if prog.every:
+        k = prog.every
+        n_chunks = steps // k
+
+        def chunk(c, j):
+            c, out = step(c, j * k)
+            return jax.lax.fori_loop(j * k + 1, (j + 1) * k, silent, c), out
+
+        carry, rec = jax.lax.scan(chunk, carry, jnp.arange(n_chunks, dtype=jnp.int32))
+        carry = jax.lax.fori_loop(n_chunks * k, steps, silent, carry)
     else:
-        def silent(t, c):
-            return advance(c, t)[0]
+        carry = jax.lax.fori_loop(0, steps, silent, carry)
+        rec = None
+    p, _, div, hit = carry
+    loss, _, gnorm = observe(p)
+    hit = jnp.where((hit < 0) & (loss <= tol), steps, hit)
+    last = (p[None], loss[None], gnorm[None])
+    if rec is not None:
+        last = tuple(jnp.concatenate([r, l]) for r, l in zip(rec, last))
+    return (*last, div, hit)
 
-        if prog.every:
-            k = prog.every
-            n_chunks = steps // k
 
-            def chunk(c, j):
-                c2, out = advance(c, j * k)
-                c2 = jax.lax.fori_loop(j * k + 1, (j + 1) * k, silent, c2)
-                return c2, out
-
-            carry, rec = jax.lax.scan(chunk, carry, jnp.arange(n_chunks, dtype=jnp.int32))
-            carry = jax.lax.fori_loop(n_chunks * k, steps, silent, carry)
-        else:
-            carry = jax.lax.fori_loop(0, steps, silent, carry)
-            rec = None
-    results = []
-    for i, (p, _, div, hit) in enumerate(carry):
-        loss, g = value_and_grad(p)
-        hit = jnp.where((hit < 0) & (loss <= tol[i]), steps, hit)
-        last = (p[None], loss[None], jnp.sqrt(jnp.sum(g * g))[None])
-        if rec is not None:
-            path, losses, gn = (jnp.concatenate([r, l]) for r, l in zip(rec[i][:3], last))
-        else:
-            path, losses, gn = last
-        extra = tuple(rec[i][3:]) if prog.internals else ()
-        results.append((path, losses, gn, div, hit) + extra)
-    return tuple(results)
+def _simulate(prog: _Program, hparams, noises, salts, start, key, data, lo, hi, tol):
+    """Every optimizer's path from one start with one key (one scan each), as a tuple."""
+    out = []
+    for i, (o, hp) in enumerate(zip(prog.optimizers, hparams)):
+        opt = o if not isinstance(o, str) else _opt.get(o).factory(**hp, **dict(prog.flags[i]))
+        out.append(_walk(prog, i, opt, noises[i], jax.random.fold_in(key, salts[i]), start, data, lo, hi, tol[i]))
+    return tuple(out)
 
 
 @partial(jax.jit, static_argnames=("prog",))
 def _execute(prog: _Program, hparams, noises, salts, starts, keys, data, lo, hi, tol):
-    """(seeds S) x (starts N) x all optimizers, in one compiled program."""
+    """(seeds S) x (starts N) x all optimizers, in one compiled program.
+
+    Recorded series come back time-major, (T, S, N, ...): that is the layout the scan writes, so returning it
+    costs no transposition (a copy of every path); ``run`` hands out (S, N, T, ...) views of it.
+    """
     one = partial(_simulate, prog, hparams, noises, salts)
-    per_start = jax.vmap(one, in_axes=(0, None, None, None, None, None))
-    return jax.vmap(per_start, in_axes=(None, 0, None, None, None, None))(starts, keys, data, lo, hi, tol)
+    if starts.shape[0] == 1 and keys.shape[0] == 1:
+        # one run: skip the vmaps, which cost tracing and compile time (a batched scan is traced twice)
+        out = jax.tree_util.tree_map(lambda a: a[None, None], one(starts[0], keys[0], data, lo, hi, tol))
+    else:
+        per_start = jax.vmap(one, in_axes=(0, None, None, None, None, None))
+        out = jax.vmap(per_start, in_axes=(None, 0, None, None, None, None))(starts, keys, data, lo, hi, tol)
+    return tuple(tuple(a if a.ndim == 2 else jnp.moveaxis(a, 2, 0) for a in res) for res in out)
 
 
 @partial(jax.jit, static_argnames=("prog",))
@@ -328,13 +366,29 @@ def _execute_sweep(prog: _Program, hparams, lr_grid, noises, salts, start, key, 
 # ------------------------------------------------------------------------------------------- public API
 
 def _record_every(record: Any, steps: int) -> int:
-    if record in ("all", None, 1):
+    """1 for "all", k for every k-th step, 0 for "final"."""
+    del steps
+    if record is None or (isinstance(record, str) and record == "all"):
         return 1
-    if record in ("final", "last"):
+    if isinstance(record, str) and record in ("final", "last"):
         return 0
-    if isinstance(record, int) and not isinstance(record, bool) and record >= 1:
-        return record
-    raise InvalidValueError(f"record must be 'all', 'final' or a positive step interval, got {record!r}")
+    if isinstance(record, (int, np.integer)) and not isinstance(record, (bool, np.bool_)) and record >= 1:
+        return int(record)
+    raise InvalidValueError(f"record must be 'all', 'final' or a whole number of steps >= 1, got {record!r}")
+
+
+def _check_tol(tol: Any) -> float | None:
+    if tol is None:
+        return None
+    if isinstance(tol, bool):
+        raise InvalidValueError(f"tol must be a number, got {tol!r}")
+    try:
+        value = float(tol)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"tol must be a number, got {tol!r}") from None
+    if not math.isfinite(value):
+        raise InvalidValueError(f"tol must be finite, got {tol!r}")
+    return value
 
 
 def _check_steps(steps: Any) -> int:
@@ -389,20 +443,22 @@ def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, inte
     prog = _Program(
         surface=s,
         optimizers=tuple(o.name if isinstance(o, OptimizerSpec) else o for o in specs),
+        flags=tuple(_flags(o) for o in specs),
         minibatch=tuple(stochastic), noisy=tuple(n > 0 for n in noises), steps=steps, every=every,
         internals=internals, batch_size=int(batch_size),
     )
-    hparams = tuple(_traced_hparams(o) if isinstance(o, OptimizerSpec) else {} for o in specs)
-    salts = jnp.asarray([zlib.crc32(lab.encode()) & 0x7FFFFFFF for lab in labels], jnp.uint32)
+    # every number goes in as a host array: no device work before the one call of the compiled program
+    dtype = _dtype()
+    hparams = tuple(_traced_hparams(o, dtype) if isinstance(o, OptimizerSpec) else {} for o in specs)
+    salts = np.asarray([zlib.crc32(lab.encode()) & 0x7FFFFFFF for lab in labels], np.uint32)
     (x0, x1), (y0, y1) = s.domain
     span = max(x1 - x0, y1 - y0) * DIVERGENCE_BOUND
-    lo = _float([min(x0, x1) - span, min(y0, y1) - span])
-    hi = _float([max(x0, x1) + span, max(y0, y1) + span])
+    lo = np.asarray([min(x0, x1) - span, min(y0, y1) - span], dtype)
+    hi = np.asarray([max(x0, x1) + span, max(y0, y1) + span], dtype)
     data = jax.tree_util.tree_map(_float, s.data) if any(stochastic) else None
-    final_noises = [n for n in noises]
     specs = [o.replace(noise=n) if isinstance(o, OptimizerSpec) and o.noise != n else o
-             for o, n in zip(specs, final_noises)]
-    return s, specs, labels, prog, hparams, _float(noises), salts, data, lo, hi
+             for o, n in zip(specs, noises)]
+    return s, specs, labels, prog, hparams, np.asarray(noises, dtype), salts, data, lo, hi
 
 
 def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum", "adam"), *, steps: int = 200,
@@ -442,16 +498,19 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
                                 for v in seed_list):
             raise InvalidValueError(f"seeds must be a count >= 1 or a list of whole numbers >= 0, got {seeds!r}")
         batched_seeds = True
-    if tol is not None and not math.isfinite(float(tol)):
-        raise InvalidValueError(f"tol must be finite, got {tol!r}")
-    keys = jnp.stack([jax.random.PRNGKey(int(v)) for v in seed_list])
-    starts_arr, n = _shard(_float(pts2))
-    tols = _float(jnp.full((len(specs),), -jnp.inf if tol is None else float(tol)))
+    tol = _check_tol(tol)
+    keys = np.stack([_key_data(int(v)) for v in seed_list])
+    dtype = _dtype()
+    starts_arr, n = _shard(pts2.astype(dtype))
+    tols = np.full(len(specs), -np.inf if tol is None else tol, dtype)
     out = _execute(prog, hparams, noises, salts, starts_arr, keys, data, lo, hi, tols)
     recorded = _recorded_steps(steps, every)
     runs: dict[str, Trajectory] = {}
     for label, o, res in zip(labels, specs, out):
-        arrays = [np.asarray(a)[:, :n] for a in res]
+        # series come time-major (T, S, N, ...): view them as (S, N, T, ...) without copying
+        arrays = [np.asarray(a) if a.ndim == 2 else np.asarray(a).transpose(1, 2, 0, *range(3, a.ndim))
+                  for a in res]
+        arrays = [a[:, :n] for a in arrays[:5]] + [a[:, :n, :steps] for a in arrays[5:]]
 
         def shape(a: np.ndarray) -> np.ndarray:
             if not batched_starts:
@@ -482,19 +541,26 @@ def _recorded_steps(steps: int, every: int) -> np.ndarray:
     return np.concatenate([np.arange(0, (steps // every) * every, every), [steps]])
 
 
-def _shard(starts: jax.Array) -> tuple[jax.Array, int]:
-    """Spread the starts over all local devices (padding to a multiple of their number) when there are several."""
+def _shard(starts: np.ndarray) -> tuple[Any, int]:
+    """Spread the starts over all local devices (padding to a multiple of their number) when there are several.
+
+    The compiled program follows its input's sharding, so each device walks its share of the starts.
+    """
     n = starts.shape[0]
     devices = jax.local_devices()
     if len(devices) < 2 or n < len(devices):
         return starts, n
     pad = (-n) % len(devices)
     if pad:
-        starts = jnp.concatenate([starts, jnp.broadcast_to(starts[-1], (pad, 2))])
+        starts = np.concatenate([starts, np.broadcast_to(starts[-1], (pad, 2))])
+    return jax.device_put(starts, _start_sharding(tuple(devices))), n
+
+
+@lru_cache(maxsize=8)
+def _start_sharding(devices: tuple[Any, ...]) -> Any:
     from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-    mesh = Mesh(np.asarray(devices), ("starts",))
-    return jax.device_put(starts, NamedSharding(mesh, PartitionSpec("starts"))), n
+    return NamedSharding(Mesh(np.asarray(devices), ("starts",)), PartitionSpec("starts"))
 
 
 # -------------------------------------------------------------------------------------------------- tune
@@ -539,9 +605,12 @@ def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum"
     pt = _check_points("start", start if start is not None else s.start)
     if pt.ndim != 1:
         raise InvalidValueError("tune takes one start")
+    tol = _check_tol(tol)
+    dtype = _dtype()
+
     def sweep(targets):
-        return _execute_sweep(prog, hparams, _float(grid), noises, salts, _float(pt), jax.random.PRNGKey(seed),
-                              data, lo, hi, _float(targets))
+        return _execute_sweep(prog, hparams, grid.astype(dtype), noises, salts, pt.astype(dtype),
+                              _key_data(int(seed)), data, lo, hi, np.asarray(targets, dtype))
 
     out = sweep(np.full(len(specs), -np.inf))
     start_loss = float(s.value(_float(pt)))
