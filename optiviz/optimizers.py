@@ -665,6 +665,7 @@ class OptimizerSpec:
 def spec(name: str, **hparams: Any) -> OptimizerSpec:
     """Validate ``hparams`` for optimizer ``name`` and fill in the defaults."""
     info = get(name)
+    noise_given = hparams.get("noise") is not None  # sgd's default noise is not the user's choice
     noise = hparams.pop("noise", None)
     for key in hparams:
         if key not in info.defaults:
@@ -676,7 +677,7 @@ def spec(name: str, **hparams: Any) -> OptimizerSpec:
     if noise is None:
         noise = _SGD_NOISE if info.stochastic else 0.0
     noise = _check(name, "noise", noise)
-    return OptimizerSpec(name, values, noise, frozenset(hparams) | ({"noise"} if noise else frozenset()))
+    return OptimizerSpec(name, values, noise, frozenset(hparams) | ({"noise"} if noise_given else frozenset()))
 
 
 def optimizer(name: str, **hparams: Any) -> Optimizer:

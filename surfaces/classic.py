@@ -110,7 +110,7 @@ def matyas(x, y):
 @ov.surface(domain=((-2.0, 2.0), (-2.0, 2.0)), start=(1.5, 1.7),
             minima=[(0.0, -1.0), (-0.6, -0.4), (1.8, 0.2), (1.2, 0.8)],
             levels=log_levels(3.0, 1.02e6, 24, lowest=1.0),
-            lr=lrs(gd=1e-5, adagrad=1.0, rmsprop=0.2, momentum=2e-6, adam=0.5))
+            lr=lrs(gd=1e-5, adagrad=1.0, rmsprop=0.02, momentum=2e-6, adam=0.5))
 def goldstein_price(x, y):
     """Goldstein-Price: a minimum hidden among values up to a million
 

@@ -72,7 +72,7 @@ def _check_linreg(n, noise, seed, x_mean):
 @ov.surface(domain=_LINREG_DOMAIN, start=(-1.0, 2.0), minima=lambda n, noise, seed, x_mean: [_ols(n, noise, seed, x_mean)],
             levels=_linreg_levels, data=linreg_data,
             batch_loss=lambda w, b, batch: _mse(w, b, batch[0], batch[1]), batch_size=8,
-            lr=lrs(gd=0.15, adagrad=1.0, rmsprop=0.05, momentum=0.03, adam=0.2), validate=_check_linreg)
+            lr=lrs(gd=0.15, adagrad=0.5, rmsprop=0.05, momentum=0.03, adam=0.2), validate=_check_linreg)
 def linreg(w, b, n=64, noise=0.5, seed=0, x_mean=1.0):
     """Linear regression: the mean squared error of y = w x + b
 
