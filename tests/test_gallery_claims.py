@@ -1,0 +1,275 @@
+"""Every gallery script's claim, asserted by calling the same public functions (recording only what is needed).
+
+Each ``gallery/plot_<stem>.py`` states a claim in its docstring and prints the number behind it; the test
+``test_<stem>`` below recomputes that number with the same calls and asserts the claim, so a change that makes
+a picture tell a false story fails here, not in front of a class. ``test_every_script_follows_the_conventions``
+checks that each script has its test, a title and a lesson, ``# %%`` cells, a ``Claim:`` line, and that it uses
+only optiviz's public API.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optiviz as ov
+
+GALLERY = Path(__file__).resolve().parent.parent / "gallery"
+SCRIPTS = sorted(GALLERY.glob("plot_*.py"))
+ALLOWED_IMPORTS = ("optiviz", "matplotlib", "numpy", "jax")
+
+
+# ---------------------------------------------------------------------------------------------- conventions
+
+def _ov_attribute_chains(tree: ast.AST) -> list[list[str]]:
+    """Every attribute chain rooted at the name ``ov``: ``ov.nets.train`` gives ["nets", "train"] (and ["nets"])."""
+    chains = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            parts, cur = [], node
+            while isinstance(cur, ast.Attribute):
+                parts.append(cur.attr)
+                cur = cur.value
+            if isinstance(cur, ast.Name) and cur.id == "ov":
+                chains.append(parts[::-1])
+    return chains
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+def test_every_script_follows_the_conventions(script):
+    from optiviz.gallery import parse_script
+
+    source = script.read_text()
+    tree = ast.parse(source)
+    info = parse_script(script)
+    assert info.title and len(info.title) < 90, "the docstring's first line is the title"
+    assert len(info.lesson) > 200 and "The claim" in info.lesson, "the docstring explains the lesson and its claim"
+    assert source.count("# %%") >= 2 and all(prose for prose, _ in info.cells), "cells, each opened by prose"
+    assert 'print(f"Claim: ' in source or 'print("Claim: ' in source, "the script prints its claim"
+    assert f"test_{info.stem}" in globals(), f"tests/test_gallery_claims.py has no test_{info.stem}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+            assert not (node.module or "").startswith("optiviz"), "use `import optiviz as ov`, then ov.<name>"
+        else:
+            continue
+        for name in names:
+            assert name.split(".")[0] in ALLOWED_IMPORTS, f"{script.name} imports {name}"
+    for chain in _ov_attribute_chains(tree):
+        assert chain[0] in ov.__all__, f"ov.{'.'.join(chain)} is not public API"
+        assert not any(part.startswith("_") for part in chain), f"ov.{'.'.join(chain)} uses a private name"
+
+
+def test_every_test_has_its_script():
+    stems = {p.stem[len("plot_"):] for p in SCRIPTS}
+    tests = {name[len("test_"):] for name in globals() if name.startswith("test_")} - {
+        "every_script_follows_the_conventions", "every_test_has_its_script"}
+    assert tests == stems
+
+
+# ------------------------------------------------------------------------------------------- surface lessons
+
+FIVE = ["gd", "momentum", "adagrad", "rmsprop", "adam"]
+
+
+def test_ravine_race():
+    runs = ov.run("ravine", FIVE, steps=300, tol=1e-3, record="final")
+    for label in ["momentum", "adagrad", "rmsprop", "adam"]:
+        assert runs[label].reached_at is not None and runs[label].reached_at < 100, label
+    assert runs["gd"].reached_at is None and float(runs["gd"].final_loss) > 1e-2
+
+
+def test_adagrad_vs_rmsprop():
+    runs = ov.run("steep_then_flat", ["adagrad", "rmsprop"], steps=300, tol=1e-2, internals=True)
+    eff = {k: abs(r.updates[100, 0]) / abs(r.grads[100, 0]) for k, r in runs.items()}
+    assert eff["rmsprop"] > 3 * eff["adagrad"]
+    assert runs["rmsprop"].reached_at is not None
+    assert 3 - runs["adagrad"].final[0] > 0.5 and runs["adagrad"].reached_at is None
+
+
+def _nearest_minimum(surface, points):
+    minima = np.array(surface.minima)
+    return np.argmin(np.linalg.norm(np.asarray(points)[..., None, :] - minima, axis=-1), axis=-1)
+
+
+def test_momentum_escape():
+    surface = ov.load_surface("local_minima")
+    runs = ov.run(surface, ["gd", "momentum", "adam"], steps=300, record="final")
+    ends = {k: int(_nearest_minimum(surface, r.final)) for k, r in runs.items()}
+    assert ends == {"gd": 1, "momentum": 0, "adam": 1}  # 0 = global, 1 = local
+    assert np.allclose(runs["momentum"].final, surface.minima[0], atol=1e-2)
+    assert np.allclose(runs["gd"].final, surface.minima[1], atol=1e-2)
+
+
+def test_saddle_and_plateau():
+    saddle = ov.run("saddle", ["gd", "momentum", "adam"], steps=300, tol=1e-2)
+    near = {k: int(np.sum(np.linalg.norm(r.path, axis=-1) < 0.1)) for k, r in saddle.items()}
+    assert near["gd"] >= 50 and near["gd"] > 3 * max(near["momentum"], near["adam"])
+    plateau = ov.run("flat", ["gd", "momentum", "adam"], steps=300, tol=1e-2, record="final")
+    start = np.array(ov.load_surface("flat").start)
+    moved = float(np.linalg.norm(plateau["gd"].final - start))
+    assert moved < 0.2 and plateau["gd"].reached_at is None
+    assert plateau["adam"].reached_at is not None
+
+
+def test_sgd_vs_gd_linreg():
+    surface = ov.load_surface("linreg")
+    runs = ov.run(surface, ["gd", "sgd:noise=0"], steps=300, batch_size=8, seed=0)
+    best = float(surface.value(np.array(surface.minima[0])))
+    first = {k: int(np.nonzero(r.loss <= best + 0.05)[0][0]) for k, r in runs.items()}
+    assert first["sgd"] * 8 < first["gd"] * 64  # data points touched to come within 0.05
+    tail = {k: float(np.mean(r.loss[-100:]) - best) for k, r in runs.items()}
+    assert tail["sgd"] > 0.005 and tail["gd"] < 1e-4
+
+
+def test_learning_rates():
+    surface = ov.load_surface("bowl", condition=10.0)
+    rates = {"too small": 0.005, "right": 0.09, "too large": 0.098, "diverges": 0.11}
+    runs = ov.run(surface, {k: {"name": "gd", "lr": v} for k, v in rates.items()}, steps=150, record="final")
+    assert runs["diverges"].diverged_at is not None
+    assert all(runs[k].diverged_at is None for k in ["too small", "right", "too large"])
+    loss = {k: float(r.final_loss) for k, r in runs.items()}
+    assert loss["right"] < 1e-10 < loss["too large"] < 1e-2 < loss["too small"]
+
+
+def test_schedules():
+    surface = ov.load_surface("linreg")
+    steps, lr = 400, 0.15
+    schedules = {"constant": lr, "exponential": ov.schedule("exponential", lr=lr, decay_rate=0.99),
+                 "inverse_sqrt": ov.schedule("inverse_sqrt", lr=lr), "cosine": ov.schedule("cosine", lr=lr, steps=steps)}
+    runs = ov.run(surface, {k: {"name": "sgd", "lr": s, "noise": 0.0} for k, s in schedules.items()}, steps=steps,
+                  batch_size=4, seed=1)
+    best = float(surface.value(np.array(surface.minima[0])))
+    excess = {k: float(np.mean(r.loss[-50:]) - best) for k, r in runs.items()}
+    for k in ["exponential", "inverse_sqrt", "cosine"]:
+        assert excess[k] * 3 < excess["constant"], k
+
+
+def test_tuned_comparison():
+    surface = ov.load_surface("steep_then_flat")
+    suggested = ov.run(surface, FIVE, steps=200, record="final")
+    tuned_lrs = ov.tune(surface, FIVE, steps=200)
+    tuned = ov.run(surface, [t.spec for t in tuned_lrs.values()], steps=200, record="final")
+
+    def ranking(runs):
+        return sorted(runs, key=lambda k: float(runs[k].final_loss))
+
+    before, after = ranking(suggested), ranking(tuned)
+    assert before[0] == "rmsprop" and before.index("adam") == 3
+    assert after[0] == "adam" and after[-1] == "rmsprop"
+
+
+def test_basins():
+    surface = ov.load_surface("local_minima")
+    (x0, x1), (y0, y1) = surface.domain
+    X, Y = np.meshgrid(np.linspace(x0, x1, 40), np.linspace(y0, y1, 40))
+    grid = np.column_stack([X.ravel(), Y.ravel()])
+    runs = ov.run(surface, ["gd", "momentum", "adam"], starts=grid, steps=300, record="final")
+    basin = {k: _nearest_minimum(surface, r.final) for k, r in runs.items()}
+    left, right = grid[:, 0] < -0.127, grid[:, 0] > -0.127
+    assert np.mean(basin["gd"][left] == 0) == 0 and np.mean(basin["adam"][left] == 0) == 0
+    assert np.mean(basin["momentum"][left] == 0) > 0.2
+    assert np.mean(basin["gd"][right] == 1) == 0 and np.mean(basin["momentum"][right] == 1) > 0.1
+
+
+def test_sgd_seeds():
+    surface = ov.load_surface("bowl", condition=10.0)
+    runs = ov.run(surface, {"a": {"name": "sgd", "lr": 0.04}, "b": {"name": "sgd", "lr": 0.01}}, steps=400,
+                  seeds=64, noise=1.0, record="final")
+    spread = {k: float(np.sqrt(np.mean(np.sum(r.final**2, axis=-1)))) for k, r in runs.items()}
+
+    def predicted(lr):
+        return np.sqrt(sum(lr / (h * (2 - lr * h)) for h in (2.0, 20.0)))
+
+    assert spread["a"] == pytest.approx(predicted(0.04), rel=0.25)
+    assert spread["b"] == pytest.approx(predicted(0.01), rel=0.25)
+    assert 1.6 < spread["a"] / spread["b"] < 2.6
+
+
+def test_internals():
+    runs = ov.run("ravine", ["gd", "momentum", "adam"], steps=120, internals=True)
+    ratio = {k: float((np.abs(r.updates[20]) / np.abs(r.grads[20]))[0] / (np.abs(r.updates[20]) / np.abs(r.grads[20]))[1])
+             for k, r in runs.items()}
+    assert ratio["gd"] == pytest.approx(1.0, rel=1e-5)
+    assert ratio["adam"] > 100 and ratio["momentum"] > 1
+
+
+def test_3d_view():
+    surface = ov.load_surface("local_minima")
+    runs = ov.run(surface, ["gd", "momentum"], steps=200)
+    assert np.any(runs["momentum"].path[:, 0] > -0.127) and runs["momentum"].final[0] > 1
+    assert np.max(np.diff(runs["momentum"].loss)) > 0.01  # it climbs the ridge
+    assert np.max(np.diff(runs["gd"].loss)) <= 0 and runs["gd"].final[0] < -0.127
+    barrier = float(surface(-0.127, 0.0) - surface(*surface.minima[1]))
+    assert barrier == pytest.approx(0.55, abs=0.01)
+
+
+def test_custom_surface():
+    surface = ov.load_surface(f"{GALLERY / 'my_surfaces.py'}:bump")
+    assert surface.title == "A bowl with a bump in the way"
+    runs = ov.run(surface, {"gd": {"lr": 0.02}, "adam": {"lr": 0.05}}, steps=300)
+    straight = float(np.linalg.norm(np.array(surface.minima[0]) - np.array(surface.start)))
+    length = float(np.sum(np.linalg.norm(np.diff(runs["gd"].path, axis=0), axis=1)))
+    assert length > 1.1 * straight
+    assert np.linalg.norm(runs["gd"].final - np.array(surface.minima[0])) < 1e-2
+
+
+# ------------------------------------------------------------------------------------------- network lessons
+
+def test_activations():
+    z = np.linspace(-8, 8, 1601)
+    sig = np.asarray(ov.activation("sigmoid").derivative(z))
+    assert sig.max() == pytest.approx(0.25, abs=1e-6) and sig[np.abs(z) > 5].max() < 0.01
+    assert np.asarray(ov.activation("tanh").derivative(z)).max() == pytest.approx(1.0, abs=1e-6)
+    assert set(np.unique(np.asarray(ov.activation("relu").derivative(z))).tolist()) == {0.0, 1.0}
+
+
+def test_vanishing_gradients():
+    ratio = {}
+    for name in ["sigmoid", "relu", "maxout"]:
+        g = ov.nets.layer_grad_norms(name, depth=8, width=32, seed=0)
+        ratio[name] = g[0] / g[-1]
+    assert ratio["sigmoid"] < 1e-4
+    assert 0.1 < ratio["relu"] < 10 and 0.1 < ratio["maxout"] < 10
+
+
+def test_l1_vs_l2():
+    data = ov.nets.dataset("moons", n=200, noise=0.15, seed=0)
+    model = ov.nets.mlp(width=32, depth=2, activation="relu")
+    runs = ov.nets.train(model, data, "adam:lr=0.01", 1500, l1=[3e-3, 0.0], l2=[0.0, 3e-3], labels=["L1", "L2"],
+                         keep_path=False, every=1500)
+    sparse = {k: ov.nets.near_zero_fraction(h.params, tol=1e-2) for k, h in runs.items()}
+    assert sparse["L1"] > 0.8 and sparse["L2"] < sparse["L1"] - 0.2
+    assert abs(float(runs["L1"].test_acc[-1]) - float(runs["L2"].test_acc[-1])) < 0.1
+
+
+def test_dropout():
+    data = ov.nets.dataset("moons", n=120, noise=0.25, label_noise=0.1, seed=0)
+    model = ov.nets.mlp(width=64, depth=2, activation="relu")
+    runs = ov.nets.train(model, data, "adam:lr=0.01", 1000, dropout=[0.0, 0.5], labels=["none", "p"],
+                         keep_path=False, every=1000)
+    gap = {k: float(h.test_loss[-1] - h.train_loss[-1]) for k, h in runs.items()}
+    assert gap["none"] > 3 * gap["p"] > 0
+    assert float(runs["none"].test_loss[-1]) > 10 * float(runs["none"].train_loss[-1])
+
+
+def test_decision_boundary():
+    data = ov.nets.dataset("spiral", n=300, noise=0.05, seed=0)
+    model = ov.nets.mlp(width=32, depth=2, activation="relu")
+    h = ov.nets.train(model, data, "adam:lr=0.01", 2000, every=2000, keep_path=False)
+    assert float(h.test_acc[0]) < 0.65 and float(h.test_acc[-1]) > 0.8
+
+
+def test_network_landscape():
+    data = ov.nets.dataset("moons", n=200, noise=0.1, seed=0)
+    model = ov.nets.mlp(width=8, depth=2, activation="tanh")
+    runs = ov.nets.train(model, data, {"sgd": "sgd:lr=0.3", "momentum": "momentum:lr=0.05", "adam": "adam:lr=0.02"},
+                         400, every=4, keep_path=True)
+    land = ov.nets.landscape(runs, plane="pca", n=5)  # the plane does not depend on the grid
+    assert float(land.explained.sum()) > 0.8
+    final = {k: float(h.train_loss[-1]) for k, h in runs.items()}
+    assert min(final, key=final.get) == "adam"
