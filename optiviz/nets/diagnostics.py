@@ -7,6 +7,7 @@ statistics, input Jacobians and decision boundaries over training. Pure JAX and 
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Sequence
 
 import jax
@@ -23,12 +24,23 @@ __all__ = ["layer_grad_norms", "grad_norms_at", "diagnose", "weights", "near_zer
            "decision_frames", "decision_grid"]
 
 
+@lru_cache(maxsize=64)
+def _grad_norms_fn(model: MLP, task: str):
+    """A compiled per-layer gradient-norm function for one model (models hash by value)."""
+
+    @jax.jit
+    def fn(params, x, y):
+        g = jax.grad(lambda p: data_loss(task, model.apply(p, x), y)[0])(params)
+        return jnp.stack([jnp.sqrt(jnp.sum(layer.w ** 2) + jnp.sum(layer.b ** 2)) for layer in g])
+
+    return fn
+
+
 def grad_norms_at(model: MLP, params: Any, data: Dataset) -> np.ndarray:
     """The norm of each weight layer's gradient (weights and bias together) of the full-batch training loss at
     ``params``, from the input layer to the output layer: shape (model.n_layers,)."""
-    x, y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
-    g = jax.grad(lambda p: data_loss(data.task, model.apply(p, x), y)[0])(params)
-    return np.asarray([float(jnp.sqrt(jnp.sum(layer.w ** 2) + jnp.sum(layer.b ** 2))) for layer in g])
+    fn = _grad_norms_fn(model, data.task)
+    return np.asarray(fn(tuple(params), jnp.asarray(data.x_train), jnp.asarray(data.y_train)), dtype=float)
 
 
 def layer_grad_norms(activation: Any = "sigmoid", depth: int = 8, width: int = 32, seed: int = 0, *,
@@ -91,14 +103,18 @@ def near_zero_fraction(params: Any, tol: float = 1e-2) -> float:
 
 # -------------------------------------------------------------------------------------- inputs and outputs
 
+@lru_cache(maxsize=64)
+def _jacobian_fn(model: MLP):
+    return jax.jit(jax.jacfwd(lambda params, v: model.apply(params, v[None])[0], argnums=1))
+
+
 def jacobian(model: MLP, params: Any, x: Any) -> np.ndarray:
     """d output / d input at one input ``x`` (shape (in_dim,)): an (out_dim, in_dim) matrix, by JAX.
 
     For a ReLU network this is constant inside each activation region (the set of inputs that switch the same
     units on): the network is piecewise linear.
     """
-    f = lambda v: model.apply(params, v[None])[0]  # noqa: E731
-    return np.asarray(jax.jacfwd(f)(jnp.asarray(x, jnp.result_type(float))))
+    return np.asarray(_jacobian_fn(model)(tuple(params), jnp.asarray(x, jnp.result_type(float))))
 
 
 def _domain(data: Any, domain: Any) -> tuple[tuple[float, float], tuple[float, float]]:

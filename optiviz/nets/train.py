@@ -291,7 +291,9 @@ def _member(run: _Run, task: str, steps: int, every: int, early: bool, keep_path
         new = jax.tree_util.tree_map(lambda p, u: p + u, params, updates)
         bad = ~jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree_util.tree_leaves(new)]))
         live = t < steps
-        div = jnp.where((carry["div"] < 0) & bad & live, t + 1, carry["div"])
+        # diverged: the loss at these weights is NaN/inf (step t), or the update made them non-finite (step t + 1)
+        div = jnp.where((carry["div"] < 0) & ~jnp.isfinite(loss_b), t,
+                        jnp.where((carry["div"] < 0) & bad & live, t + 1, carry["div"]))
         hold = (div >= 0) | ~live
         out = dict(carry, div=div, rec=rec)
         if early:

@@ -1,0 +1,478 @@
+"""Small networks: the lesson's claims as assertions, training, landscapes, figures and the CLI.
+
+Every claim here would fail if it were false: each test states the claim first. Programs are shared between
+tests (the same model, step count and optimizer names), so the file compiles only a handful of them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import optiviz as ov
+from optiviz.errors import InvalidValueError, UnknownNameError
+
+nets = ov.nets
+train_mod = sys.modules["optiviz.nets.train"]
+
+SMOOTH = ["tanh", "sigmoid", "softplus", "gelu", "swish", "elu"]
+
+
+@pytest.fixture(scope="module")
+def spiral():
+    return nets.dataset("spiral", n=200, noise=0.1, seed=0)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return nets.mlp(8, 2, "tanh")
+
+
+@pytest.fixture(scope="module")
+def runs(small, spiral):
+    """Three optimizers side by side (sgd draws minibatches): the program most tests reuse."""
+    return nets.train(small, spiral, ["sgd:lr=0.5", "momentum:lr=0.1", "adam:lr=0.02"], 150, every=5)
+
+
+@pytest.fixture(scope="module")
+def noisy():
+    """A small noisy set a wide network can memorize: 40 training points, 20% of labels flipped."""
+    return nets.dataset("gaussians", n=80, label_noise=0.2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def wide():
+    return nets.mlp(64, 2, "relu")
+
+
+# ------------------------------------------------------------------------------------------ architecture claims
+
+def test_a_linear_network_is_one_matrix_product():
+    model = nets.mlp([5, 4, 3], activation="linear", in_dim=3, out_dim=2)
+    params = model.init(seed=1)
+    W = np.eye(3)
+    b = np.zeros(3)
+    for layer in params:
+        w, c = np.asarray(layer.w, float), np.asarray(layer.b, float)
+        b = b @ w + c
+        W = W @ w
+    x = np.asarray(jax.random.normal(jax.random.PRNGKey(2), (50, 3)))
+    np.testing.assert_allclose(np.asarray(model.apply(params, x)), x @ W + b, rtol=1e-5, atol=1e-5)
+    # ... and a tanh network of the same shape is not one (the check above could fail)
+    tanh = nets.mlp([5, 4, 3], activation="tanh", in_dim=3, out_dim=2)
+    out = np.asarray(tanh.apply(params, x))
+    fit = np.linalg.lstsq(np.c_[x, np.ones(len(x))], out, rcond=None)[0]
+    assert np.abs(np.c_[x, np.ones(len(x))] @ fit - out).max() > 1e-2
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sigmoid_gradients_vanish_with_depth_while_relu_gradients_do_not(seed):
+    sig = nets.layer_grad_norms("sigmoid", depth=8, width=32, seed=seed)
+    relu = nets.layer_grad_norms("relu", depth=8, width=32, seed=seed)
+    assert sig.shape == relu.shape == (9,)  # one norm per weight layer, input layer first
+    assert sig[-1] / sig[0] >= 100  # falls by >= 100x from the last layer to the first
+    assert relu.max() / relu.min() <= 10  # stays within 10x across all layers
+    assert np.all(np.diff(np.log(sig[:-1])) > 0)  # and falls layer after layer going back
+
+
+def test_grad_norms_are_ordered_from_input_layer_to_output_layer(spiral):
+    model = nets.mlp([3, 5], activation="sigmoid")
+    params = model.init(0)
+    x, y = jnp.asarray(spiral.x_train), jnp.asarray(spiral.y_train)
+    g = jax.grad(lambda p: nets.data_loss("binary", model.apply(p, x), y)[0])(params)
+    expect = [float(jnp.sqrt(jnp.sum(layer.w**2) + jnp.sum(layer.b**2))) for layer in g]
+    np.testing.assert_allclose(nets.grad_norms_at(model, params, spiral), expect, rtol=1e-6)
+    assert [layer.w.shape for layer in params] == [(2, 3), (3, 5), (5, 1)]
+
+
+@settings(deadline=None)
+@given(x=st.lists(st.floats(-1.5, 1.5, width=32), min_size=2, max_size=2),
+       angle=st.floats(0, 6.283), scale=st.floats(1e-4, 1e-2))
+def test_inside_one_activation_region_a_relu_network_is_affine(x, angle, scale):
+    model = nets.mlp(16, 2, "relu", out_dim=2)
+    params = model.init(3)
+    x = jnp.asarray(x)
+    d = scale * jnp.asarray([np.cos(angle), np.sin(angle)], jnp.float32)
+
+    def pattern(v):
+        _, hs = model.apply(params, v[None], hidden=True)
+        return [np.asarray(h[0] > 0) for h in hs]
+
+    assume(all(np.array_equal(a, b) for a, b in zip(pattern(x), pattern(x + d))))
+    J0, J1 = nets.jacobian(model, params, x), nets.jacobian(model, params, x + d)
+    np.testing.assert_allclose(J0, J1, rtol=1e-5, atol=1e-6)
+    f = lambda v: np.asarray(model.apply(params, v[None])[0])  # noqa: E731
+    np.testing.assert_allclose(f(x + d) - f(x), J0 @ np.asarray(d), rtol=1e-3, atol=1e-6)
+
+
+def test_different_activation_regions_have_different_jacobians():
+    model = nets.mlp(16, 2, "relu", out_dim=2)
+    params = model.init(3)
+    pts = jnp.asarray(np.random.default_rng(0).uniform(-1.5, 1.5, (40, 2)), jnp.float32)
+    jacs = {nets.jacobian(model, params, p).round(5).tobytes() for p in pts}
+    assert len(jacs) > 10
+
+
+def test_a_maxout_network_with_pieces_w_and_zero_is_a_relu_network(spiral):
+    relu = nets.mlp(6, 2, "relu")
+    maxout = nets.mlp(6, 2, "maxout:pieces=2")
+    pr = relu.init(4)
+    pm = list(maxout.init(4))
+    assert [layer.w.shape for layer in pm] == [(2, 12), (6, 12), (6, 1)]
+    for layer in range(2):  # unit i's pieces: (the ReLU unit's weights, 0)
+        w = jnp.zeros_like(pm[layer].w).at[:, 0::2].set(pr[layer].w)
+        b = jnp.zeros_like(pm[layer].b).at[0::2].set(pr[layer].b)
+        pm[layer] = nets.Dense(w, b)
+    pm[2] = pr[2]
+    x = jnp.asarray(spiral.x_train)
+    np.testing.assert_allclose(np.asarray(maxout.apply(tuple(pm), x)), np.asarray(relu.apply(pr, x)), rtol=1e-6,
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("activation", SMOOTH)
+def test_network_gradients_match_finite_differences(activation, spiral):
+    model = nets.mlp([5, 4], activation=activation)
+    with jax.enable_x64(True):
+        unravel = jax.flatten_util.ravel_pytree(model.init(0))[1]
+        loss = jax.jit(lambda v, x, y: nets.data_loss("binary", model.apply(unravel(v), x), y)[0])
+        grad = jax.jit(jax.grad(loss))
+
+    @settings(deadline=None, max_examples=10)
+    @given(seed=st.integers(0, 2**16), coord=st.integers(0, 43))
+    def check(seed, coord):
+        with jax.enable_x64(True):
+            flat = jax.flatten_util.ravel_pytree(model.init(seed))[0]
+            y = jnp.asarray(spiral.y_train[:30], jnp.float64)
+            xx = jnp.asarray(spiral.x_train[:30], jnp.float64)
+            g = grad(flat, xx, y)
+            v = jax.random.normal(jax.random.PRNGKey(seed + 1), flat.shape, jnp.float64)
+            h = 1e-5
+            fd = (loss(flat + h * v, xx, y) - loss(flat - h * v, xx, y)) / (2 * h)
+            assert float(g @ v) == pytest.approx(float(fd), rel=1e-6, abs=1e-9)  # a random direction
+            e = jnp.zeros_like(flat).at[coord].set(1.0)  # and one coordinate
+            fd_e = (loss(flat + h * e, xx, y) - loss(flat - h * e, xx, y)) / (2 * h)
+            assert float(g[coord]) == pytest.approx(float(fd_e), rel=1e-5, abs=1e-9)
+
+    assert model.n_params == 44
+    check()
+
+
+# -------------------------------------------------------------------------------------------------- dropout
+
+@settings(deadline=None)
+@given(p=st.floats(0.05, 0.9))
+def test_for_a_linear_network_weight_scaling_is_the_exact_average_over_all_dropout_masks(p):
+    model = nets.mlp([3, 2], activation="linear")
+    params = model.init(5)
+    x = jnp.asarray([[0.3, -1.2], [1.0, 0.5]])
+    units = [3, 2]
+    total = 0.0
+    for bits in itertools.product([0.0, 1.0], repeat=sum(units)):
+        masks = [jnp.asarray(bits[:3]), jnp.asarray(bits[3:])]
+        weight = np.prod([(1 - p) if b else p for b in bits])
+        total = total + weight * np.asarray(model.apply(params, x, dropout=p, masks=masks), np.float64)
+    # evaluation uses the weights as trained (inverted dropout scaled at training time): the same thing
+    np.testing.assert_allclose(total, np.asarray(model.apply(params, x)), rtol=1e-4, atol=1e-5)
+
+
+def test_for_a_tanh_network_the_mask_average_differs_from_weight_scaling():
+    model = nets.mlp([3, 2], activation="tanh")
+    params = model.init(5)
+    x = jnp.asarray([[0.3, -1.2], [1.0, 0.5]]) * 3
+    p, total = 0.5, 0.0
+    for bits in itertools.product([0.0, 1.0], repeat=5):
+        masks = [jnp.asarray(bits[:3]), jnp.asarray(bits[3:])]
+        total = total + 0.5**5 * np.asarray(model.apply(params, x, dropout=p, masks=masks), np.float64)
+    assert np.abs(total - np.asarray(model.apply(params, x))).max() > 1e-3
+
+
+def test_dropout_is_random_at_training_time_and_off_at_evaluation(small, spiral):
+    params = small.init(0)
+    x = jnp.asarray(spiral.x_train)
+    a = small.apply(params, x)
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(small.apply(params, x)))
+    k1, k2 = jax.random.PRNGKey(1), jax.random.PRNGKey(2)
+    d1 = small.apply(params, x, dropout=0.5, key=k1)
+    assert not np.allclose(np.asarray(d1), np.asarray(a))
+    assert not np.allclose(np.asarray(d1), np.asarray(small.apply(params, x, dropout=0.5, key=k2)))
+    np.testing.assert_array_equal(np.asarray(d1), np.asarray(small.apply(params, x, dropout=0.5, key=k1)))
+
+
+# ----------------------------------------------------------------------------------------------- regularization
+
+def test_l1_gives_more_near_zero_weights_than_l2_at_matched_strength(spiral):
+    model = nets.mlp(16, 2, "tanh")
+    hs = nets.train(model, spiral, "gd:lr=0.1", 400, l1=[3e-3, 0.0], l2=[0.0, 3e-3], labels=["l1", "l2"],
+                    every=100)
+    f1, f2 = (nets.near_zero_fraction(hs[k].params, tol=1e-2) for k in ("l1", "l2"))
+    w0 = nets.near_zero_fraction(model.init(0), tol=1e-2)
+    assert f1 > 2 * f2 and f1 > f2 + 0.1, (f1, f2)
+    assert f1 > 2 * w0  # L1 made them; they were not there at initialization
+    # the two runs share their structure, so they were stacked and vmapped; fused side by side, they agree
+    fused = nets.train(model, spiral, "gd:lr=0.1", 400, l1=[3e-3, 0.0], l2=[0.0, 3e-3], labels=["l1", "l2"],
+                       every=100, strategy="fused")
+    for k in hs:
+        np.testing.assert_allclose(fused[k].path, hs[k].path, rtol=1e-4, atol=1e-5)
+
+
+def test_dropout_and_l2_shrink_the_train_test_gap_on_a_noisy_small_dataset(wide, noisy):
+    hs = nets.train(wide, noisy, "adam:lr=0.01", 1000, l2=[0.0, 3e-3, 0.0], dropout=[0.0, 0.0, 0.5],
+                    labels=["plain", "l2", "dropout"], every=50)
+    plain, l2, drop = hs["plain"], hs["l2"], hs["dropout"]
+    assert plain.train_acc[-1] >= 0.95 and plain.gap > 0.5  # memorized the noise
+    assert l2.gap < 0.5 * plain.gap, (l2.gap, plain.gap)
+    assert drop.gap < 0.8 * plain.gap, (drop.gap, plain.gap)
+    assert "test set only is bad" in plain.diagnosis()
+
+
+def test_early_stopping_stops_and_restores_the_best_weights(wide, noisy):
+    h = nets.train(wide, noisy, "adam:lr=0.01", 400, early_stopping=30)
+    assert h.stopped_at is not None and h.best_step is not None
+    assert h.stopped_at - h.best_step == 30
+    best = float(np.min(h.test_loss[: h.stopped_at + 1]))
+    assert h.test_loss[h.best_step] == pytest.approx(best)
+    assert h.final_test_loss == pytest.approx(best, rel=1e-6)  # the weights it ends with are the best ones
+    after = h.path[h.stopped_at + 1:]
+    assert np.all(after == after[0])  # frozen after stopping
+
+
+# ----------------------------------------------------------------------------------------------------- training
+
+def test_history_records_every_kth_step_and_the_weights(runs, small, spiral):
+    assert isinstance(runs, nets.Histories) and list(runs) == ["sgd", "momentum", "adam"]
+    h = runs["adam"]
+    np.testing.assert_array_equal(h.steps, np.arange(0, 151, 5))
+    for a in (h.train_loss, h.test_loss, h.train_acc, h.test_acc):
+        assert a.shape == (31,) and np.all(np.isfinite(a))
+    assert h.grad_norms.shape == (31, 3) and h.path.shape == (31, small.n_params)
+    w0 = h.weights_at(0)
+    for a, b in zip(w0, small.init(0)):
+        np.testing.assert_array_equal(a.w, np.asarray(b.w))
+    for a, b in zip(h.weights_at(150), h.params):
+        np.testing.assert_array_equal(a.w, b.w)
+    # the recorded train loss is the loss of the recorded weights
+    x, y = jnp.asarray(spiral.x_train), jnp.asarray(spiral.y_train)
+    loss = float(nets.data_loss("binary", small.apply(h.weights_at(75), x), y)[0])
+    assert loss == pytest.approx(float(h.train_loss[15]), rel=1e-5)
+    assert h.train_loss[-1] < 0.8 * h.train_loss[0]
+    assert runs["sgd"].caption.startswith("sgd lr=0.5") and "batch=32" in runs["sgd"].caption
+    with pytest.raises(InvalidValueError, match="not recorded"):
+        h.weights_at(7)
+    assert "adam" in runs.summary()
+
+
+def test_a_new_learning_rate_or_penalty_does_not_recompile(runs, small, spiral):
+    before = train_mod.trace_count
+    again = nets.train(small, spiral, ["sgd:lr=0.3", "momentum:lr=0.05", "adam:lr=0.01"], 150, every=5, seed=1)
+    assert train_mod.trace_count == before
+    assert not np.allclose(again["adam"].train_loss, runs["adam"].train_loss)
+
+
+def test_training_is_deterministic(runs, small, spiral):
+    again = nets.train(small, spiral, ["sgd:lr=0.5", "momentum:lr=0.1", "adam:lr=0.02"], 150, every=5)
+    for k in runs:
+        np.testing.assert_array_equal(again[k].path, runs[k].path)
+        np.testing.assert_array_equal(again[k].test_loss, runs[k].test_loss)
+    other = nets.train(small, spiral, ["sgd:lr=0.5", "momentum:lr=0.1", "adam:lr=0.02"], 150, every=5, seed=7)
+    assert not np.allclose(other["sgd"].path[0], runs["sgd"].path[0])  # a new seed: new weights, new batches
+
+
+def test_an_optax_transformation_trains_like_the_registry_optimizer(small, spiral):
+    optax = pytest.importorskip("optax")
+    hs = nets.train(small, spiral, {"ours": ov.optimizer("adam", lr=0.02), "optax": optax.adam(0.02)}, 60,
+                    every=10)
+    np.testing.assert_allclose(hs["ours"].path, hs["optax"].path, rtol=1e-4, atol=1e-5)
+
+
+def test_divergence_is_recorded_not_raised(small, spiral):
+    before = train_mod.trace_count
+    hs = nets.train(small, spiral, ["sgd:lr=0.5", "momentum:lr=1e38", "adam:lr=0.02"], 150, every=5)
+    assert train_mod.trace_count == before  # the same program as the fixture's: only numbers changed
+    h = hs["momentum"]
+    assert h.diverged_at is not None and 0 < h.diverged_at <= 150
+    assert np.all(np.isfinite(h.path))  # frozen at the last finite weights
+    assert np.all(h.path[-1] == h.path[np.searchsorted(h.steps, h.diverged_at)])
+    assert h.diagnosis().startswith("diverged at step")
+    assert hs["adam"].diverged_at is None
+
+
+def test_diagnosis_names_the_bad_side(runs):
+    h = runs["adam"]
+    under = dataclasses.replace(h, train_acc=np.array([0.5, 0.6]), test_acc=np.array([0.5, 0.6]), diverged_at=None)
+    over = dataclasses.replace(h, train_acc=np.array([0.5, 1.0]), test_acc=np.array([0.5, 0.8]), diverged_at=None)
+    good = dataclasses.replace(h, train_acc=np.array([0.5, 0.97]), test_acc=np.array([0.5, 0.95]), diverged_at=None)
+    assert nets.diagnose(under).startswith("training set is bad") and "change the model" in nets.diagnose(under)
+    assert nets.diagnose(over).startswith("test set only is bad") and "regularize" in nets.diagnose(over)
+    assert nets.diagnose(good).startswith("both good")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(optimizer=["gd", "adam"], l2=[0.0, 0.1, 0.2]), "has 2 entries but other lists have 3"),
+    (dict(dropout=1.0), r"dropout must be \[0, 1\)"),
+    (dict(l1=-1), "l1 must be >= 0"),
+    (dict(batch_size=10_000), "larger than the 100 training points"),
+    (dict(batch_size=0), "batch_size must be a whole number >= 1"),
+    (dict(steps=0), "steps must be a whole number >= 1"),
+    (dict(optimizer="adamm"), "did you mean 'adam'"),
+    (dict(optimizer=42), "cannot use 42 as an optimizer"),
+    (dict(early_stopping=0), "early_stopping must be a whole number >= 1"),
+    (dict(model=nets.mlp(4, 1, "relu", in_dim=3)), "does not fit dataset spiral"),
+    (dict(model="relu"), "model must be an MLP"),
+    (dict(data="spirall"), "did you mean 'spiral'"),
+    (dict(strategy="fast"), "strategy must be"),
+])
+def test_bad_training_requests_say_what_to_do(kwargs, match, small, spiral):
+    args = dict(model=small, data=spiral, optimizer="adam", steps=10)
+    args.update(kwargs)
+    with pytest.raises((InvalidValueError, UnknownNameError), match=match):
+        nets.train(args.pop("model"), args.pop("data"), args.pop("optimizer"), args.pop("steps"), **args)
+
+
+# ----------------------------------------------------------------------------------------------------- datasets
+
+@pytest.mark.parametrize("name", ["spiral", "xor", "circles", "moons", "gaussians", "sine"])
+def test_datasets_are_seeded_and_split(name):
+    a, b, c = nets.dataset(name, seed=3), nets.dataset(name, seed=3), nets.dataset(name, seed=4)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    np.testing.assert_array_equal(a.y_test, b.y_test)
+    assert not np.array_equal(a.x_train, c.x_train)
+    n = 40 if name == "sine" else 400
+    assert len(a.x_train) + len(a.x_test) == n and len(a.x_test) == n // 2
+    assert a.x_train.dtype == np.float32 and a.x_train.shape[1] == (1 if name == "sine" else 2)
+    if a.task == "binary":
+        assert set(np.unique(a.y_train)) == {0.0, 1.0}
+
+
+def test_label_noise_flips_that_fraction_of_labels():
+    d = nets.dataset("xor", n=4000, noise=0.0, label_noise=0.2, seed=0)
+    x = np.concatenate([d.x_train, d.x_test])
+    y = np.concatenate([d.y_train, d.y_test])
+    clean = (x[:, 0] * x[:, 1] > 0).astype(float)
+    assert np.mean(clean != y) == pytest.approx(0.2, abs=0.02)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: nets.dataset("spiral", label_noise=0.7), r"label_noise must be in \[0, 0.5\]"),
+    (lambda: nets.dataset("spiral", colour=1), "spiral has no parameter 'colour'"),
+    (lambda: nets.dataset("spiral", n=2), "n must be a whole number >= 4"),
+    (lambda: nets.dataset("spiral:noise=x"), "not a number"),
+    (lambda: nets.dataset("spiral", test_fraction=1.0), r"test_fraction must be in \(0, 1\)"),
+])
+def test_bad_dataset_requests_say_what_to_do(call, match):
+    with pytest.raises(InvalidValueError, match=match):
+        call()
+
+
+def test_dataset_spec_strings():
+    d = nets.dataset("circles:noise=0.1,n=100,seed=2")
+    assert len(d.x_train) == 50 and d.params["noise"] == 0.1 and d.params["seed"] == 2
+    assert nets.datasets.names() == ["circles", "gaussians", "moons", "sine", "spiral", "xor"]
+
+
+def test_models_validate_their_shape():
+    with pytest.raises(InvalidValueError, match="2 activations given for 3 hidden layers"):
+        nets.mlp([4, 4, 4], activation=["relu", "tanh"])
+    with pytest.raises(InvalidValueError, match="unknown initialization"):
+        nets.mlp(4, 1, init="xavier")
+    m = nets.mlp(4, 2, "relu")
+    assert m.init_schemes == ("he", "he", "glorot") and m.describe() == "2-4-4-1 relu"
+    assert nets.mlp(4, 2, "selu").init_schemes[0] == "lecun"
+    assert nets.mlp(4, 2, "tanh", init="he").init_schemes == ("he",) * 3
+    # He initialization: weight variance 2 / fan_in
+    big = nets.mlp(512, 1, "relu", in_dim=512)
+    assert float(jnp.var(big.init(0)[0].w)) == pytest.approx(2 / 512, rel=0.05)
+
+
+# ---------------------------------------------------------------------------------------------------- landscape
+
+@pytest.fixture(scope="module")
+def pca(runs):
+    return nets.landscape(runs, plane="pca")
+
+
+def test_pca_landscape_grid_is_the_loss_on_the_plane(pca, runs, small, spiral):
+    assert pca.loss.shape == (51, 51) and pca.x.shape == (51,)
+    d1, d2 = pca.directions
+    np.testing.assert_allclose(pca.directions @ pca.directions.T, np.eye(2), atol=1e-6)  # orthonormal
+    x, y = jnp.asarray(spiral.x_train), jnp.asarray(spiral.y_train)
+    unravel = runs["sgd"].unravel
+    for i, j in [(0, 0), (25, 10), (50, 37)]:
+        theta = pca.center + pca.x[i] * d1 + pca.y[j] * d2
+        direct = float(nets.data_loss("binary", small.apply(unravel(jnp.asarray(theta, jnp.float32)), x), y)[0])
+        assert pca.loss[j, i] == pytest.approx(direct, rel=1e-4)
+
+
+def test_pca_plane_reports_its_variance_and_projects_every_path(pca, runs):
+    e = pca.explained
+    assert e.shape == (2,) and 0 < e[1] <= e[0] < 1 and e.sum() <= 1
+    # the shares are those of the SVD of the centred path matrix
+    M = np.concatenate([runs[k].path - pca.center for k in runs]).astype(np.float64)
+    s = np.linalg.svd(M - M.mean(0), compute_uv=False)
+    np.testing.assert_allclose(e, s[:2] ** 2 / np.sum(s**2), rtol=1e-4)
+    assert set(pca.paths) == set(runs) and all(p.shape == (31, 2) for p in pca.paths.values())
+    np.testing.assert_allclose(pca.paths["sgd"][-1], [0.0, 0.0], atol=1e-6)  # the centre run ends at the origin
+    assert np.all(pca.paths["sgd"][0] <= 0)  # oriented: the common start at negative coordinates
+    for k, p in pca.paths.items():
+        np.testing.assert_array_equal(p[0], pca.paths["sgd"][0])  # one start for all
+        assert 0 <= pca.off_plane[k] <= 1
+    assert f"{e.sum():.1%}" in pca.describe()
+
+
+def test_random_plane_is_filter_normalized_and_shows_paths_as_almost_nothing(runs):
+    land = nets.landscape(runs, plane="random", n=11, seed=1)
+    center = runs["sgd"].unravel(jnp.asarray(land.center, jnp.float32))
+    for d in land.directions:
+        layers = runs["sgd"].unravel(jnp.asarray(d, jnp.float32))
+        for dl, cl in zip(layers, center):
+            np.testing.assert_allclose(np.linalg.norm(dl.w, axis=0), np.linalg.norm(cl.w, axis=0), rtol=1e-4)
+            assert np.all(np.asarray(dl.b) == 0)
+    assert land.explained is None and land.loss.shape == (11, 11)
+    assert land.domain == ((-1.0, 1.0), (-1.0, 1.0))
+    # in a high-dimensional space, two random directions miss the optimization path almost entirely
+    assert min(v for k, v in land.off_plane.items() if k != "sgd") > 0.9
+
+
+def test_landscape_is_a_surface_with_trajectories_for_the_2d_renderer(pca, runs):
+    s = pca.surface()
+    assert isinstance(s, ov.Surface)
+    X, Y, Z = s.grid(51)
+    np.testing.assert_allclose(Z, pca.loss, rtol=1e-5)
+    assert s.value(jnp.asarray([0.0, 0.0])) == pytest.approx(pca.loss[np.abs(pca.y).argmin(), np.abs(pca.x).argmin()],
+                                                             rel=0.2)
+    tr = pca.trajectories()
+    assert isinstance(tr, ov.Trajectories) and list(tr) == list(runs)
+    np.testing.assert_array_equal(tr["adam"].loss, runs["adam"].train_loss)
+    np.testing.assert_array_equal(tr["adam"].path, pca.paths["adam"])
+    assert tr["adam"].caption == runs["adam"].caption
+
+
+def test_landscape_rejects_runs_it_cannot_draw(runs, small, spiral):
+    h = dataclasses.replace(runs["adam"], path=None)
+    with pytest.raises(InvalidValueError, match="kept no weight path"):
+        nets.landscape(h, spiral)
+    with pytest.raises(InvalidValueError, match="give the data"):
+        nets.landscape(runs["adam"])
+    with pytest.raises(InvalidValueError, match="did you mean 'pca'"):
+        nets.landscape(runs, plane="pcaa")
+    with pytest.raises(InvalidValueError, match="no run labelled"):
+        nets.landscape(runs, center="nope")
+    with pytest.raises(InvalidValueError, match="result of ov.nets.train"):
+        nets.landscape({"a": 1})
+
+
+def test_decision_frames_follow_the_recorded_weights(runs, small, spiral):
+    h = runs["adam"]
+    X, Y, P = nets.decision_frames(small, h.path[[0, -1]], data=spiral, n=30)
+    assert P.shape == (2, 30, 30) and np.all((P >= 0) & (P <= 1))
+    _, _, last = nets.decision_grid(small, h.params, data=spiral, n=30)
+    np.testing.assert_allclose(P[1], last, rtol=1e-5, atol=1e-6)
+    pts = np.c_[X.ravel(), Y.ravel()]
+    direct = jax.nn.sigmoid(small.apply(h.params, jnp.asarray(pts, jnp.float32))[:, 0]).reshape(30, 30)
+    np.testing.assert_allclose(P[1], np.asarray(direct), rtol=1e-5, atol=1e-6)
