@@ -522,7 +522,7 @@ class _Builder:
                                     fc="white", ec="#999999", lw=0.5, alpha=0.9, zorder=8))
         ax.text(bx + 0.02, by + bh - 0.02, "effective lr |Δᵢ|/|gᵢ|", transform=ax.transAxes, ha="left", va="top",
                 fontsize=style.FONT["note"] - 1, color=style.MUTED, zorder=9).set_in_layout(False)
-        bar_x0, bar_w = bx + 0.055, bw - 0.075
+        bar_x0, bar_w = bx + 0.055, bw - 0.16
         ax.text(bar_x0, by + 0.012, _fmt(lo), transform=ax.transAxes, ha="left", va="bottom",
                 fontsize=style.FONT["note"] - 2, color=style.MUTED, zorder=9).set_in_layout(False)
         ax.text(bar_x0 + bar_w, by + 0.012, _fmt(hi), transform=ax.transAxes, ha="right", va="bottom",
@@ -540,6 +540,11 @@ class _Builder:
             rect = Rectangle((bar_x0, yy), 0.0, 0.05, transform=ax.transAxes, fc=t.color, ec="none", zorder=10)
             ax.add_patch(rect)
             self._add(Bar(rect, widths), ax)
+            value = ax.text(bx + bw - 0.012, yy + 0.025, "", transform=ax.transAxes, ha="right", va="center",
+                            fontsize=style.FONT["note"] - 1.5, color=style.TEXT, zorder=10)
+            lab = Label(value, [_fmt(v) if ok_ and np.isfinite(v) else "" for v, ok_ in zip(vals, ok)])
+            lab.cacheable = True  # few distinct values, drawn on the static inset before anything moves over it
+            self._add(lab, ax)
         note = ax.text(0.015, 0.02, f"- - −∇f direction   ─▶ step ×{gain:.3g}", transform=ax.transAxes, ha="left",
                        va="bottom", fontsize=style.FONT["note"] - 1.5, color=style.MUTED, zorder=9)
         note.set_in_layout(False)
@@ -559,8 +564,9 @@ class _Builder:
             v = np.concatenate(vals) if vals else np.array([1e-3, 1.0])
             if v.size == 0:
                 v = np.array([1e-3, 1.0])
-            lo = 10 ** math.floor(math.log10(np.percentile(v, 1)))
-            hi = 10 ** math.ceil(math.log10(np.max(v)))
+            # 2nd-98th percentile: a near-zero gradient component makes |Δ|/|g| explode for a step or two
+            lo = 10 ** math.floor(math.log10(np.percentile(v, 2)))
+            hi = 10 ** math.ceil(math.log10(np.percentile(v, 98)))
             self._eff = (lo, hi if hi > lo else lo * 10)
         return self._eff
 
