@@ -449,11 +449,12 @@ def rmsprop(lr=0.01, decay=0.9, eps=1e-8, bias_correction=False, eps_in_sqrt=Tru
     r"""RMSProp: per-coordinate steps scaled by a running average of squared gradients.
 
         nu_t = decay * nu_{t-1} + (1 - decay) * g_t**2      (nu_0 = 0)
-        nu_hat_t = nu_t / (1 - decay**t)  if bias_correction, else nu_t
-        theta_t = theta_{t-1} - lr * g_t / sqrt(nu_hat_t + eps)       (eps_in_sqrt=True)
-        theta_t = theta_{t-1} - lr * g_t / (sqrt(nu_hat_t) + eps)     (eps_in_sqrt=False)
+        nu_hat_t = nu_t / (1 - decay**t)  with bias correction, else nu_t
+        theta_t = theta_{t-1} - lr * g_t / sqrt(nu_hat_t + eps)       (eps inside the square root)
+        theta_t = theta_{t-1} - lr * g_t / (sqrt(nu_hat_t) + eps)     (eps outside)
 
-    Symbols: lr = ``lr``, the forgetting factor (rho in Hinton's lecture) = ``decay``, eps = ``eps``.
+    Symbols: lr = ``lr``, the forgetting factor (rho in Hinton's lecture) = ``decay``, eps = ``eps``; the flags
+    ``bias_correction`` (default false) and ``eps_in_sqrt`` (default true) pick the variant.
     Conventions: eps inside the square root and no bias correction by default (optax). With
     ``bias_correction=True, eps_in_sqrt=False`` RMSProp is exactly Adam with b1 = 0.
     Reference: Tieleman & Hinton, "Lecture 6.5 - RMSProp", COURSERA: Neural Networks for Machine Learning, 2012.

@@ -140,20 +140,20 @@ def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimiz
     if isinstance(optimizers, Mapping):
         for key, value in optimizers.items():
             if value is None or isinstance(value, Mapping):
-                base = _opt.parse(key) if key.split(":")[0] in _opt._optimizers else None
-                if base is None:
-                    hp = dict(value or {})
-                    name = hp.pop("name", None)
-                    if name is None:
-                        _opt.get(key)  # raises with did-you-mean
+                hp = dict(value or {})
+                name = hp.pop("name", None)
+                if name is not None:  # {"label": {"name": "adam", "lr": 0.1}}: the key is a label
                     items.append((key, _opt.spec(name, **hp)))
+                elif key.split(":")[0] in _opt._optimizers:  # {"adam": {"lr": 0.1}} or {"adam:lr=0.1": None}
+                    base = _opt.parse(key)
+                    items.append((None, base.replace(**hp) if hp else base))
                 else:
-                    items.append((None, base.replace(**value) if value else base))
+                    _opt.get(key.split(":")[0])  # raises with did-you-mean
             else:
                 items.append((key, _one(value)))
-        return items
-    for value in optimizers:
-        items.append((None, _one(value)))
+    else:
+        for value in optimizers:
+            items.append((None, _one(value)))
     if not items:
         raise InvalidValueError("no optimizers given")
     return items
