@@ -63,26 +63,37 @@ def _gif_header(w: int, h: int, palette: Palette) -> bytes:
             + b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", 0) + b"\x00")
 
 
+def _lzw(sub: np.ndarray, offset: tuple[int, int], params: dict) -> list[bytes]:
+    from PIL import GifImagePlugin, Image
+
+    return GifImagePlugin.getdata(Image.fromarray(sub, "L"), offset, **params)
+
+
 class GifStream:
     """Write GIF frames as they come: each frame only the rectangle that changed since the previous one, with
     the unchanged pixels inside it set to the transparent index (disposal 1: keep the previous frame).
 
     Changes are found on the raw RGBA words (one compare per pixel), and only the changed pixels are mapped to
-    the palette, so a frame costs about what its few new path segments cost."""
+    the palette, so a frame costs about what its few new path segments cost. Pillow's LZW coder releases the
+    GIL, so it runs on a worker thread while the next frame is drawn; frames are written strictly in order.
+    """
 
-    def __init__(self, f, palette: Palette, size: tuple[int, int]) -> None:
+    def __init__(self, f, palette: Palette, size: tuple[int, int], *, threaded: bool = True) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         self.f, self.palette = f, palette
         self.prev: np.ndarray | None = None
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optiviz-gif") if threaded else None
+        self.pending: list = []
         f.write(_gif_header(size[0], size[1], palette))
 
     def add(self, rgba: np.ndarray, duration_cs: int) -> None:
-        from PIL import GifImagePlugin, Image
-
         words = np.ascontiguousarray(rgba).view(np.uint32)[..., 0]  # (H, W) one 32-bit word per pixel
         params: dict[str, Any] = {"duration": duration_cs * 10, "disposal": 1}
         if self.prev is None:
             sub = self.palette.lookup(words.ravel() & np.uint32(0xFFFFFF)).reshape(words.shape)
             offset = (0, 0)
+            self.prev = words.copy()
         else:
             changed = words != self.prev
             rows = np.flatnonzero(changed.any(axis=1))
@@ -96,14 +107,35 @@ class GifStream:
                 sub = np.full(mask.shape, TRANSPARENT, np.uint8)
                 sub[mask] = self.palette.lookup(words[r0:r1, c0:c1][mask] & np.uint32(0xFFFFFF))
                 offset = (int(c0), int(r0))
+                np.copyto(self.prev[r0:r1, c0:c1], words[r0:r1, c0:c1])
             params["transparency"] = TRANSPARENT
-        self.prev = words.copy()
-        img = Image.fromarray(np.ascontiguousarray(sub), "L")
-        for chunk in GifImagePlugin.getdata(img, offset, **params):
+        if self.pool is None:
+            self._write(_lzw(sub, offset, params))
+            return
+        self.pending.append(self.pool.submit(_lzw, sub, offset, params))
+        while self.pending and (self.pending[0].done() or len(self.pending) > 8):  # in order, bounded memory
+            self._write(self.pending.pop(0).result())
+
+    def _write(self, chunks: list[bytes]) -> None:
+        for chunk in chunks:
             self.f.write(chunk)
 
     def close(self) -> None:
-        self.f.write(b";")
+        """Write the frames still being coded and the trailer."""
+        try:
+            while self.pending:
+                self._write(self.pending.pop(0).result())
+            self.f.write(b";")
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        if self.pool is not None:
+            for fut in self.pending:
+                fut.cancel()
+            self.pool.shutdown(wait=True)
+            self.pool = None
+        self.pending = []
 
 
 def gif_durations(n: int, fps: float, hold_cs: int = 150) -> list[int]:
@@ -125,10 +157,13 @@ def write_gif(source: Any, path: Path, opts: Options) -> None:
         durations = gif_durations(n, opts.fps) if n > 1 else [0]
         with open(path, "wb") as f:
             gif = GifStream(f, palette, fr.size)
-            for k in range(n):
-                gif.add(fr.render(k), durations[k])
-                opts.progress.update()
-            gif.close()
+            try:
+                for k in range(n):
+                    gif.add(fr.render(k), durations[k])
+                    opts.progress.update()
+                gif.close()
+            finally:
+                gif.abort()
 
 
 # ------------------------------------------------------------------------------------------------ PNG

@@ -1,0 +1,410 @@
+"""Figures of small networks: activations, vanishing gradients, learning curves, decision boundaries over
+training, weight histograms, and optimizer paths on a network's loss landscape.
+
+    from optiviz.render import nets as netviz
+    fig = netviz.plot_activations()                        # every activation and its derivative
+    anim = netviz.animate_decision_boundary(runs)          # TF-Playground style, one panel per run
+    anim = netviz.animate_landscape(ov.nets.landscape(runs))  # the 2D surface renderer, on the network's plane
+    ov.save(anim, "net.gif")
+
+Nothing is computed here that the numerical core does not hand over: grids of probabilities, norms and projected
+paths come from ``optiviz.nets``. Animations are ``Scene`` objects of the 2D renderer (a static layer drawn once,
+moving primitives per frame), so ``ov.save`` writes them with the same writers.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import InvalidValueError, RenderError
+from . import style
+from .api import Animation, animate, plot
+from .primitives import Label, Primitive, Trace
+from .scene import Scene, _figure, frame_indices, parse_size
+
+__all__ = ["plot_activations", "plot_grad_norms", "plot_learning_curves", "plot_weight_histograms",
+           "animate_decision_boundary", "animate_landscape", "plot_landscape"]
+
+#: TF Playground's two classes: orange for 0, blue for 1 (Okabe-Ito hues)
+CLASS_COLORS = (style.ORANGE, style.BLUE)
+
+
+def _histories(runs: Any) -> dict:
+    from ..nets.train import History
+
+    if isinstance(runs, History):
+        return {runs.label: runs}
+    if isinstance(runs, Mapping) and runs and all(isinstance(h, History) for h in runs.values()):
+        return dict(runs)
+    raise InvalidValueError(f"expected the result of ov.nets.train (a History or Histories), got {type(runs).__name__}")
+
+
+def _colors(hist: dict) -> list[str]:
+    return style.assign_colors(h.spec.name if h.spec is not None else h.label for h in hist.values())
+
+
+def _new_figure(size: Any, default: tuple[float, float], dpi: float):
+    import matplotlib as mpl
+
+    with mpl.rc_context(style.RC):
+        return _figure(parse_size(size, dpi) or default, dpi)
+
+
+def _grid(n: int, per_row_max: int = 4) -> tuple[int, int]:
+    per_row = n if n <= per_row_max else (3 if n <= 9 else per_row_max)
+    return per_row, math.ceil(n / per_row)
+
+
+def _clean(ax) -> None:
+    ax.tick_params(length=2, pad=1.5)
+    for sp in ("top", "right"):
+        ax.spines[sp].set_visible(False)
+    ax.grid(True, color="#E3E3E3", lw=0.5)
+
+
+# ---------------------------------------------------------------------------------------------- activations
+
+def plot_activations(names: Sequence[str] | None = None, *, x: tuple[float, float] = (-4.0, 4.0), n: int = 801,
+                     dpi: float = 100, size: Any = None):
+    """One panel per activation: the function (solid) and its derivative (dashed), as JAX computes them.
+
+    ``names``: activation names or specs (``"leaky_relu:alpha=0.1"``, ``"maxout:pieces=3"``); default all.
+    Kinks show the documented convention: the derivative is drawn with the value JAX uses at the kink.
+    Maxout is drawn as the maxout of illustrative pieces (see ``Activation.curve``).
+    """
+    import matplotlib as mpl
+
+    from .. import activations
+
+    specs = list(activations.names()) if names is None else list(names)
+    if not specs:
+        raise InvalidValueError("no activations to plot")
+    acts = [activations.activation(s) for s in specs]
+    lo, hi = float(x[0]), float(x[1])
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise InvalidValueError(f"x must be an increasing (min, max) range, got {x!r}")
+    z = np.linspace(lo, hi, n)
+    per_row, rows = _grid(len(acts))
+    with mpl.rc_context(style.RC):
+        fig = _new_figure(size, (2.6 * per_row + 0.3, 2.1 * rows + 0.5), dpi)
+        gs = fig.add_gridspec(rows, per_row)
+        for i, act in enumerate(acts):
+            ax = fig.add_subplot(gs[divmod(i, per_row)])
+            y = np.asarray(act.curve(z), float)
+            dy = np.asarray(act.curve_derivative(z), float)
+            ax.axhline(0, color="#BBBBBB", lw=0.6, zorder=1)
+            ax.axvline(0, color="#BBBBBB", lw=0.6, zorder=1)
+            ax.plot(z, y, color=style.BLUE, lw=1.8, label="f(z)", zorder=3)
+            ax.plot(z, dy, color=style.VERMILLION, lw=1.4, ls="--", label="f'(z)", zorder=3)
+            ax.set_title(act.caption(), fontsize=style.FONT["caption"] + 0.5, pad=3)
+            ax.set_xlim(lo, hi)
+            top = float(np.nanmax(np.abs(np.concatenate([y, dy]))))
+            ax.set_ylim(max(-2.0, float(np.nanmin(np.concatenate([y, dy]))) - 0.2), min(top, 4.0) + 0.3)
+            _clean(ax)
+            if i == 0:
+                ax.legend(loc="upper left", fontsize=style.FONT["legend"], handlelength=1.6)
+        fig.suptitle("activations f and their derivatives f' (as backpropagation uses them)", x=0.01, ha="left",
+                     fontsize=style.FONT["counter"] + 1, fontweight="bold")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------- gradient norms
+
+def plot_grad_norms(norms: Any = ("sigmoid", "tanh", "relu", "maxout"), *, depth: int = 8, width: int = 32,
+                    seed: int = 0, dpi: float = 100, size: Any = None):
+    """Per-layer gradient norms (log scale), input layer to output layer, one line per activation.
+
+    ``norms``: a dict label -> norms (from ``ov.nets.layer_grad_norms``), or activation names whose
+    depth x width networks are measured at initialization here. Each line is labelled with the factor by which
+    the norm falls from the last layer to the first: the vanishing gradient in one number.
+    """
+    import matplotlib as mpl
+
+    from ..nets import layer_grad_norms
+
+    if isinstance(norms, Mapping):
+        data = {str(k): np.asarray(v, float) for k, v in norms.items()}
+    else:
+        data = {str(a): layer_grad_norms(a, depth=depth, width=width, seed=seed) for a in norms}
+    if not data or any(v.ndim != 1 or v.size < 2 for v in data.values()):
+        raise InvalidValueError("give at least one array of two or more per-layer norms")
+    colors = style.assign_colors(data)
+    with mpl.rc_context(style.RC):
+        fig = _new_figure(size, (6.4, 3.6), dpi)
+        ax = fig.add_subplot()
+        for (label, v), color in zip(data.items(), colors):
+            layers = np.arange(1, len(v) + 1)
+            ratio = v[-1] / v[0] if v[0] > 0 else np.inf
+            ax.plot(layers, np.where(v > 0, v, np.nan), marker="o", ms=4, lw=1.8, color=color,
+                    label=f"{label}: last / first = {ratio:.3g}x")
+        ax.set_yscale("log")
+        ax.set_xlabel("weight layer (1 = input layer)")
+        ax.set_ylabel("gradient norm (log scale)")
+        n_layers = max(len(v) for v in data.values())
+        ax.set_xticks(np.arange(1, n_layers + 1))
+        _clean(ax)
+        ax.legend(loc="lower right", fontsize=style.FONT["legend"])
+        fig.suptitle(f"per-layer gradient norms at initialization ({depth} hidden layers of {width})"
+                     if not isinstance(norms, Mapping) else "per-layer gradient norms", x=0.01, ha="left",
+                     fontsize=style.FONT["counter"] + 1, fontweight="bold")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------- learning curves
+
+def plot_learning_curves(runs: Any, *, dpi: float = 100, size: Any = None):
+    """Train (solid) and test (dashed) loss and accuracy against the step, per run, with each run's diagnosis."""
+    import matplotlib as mpl
+
+    hist = _histories(runs)
+    colors = _colors(hist)
+    regression = next(iter(hist.values())).task == "regression"
+    with mpl.rc_context(style.RC):
+        fig = _new_figure(size, (9.0, 3.4 + 0.18 * len(hist)), dpi)
+        ax_loss, ax_acc = fig.subplots(1, 2)
+        for (label, h), color in zip(hist.items(), colors):
+            for ax, tr, te in ((ax_loss, h.train_loss, h.test_loss), (ax_acc, h.train_acc, h.test_acc)):
+                ax.plot(h.steps, tr, color=color, lw=1.7, label=f"{label} train")
+                ax.plot(h.steps, te, color=color, lw=1.4, ls="--", label=f"{label} test")
+        positive = all(np.all(h.train_loss[np.isfinite(h.train_loss)] > 0) for h in hist.values())
+        if positive:
+            ax_loss.set_yscale("log")
+        ax_loss.set_title("loss (solid: train, dashed: test)", fontsize=style.FONT["caption"] + 0.5)
+        ax_acc.set_title("R^2" if regression else "accuracy", fontsize=style.FONT["caption"] + 0.5)
+        for ax in (ax_loss, ax_acc):
+            ax.set_xlabel("step")
+            _clean(ax)
+        ax_acc.legend(loc="lower right", fontsize=style.FONT["legend"] - 0.5, ncol=1 if len(hist) < 4 else 2)
+        lines = [f"{label}: {h.diagnosis()}" for label, h in hist.items()]
+        fig.text(0.01, 0.005, "\n".join(lines), ha="left", va="bottom", fontsize=style.FONT["note"],
+                 color=style.MUTED)
+        fig.get_layout_engine().set(rect=(0, 0.03 + 0.045 * len(lines), 1, 1 - 0.03 - 0.045 * len(lines)))
+        fig.suptitle("learning curves", x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------- weight histograms
+
+def plot_weight_histograms(runs: Any, *, tol: float = 1e-2, bins: int = 60, dpi: float = 100, size: Any = None):
+    """Histograms of the final weights (biases excluded) per run, with the fraction of |w| < ``tol``.
+
+    ``runs``: the result of ``ov.nets.train``, or a dict label -> parameters. L1 piles weights at zero; L2
+    shrinks them all toward zero without making them vanish.
+    """
+    import matplotlib as mpl
+
+    from ..nets import near_zero_fraction, weights
+
+    if isinstance(runs, Mapping) and runs and not _is_histories(runs):
+        params = dict(runs)
+        names = list(params)
+    else:
+        hist = _histories(runs)
+        params = {k: h.params for k, h in hist.items()}
+        names = [h.spec.name if h.spec is not None else k for k, h in hist.items()]
+    vals = {k: weights(p) for k, p in params.items()}
+    allw = np.concatenate(list(vals.values()))
+    lim = float(np.percentile(np.abs(allw), 99.5)) or 1.0
+    edges = np.linspace(-lim, lim, bins + 1)
+    colors = style.assign_colors(names) if len(set(names)) == len(names) else style.assign_colors(list(params))
+    with mpl.rc_context(style.RC):
+        fig = _new_figure(size, (6.4, 3.6), dpi)
+        ax = fig.add_subplot()
+        for (label, w), color in zip(vals.items(), colors):
+            frac = near_zero_fraction(params[label], tol=tol)
+            ax.hist(np.clip(w, -lim, lim), bins=edges, histtype="stepfilled", alpha=0.35, color=color)
+            ax.hist(np.clip(w, -lim, lim), bins=edges, histtype="step", lw=1.4, color=color,
+                    label=f"{label}: {frac:.0%} of weights |w| < {tol:g}")
+        ax.axvspan(-tol, tol, color="#999999", alpha=0.15, lw=0)
+        ax.set_yscale("log")
+        ax.set_xlabel("weight value")
+        ax.set_ylabel("count (log scale)")
+        _clean(ax)
+        ax.legend(loc="upper right", fontsize=style.FONT["legend"])
+        fig.suptitle("weight histograms", x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold")
+    return fig
+
+
+def _is_histories(runs: Mapping) -> bool:
+    from ..nets.train import History
+
+    return all(isinstance(h, History) for h in runs.values())
+
+
+# ---------------------------------------------------------------------------------------- decision boundary
+
+class Field(Primitive):
+    """An image whose pixels change with the frames: ``frames`` (F, n, n) values drawn by ``image``.
+
+    The Agg writers (.gif, .mp4, .png) draw it like any moving artist. The HTML player draws moving lines and
+    labels over one background image and has no per-frame image yet, so ``to_json`` refuses with a clear error.
+    """
+
+    def __init__(self, image, frames: np.ndarray) -> None:
+        self.image, self.frames = image, np.asarray(frames)
+        self.artists = [image]
+
+    def update(self, k: int) -> None:
+        self.image.set_data(self.frames[k])
+
+    def to_json(self, ctx) -> dict:
+        raise RenderError("a decision-boundary animation cannot be saved as .html yet (the page player has no "
+                          "moving images); save it as .gif, .mp4 or .png")
+
+
+class Overlay(Primitive):
+    """Artists that do not change but must be drawn over a ``Field`` on every frame (the data points)."""
+
+    def __init__(self, artists: list) -> None:
+        self.artists = list(artists)
+
+    def update(self, k: int) -> None:
+        del k
+
+    def to_json(self, ctx) -> dict:
+        raise RenderError("a decision-boundary animation cannot be saved as .html yet (the page player has no "
+                          "moving images); save it as .gif, .mp4 or .png")
+
+
+def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, n: int = 80, fps: float = 12,
+                              dpi: float = 100, size: Any = None, title: str | None = None) -> Animation:
+    """The decision boundary of every run over training (TF Playground style), with the learning curves.
+
+    One panel per run: the network's probability of class 1 on a grid (orange = 0, blue = 1) changing frame by
+    frame, the training points filled and the test points hollow; a last panel draws train (solid) and test
+    (dashed) loss growing with the frames. ``frames`` evenly sample the recorded steps (the runs must keep their
+    weight path). Save with ``ov.save(anim, "net.gif")`` (.gif, .mp4, .png).
+    """
+    import matplotlib as mpl
+
+    from ..nets import decision_frames
+
+    hist = _histories(runs)
+    if data is None:
+        data = getattr(runs, "data", None)
+        if data is None:
+            raise InvalidValueError("give the data: a single History does not carry it")
+    if data.in_dim != 2 or data.task != "binary":
+        raise InvalidValueError(f"decision boundaries need a 2D two-class dataset; {data.name} is "
+                                f"{data.in_dim}D {data.task}")
+    first = next(iter(hist.values()))
+    steps = first.steps
+    for h in hist.values():
+        if h.path is None:
+            raise InvalidValueError(f"run {h.label!r} kept no weight path: train with keep_path=True")
+        if not np.array_equal(h.steps, steps):
+            raise InvalidValueError("all runs must record the same steps")
+    if isinstance(n, bool) or not isinstance(n, int) or not 8 <= n <= 400:
+        raise InvalidValueError(f"n must be a whole number from 8 to 400, got {n!r}")
+    idx = frame_indices(len(steps), frames)
+    (x0, x1), (y0, y1) = data.domain
+    fields = {k: decision_frames(h.model, h.path[idx], data=data, n=n)[2] for k, h in hist.items()}
+    colors = _colors(hist)
+    n_steps = int(steps[-1])
+    panels = len(hist) + 1
+    per_row, rows = _grid(panels, 3)
+    with mpl.rc_context(style.RC):
+        from matplotlib.colors import LinearSegmentedColormap
+
+        cmap = LinearSegmentedColormap.from_list("optiviz_classes", [CLASS_COLORS[0], "#F7F7F7", CLASS_COLORS[1]])
+        fig = _new_figure(size, (3.3 * per_row + 0.3, 3.2 * rows + 0.5), dpi)
+        gs = fig.add_gridspec(rows, per_row)
+        prims: list[Primitive] = []
+
+        def add(prim: Primitive, ax) -> None:
+            for a in prim.artists:
+                a.set_in_layout(False)
+            prim.ax = ax
+            prims.append(prim)
+
+        for i, ((label, h), color) in enumerate(zip(hist.items(), colors)):
+            ax = fig.add_subplot(gs[divmod(i, per_row)])
+            im = ax.imshow(fields[label][-1], extent=(x0, x1, y0, y1), origin="lower", cmap=cmap, vmin=0, vmax=1,
+                           interpolation="bilinear", aspect="auto", alpha=0.8, zorder=1)
+            add(Field(im, fields[label]), ax)
+            # the points are redrawn over the moving field every frame (the frame pipeline draws moving
+            # artists over the cached background, so a static scatter would end up under the field)
+            dots = []
+            for xs, ys, filled in ((data.x_train, data.y_train, True), (data.x_test, data.y_test, False)):
+                c = np.where(ys > 0.5, CLASS_COLORS[1], CLASS_COLORS[0])
+                if filled:
+                    dots.append(ax.scatter(xs[:, 0], xs[:, 1], s=9, c=c, edgecolors="white", linewidths=0.4,
+                                           zorder=3))
+                else:
+                    dots.append(ax.scatter(xs[:, 0], xs[:, 1], s=9, facecolors="none", edgecolors=c,
+                                           linewidths=0.8, zorder=3))
+            add(Overlay(dots), ax)
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(y0, y1)
+            ax.set_aspect("equal", adjustable="box")
+            ax.tick_params(length=2, pad=1.5)
+            ax.set_title(label, fontsize=style.FONT["caption"] + 1, color=color, fontweight="bold", pad=3)
+            score = [f"train acc {h.train_acc[j]:.2f}   test acc {h.test_acc[j]:.2f}" for j in idx]
+            txt = ax.text(0.5, 0.02, "", transform=ax.transAxes, ha="center", va="bottom",
+                          fontsize=style.FONT["note"], color=style.TEXT, zorder=5,
+                          bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="none", alpha=0.85))
+            add(Label(txt, score), ax)
+        ax = fig.add_subplot(gs[divmod(len(hist), per_row)])
+        vals = np.concatenate([np.r_[h.train_loss, h.test_loss] for h in hist.values()])
+        vals = vals[np.isfinite(vals) & (vals > 0)]
+        if vals.size:
+            ax.set_yscale("log")
+            ax.set_ylim(vals.min() / 1.3, vals.max() * 1.3)
+        ax.set_xlim(0, max(1, n_steps))
+        ax.set_xlabel("step")
+        ax.set_title("loss (solid: train, dashed: test)", fontsize=style.FONT["caption"] + 0.5, pad=3)
+        _clean(ax)
+        counts = idx + 1
+        for (label, h), color in zip(hist.items(), colors):
+            for series, ls in ((h.train_loss, "-"), (h.test_loss, "--")):
+                line, = ax.plot([], [], color=color, lw=1.6 if ls == "-" else 1.3, ls=ls)
+                head, = ax.plot([], [], marker="o", ms=4, mfc=color, mec="white", mew=0.8, ls="none")
+                add(Trace(line, np.column_stack([steps.astype(float), series]), counts, head), ax)
+        from matplotlib.lines import Line2D
+
+        ax.legend([Line2D([], [], color=c, lw=2) for c in colors], list(hist), loc="upper right",
+                  fontsize=style.FONT["legend"])
+        width = len(str(n_steps))
+        counter = fig.text(0.995, 0.995, "", ha="right", va="top", fontsize=style.FONT["counter"],
+                           family="monospace", color=style.TEXT)
+        add(Label(counter, [f"step {int(s):>{width}d} / {n_steps}" for s in steps[idx]]), None)
+        head = title if title is not None else f"decision boundary over training: {data.caption()}"
+        fig.suptitle(head, x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold")
+    scene = Scene(fig, prims, idx, steps[idx], n_steps, [], [], head, "grid", "decision", float(dpi))
+    return Animation(scene, fps=fps, dpi=dpi)
+
+
+# ---------------------------------------------------------------------------------------------- landscape
+
+def _landscape_title(land) -> str:
+    if land.kind == "pca":
+        e = land.explained
+        return (f"{land.data.name}: paths on the PCA plane ({e[0]:.1%} + {e[1]:.1%} = {e.sum():.1%} of the path "
+                f"variance)")
+    return f"{land.data.name}: filter-normalized random plane (Li et al., 2018)"
+
+
+def animate_landscape(land: Any, **kwargs: Any) -> Animation:
+    """Animate the runs' projected paths on a network's loss landscape with the 2D surface renderer.
+
+    ``land``: ``ov.nets.landscape(...)``. Keyword arguments go to ``ov.animate`` (layout, view, frames, fps,
+    ...); the title states the plane and the share of the path variance it keeps.
+    """
+    from ..nets.landscape import Landscape
+
+    if not isinstance(land, Landscape):
+        raise InvalidValueError(f"animate_landscape takes ov.nets.landscape(...), got {type(land).__name__}")
+    kwargs.setdefault("title", _landscape_title(land))
+    return animate(land.trajectories(), land.surface(), **kwargs)
+
+
+def plot_landscape(land: Any, **kwargs: Any):
+    """The landscape with the full paths, as one still (``ov.plot`` on the landscape's surface)."""
+    from ..nets.landscape import Landscape
+
+    if not isinstance(land, Landscape):
+        raise InvalidValueError(f"plot_landscape takes ov.nets.landscape(...), got {type(land).__name__}")
+    kwargs.setdefault("title", _landscape_title(land))
+    return plot(land.trajectories(), land.surface(), **kwargs)
