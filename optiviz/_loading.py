@@ -96,6 +96,9 @@ def _find(target: str, spec: str, *, domain: Any, start: Any) -> tuple[Surface, 
     if target in registry.builtin_names():
         _refuse_shadowing(target, spec)
         return registry.get(target), False
+    head = target.split(":", 1)[0]
+    if head in registry.builtin_names():  # "bowl:condition" (no value)
+        raise _fail(spec, f"parameters must look like {head}:key=value,key=value")
     # 2. a file: "path/to/file.py:name" (or "file.py" holding one surface)
     if _looks_like_file(target):
         path, attr = _split_attr(target)

@@ -17,7 +17,8 @@ TAU = 2.0 * math.pi
 
 @ov.register_surface
 @ov.surface(domain=((-2.0, 2.0), (-1.0, 3.0)), start=(-1.2, 1.0), minima=lambda a, b: [(a, a * a)],
-            levels=lambda a, b: log_levels(0.0, (a + 2.0) ** 2 + b * 9.0, 22, lowest=1e-3),
+            levels=lambda a, b: log_levels(0.0, max((a - x) ** 2 + b * (y - x * x) ** 2 for x in (-2.0, 2.0)
+                                                   for y in (-1.0, 3.0)), 22, lowest=1e-3),
             lr=lambda b: lrs(gd=0.3 / b, adagrad=1.0, rmsprop=0.05, momentum=0.15 / b, adam=0.3),
             validate=lambda a, b: require(b > 0, f"rosenbrock: b must be > 0, got {b}"))
 def rosenbrock(x, y, a=1.0, b=100.0):

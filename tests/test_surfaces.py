@@ -1,0 +1,392 @@
+"""The built-in surface library: every surface's calculus, geometry and metadata, and each documented lesson.
+
+Calculus checks run in float64 (``jax.enable_x64`` as a context, so other test files keep float32). The lessons
+run the engine exactly as a user would, ``ov.run(surface)`` with the five default optimizers and the surface's
+suggested learning rates, and assert what the surface's description says happens.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import optiviz as ov
+from optiviz.surfaces import CLASSIC, DATA, TEACHING
+
+NAMES = sorted(TEACHING + CLASSIC + DATA)
+FIVE = ("gd", "adagrad", "rmsprop", "momentum", "adam")
+
+
+def surface(name: str) -> ov.Surface:
+    return ov.load_surface(name)
+
+
+def value64(s: ov.Surface, x: float, y: float) -> float:
+    with jax.enable_x64(True):
+        return float(kit(s.name)[0](x, y))
+
+
+@functools.lru_cache(maxsize=None)
+def kit(name: str):
+    """Compiled float64 value, gradient, central difference and Hessian of a built-in (compiled once each: eager
+    dispatch of every small op would dominate the run time). Call them inside ``jax.enable_x64(True)``."""
+    s = surface(name)
+    f = lambda p: s(p[0], p[1])  # noqa: E731
+
+    @jax.jit
+    def value(x, y):
+        return s(x, y)
+
+    @jax.jit
+    def grad_and_fd(x, y, h):
+        p = jnp.stack([x, y])
+        e = jnp.eye(2) * h
+        fd = jnp.stack([(f(p + e[i]) - f(p - e[i])) / (2 * h) for i in range(2)])
+        return jax.grad(f)(p), fd, f(p)
+
+    @jax.jit
+    def hessian(x, y):
+        p = jnp.stack([x, y])
+        return jax.grad(f)(p), jax.hessian(f)(p), f(p)
+
+    return value, grad_and_fd, hessian
+
+
+def inside(s: ov.Surface, p) -> bool:
+    (x0, x1), (y0, y1) = s.domain
+    return x0 <= p[0] <= x1 and y0 <= p[1] <= y1
+
+
+def distance(p, q) -> float:
+    return float(np.hypot(p[0] - q[0], p[1] - q[1]))
+
+
+# ------------------------------------------------------------------------------------------ the library
+
+def test_the_library_holds_every_surface_the_issue_names():
+    wanted = {"flat", "steep_then_flat", "local_minima", "ravine", "saddle", "plateau_cliff", "rosenbrock", "beale",
+              "himmelblau", "rastrigin", "booth", "matyas", "goldstein_price", "six_hump_camel", "styblinski_tang",
+              "ackley", "bowl", "linreg", "logreg"}
+    assert set(NAMES) == wanted
+    assert set(ov.surfaces.builtin_names()) == wanted
+    assert wanted <= set(ov.surfaces.names())
+    from optiviz.surface import registry
+
+    assert set(registry.builtin_names()) == wanted  # registered through the public ov.register_surface
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_metadata(name):
+    s = surface(name)
+    assert s.name == name
+    assert s.title and s.title != name, "a title in words"
+    assert len(s.description.split()) >= 25, "a paragraph saying what it teaches"
+    assert inside(s, s.start), "the default start is in the domain"
+    assert math.isfinite(float(s(*s.start)))
+    for opt in FIVE:  # a suggested rate for each default optimizer (used where the user gives none)
+        assert s.lr[opt] > 0
+    assert s.lr["sgd"] == s.lr["gd"] and s.lr["nesterov"] == s.lr["momentum"]
+    # levels: explicit increasing values, or a kind the renderer understands
+    if isinstance(s.levels, str):
+        assert s.levels in ("log", "linear", "auto")
+    else:
+        lv = np.asarray(s.levels, float)
+        assert lv.size >= 10 and np.all(np.diff(lv) > 0) and np.all(np.isfinite(lv))
+    assert s.check() is s
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_levels_cover_the_interesting_range(name):
+    """Explicit levels start at (or just below) the global minimum's value and reach into the upper half of the
+    values on the map, so neither the floor nor the walls are one flat colour."""
+    s = surface(name)
+    if isinstance(s.levels, str):
+        pytest.skip("levels chosen by the renderer")
+    _, _, Z = s.grid(101)
+    lv = np.asarray(s.levels, float)
+    zmin, zmax = float(np.nanmin(Z)), float(np.nanmax(Z))
+    assert lv[0] <= zmin + 1e-6 * max(1.0, abs(zmin))
+    assert lv[-1] >= zmin + 0.5 * (zmax - zmin)
+    assert np.sum((lv > zmin) & (lv < zmax)) >= 10, "at least ten contour lines on the map"
+
+
+# -------------------------------------------------------------------------------------------- calculus
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(deadline=None, max_examples=25)
+@given(u=st.floats(0.0, 1.0), v=st.floats(0.0, 1.0))
+def test_gradient_matches_central_differences(name, u, v):
+    s = surface(name)
+    (x0, x1), (y0, y1) = s.domain
+    x, y = x0 + u * (x1 - x0), y0 + v * (y1 - y0)
+    h = 1e-6 * max(x1 - x0, y1 - y0)
+    with jax.enable_x64(True):
+        g, fd, fx = (np.asarray(a) for a in kit(name)[1](jnp.float64(x), jnp.float64(y), jnp.float64(h)))
+    # rounding in the difference quotient: about eps * |f| / h
+    scale = 1.0 + np.abs(g).max() + abs(float(fx)) * 1e-16 / h
+    np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-6 * scale, err_msg=f"{name} at ({x}, {y})")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_minima_are_stationary_and_the_global_one_is_lowest(name):
+    s = surface(name)
+    assert s.minima, f"{name} lists its known minima"
+    with jax.enable_x64(True):
+        values = []
+        for m in s.minima:
+            assert inside(s, m)
+            g, H, v = (np.asarray(a) for a in kit(name)[2](jnp.float64(m[0]), jnp.float64(m[1])))
+            assert np.linalg.norm(g) <= 1e-8 * (1.0 + np.linalg.norm(H, 2)), f"{name}: {m} is not stationary: {g}"
+            assert np.linalg.eigvalsh(H).min() >= -1e-6 * (1.0 + np.linalg.norm(H, 2)), f"{name}: {m} is a saddle"
+            values.append(float(v))
+        n = 201 if name in DATA else 601
+        _, _, Z = s.grid(n)
+    glob = values[0]
+    assert glob <= min(values) + 1e-9 * (1 + abs(glob)), "the global minimum is listed first"
+    assert glob <= np.nanmin(Z) + 1e-9 * (1 + abs(glob)), f"{name}: a grid point is lower than {s.minima[0]}"
+    assert len({(round(a, 6), round(b, 6)) for a, b in s.minima}) == len(s.minima), "no duplicates"
+
+
+def test_ackley_cusp_has_zero_gradient_at_the_minimum():
+    """The cone at Ackley's minimum has no derivative; its subgradient there contains 0, and that is what JAX
+    returns (not NaN, which would poison a run that reaches the minimum exactly)."""
+    s = surface("ackley")
+    assert np.all(np.asarray(s.grad(jnp.zeros(2))) == 0)
+    r = ov.run(s, ["adam"], start=(0.0, 0.0), steps=3)
+    assert np.all(r["adam"].path == 0) and r["adam"].diverged_at is None
+
+
+# ------------------------------------------------------------------------------------------- parameters
+
+def test_parameters_by_keyword_and_by_spec_give_the_same_surface():
+    a = ov.load_surface("bowl", condition=50)
+    b = ov.load_surface("bowl:condition=50")
+    assert a is b, "the same parameters give the same object (and so the same compiled program)"
+    assert a.params == {"condition": 50}
+    assert float(a(0.0, 1.0)) == 50.0
+    assert a.lr["gd"] == pytest.approx(0.9 / 50)
+    assert ov.load_surface("bowl") is not a and float(ov.load_surface("bowl")(0.0, 1.0)) == 10.0
+    r = ov.load_surface("rosenbrock:a=2,b=10")
+    assert r.minima[0] == (2.0, 4.0) and r.lr["gd"] == pytest.approx(0.03)
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("bowl:condition=-1", "condition must be"),
+    ("bowl:condition=0", "condition must be"),
+    ("bowl:tilt=2", "no parameter 'tilt'; it takes condition"),
+    ("ravine:scale=2", "takes no parameters"),
+    ("linreg:n=1", "n must be"),
+    ("linreg:n=64.5", "n must be"),
+    ("logreg:spread=0", "spread must be"),
+    ("bowl:condition=abc", "not a number"),
+    ("bowl:condition", "key=value"),
+])
+def test_bad_parameters_are_refused_naming_the_spec(spec, match):
+    with pytest.raises(ov.SurfaceError, match=match) as info:
+        ov.load_surface(spec)
+    assert spec.split(":")[0] in str(info.value)
+
+
+def test_data_surfaces_are_seeded_and_parametric():
+    a, b = ov.load_surface("linreg"), ov.load_surface("linreg:seed=1")
+    assert a.minima != b.minima
+    assert ov.load_surface("linreg:seed=1") is b
+    xs, ys = a.data
+    assert xs.shape == ys.shape == (64,)
+    w, c = np.polyfit(xs, ys, 1)  # the listed minimum is the least-squares fit
+    assert a.minima[0] == pytest.approx((w, c), abs=1e-9)
+    assert abs(np.mean(xs) - 1.0) < 0.3, "x is not centred by default: the bowl is tilted"
+    # the full-data loss equals the minibatch loss on the whole dataset
+    assert float(a(1.0, 0.5)) == pytest.approx(float(a.batch_loss(1.0, 0.5, (xs, ys))), rel=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------- lessons
+
+@pytest.fixture(scope="module")
+def runs():
+    """ov.run(surface) with the defaults (five optimizers, 200 steps, suggested lrs), once per surface."""
+    cache = {}
+
+    def get(name, **kw):
+        key = (name, tuple(sorted(kw.items())))
+        if key not in cache:
+            cache[key] = ov.run(surface(name), steps=200, **kw)
+        return cache[key]
+
+    return get
+
+
+def test_the_defaults_are_the_five_optimizers_at_the_suggested_rates(runs):
+    r = runs("ravine")
+    assert list(r) == list(FIVE)
+    for name in FIVE:
+        assert r[name].spec.hparams["lr"] == surface("ravine").lr[name]
+
+
+def test_local_minima_gd_stops_in_the_local_minimum_and_momentum_rolls_through(runs):
+    s = surface("local_minima")
+    glob, local = s.minima
+    assert value64(s, *glob) < value64(s, *local), "the far one is deeper"
+    r = runs("local_minima")
+    assert distance(r["gd"].final, local) < 0.05
+    assert distance(r["momentum"].final, glob) < 0.05
+    for name in ("adam", "rmsprop", "adagrad"):  # normalized steps build no kinetic energy
+        assert distance(r[name].final, local) < 0.05, name
+    for t in r.values():
+        assert t.diverged_at is None
+
+
+def test_ravine_momentum_reaches_the_tolerance_before_gd_and_adaptive_paths_go_straight(runs):
+    r = runs("ravine", tol=1e-2)
+    gd, mom = r["gd"].reached_at, r["momentum"].reached_at
+    assert mom is not None and (gd is None or mom < gd), (mom, gd)
+    assert r["adam"].reached_at is not None and r["rmsprop"].reached_at is not None
+
+    def zigzag(path, upto=60):
+        """Path length over straight-line distance in the first steps: 1 for a straight path."""
+        p = path[: upto + 1]
+        return np.sum(np.linalg.norm(np.diff(p, axis=0), axis=1)) / np.linalg.norm(p[-1] - p[0])
+
+    assert zigzag(r["gd"].path) > 1.5, "GD zig-zags across the ravine"
+    assert zigzag(r["adam"].path) < 1.3 and zigzag(r["rmsprop"].path) < 1.3
+
+
+def test_saddle_gd_stalls_and_adaptive_methods_escape(runs):
+    r = runs("saddle")
+
+    def near_saddle(t):
+        return int(np.sum(np.linalg.norm(t.path, axis=1) < 0.1))
+
+    assert near_saddle(r["gd"]) >= 80, "GD sits at the saddle for many steps"
+    for name in ("rmsprop", "adam", "momentum"):
+        assert near_saddle(r[name]) < near_saddle(r["gd"]) / 2, name
+        assert min(distance(r[name].final, m) for m in surface("saddle").minima) < 0.05, name
+    assert abs(r["gd"].loss[120] - 0.25) < 1e-3, "still at the saddle's level after 120 steps"
+
+
+def test_flat_gd_and_adagrad_stall_on_the_plateau_while_rmsprop_and_adam_drop(runs):
+    r = runs("flat")
+    for name in ("gd", "adagrad"):
+        assert r[name].final_loss > 0.99, name
+        assert distance(r[name].path[0], r[name].final) < 0.5, f"{name} barely moved"
+    for name in ("rmsprop", "adam", "momentum"):
+        assert r[name].final_loss < 1e-3, name
+    # not a matter of GD's learning rate: every rate that is stable in the well (lr < 2) stalls
+    lrs = {f"gd{i}": {"name": "gd", "lr": lr} for i, lr in enumerate((0.1, 0.5, 1.0, 1.9))}
+    sweep = ov.run(surface("flat"), lrs, steps=200)
+    assert all(t.final_loss > 0.99 for t in sweep.values())
+
+
+def test_steep_then_flat_rmsprop_crosses_the_floor_gd_and_adagrad_crawl(runs):
+    s = surface("steep_then_flat")
+    target = s.minima[0]
+    r = runs("steep_then_flat")
+    assert distance(r["rmsprop"].final, target) < 0.1
+    for name in ("gd", "adagrad", "adam"):
+        assert distance(r[name].final, target) > 1.0, name
+    # GD's rate is capped by the wall: the floor-sized rate is thrown off the wall and diverges
+    curvature_at_start = 9 * math.exp(-3 * s.start[0])
+    assert s.lr["gd"] < 2 / curvature_at_start
+    big = ov.run(s, {"gd": {"lr": 1.0}}, steps=50)
+    assert big["gd"].diverged_at is not None
+
+
+def test_plateau_cliff_throws_gd_and_momentum_off_the_picture(runs):
+    s = surface("plateau_cliff")
+    r = runs("plateau_cliff")
+    for name in ("gd", "momentum"):
+        assert not all(inside(s, p) for p in r[name].path), f"{name} is thrown out of the domain"
+    for name in ("adam", "rmsprop"):
+        assert all(inside(s, p) for p in r[name].path), name
+        assert distance(r[name].final, s.minima[0]) < 0.2, name
+    # GD's largest step (at the cliff) is many times its steps on the plateau
+    steps = np.linalg.norm(np.diff(r["gd"].path, axis=0), axis=1)
+    assert steps.max() > 10 * steps[:3].max()
+    # and not only from this start: from every start across the middle of the plateau
+    starts = np.stack([np.linspace(2.5, 3.3, 9), np.full(9, 1.5)], axis=1)
+    many = ov.run(s, ["gd", "adam"], starts=starts, steps=60)
+    assert np.all(many["gd"].path[:, :, 0].min(axis=1) < s.domain[0][0])
+    assert np.all(many["adam"].path[:, :, 0].min(axis=1) > s.domain[0][0])
+
+
+def test_himmelblau_optimizers_land_in_different_minima(runs):
+    s = surface("himmelblau")
+    r = runs("himmelblau")
+    landed = {min(range(4), key=lambda i: distance(t.final, s.minima[i])) for t in r.values()}
+    assert len(landed) >= 2
+    assert all(min(distance(t.final, m) for m in s.minima) < 0.05 for t in r.values())
+
+
+def test_styblinski_tang_gd_ends_in_the_worst_minimum_momentum_does_better(runs):
+    s = surface("styblinski_tang")
+    r = runs("styblinski_tang")
+    worst = s.minima[-1]
+    assert distance(r["gd"].final, worst) < 0.05
+    assert r["momentum"].final_loss < value64(s, *worst) - 5
+
+
+def test_rosenbrock_momentum_and_adam_get_further_along_the_valley_than_gd(runs):
+    r = runs("rosenbrock")
+    assert r["momentum"].final_loss < r["gd"].final_loss / 10
+    assert r["adam"].final_loss < r["gd"].final_loss
+
+
+# ----------------------------------------------------------------------------------------- data surfaces
+
+def test_linreg_sgd_draws_real_minibatches():
+    s = surface("linreg")
+    n = len(s.data[0])
+    a = ov.run(s, ["sgd"], steps=100, seed=0)["sgd"]
+    b = ov.run(s, ["sgd"], steps=100, seed=1)["sgd"]
+    again = ov.run(s, ["sgd"], steps=100, seed=0)["sgd"]
+    assert np.array_equal(a.path, again.path), "a seed gives the same path"
+    assert np.abs(a.path - b.path).max() > 0.05, "different seeds give different minibatches"
+    assert a.spec.noise == 0.0, "the minibatch is the noise: no Gaussian noise on top"
+    # a batch of the whole dataset is the full gradient: sgd is then gd
+    full = ov.run(s, {"sgd": {"lr": 0.15}, "gd": {"lr": 0.15}}, steps=100, batch_size=n)
+    np.testing.assert_allclose(full["sgd"].path, full["gd"].path, atol=1e-5)
+    # with small batches it jitters around the fit instead of settling there
+    r = ov.run(s, {"sgd": {"lr": 0.15}, "gd": {"lr": 0.15}}, steps=300, batch_size=4)
+    fit = s.minima[0]
+    assert distance(r["gd"].final, fit) < 1e-3
+    tail = r["sgd"].path[150:]
+    assert np.mean(np.linalg.norm(tail - np.asarray(fit), axis=1)) > 10 * distance(r["gd"].final, fit)
+    assert np.mean(np.linalg.norm(tail - np.asarray(fit), axis=1)) < 1.0, "but stays near it"
+
+
+def test_logreg_has_a_minimum_only_when_the_classes_overlap():
+    s = surface("logreg")
+    assert len(s.minima) == 1
+    sep = ov.load_surface("logreg:spread=0.3")
+    xs, ts = sep.data
+    assert xs[ts == 0].max() < xs[ts == 1].min(), "spread=0.3 separates the classes"
+    assert sep.minima == (), "no minimum: the loss keeps falling as w grows"
+    r = ov.run(sep, ["gd"], steps=300)["gd"]
+    w = r.path[:, 0]
+    assert w[300] > w[200] > w[100] > 0 and np.all(np.diff(r.loss[50:]) < 0)
+
+
+# ------------------------------------------------------------------------------------- compiled programs
+
+def _compiled_count():
+    from optiviz import trajectory
+
+    return trajectory._execute._cache_size()
+
+
+def test_the_same_surface_reuses_the_compiled_program():
+    s = ov.load_surface("bowl:condition=7")
+    ov.run(s, ["gd", "adam"], steps=20)
+    before = _compiled_count()
+    ov.run(s, {"gd": {"lr": 0.01}, "adam": {"lr": 0.3}}, steps=20, start=(1.0, 1.0))
+    ov.run("bowl:condition=7", ["gd", "adam"], steps=20)  # the spec resolves to the same object
+    ov.run(ov.load_surface("bowl", condition=7), ["gd", "adam"], steps=20)
+    assert _compiled_count() == before
+    ov.run(ov.load_surface("bowl", condition=8), ["gd", "adam"], steps=20)
+    assert _compiled_count() == before + 1, "a different surface is a different program"
