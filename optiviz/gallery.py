@@ -65,8 +65,8 @@ DEFAULT_TIMEOUT = 180.0
 MANIFEST = ".ov-manifest.json"
 ERROR_FILE = ".ov-error"
 
-__all__ = ["build", "find_scripts", "parse_script", "BuildReport", "ExampleResult", "Script", "default_source",
-           "make_thumbnail", "write_index"]
+__all__ = ["build", "find_scripts", "parse_script", "read_header", "BuildReport", "ExampleResult", "Header", "Script",
+           "default_source", "make_thumbnail", "write_index"]
 
 
 # ------------------------------------------------------------------------------------------ reading scripts
@@ -440,7 +440,8 @@ body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;m
 color:#222}
 h1{font-size:1.7em;margin:.2em 0 .6em}a{color:#1f5fa8}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:1.1em}
-.card{border:1px solid #ddd;border-radius:6px;padding:.6em;background:#fafafa}
+.card{border:1px solid #ddd;border-radius:6px;padding:.6em;background:#fafafa;color:inherit;text-decoration:none}
+.card:hover{border-color:#1f5fa8}.card h2{color:#1f5fa8}
 .card img{width:100%;height:auto;display:block;background:#fff}
 .card h2{font-size:1em;margin:.5em 0 .3em}.card p{font-size:.85em;margin:0;color:#444}
 .claim{background:#eef5ee;border-left:4px solid #3a7d44;padding:.5em .8em;margin:1em 0}
@@ -468,9 +469,9 @@ def _page(title: str, body: str) -> str:
             f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
-def _example_page(meta: dict[str, Any], script: Script) -> str:
+def _example_page(meta: dict[str, Any], script: Script, title: str = "optiviz gallery") -> str:
     name = meta["name"]
-    parts = [f"<p><a href=\"index.html\">&larr; optiviz gallery</a></p>", f"<h1>{html.escape(meta['title'])}</h1>"]
+    parts = [f"<p><a href=\"index.html\">&larr; {html.escape(title)}</a></p>", f"<h1>{html.escape(meta['title'])}</h1>"]
     if meta.get("caption"):
         parts.append(f"<p class=\"claim\"><strong>Claim.</strong> {_inline(meta['caption'])}</p>")
     media = []
@@ -496,13 +497,48 @@ def _example_page(meta: dict[str, Any], script: Script) -> str:
         parts.append(f"<p class=\"out\">Output:</p>\n<pre class=\"out\">{html.escape(meta['stdout'].rstrip())}</pre>")
     src = html.escape(meta["source"], quote=True)
     parts.append(f"<p>Download the script: <a href=\"{src}\">{html.escape(Path(meta['source']).name)}</a></p>")
-    return _page(f"{meta['title']} - optiviz gallery", "\n".join(parts))
+    return _page(f"{meta['title']} - {title}", "\n".join(parts))
+
+
+@dataclass
+class Header:
+    """The gallery's ``README.txt`` (sphinx-gallery's header file): the title on its first line (an RST
+    underline is allowed), intro paragraphs, and optionally the order of the examples as lines naming scripts
+    (``* plot_ravine_race.py``); scripts it does not name follow in name order. Lines starting with ``..``
+    (RST comments) are not shown."""
+
+    title: str = "optiviz gallery"
+    intro: str = ("Every picture is made by a script in `gallery/` and rebuilt by `optiviz gallery`; each page "
+                  "shows the claim, the number behind it and the code.")
+    order: list[str] = field(default_factory=list)
+
+
+def read_header(src: str | os.PathLike[str]) -> Header:
+    path = Path(src) / "README.txt"
+    if not path.is_file():
+        return Header()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    title = lines[0].strip() if lines else Header.title
+    rest = lines[1:]
+    if rest and rest[0].strip() and set(rest[0].strip()) <= set("=-~^*#"):
+        rest = rest[1:]
+    order, intro = [], []
+    for line in rest:
+        m = re.fullmatch(r"\s*(?:[-*]\s+)?(plot_\w+)\.py\b.*", line)
+        if m:
+            order.append(m.group(1))
+        elif not line.lstrip().startswith(".."):  # an RST comment: for whoever edits the file
+            intro.append(line)
+    return Header(title or Header.title, "\n".join(intro).strip(), order)
 
 
 def _collect(out: Path, src: Path) -> list[tuple[dict[str, Any], Script]]:
-    """The examples built in ``out`` whose script is still in ``src``, in script-name order."""
+    """The examples built in ``out`` whose script is still in ``src``, in the header's order, then by name."""
+    order = read_header(src).order
+    scripts = sorted(src.glob(SCRIPT_GLOB), key=lambda p: (order.index(p.stem) if p.stem in order else len(order),
+                                                           p.name))
     found = []
-    for script in sorted(src.glob(SCRIPT_GLOB)):
+    for script in scripts:
         meta_file = out / script.stem / "meta.json"
         if meta_file.is_file():
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
@@ -514,11 +550,11 @@ def write_index(out: str | os.PathLike[str], src: str | os.PathLike[str]) -> lis
     """Write ``index.html``, ``index.md`` and one page per example; returns the example names listed."""
     out, src = Path(out), Path(src)
     examples = _collect(out, src)
-    cards, md = [], ["# optiviz gallery", "",
-                     "Every picture here is made by a script in `gallery/`, rebuilt with `optiviz gallery`.", ""]
+    header = read_header(src)
+    cards, md = [], [f"# {header.title}", "", header.intro, ""]
     for meta, script in examples:
         name = meta["name"]
-        _write_text(out / f"{name}.html", _example_page(meta, script))
+        _write_text(out / f"{name}.html", _example_page(meta, script, header.title))
         thumb_html = ""
         if meta.get("thumb"):
             data = base64.b64encode((out / meta["thumb"]).read_bytes()).decode("ascii")
@@ -534,10 +570,9 @@ def write_index(out: str | os.PathLike[str], src: str | os.PathLike[str]) -> lis
         links = ", ".join(f"[{Path(f).name}]({f})" for f in meta["files"])
         md += [f"Files: {links}. Page: [{name}.html]({name}.html). Source: [{Path(meta['source']).name}]"
                f"({meta['source']}).", ""]
-    body = ("<h1>optiviz gallery</h1>\n<p>Every picture is made by a script in <code>gallery/</code> and rebuilt "
-            "by <code>optiviz gallery</code>; each page shows the claim, the number behind it and the code.</p>\n"
+    body = (f"<h1>{html.escape(header.title)}</h1>\n{_paragraphs(header.intro)}\n"
             "<div class=\"grid\">\n" + "\n".join(cards) + "\n</div>")
-    _write_text(out / "index.html", _page("optiviz gallery", body))
+    _write_text(out / "index.html", _page(header.title, body))
     _write_text(out / "index.md", "\n".join(md).rstrip() + "\n")
     return [m["name"] for m, _ in examples]
 

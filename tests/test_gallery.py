@@ -241,6 +241,24 @@ def test_find_scripts_only_patterns_and_errors(tmp_path):
     assert code == 2 and "jobs" in err
 
 
+def test_readme_header_gives_title_intro_and_order(tmp_path):
+    src = tmp_path / "src"
+    _write(src, "plot_a.py", OK_SCRIPT.replace("A small figure", "Figure A"))
+    _write(src, "plot_b.py", OK_SCRIPT.replace("A small figure", "Figure B"))
+    _write(src, "plot_c.py", OK_SCRIPT.replace("A small figure", "Figure C"))
+    _write(src, "README.txt", "My gallery\n==========\n\nIntro with `code`.\n\n.. an editor's note\n* plot_c.py\n"
+                              "* plot_a.py\n")
+    out = tmp_path / "out"
+    assert gallery.build(src, out, echo=None).ok
+    index = (out / "index.html").read_text()
+    assert "<h1>My gallery</h1>" in index and "<p>Intro with <code>code</code>.</p>" in index
+    assert "editor" not in index and "plot_c.py" not in index
+    assert index.index("Figure C") < index.index("Figure A") < index.index("Figure B")
+    md = (out / "index.md").read_text()
+    assert md.startswith("# My gallery\n") and md.index("## Figure C") < md.index("## Figure A")
+    assert "&larr; My gallery" in (out / "plot_a.html").read_text()
+
+
 def test_parse_script_title_lesson_and_cells(tmp_path):
     path = _write(tmp_path, "plot_x.py", OK_SCRIPT)
     s = gallery.parse_script(path)

@@ -64,10 +64,17 @@ def test_every_script_follows_the_conventions(script):
         assert not any(part.startswith("_") for part in chain), f"ov.{'.'.join(chain)} uses a private name"
 
 
+def test_the_gallery_header_lists_every_script_once():
+    from optiviz.gallery import read_header
+
+    order = read_header(GALLERY).order
+    assert sorted(order) == sorted(p.stem for p in SCRIPTS) and len(set(order)) == len(order)
+
+
 def test_every_test_has_its_script():
     stems = {p.stem[len("plot_"):] for p in SCRIPTS}
     tests = {name[len("test_"):] for name in globals() if name.startswith("test_")} - {
-        "every_script_follows_the_conventions", "every_test_has_its_script"}
+        "every_script_follows_the_conventions", "every_test_has_its_script", "the_gallery_header_lists_every_script_once"}
     assert tests == stems
 
 
