@@ -351,6 +351,10 @@ def test_html_is_one_image_plus_path_data_with_controls(runs, tmp_path):
     assert payload["frames"] == anim.n_frames
     kinds = {p["type"] for p in payload["prims"]}
     assert {"trace", "arrow", "bar", "label"} <= kinds
+    bar = next(p for p in payload["prims"] if p["type"] == "bar")
+    rect = next(p for p in anim.scene.primitives if isinstance(p, Bar)).rect
+    y0, y1 = rect.get_data_transform().transform([[0, rect.get_y()], [0, rect.get_y() + rect.get_height()]])[:, 1]
+    assert bar["h"] == pytest.approx(y1 - y0, abs=0.2)  # drawn as tall on the page as in the picture
     first = next(p for p in payload["prims"] if p["type"] == "trace")
     assert first["counts"] == [int(c) for c in anim.scene.frame_index + 1]
     assert len(first["xy"]) == 2 * (runs.n_steps + 1)

@@ -144,11 +144,11 @@ def fragment(data: dict, element_id: str) -> str:
     return (f'<div class="ov-player" id="{element_id}" tabindex="0"><style>{_CSS}</style>'
             f'<canvas width="{data["width"]}" height="{data["height"]}"></canvas>'
             '<div class="ov-controls">'
-            '<button data-a="first" title="first frame">&#x23EE;</button>'
+            '<button data-a="first" title="first frame">&#x25C0;&#x25C0;</button>'
             '<button data-a="prev" title="step back">&#x25C0; step</button>'
             '<button data-a="play" title="play / pause (space)">&#x25B6; play</button>'
             '<button data-a="next" title="step forward">step &#x25B6;</button>'
-            '<button data-a="last" title="last frame">&#x23ED;</button>'
+            '<button data-a="last" title="last frame">&#x25B6;&#x25B6;</button>'
             f'<input type="range" min="0" max="{data["frames"] - 1}" value="{data["frames"] - 1}" aria-label="frame">'
             '<span class="ov-info"></span></div>'
             f"<script>{script}</script></div>")

@@ -125,7 +125,7 @@ class Bar(Primitive):
     def to_json(self, ctx: PageContext) -> dict:
         x, y = self.rect.get_xy()
         h = self.rect.get_height()
-        tr = self.rect.get_transform()
+        tr = self.rect.get_data_transform()  # (get_transform also applies the unit-square patch transform)
         top_left = ctx.disp(tr.transform([[x, y + h]]))[0]
         bottom = ctx.disp(tr.transform([[x, y]]))[0]
         ends = tr.transform(np.column_stack([x + np.nan_to_num(self.widths, nan=0.0), np.full(len(self.widths), y)]))
