@@ -470,3 +470,18 @@ def test_progress_bar_only_when_asked_or_on_a_terminal():
         for _ in range(10):
             p.update()
     assert short.getvalue() == ""
+
+
+def test_html_stays_small_for_long_runs(tmp_path):
+    long = ov.run("ravine", ["gd", "adam"], steps=3000, seeds=40, noise=0.1)
+    anim = ov.animate(long, frames=50, dpi=30)
+    path = ov.save(anim, tmp_path / "long.html", quiet=True)
+    assert path.stat().st_size < 3_000_000
+    payload = json.loads(re.search(r"var D=(\{.*?\}), root=", path.read_text(), re.S).group(1))
+    tr = next(p for p in payload["prims"] if p["type"] == "trace")
+    prim = next(p for p in anim.scene.primitives if isinstance(p, Trace))
+    k = 20  # the frame's head is still exactly the path point it shows
+    head = tr["xy"][2 * tr["counts"][k] - 2: 2 * tr["counts"][k]]
+    ax = prim.line.axes
+    x, y = ax.transData.transform(prim.xy[prim.counts[k] - 1])
+    assert head == pytest.approx([x, payload["height"] - y], abs=0.06)

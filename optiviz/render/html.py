@@ -126,13 +126,17 @@ def player_data(renderer: FrameRenderer, fps: float) -> dict:
     w, h = renderer.size
     scale = scene.fig.dpi / 72.0
     prims = []
+    n_traces = sum(1 for p in scene.primitives if type(p).__name__ == "Trace")
+    max_points = max(400, 250_000 // max(1, n_traces))  # ~3 MB at most for the path data
     for p in scene.primitives:
         ax = getattr(p, "ax", None)
         clip = None
         if ax is not None and getattr(ax, "name", "") != "3d":
             x0, y0, x1, y1 = ax.bbox.extents
             clip = [round(x0, 1), round(h - y1, 1), round(x1 - x0, 1), round(y1 - y0, 1)]
-        prims.append(p.to_json(PageContext(_pixels(ax, h), h, scale, clip)))
+        ctx = PageContext(_pixels(ax, h), h, scale, clip)
+        ctx.max_points = max_points
+        prims.append(p.to_json(ctx))
     return {"frames": scene.n_frames, "fps": float(fps), "hold": 1500, "width": w, "height": h, "prims": prims,
             "bg": base64.b64encode(_png(renderer.background)).decode("ascii"), "autoplay": True}
 

@@ -22,6 +22,7 @@ class PageContext:
         self.height = height
         self.scale = scale  # pixels per point
         self.clip = clip  # [x, y, w, h] canvas pixels of the axes, or None
+        self.max_points: int | None = None  # most points one trace may put in the page
 
     def disp(self, xy: np.ndarray) -> np.ndarray:
         """Display coordinates (pixels, y up) -> canvas pixels (y down)."""
@@ -74,7 +75,15 @@ class Trace(Primitive):
 
     def to_json(self, ctx: PageContext) -> dict:
         scale = ctx.scale
-        out = {"type": "trace", "xy": _r(ctx.px(self.xy)), "counts": [int(c) for c in self.counts],
+        xy, counts = self.xy, self.counts
+        limit = getattr(ctx, "max_points", None)
+        if limit and len(xy) > limit:
+            # a very long run: keep evenly spaced points plus every frame's last point, so each frame still ends
+            # exactly at its head; the page stays small whatever the step count
+            keep = np.union1d(np.round(np.linspace(0, len(xy) - 1, limit)).astype(int), counts[counts > 0] - 1)
+            xy = xy[keep]
+            counts = np.searchsorted(keep, counts - 1) + (counts > 0)
+        out = {"type": "trace", "xy": _r(ctx.px(xy)), "counts": [int(c) for c in counts],
                "color": _color(self.line.get_color()), "lw": round(self.line.get_linewidth() * scale, 2),
                "alpha": 1.0 if self.line.get_alpha() is None else float(self.line.get_alpha()), "clip": ctx.clip}
         if self.head is not None:
