@@ -136,7 +136,13 @@ def _as_surface(obj: Any, spec: str, label: str, domain: Any, start: Any) -> tup
         return obj, False
     if callable(obj):
         return from_callable(obj, label, domain=domain, start=start, spec=spec), True
-    raise _fail(spec, f"{label!r} is a {type(obj).__name__}, not a function f(x, y) or a Surface")
+    raise _fail(spec, f"{label!r} is not a function f(x, y) or a Surface (it is {type(obj).__name__} "
+                      f"{_short(obj)})")
+
+
+def _short(obj: Any) -> str:
+    text = repr(obj)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 #: plain function -> {(domain, start): Surface}, so the same function gives the same Surface (and program)

@@ -65,8 +65,7 @@ class ExprError(SurfaceError):
 
 
 def _allowed_summary() -> str:
-    return ("allowed: numbers, x, y, pi, e, + - * / **, parentheses, comparisons inside where(), and the "
-            "functions " + ", ".join(sorted(FUNCTIONS)))
+    return "allowed: numbers, x, y, pi, e, + - * / **, ( ), comparisons inside where(), and calls such as sin(x)"
 
 
 def validate(text: str, spec: str | None = None) -> ast.Expression:
@@ -78,7 +77,7 @@ def validate(text: str, spec: str | None = None) -> ast.Expression:
 
     def refuse(what: str, node: ast.AST | None = None) -> ExprError:
         where = f" (column {node.col_offset + 1})" if node is not None and hasattr(node, "col_offset") else ""
-        return ExprError(f"surface spec {label!r}: {what}{where} is not allowed in a formula; {_allowed_summary()}. "
+        return ExprError(f"surface spec {label!r}: {what} is not allowed in a formula{where}; {_allowed_summary()}. "
                          f"The formula was not evaluated.")
 
     if not isinstance(text, str):
@@ -137,7 +136,8 @@ def validate(text: str, spec: str | None = None) -> ast.Expression:
                 raise refuse(inner, node.func)
             fname = node.func.id
             if fname not in FUNCTIONS:
-                hint = did_you_mean(fname, sorted(FUNCTIONS))
+                close = did_you_mean(fname, sorted(FUNCTIONS))
+                hint = close if close.startswith("did") else "allowed: " + ", ".join(sorted(FUNCTIONS))
                 raise ExprError(f"surface spec {label!r}: the function {fname!r} is not allowed in a formula "
                                 f"({hint}). The formula was not evaluated.")
             if node.keywords:

@@ -135,9 +135,12 @@ class Surface:
             raise SurfaceError(f"{who}: {self.name}(x, y) must return a number, got {type(value).__name__}") from exc
         if not math.isfinite(as_float):
             raise SurfaceError(f"{who}: {self.name} is {as_float} {at}; choose a start where it is finite")
-        # 2. the gradient, traced: numpy, math, float() or a Python `if` on x or y fail here
+        # 2. the gradient, traced abstractly first, as the engine's jit will trace it: numpy, math, float() or a
+        # Python `if` on x or y fail there (an eager jax.grad would let the `if` through, with concrete values)
+        f = lambda p: jnp.asarray(self.fn(p[0], p[1]), jnp.result_type(float))  # noqa: E731
         try:
-            grad = jax.grad(lambda p: jnp.asarray(self.fn(p[0], p[1]), jnp.result_type(float)))(jnp.stack([x0, y0]))
+            jax.make_jaxpr(jax.grad(f))(jnp.stack([x0, y0]))
+            grad = jax.grad(f)(jnp.stack([x0, y0]))
         except jax.errors.ConcretizationTypeError as exc:  # float(x), math.*, `if x > 0`
             raise SurfaceError(
                 f"{who}: {self.name} cannot be differentiated by JAX: it turns x or y into a Python number "
