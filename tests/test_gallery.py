@@ -349,3 +349,18 @@ def test_index_in_headless_chromium_has_no_broken_image_or_link(tiny, tmp_path):
             assert target.is_file(), f"{page.name}: link to a missing file {target}"
     index = _browse(chrome, out / "index.html", tmp_path / "profile-again")
     assert len(index["images"]) == 1 and index["links"] == [(out / "plot_ok.html").as_uri()]
+
+
+def test_readme_images_are_small_gallery_pictures():
+    """docs/images holds a few gallery pictures for the README: each a valid image under 300 KB, named after the
+    gallery output it was copied from (refresh: optiviz gallery, then copy plot_<stem>/<stem>.<ext>)."""
+    from PIL import Image
+
+    root = Path(__file__).resolve().parent.parent
+    images = sorted((root / "docs" / "images").glob("*.*"))
+    assert 3 <= len(images) <= 4
+    for path in images:
+        assert path.stat().st_size < 300_000, path.name
+        assert (root / "gallery" / f"plot_{path.stem}.py").is_file(), f"{path.name} is no gallery output"
+        with Image.open(path) as im:
+            im.verify()
