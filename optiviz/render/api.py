@@ -94,28 +94,19 @@ def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str =
 
 def plot(runs: Any, surface: Any = None, ax: Any = None, *, layout: str = "grid", view: str = "contour",
          internals: bool = False, dpi: float = 100, size: Any = None, loss_panel: bool = True,
-         title: str | None = None, step: int | None = None):
-    """The same scene as one still image (the final frame, or the last recorded point at or before ``step``).
+         title: str | None = None):
+    """The same scene as one still image: the final frame of ``animate``.
 
     Returns the ``Figure`` for a grid (or any layout drawn on a new figure) and the ``Axes`` for an overlay;
     with ``ax`` given, the overlay of all paths is drawn onto it and that ``Axes`` is returned.
     """
-    import numpy as np
-
     opts = _opts(layout, view, internals, 2, 20, dpi, size, loss_panel, title)
     if ax is not None:
         if getattr(ax, "name", "") == "3d":
             raise InvalidValueError("plot(ax=...) draws a contour overlay; give a 2D axes")
         opts.update(layout="overlay", view="contour", loss_panel=False)
     sc = _scene.build(runs, surface, ax=ax, **opts)
-    k = sc.n_frames - 1
-    if step is not None:
-        k = int(np.searchsorted(sc.frame_steps, step, side="right")) - 1
-        if k < 0:
-            raise InvalidValueError(f"step {step} is before the first recorded step {int(sc.frame_steps[0])}")
-        if k != sc.n_frames - 1:
-            raise InvalidValueError("plot shows the final frame; use animate(...) and a frame to show an earlier step")
-    sc.update(k)
+    sc.update(sc.n_frames - 1)
     if ax is not None:
         return ax
     contour = [p.ax for p in sc.panels if p.kind != "loss"]

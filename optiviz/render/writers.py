@@ -231,7 +231,7 @@ def write_mp4(source: Any, path: Path, opts: Options) -> None:
                "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-r", f"{opts.fps:g}", "-i", "-",
                # yuv420p needs even sides: pad with white
                "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2:0:0:white", "-an",
-               "-c:v", "libx264", "-preset", "medium", "-crf", "20", "-tune", "animation", "-pix_fmt", "yuv420p",
+               "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-tune", "animation", "-pix_fmt", "yuv420p",
                "-threads", "1",  # one thread: the same frames always give the same bytes
                "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
                "-movflags", "+faststart", "-f", "mp4", str(path)]
