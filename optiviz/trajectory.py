@@ -146,7 +146,7 @@ def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimiz
                     items.append((key, _opt.spec(name, **hp)))
                 elif key.split(":")[0] in _opt._optimizers:  # {"adam": {"lr": 0.1}} or {"adam:lr=0.1": None}
                     base = _opt.parse(key)
-                    items.append((None, base.replace(**hp) if hp else base))
+                    items.append((key, base.replace(**hp) if hp else base))  # a dict's keys are its labels
                 else:
                     _opt.get(key.split(":")[0])  # raises with did-you-mean
             else:
@@ -262,6 +262,10 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     several optimizers exceeds its size limit and pays a kernel launch per operation per step (40x slower for
     one start). With ``record="all"`` the scan runs steps + 1 iterations and records the point *before* each
     update, so the final point needs no concatenation (the last update is computed and discarded).
+
+    The carry holds the point with its loss and gradient, evaluated once when the point was accepted: a step is
+    refused (the run has diverged; the path stays frozen) when the new point leaves the bound, or its loss or
+    gradient is not finite, so no recorded series ever holds a NaN.
     """
     steps = prog.steps
     value_and_grad = jax.value_and_grad(lambda p: prog.surface.fn(p[0], p[1]))
@@ -269,52 +273,43 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
         n_data = jax.tree_util.tree_leaves(data)[0].shape[0]
         batch_grad = jax.grad(lambda p, b: prog.surface.batch_loss(p[0], p[1], b))
 
-        # epochs, as in training: each a fresh shuffle of the dataset cut into consecutive batches (the remainder
-        # dropped), so each point is used once per epoch and a batch of the whole dataset is the full gradient.
-        # All drawn before the scan: a sort inside the loop body would split XLA:CPU's single-kernel loop.
-        kb, bs = jax.random.fold_in(key, 0xFFFFFFFF), prog.batch_size  # apart from the per-step 2t, 2t + 1
-        if bs <= n_data:
-            per_epoch = n_data // bs
-            epochs = -(-(steps + 1) // per_epoch)
-            order = jnp.argsort(jax.random.uniform(kb, (epochs, n_data)), axis=-1)[:, :per_epoch * bs]
-            batches = order.reshape(epochs * per_epoch, bs)
-        else:  # more than the dataset per batch: draw with replacement
-            batches = jax.random.randint(kb, (steps + 1, bs), 0, n_data)
-
-    def observe(p):
-        loss, g = value_and_grad(p)
+    def norm(g):
         # written out rather than jnp.linalg.norm: a reduction is its own kernel in XLA:CPU's scan body
-        return loss, g, jnp.sqrt(g[0] * g[0] + g[1] * g[1])
+        return jnp.sqrt(g[0] * g[0] + g[1] * g[1])
 
     def step(carry, t):
-        p, state, div, hit = carry
-        loss, g, gnorm = observe(p)
+        p, loss, g, state, div, hit = carry
         hit = jnp.where((hit < 0) & (loss <= tol), t, hit)
         g_used = g
         if prog.minibatch[i]:
-            idx = batches[t]
+            idx = jax.random.randint(jax.random.fold_in(key, 2 * t), (prog.batch_size,), 0, n_data)
             g_used = batch_grad(p, jax.tree_util.tree_map(lambda a: a[idx], data))
         if prog.noisy[i]:
             g_used = g_used + noise * jax.random.normal(jax.random.fold_in(key, 2 * t + 1), p.shape, p.dtype)
         updates, state = opt.update(g_used, state, p)
         new = p + updates
-        # NaN fails every comparison and +-inf fails one bound, so this also catches non-finite points
-        inside = (new[0] >= lo[0]) & (new[0] <= hi[0]) & (new[1] >= lo[1]) & (new[1] <= hi[1])
-        div = jnp.where((div < 0) & ~inside & (t < steps), t + 1, div)
-        # frozen from the first bad step on; the optimizer state may go bad too, but is never used again
-        new = jnp.where(div >= 0, p, new)
-        rec = (p, loss, gnorm)
+        new_loss, new_g = value_and_grad(new)
+        # NaN fails every comparison and +-inf fails one bound, so this also catches non-finite values
+        ok = ((new[0] >= lo[0]) & (new[0] <= hi[0]) & (new[1] >= lo[1]) & (new[1] <= hi[1])
+              & (jnp.abs(new_loss) < jnp.inf) & (jnp.abs(new_g[0]) < jnp.inf) & (jnp.abs(new_g[1]) < jnp.inf))
+        div = jnp.where((div < 0) & ~ok & (t < steps), t + 1, div)
+        # frozen from the first refused step on; the optimizer state may go bad too, but is never used again
+        keep = div >= 0
+        rec = (p, loss, norm(g))
         if prog.internals:
-            rec = rec + (g_used, jnp.where(div >= 0, jnp.zeros_like(updates), updates))
-        return (new, state, div, hit), rec
+            rec = rec + (g_used, jnp.where(keep, jnp.zeros_like(updates), updates))
+        carry = (jnp.where(keep, p, new), jnp.where(keep, loss, new_loss), jnp.where(keep, g, new_g), state,
+                 div, hit)
+        return carry, rec
 
     def silent(t, carry):
         return step(carry, t)[0]
 
     minus1 = jnp.asarray(-1, jnp.int32)
-    carry = (start, opt.init(start), minus1, minus1)
+    loss0, g0 = value_and_grad(start)
+    carry = (start, loss0, g0, opt.init(start), minus1, minus1)
     if prog.every == 1:
-        (_, _, div, hit), rec = jax.lax.scan(step, carry, jnp.arange(steps + 1, dtype=jnp.int32))
+        (_, _, _, _, div, hit), rec = jax.lax.scan(step, carry, jnp.arange(steps + 1, dtype=jnp.int32))
         return (*rec[:3], div, hit, *rec[3:])
     if prog.every:
         k = prog.every
@@ -329,10 +324,9 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     else:
         carry = jax.lax.fori_loop(0, steps, silent, carry)
         rec = None
-    p, _, div, hit = carry
-    loss, _, gnorm = observe(p)
+    p, loss, g, _, div, hit = carry
     hit = jnp.where((hit < 0) & (loss <= tol), steps, hit)
-    last = (p[None], loss[None], gnorm[None])
+    last = (p[None], loss[None], norm(g)[None])
     if rec is not None:
         last = tuple(jnp.concatenate([r, l]) for r, l in zip(rec, last))
     return (*last, div, hit)
