@@ -190,6 +190,13 @@ def test_batched_runs_are_drawn_thinly_each(runs):
     assert any("median of 3" in t.get_text() for t in loss_ax.get_legend().get_texts())
     with pytest.raises(InvalidValueError, match="internals"):
         ov.animate(batch, internals=True)
+    grid = ov.run("ravine", ["gd:lr=0.025"], starts=[[-2.5, 1.0], [2.0, 0.05]], seeds=2, steps=40, noise=0.01)
+    sc = ov.animate(grid, frames=41, dpi=40).scene  # starts x seeds: four members, some diverge
+    assert len(traces_in(sc, contour_panels(sc)[0].ax)) == 4
+    sc.update(sc.n_frames - 1)
+    label = next(p for p in sc.primitives if isinstance(p, Label) and p.ax is contour_panels(sc)[0].ax)
+    n_div = int(np.sum(np.asarray(grid["gd"].diverged_at) >= 0))
+    assert n_div >= 1 and label.text.get_text() == f"{n_div}/4 diverged"
 
 
 @pytest.mark.parametrize("kwargs, match", [

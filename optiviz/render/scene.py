@@ -75,7 +75,8 @@ def make_tracks(runs: Any) -> list[Track]:
         if t.diverged_at is None:
             div = np.full(path.shape[0], -1)
         else:
-            div = np.broadcast_to(np.asarray(t.diverged_at, dtype=np.int64), path.shape[:1]).reshape(-1).copy()
+            d = np.asarray(t.diverged_at, dtype=np.int64).reshape(-1)  # (seeds, starts) -> members, like path
+            div = d.copy() if d.size == path.shape[0] else np.broadcast_to(d[:1], path.shape[:1]).copy()
         # points recorded strictly before the divergence step are real; the engine freezes the rest
         n_valid = np.where(div >= 0, np.searchsorted(steps, div, side="left"), T)
         n_valid = np.maximum(n_valid, 1)
@@ -346,7 +347,8 @@ class _Builder:
         fig = self.fig
         per_row, width, rows = cells["per_row"], cells["width"], cells["rows"]
         gs = fig.add_gridspec(rows, per_row * width)
-        contour_axes = []
+        contour_axes: list = []
+        others: list = []
         for u, unit in enumerate(cells["units"]):
             r, c = divmod(u, per_row)
             for j, (kind, tracks) in enumerate(unit):
@@ -354,6 +356,7 @@ class _Builder:
                 if kind == "3d":
                     ax = fig.add_subplot(spec, projection="3d")
                     self._surface3d(ax, tracks, first_col=(c == 0))
+                    others.append(ax)
                 else:
                     ax = fig.add_subplot(spec)
                     self._contour(ax, tracks, overlay=self.layout == "overlay", legend=False,
@@ -366,7 +369,8 @@ class _Builder:
             self._loss(ax)
         if contour_axes:
             cs = contour_axes[0]._optiviz_contourf
-            cb = fig.colorbar(cs, ax=contour_axes, shrink=0.85, aspect=30, pad=0.01, fraction=0.02)
+            # attached to every map panel (3D ones too), so it sits right of the whole grid, never between panels
+            cb = fig.colorbar(cs, ax=contour_axes + others, shrink=0.85, aspect=30, pad=0.01, fraction=0.02)
             ticks = self.levels[:: max(1, len(self.levels) // 6)]
             cb.set_ticks(ticks, labels=[_fmt(v) for v in ticks])
             cb.set_label("loss", fontsize=style.FONT["label"])
