@@ -16,10 +16,10 @@ ReLU's takes only the values 0 and 1.
 
 # %%
 # Evaluate every activation and its derivative (by JAX) on one grid.
-import matplotlib.pyplot as plt
 import numpy as np
 
 import optiviz as ov
+from optiviz.render import nets as netviz
 
 z = np.linspace(-5, 5, 1001)
 names = ["sigmoid", "tanh", "relu", "leaky_relu:alpha=0.1", "elu", "gelu", "swish", "maxout:pieces=3"]
@@ -37,17 +37,6 @@ print(f"Claim: max sigmoid'(z) = {sig_d.max():.4f} (at z = {z[np.argmax(sig_d)]:
       f"for |z| > 5; max tanh'(z) = {tanh_d.max():.4f}; relu'(z) takes the values {relu_values.tolist()}.")
 
 # %%
-# One panel per activation: the function (solid) and its derivative (dashed).
-fig, axes = plt.subplots(2, 4, figsize=(10, 4.6), dpi=80, sharex=True)
-for ax, (caption, (f, df)) in zip(axes.flat, curves.items()):
-    ax.axhline(0, color="0.8", linewidth=0.8)
-    ax.axvline(0, color="0.8", linewidth=0.8)
-    ax.plot(z, f, color="#0072B2", label="f(z)")
-    ax.plot(z, df, color="#D55E00", linestyle="--", label="f'(z)")
-    ax.set_title(caption, fontsize=9)
-    ax.set_ylim(-1.6, 3.2)
-for ax in axes[1]:
-    ax.set_xlabel("z")
-axes[0, 0].legend(fontsize=8, loc="upper left")
-fig.tight_layout()
-plt.show()
+# One panel per activation: the function (solid) and its derivative (dashed), drawn by optiviz's network figures.
+fig = netviz.plot_activations(names, x=(-5.0, 5.0), dpi=80)
+ov.save(fig, "activations.png")

@@ -16,7 +16,6 @@ RMSProp reaches the minimum while Adagrad is still far short of x = 3 after 300 
 # %%
 # ``internals=True`` keeps each step's gradient g and update u, so the effective learning rate of each coordinate
 # is |u| / |g|: what the optimizer actually multiplied the gradient by.
-import matplotlib.pyplot as plt
 import numpy as np
 
 import optiviz as ov
@@ -40,4 +39,5 @@ print(f"Claim: at step 100 RMSProp's effective learning rate along x is {rms:.3g
 # Animate both paths over one map, with the internals: the gradient direction, the step taken and each
 # coordinate's effective learning rate as bars on a log scale.
 anim = ov.animate(runs, layout="overlay", internals=True, frames=60, dpi=80)
-plt.show()
+ov.save(anim, "adagrad_vs_rmsprop.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
+ov.save(anim, "adagrad_vs_rmsprop.html")  # a page with play, pause and step controls

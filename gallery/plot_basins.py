@@ -58,4 +58,4 @@ for ax, (label, b) in zip(axes, basin.items()):
     ax.set_xlabel("x")
 axes[0].set_ylabel("y")
 fig.tight_layout()
-plt.show()
+ov.save(fig, "basins.png")

@@ -16,7 +16,6 @@ start to minimum; it still reaches the minimum.
 
 # %%
 # Load the surface from the module, then run as with any built-in.
-import matplotlib.pyplot as plt
 import numpy as np
 
 import optiviz as ov
@@ -37,4 +36,5 @@ print(f"Claim: the straight line to the minimum is {straight:.2f} long; gd's pat
 # %%
 # Animate both optimizers on the custom surface.
 anim = ov.animate(runs, layout="overlay", frames=50, dpi=80)
-plt.show()
+ov.save(anim, "custom_surface.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
+ov.save(anim, "custom_surface.html")  # a page with play, pause and step controls

@@ -16,9 +16,8 @@ several-fold.
 
 # %%
 # Both runs in one compiled program: ``dropout`` takes one value per run.
-import matplotlib.pyplot as plt
-
 import optiviz as ov
+from optiviz.render import nets as netviz
 
 data = ov.nets.dataset("moons", n=120, noise=0.25, label_noise=0.1, seed=0)
 model = ov.nets.mlp(width=64, depth=2, activation="relu")
@@ -35,14 +34,6 @@ print(f"Claim: final test - train loss: {gap['no dropout']:.2f} without dropout 
       f"{gap['dropout 0.5']:.2f} with dropout p=0.5: {gap['no dropout'] / gap['dropout 0.5']:.0f} times smaller.")
 
 # %%
-# Training and test loss over the steps, for both runs.
-fig, axes = plt.subplots(1, 2, figsize=(8, 3), dpi=80, sharey=True)
-for ax, (label, h) in zip(axes, runs.items()):
-    ax.semilogy(h.steps, h.train_loss, label="train")
-    ax.semilogy(h.steps, h.test_loss, label="test")
-    ax.set_title(f"{label}: gap {gap[label]:.2f}", fontsize=10)
-    ax.set_xlabel("step")
-axes[0].set_ylabel("loss")
-axes[0].legend(fontsize=8)
-fig.tight_layout()
-plt.show()
+# Training (solid) and test (dashed) loss and accuracy over the steps, for both runs.
+fig = netviz.plot_learning_curves(runs, dpi=80)
+ov.save(fig, "dropout.png")

@@ -18,7 +18,6 @@ walls (y); gradient descent's ratio is exactly 1.
 
 # %%
 # Record the internals of three optimizers on the ravine.
-import matplotlib.pyplot as plt
 import numpy as np
 
 import optiviz as ov
@@ -38,4 +37,5 @@ print(f"Claim: at step 20 the effective learning rate along x divided by that al
 # %%
 # The internals overlay: one panel per optimizer, each with its arrows and learning-rate bars.
 anim = ov.animate(runs, layout="grid", internals=True, frames=60, dpi=80)
-plt.show()
+ov.save(anim, "internals.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
+ov.save(anim, "internals.html")  # a page with play, pause and step controls

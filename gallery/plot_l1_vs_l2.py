@@ -13,10 +13,8 @@ The claim: L1 leaves most weights near zero (|w| < 0.01), L2 far fewer, at a sim
 
 # %%
 # Train both runs side by side in one compiled program: a list gives one value per run.
-import matplotlib.pyplot as plt
-import numpy as np
-
 import optiviz as ov
+from optiviz.render import nets as netviz
 
 data = ov.nets.dataset("moons", n=200, noise=0.15, seed=0)
 model = ov.nets.mlp(width=32, depth=2, activation="relu")
@@ -31,14 +29,6 @@ print(f"Claim: weights with |w| < 0.01: L1 {sparse['L1']:.0%}, L2 {sparse['L2']:
       f"test accuracy L1 {acc['L1']:.0%}, L2 {acc['L2']:.0%}.")
 
 # %%
-# Histograms of the trained weights (log-scaled counts): L1's spike at zero, L2's bell.
-fig, ax = plt.subplots(figsize=(6, 3.2), dpi=80)
-bins = np.linspace(-1.5, 1.5, 61)
-for label, h in runs.items():
-    ax.hist(ov.nets.weights(h), bins=bins, alpha=0.6, label=f"{label}: {sparse[label]:.0%} near 0")
-ax.set_yscale("log")
-ax.set_xlabel("weight value")
-ax.set_ylabel("count")
-ax.legend(fontsize=8)
-fig.tight_layout()
-plt.show()
+# Histograms of the trained weights: L1's spike at zero, L2's narrow bell.
+fig = netviz.plot_weight_histograms(runs, tol=1e-2, dpi=80)
+ov.save(fig, "l1_vs_l2.png")

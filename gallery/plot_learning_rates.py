@@ -14,8 +14,6 @@ The claim: the stability limit is lr = 2 / L = 0.1; lr = 0.098 still converges (
 
 # %%
 # A dictionary gives each run its own label: the same optimizer at four learning rates.
-import matplotlib.pyplot as plt
-
 import optiviz as ov
 
 surface = ov.load_surface("bowl", condition=10.0)
@@ -35,4 +33,5 @@ print(f"Claim: with L = 20 the limit is 2/L = 0.1: after 150 steps the loss is {
 # %%
 # Animate the four runs side by side; the diverging one is marked where it left the picture.
 anim = ov.animate(runs, layout="grid", frames=50, dpi=80)
-plt.show()
+ov.save(anim, "learning_rates.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
+ov.save(anim, "learning_rates.html")  # a page with play, pause and step controls

@@ -13,7 +13,6 @@ The claim: gradient descent and Adam end at the local minimum (x = -0.93), Momen
 
 # %%
 # Run three optimizers from the surface's start, at its suggested learning rates.
-import matplotlib.pyplot as plt
 import numpy as np
 
 import optiviz as ov
@@ -39,4 +38,5 @@ print("Claim: " + "; ".join(f"{label} ends at ({xy[0]:.2f}, {xy[1]:.2f}), the {k
 # %%
 # Animate the three paths on one map, with their losses (the global minimum has the lower loss).
 anim = ov.animate(runs, layout="overlay", frames=60, dpi=80)
-plt.show()
+ov.save(anim, "momentum_escape.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
+ov.save(anim, "momentum_escape.html")  # a page with play, pause and step controls

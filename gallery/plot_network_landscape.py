@@ -15,9 +15,8 @@ loss.
 
 # %%
 # Three runs side by side, in one compiled program, keeping every recorded weight vector.
-import matplotlib.pyplot as plt
-
 import optiviz as ov
+from optiviz.render import nets as netviz
 
 data = ov.nets.dataset("moons", n=200, noise=0.1, seed=0)
 model = ov.nets.mlp(width=8, depth=2, activation="tanh")
@@ -33,6 +32,8 @@ print(f"Claim: the PCA plane keeps {float(land.explained.sum()):.0%} of the path
       + ", ".join(f"{label} {loss:.3f}" for label, loss in final.items()) + ".")
 
 # %%
-# Animate the projected paths on the landscape, like any other surface.
-anim = ov.animate(land.trajectories(), land.surface(), layout="overlay", frames=50, dpi=80)
-plt.show()
+# Animate the projected paths on the landscape with the 2D surface renderer (``ov.animate`` on
+# ``land.trajectories()`` and ``land.surface()`` does the same).
+anim = netviz.animate_landscape(land, layout="overlay", frames=50, dpi=80)
+ov.save(anim, "network_landscape.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
+ov.save(anim, "network_landscape.html")  # a page with play, pause and step controls

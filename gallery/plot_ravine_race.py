@@ -15,8 +15,6 @@ largest learning rate the walls allow, has not reached it after 300.
 # %%
 # Run the five classic optimizers from the same start. Each uses the learning rate the surface suggests for it
 # (``optiviz describe ravine`` lists them); ``tol`` records the first step whose loss is at most 1e-3.
-import matplotlib.pyplot as plt
-
 import optiviz as ov
 
 surface = ov.load_surface("ravine")
@@ -33,4 +31,5 @@ print(f"Claim: steps to reach loss 1e-3: {fast}; gd never does in 300 steps "
 # %%
 # Animate the race: one panel per optimizer on the same map, and their losses on one log scale.
 anim = ov.animate(runs, layout="grid", frames=60, dpi=80)
-plt.show()
+ov.save(anim, "ravine_race.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
+ov.save(anim, "ravine_race.html")  # a page with play, pause and step controls

@@ -19,7 +19,6 @@ distance in 300 steps while Adam reaches the well.
 
 # %%
 # The saddle: count the steps each optimizer spends within 0.1 of the saddle point (0, 0).
-import matplotlib.pyplot as plt
 import numpy as np
 
 import optiviz as ov
@@ -41,4 +40,7 @@ print(f"Claim: near the saddle (within 0.1) gd spends {near['gd']} steps, moment
 # Two animations: the saddle, then the plateau.
 anim_saddle = ov.animate(saddle, layout="overlay", frames=60, dpi=80)
 anim_plateau = ov.animate(plateau, layout="overlay", frames=60, dpi=80)
-plt.show()
+ov.save(anim_saddle, "saddle.gif")
+ov.save(anim_saddle, "saddle.html")  # a page with play, pause and step controls
+ov.save(anim_plateau, "plateau.gif")
+ov.save(anim_plateau, "plateau.html")

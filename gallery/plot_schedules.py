@@ -15,7 +15,6 @@ minimum than the constant rate.
 
 # %%
 # Build the schedules and give each run its own label.
-import matplotlib.pyplot as plt
 import numpy as np
 
 import optiviz as ov
@@ -43,4 +42,5 @@ print("Claim: mean loss above the minimum over the last 50 steps: "
 # %%
 # Animate the four runs; the loss panel shows the noise floor each one settles to.
 anim = ov.animate(runs, layout="grid", frames=50, dpi=80)
-plt.show()
+ov.save(anim, "schedules.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
+ov.save(anim, "schedules.html")  # a page with play, pause and step controls

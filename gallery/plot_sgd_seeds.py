@@ -16,7 +16,6 @@ predicts.
 # %%
 # Two learning rates, 64 seeds each, on the bowl x^2 + 10 y^2 (curvatures 2 and 20) with gradient noise of
 # standard deviation 1. ``record=5`` keeps every fifth point, plenty for a picture.
-import matplotlib.pyplot as plt
 import numpy as np
 
 import optiviz as ov
@@ -41,4 +40,5 @@ print(f"Claim: the 64 final points lie at an RMS distance of {spread['lr=0.04']:
 # %%
 # Animate the two ensembles: every seed's path, side by side.
 anim = ov.animate(runs, layout="grid", frames=50, dpi=80)
-plt.show()
+ov.save(anim, "sgd_seeds.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
+ov.save(anim, "sgd_seeds.html")  # a page with play, pause and step controls

@@ -15,7 +15,6 @@ steps its loss stays above the minimum, while GD's settles on it.
 # Same learning rate, same start; ``batch_size`` is the number of points in each SGD minibatch (real samples of
 # the dataset, drawn by the engine with the run's seed). ``noise=0`` says: no extra Gaussian gradient noise (what
 # sgd uses on analytic surfaces), so all of SGD's noise here is the minibatch's.
-import matplotlib.pyplot as plt
 import numpy as np
 
 import optiviz as ov
@@ -41,4 +40,5 @@ print(f"Claim: to come within 0.05 of the minimum loss {best:.3f}, gd touches {t
 # %%
 # Animate the two paths side by side; SGD's jitter is the minibatch noise.
 anim = ov.animate(runs, layout="grid", frames=60, dpi=80)
-plt.show()
+ov.save(anim, "sgd_vs_gd_linreg.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
+ov.save(anim, "sgd_vs_gd_linreg.html")  # a page with play, pause and step controls

@@ -16,10 +16,8 @@ and Maxout the two stay within a factor of 10.
 
 # %%
 # One norm per weight layer, input layer first, for each activation.
-import matplotlib.pyplot as plt
-import numpy as np
-
 import optiviz as ov
+from optiviz.render import nets as netviz
 
 depth, width = 8, 32
 norms = {name: ov.nets.layer_grad_norms(name, depth=depth, width=width, seed=0)
@@ -34,15 +32,6 @@ print(f"Claim: first-layer / output-layer gradient norm in a {depth}-hidden-laye
       f"{ratio['sigmoid']:.1e}, relu {ratio['relu']:.2f}, maxout {ratio['maxout']:.2f}.")
 
 # %%
-# The gradient norm of each layer on a log scale.
-fig, ax = plt.subplots(figsize=(6, 3.4), dpi=80)
-layers = np.arange(1, depth + 2)
-for name, g in norms.items():
-    ax.semilogy(layers, g, marker="o", label=f"{name}: first / last = {ratio[name]:.1g}")
-ax.set_xlabel("weight layer (1 = input layer)")
-ax.set_ylabel("gradient norm")
-ax.set_xticks(layers)
-ax.set_title(f"Gradient reaching each layer of a fresh {depth}x{width} network", fontsize=10)
-ax.legend(fontsize=8)
-fig.tight_layout()
-plt.show()
+# The gradient norm of each layer on a log scale, one line per activation.
+fig = netviz.plot_grad_norms(norms, dpi=80)
+ov.save(fig, "vanishing_gradients.png")

@@ -7,12 +7,15 @@ examples a user can copy and run with ``python plot_x.py``):
 
 * the module docstring's first line is the title (an RST underline below it is allowed); its body explains the
   lesson. ``# %%`` lines split the rest into cells; the comment lines that open a cell are its prose;
-* the script draws with the public ``optiviz`` API and ends with ``plt.show()`` as any matplotlib script would.
-  It does not save: the builder scrapes what the script left behind. Every matplotlib ``Animation`` bound to a
-  module-level name is saved with ``ov.save`` as ``<stem>.gif`` and ``<stem>.html``; every other open figure is
-  saved as ``<stem>.png`` (``<stem>`` is the script name without ``plot_``; a second one gets ``_2``, ...).
-  Media files (.png .gif .html .mp4 .svg .jpg) that the script writes itself into its working directory (a fresh
-  folder, also named by the ``OPTIVIZ_GALLERY_OUT`` environment variable) are collected too;
+* the script draws with the public ``optiviz`` API and saves its pictures into its working directory with
+  relative names, as a user's copy would: ``ov.save(anim, "ravine_race.gif")``. The builder runs it in a fresh
+  folder (also named by the ``OPTIVIZ_GALLERY_OUT`` environment variable) and collects the media files
+  (.png .gif .html .mp4 .svg .jpg) in the order they were written;
+* a script that saves nothing (sphinx-gallery style, ending with ``plt.show()``) has its pictures scraped: every
+  matplotlib ``Animation`` bound to a module-level name is saved with ``ov.save`` (or matplotlib's writers) as
+  ``<stem>.gif`` and ``<stem>.html`` (GIF only, with a note, for an animation that has no page form); every
+  other figure, open in pyplot or bound to a module-level name (a ``Figure`` or an ``Axes``), as ``<stem>.png``
+  (``<stem>`` is the script name without ``plot_``; a second one gets ``_2``, ...);
 * the script prints one line starting with ``Claim:`` that states its claim with the number that shows it;
   the builder uses that line as the example's caption.
 
@@ -57,8 +60,8 @@ from .errors import InvalidValueError, OptivizError
 SCRIPT_GLOB = "plot_*.py"
 CLAIM_PREFIX = "Claim:"
 MEDIA_SUFFIXES = (".png", ".gif", ".html", ".mp4", ".svg", ".jpg", ".jpeg")
-#: images a thumbnail can be made from, in order of preference
-THUMB_SOURCES = (".png", ".gif", ".jpg", ".jpeg")
+#: images a thumbnail can be made from, in order of preference (an animation shows the lesson best)
+THUMB_SOURCES = (".gif", ".png", ".jpg", ".jpeg")
 THUMB_SIZE = (360, 270)
 ENV_OUT = "OPTIVIZ_GALLERY_OUT"
 DEFAULT_TIMEOUT = 180.0
@@ -255,6 +258,7 @@ class ExampleResult:
     log: str | None = None
     stdout: str = ""
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -333,8 +337,10 @@ def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, pyth
             return _fail(out, name, info.title, error, stdout, stderr, time.perf_counter() - t0)
         manifest = json.loads((work / MANIFEST).read_text()) if (work / MANIFEST).exists() else {"files": []}
         made = [f for f in manifest["files"] if (work / f).is_file()]
-        extra = sorted(p.name for p in work.iterdir() if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES
-                       and p.name not in made and not p.name.startswith("."))
+        # the files the script saved itself, in the order it saved them
+        extra = [p.name for p in sorted(work.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name))
+                 if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES and p.name not in made
+                 and not p.name.startswith(".")]
         files = made + extra
         for p in list(work.iterdir()):  # keep only the media (and nothing the script left half-written)
             if p.name not in files:
@@ -359,7 +365,8 @@ def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, pyth
             warnings.append("no PNG or GIF to make a thumbnail from")
         shutil.copyfile(script, work / script.name)
         result = ExampleResult(name=name, ok=True, seconds=0.0, title=info.title, caption=" ".join(claims),
-                               files=[f"{name}/{f}" for f in files], thumb=thumb, stdout=stdout, warnings=warnings)
+                               files=[f"{name}/{f}" for f in files], thumb=thumb, stdout=stdout, warnings=warnings,
+                               notes=list(manifest.get("notes", [])))
         meta = {k: v for k, v in asdict(result).items() if k not in ("ok", "seconds", "error", "log")}
         meta["source"] = f"{name}/{script.name}"
         _write_text(work / "meta.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
@@ -418,6 +425,8 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
             echo(f"[{len(done):>2}/{len(scripts)}] {status} {script.name:<{width}} {r.seconds:6.1f} s  {where}")
             for w in r.warnings:
                 echo(f"        warning: {script.name}: {w}")
+            for note in r.notes:
+                echo(f"        note: {note}")
         return r
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -621,12 +630,14 @@ def _save_matplotlib_animation(anim: Any, path: Path, element_id: str) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def _scrape(namespace: dict[str, Any], stem: str, workdir: Path) -> list[str]:
-    """Save the animations bound to module-level names (GIF + HTML) and every other open figure (PNG)."""
+def _scrape(namespace: dict[str, Any], stem: str, workdir: Path) -> tuple[list[str], list[str]]:
+    """Save the animations bound to module-level names (GIF + HTML) and every other open figure (PNG).
+    Returns the files written and notes (an animation that has no HTML form is saved as GIF only)."""
     import matplotlib.pyplot as plt
     from matplotlib.animation import Animation
 
     files: list[str] = []
+    notes: list[str] = []
     anims: list[Any] = []
     for value in namespace.values():
         if isinstance(value, Animation) and all(value is not a for a in anims):
@@ -638,13 +649,29 @@ def _scrape(namespace: dict[str, Any], stem: str, workdir: Path) -> list[str]:
             for suffix in (".gif", ".html"):
                 name = _numbered(stem, i, suffix)
                 if isinstance(anim, ov.render.Animation):
-                    ov.save(anim, str(workdir / name))
+                    try:
+                        ov.save(anim, str(workdir / name))
+                    except OptivizError as exc:
+                        if suffix == ".gif":
+                            raise
+                        notes.append(f"{name} not written: {exc}")
+                        continue
                 else:  # a plain matplotlib animation: matplotlib's own writers
                     _save_matplotlib_animation(anim, workdir / name, f"{stem}-{i}")
                 files.append(name)
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
     anim_figs = {id(getattr(a, "_fig", None)) for a in anims}
-    figs = [plt.figure(n) for n in plt.get_fignums()]
-    for i, fig in enumerate(f for f in figs if id(f) not in anim_figs):
+    # pyplot's figures, then figures (or axes) bound to module-level names: optiviz's figure functions make
+    # figures without pyplot, so pyplot's list does not know them
+    candidates = [plt.figure(n) for n in plt.get_fignums()]
+    candidates += [v.figure if isinstance(v, Axes) else v for v in namespace.values() if isinstance(v, (Figure, Axes))]
+    figs: list[Any] = []
+    for f in candidates:
+        if id(f) not in anim_figs and all(f is not g for g in figs):
+            figs.append(f)
+    for i, fig in enumerate(figs):
         name = _numbered(stem, i, ".png")
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".png", dir=workdir)
         os.close(fd)
@@ -655,7 +682,7 @@ def _scrape(namespace: dict[str, Any], stem: str, workdir: Path) -> list[str]:
             Path(tmp).unlink(missing_ok=True)
         files.append(name)
     plt.close("all")
-    return files
+    return files, notes
 
 
 def _child_main(argv: Sequence[str]) -> int:
@@ -677,20 +704,29 @@ def _child_main(argv: Sequence[str]) -> int:
     import matplotlib.pyplot as plt
 
     plt.show = lambda *args, **kwargs: None  # the script's plt.show() is where the builder takes over
+    namespace: dict[str, Any] = {}
     try:
         namespace = runpy.run_path(str(script), run_name="__main__")
-        files = _scrape(namespace, _stem(script), workdir)
     except SystemExit as exc:
-        if exc.code in (0, None):
-            files = _scrape({}, _stem(script), workdir)
-        else:
+        if exc.code not in (0, None):
             (workdir / ERROR_FILE).write_text(f"exited with status {exc.code}")
             return 1
     except BaseException as exc:  # report every failure of the script as one line; the log keeps the traceback
         traceback.print_exc()
         (workdir / ERROR_FILE).write_text(_error_line(exc, script))
         return 1
-    (workdir / MANIFEST).write_text(json.dumps({"files": files}))
+    saved = [p for p in workdir.iterdir() if p.suffix.lower() in MEDIA_SUFFIXES and not p.name.startswith(".")]
+    if saved:  # the script saved its pictures itself (ov.save): the builder takes those and adds nothing
+        (workdir / MANIFEST).write_text(json.dumps({"files": [], "notes": []}))
+        return 0
+    try:
+        files, notes = _scrape(namespace, _stem(script), workdir)
+    except BaseException as exc:
+        traceback.print_exc()
+        first = (str(exc).strip().splitlines() or [""])[0]
+        (workdir / ERROR_FILE).write_text(f"saving its pictures failed: {type(exc).__name__}: {first}")
+        return 1
+    (workdir / MANIFEST).write_text(json.dumps({"files": files, "notes": notes}))
     return 0
 
 

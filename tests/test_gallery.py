@@ -174,13 +174,24 @@ def test_script_saving_its_own_file_and_exiting_nonzero(tmp_path):
         """Saves by itself into the folder the builder names"""
         import os
         from PIL import Image
+        import matplotlib.pyplot as plt
         Image.new("RGB", (20, 10), "red").save(os.path.join(os.environ["OPTIVIZ_GALLERY_OUT"], "own.png"))
+        Image.new("RGB", (20, 10), "blue").save("second.gif")
         open("notes.txt", "w").write("not media: not collected")
+        plt.plot([1, 2])  # left open, but the script saved its pictures itself: nothing is scraped
         print("Claim: red")
         ''')
+    _write(src, "plot_named.py", '''\
+        """A figure outside pyplot, bound to a name, is scraped"""
+        from matplotlib.figure import Figure
+        fig = Figure(figsize=(2, 1), dpi=50)
+        fig.add_subplot().plot([1, 2])
+        ''')
     _write(src, "plot_exit.py", '"""Exits"""\nimport sys\nsys.exit(3)\n')
-    exit_, saves = gallery.build(src, tmp_path / "out", echo=None).results
-    assert saves.ok and saves.files == ["plot_saves/own.png"] and saves.thumb == "plot_saves/thumb.png"
+    exit_, named, saves = gallery.build(src, tmp_path / "out", echo=None).results
+    assert saves.ok and saves.files == ["plot_saves/own.png", "plot_saves/second.gif"]  # in the order written
+    assert saves.thumb == "plot_saves/thumb.png"
+    assert named.ok and named.files == ["plot_named/named.png"]
     assert not (tmp_path / "out" / "plot_saves" / "notes.txt").exists()
     assert not exit_.ok and exit_.error == "exited with status 3"
 
