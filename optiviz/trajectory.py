@@ -272,6 +272,17 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     if prog.minibatch[i]:
         n_data = jax.tree_util.tree_leaves(data)[0].shape[0]
         batch_grad = jax.grad(lambda p, b: prog.surface.batch_loss(p[0], p[1], b))
+        # epochs, as in training: each a fresh shuffle of the dataset cut into consecutive batches (the remainder
+        # dropped), so each point is used once per epoch and a batch of the whole dataset is the full gradient.
+        # All drawn before the scan: a sort inside the loop body would split XLA:CPU's single-kernel loop.
+        kb, bs = jax.random.fold_in(key, 0xFFFFFFFF), prog.batch_size  # apart from the per-step 2t, 2t + 1
+        if bs <= n_data:
+            per_epoch = n_data // bs
+            epochs = -(-(steps + 1) // per_epoch)
+            order = jnp.argsort(jax.random.uniform(kb, (epochs, n_data)), axis=-1)[:, :per_epoch * bs]
+            batches = order.reshape(epochs * per_epoch, bs)
+        else:  # more than the dataset per batch: draw with replacement
+            batches = jax.random.randint(kb, (steps + 1, bs), 0, n_data)
 
     def norm(g):
         # written out rather than jnp.linalg.norm: a reduction is its own kernel in XLA:CPU's scan body
@@ -282,7 +293,7 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
         hit = jnp.where((hit < 0) & (loss <= tol), t, hit)
         g_used = g
         if prog.minibatch[i]:
-            idx = jax.random.randint(jax.random.fold_in(key, 2 * t), (prog.batch_size,), 0, n_data)
+            idx = batches[t]
             g_used = batch_grad(p, jax.tree_util.tree_map(lambda a: a[idx], data))
         if prog.noisy[i]:
             g_used = g_used + noise * jax.random.normal(jax.random.fold_in(key, 2 * t + 1), p.shape, p.dtype)

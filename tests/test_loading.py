@@ -567,7 +567,7 @@ def _formulas():
     return st.recursive(leaves, extend, max_leaves=8)
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None)
 @given(f=_formulas(), x=st.floats(-2.0, 2.0), y=st.floats(-2.0, 2.0))
 def test_expr_matches_a_reference_evaluation(f, x, y):
     text, reference = f

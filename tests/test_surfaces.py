@@ -119,7 +119,7 @@ def test_levels_cover_the_interesting_range(name):
 # -------------------------------------------------------------------------------------------- calculus
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(deadline=None, max_examples=25)
+@settings(deadline=None)
 @given(u=st.floats(0.0, 1.0), v=st.floats(0.0, 1.0))
 def test_gradient_matches_central_differences(name, u, v):
     s = surface(name)
