@@ -635,7 +635,7 @@ class _Builder:
             lo, hi = float(vals.min()), float(vals.max())
             decades = max(1.0, np.log10(hi / lo))
             # headroom at the top: losses fall, so the legend in the upper right stays clear of the curves
-            ax.set_ylim(lo / 10 ** (0.04 * decades), hi * 10 ** (0.35 * decades))
+            ax.set_ylim(lo / 10 ** (0.04 * decades), hi * 10 ** (0.22 * decades))
             ax.set_ylabel("loss (log scale)", labelpad=1)
         else:
             if vals.size:
