@@ -348,7 +348,9 @@ def _simulate(prog: _Program, hparams, noises, salts, start, key, data, lo, hi, 
     out = []
     for i, (o, hp) in enumerate(zip(prog.optimizers, hparams)):
         opt = o if not isinstance(o, str) else _opt.get(o).factory(**hp, **dict(prog.flags[i]))
-        out.append(_walk(prog, i, opt, noises[i], jax.random.fold_in(key, salts[i]), start, data, lo, hi, tol[i]))
+        # each optimizer draws its own noise stream (derived only where used: threefry is costly to trace)
+        k = jax.random.fold_in(key, salts[i]) if prog.noisy[i] or prog.minibatch[i] else None
+        out.append(_walk(prog, i, opt, noises[i], k, start, data, lo, hi, tol[i]))
     return tuple(out)
 
 
