@@ -366,6 +366,7 @@ def test_html_is_one_image_plus_path_data_with_controls(runs, tmp_path):
     assert first["counts"] == [int(c) for c in anim.scene.frame_index + 1]
     assert len(first["xy"]) == 2 * (runs.n_steps + 1)
     assert "<canvas" in anim._repr_html_()  # Jupyter shows the same player
+    assert ov.save(anim, tmp_path / "again.html", quiet=True).read_bytes() == path.read_bytes()  # deterministic
 
 
 def test_png_is_the_final_frame(anim, tmp_path):
