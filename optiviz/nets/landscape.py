@@ -6,7 +6,7 @@ r"""A network's loss landscape: the loss on a 2D plane through its weights, and 
     ov.animate(land.trajectories(), land.surface())        # drawn by the same renderer as the 2D surfaces
 
 The plane is theta(a, b) = theta_c + a d1 + b d2 through a centre theta_c (by default the final weights of the
-first run), and the picture is L(theta(a, b)), the training loss (data loss, no penalty, no dropout).
+run that ended with the lowest training loss), and the picture is L(theta(a, b)), the training loss (data loss, no penalty, no dropout).
 
 * ``plane="random"``: d1, d2 are Gaussian directions, **filter-normalized** (Li, Xu, Taylor, Studer & Goldstein,
   2018, "Visualizing the Loss Landscape of Neural Nets", sec. 4): for every unit ("filter": the column of a
@@ -27,6 +27,7 @@ The n x n grid is evaluated in one compiled, vmapped call (in chunks that bound 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Mapping
 
 import jax
@@ -154,28 +155,29 @@ def plane_loss(model: MLP, data: Dataset, center: Any, directions: Any, a: Any, 
     return np.asarray(fn(jnp.asarray(a), jnp.asarray(b)))
 
 
+@partial(jax.jit, static_argnames=("model", "task", "batch"))
+def _grid_loss(model: MLP, task: str, batch: int, center, dirs, x, y, pts):
+    """L(center + a d1 + b d2) for every (a, b) row of ``pts``: one compiled call, vmapped in chunks of ``batch``."""
+    unravel = jax.flatten_util.ravel_pytree(model.init(0))[1]  # traced once: only the tree structure is used
+
+    def point(ab):
+        return data_loss(task, model.apply(unravel(center + ab[0] * dirs[0] + ab[1] * dirs[1]), x), y)[0]
+
+    return jax.lax.map(point, pts, batch_size=min(batch, pts.shape[0]))
+
+
 def _plane_fn(model: MLP, data: Dataset, center: np.ndarray, directions: np.ndarray):
-    """f(a, b) -> loss, broadcasting over arrays, jit-compiled once per landscape."""
+    """f(a, b) -> loss, broadcasting over arrays (and differentiable), on the training set."""
     dtype = jnp.result_type(float)
     c = jnp.asarray(center, dtype)
     d = jnp.asarray(directions, dtype)
     x, y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
-    unravel = jax.flatten_util.ravel_pytree(model.init(0))[1]
     batch = _chunk(model, len(data.x_train))
-
-    def point(ab):
-        return data_loss(data.task, model.apply(unravel(c + ab[0] * d[0] + ab[1] * d[1]), x), y)[0]
-
-    @jax.jit
-    def many(pts):
-        return jax.lax.map(point, pts, batch_size=min(batch, pts.shape[0]))
 
     def fn(a, b):
         a, b = jnp.broadcast_arrays(jnp.asarray(a, dtype), jnp.asarray(b, dtype))
-        if a.ndim == 0:
-            return point(jnp.stack([a, b]))
         pts = jnp.stack([a.ravel(), b.ravel()], axis=1)
-        return many(pts).reshape(a.shape)
+        return _grid_loss(model, data.task, batch, c, d, x, y, pts).reshape(a.shape)
 
     return fn
 
@@ -197,7 +199,8 @@ def landscape(runs: Any, data: Any = None, *, plane: str = "pca", n: int = 51, c
     ``runs``: what ``ov.nets.train`` returned; every run must share one model and have kept its weight path
     (``keep_path``). ``data``: defaults to the data the runs trained on. ``plane``: ``"pca"`` or ``"random"``
     (see the module docstring). ``n``: grid points per side (51 -> a 51 x 51 grid in one vmapped call).
-    ``center``: the label of the run whose final weights are the plane's origin (default: the first run).
+    ``center``: the label of the run whose final weights are the plane's origin (default: the run with the lowest
+    final training loss, among those that did not diverge).
     ``span``: the grid's half-width (default: 1 for a random plane, else the paths' extent plus ``margin``).
     ``seed``: the random directions.
     """
@@ -224,7 +227,11 @@ def landscape(runs: Any, data: Any = None, *, plane: str = "pca", n: int = 51, c
     steps = first.steps
     if any(not np.array_equal(h.steps, steps) for h in hist.values()):
         raise InvalidValueError("all runs must record the same steps")
-    center_label = first.label if center is None else center
+    if center is None:  # the run that ended lowest: the picture is centred on the best solution found
+        finals = {k: float(h.train_loss[-1]) for k, h in hist.items() if h.diverged_at is None}
+        center_label = min(finals, key=finals.get) if finals else first.label
+    else:
+        center_label = center
     if center_label not in hist:
         from ..registry import did_you_mean
 

@@ -258,7 +258,13 @@ def _member(run: _Run, task: str, steps: int, every: int, early: bool, keep_path
         x_tr, y_tr, x_te, y_te = data
         kt = jax.random.fold_in(c["key"], t)
         if run.batch:
-            idx = jax.random.randint(jax.random.fold_in(kt, 0), (run.batch,), 0, x_tr.shape[0])
+            # epochs, as the engine's minibatches: each a fresh shuffle cut into n // B consecutive batches (the
+            # remainder dropped), so every point is used once per epoch
+            n = x_tr.shape[0]
+            per_epoch = n // run.batch
+            epoch_key = jax.random.fold_in(jax.random.fold_in(c["key"], 0x5EED), t // per_epoch)
+            perm = jax.random.permutation(epoch_key, n)
+            idx = jax.lax.dynamic_slice_in_dim(perm, (t % per_epoch) * run.batch, run.batch)
             xb, yb = x_tr[idx], y_tr[idx]
         else:
             xb, yb = x_tr, y_tr
@@ -472,7 +478,8 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     ``init``/``update``). ``l1``, ``l2``: penalty strengths (see the module docstring). ``dropout``: the
     probability p of dropping a hidden unit at training time (inverted dropout; evaluation is deterministic).
     ``batch_size``: None = full batch (stochastic optimizers such as ``sgd`` then draw minibatches of
-    ``SGD_BATCH``); an int = minibatches of that size, drawn with replacement. ``early_stopping``: a patience in
+    ``SGD_BATCH``); an int = minibatches of that size, by epochs (each epoch a fresh shuffle cut into
+    n // batch_size batches, so each point is used once per epoch). ``early_stopping``: a patience in
     steps: stop once the test loss has not improved for that many steps, and restore the best weights (the test
     split plays the validation set here). ``seed``: initial weights, minibatches and dropout masks.
     ``every``: record every k-th step (and the last). ``keep_path``: keep the flattened weights at each recorded
@@ -600,7 +607,10 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
             reg = [f"{k}={_fmt(getattr(c, k))}" for k in ("l1", "l2", "dropout") if getattr(c, k)]
             if c.batch:
                 reg.append(f"batch={c.batch}")
-            caption = " ".join([spec.caption() if spec else c.label, *reg])
+            # the spec's caption without its gradient-noise level: on networks the noise is the minibatch's
+            head = " ".join([spec.name] + [f"{k}={_opt._fmt(v)}" for k, v in spec.hparams.items()]) if spec \
+                else c.label
+            caption = " ".join([head, *reg])
             histories[i] = History(
                 label=c.label, caption=caption, model=c.model, task=data.task, steps=recorded,
                 train_loss=series[0][j], test_loss=series[1][j], train_acc=series[2][j], test_acc=series[3][j],
