@@ -774,6 +774,214 @@ def gallery_command(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
+# ------------------------------------------------------------------------------------------ small networks
+
+NETWORK_PLOTS = ("boundary", "curves", "gradients", "weights")
+BOUNDARY_FORMATS = (".gif", ".mp4", ".png")
+
+
+def _spec_list(text: str, option: str) -> list[str]:
+    """``sigmoid,leaky_relu:alpha=0.1,relu`` -> three specs: an item ``key=value`` belongs to the spec before it."""
+    items: list[str] = []
+    for part in (t.strip() for t in text.split(",")):
+        if not part:
+            continue
+        if "=" in part and ":" not in part and items:
+            items[-1] += "," + part
+        else:
+            items.append(part)
+    if not items:
+        raise InvalidValueError(f"{option} {text!r} names nothing; for example {option} relu")
+    return items
+
+
+def _add_network_options(p: argparse.ArgumentParser, *, activations: str, optimizers: str, steps: int) -> None:
+    g = p.add_argument_group("the network and its training")
+    g.add_argument("--dataset", default="spiral", metavar="SPEC",
+                   help="spiral, xor, circles, moons, gaussians (2D, two classes) or sine (1D regression), with "
+                        "options as name:key=value,... such as spiral:noise=0.2,label_noise=0.1,n=600 "
+                        "(default: %(default)s)")
+    g.add_argument("--activation", default=activations, metavar="LIST",
+                   help="comma-separated activations (optiviz list activations), each a name or name:key=value "
+                        "such as leaky_relu:alpha=0.1 or maxout:pieces=3 (default: %(default)s)")
+    g.add_argument("--depth", type=int_at_least(0), default=2, help="hidden layers (default: %(default)s)")
+    g.add_argument("--width", type=int_at_least(1), default=16, help="units per hidden layer (default: %(default)s)")
+    g.add_argument("--optimizers", default=optimizers, metavar="LIST",
+                   help="comma-separated optimizers, each a name or name:key=value,... such as adam:lr=0.01 "
+                        "(default: %(default)s)")
+    g.add_argument("--steps", type=int_at_least(1), default=steps, help="training steps (default: %(default)s)")
+    g.add_argument("--l1", type=nonnegative_float, default=0.0, help="L1 penalty strength (default: %(default)s)")
+    g.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 penalty strength (default: %(default)s)")
+    g.add_argument("--dropout", type=nonnegative_float, default=0.0,
+                   help="probability of dropping a hidden unit while training (default: %(default)s)")
+    g.add_argument("--batch-size", type=int_at_least(1), default=None,
+                   help="minibatch size (default: the full batch; sgd draws minibatches of 32)")
+    g.add_argument("--seed", type=int_at_least(0), default=0,
+                   help="seed of the data, the initial weights, minibatches and dropout (default: %(default)s)")
+
+
+def _network_runs(args: argparse.Namespace, *, one_activation: bool = False, boundary: bool = False,
+                  every: int = 1) -> tuple[Any, Any]:
+    """The dataset and the trained runs (every activation x every optimizer) the options ask for."""
+    import optiviz as ov
+
+    data = ov.nets.dataset(args.dataset, seed=args.seed)
+    if boundary and (data.in_dim != 2 or data.task != "binary"):
+        raise InvalidValueError(f"decision boundaries need a 2D two-class dataset; {data.name} is {data.in_dim}D "
+                                f"{data.task}: use --plot curves")
+    acts = [ov.activation(a) for a in _spec_list(args.activation, "--activation")]
+    if one_activation and len(acts) > 1:
+        raise InvalidValueError("a landscape needs one parameter space: give one --activation")
+    specs = optimizer_specs(args.optimizers)
+    models = [ov.nets.mlp(args.width, args.depth, a, in_dim=data.in_dim, out_dim=data.out_dim) for a in acts]
+    pairs = [(m, s) for m in models for s in specs]
+    runs = ov.nets.train([m for m, _ in pairs], data, [s for _, s in pairs], args.steps, l1=args.l1, l2=args.l2,
+                         dropout=args.dropout, batch_size=args.batch_size, seed=args.seed, every=every,
+                         keep_path=True)
+    return data, runs
+
+
+def network_command(sub: Any) -> None:
+    p = add_command(sub, "network", help="train small networks side by side and draw how they learn", examples=[
+        "optiviz network --dataset spiral --activation sigmoid,relu --depth 8 --optimizers sgd,adam --out net.gif",
+        "optiviz network --dataset gaussians:label_noise=0.2 --width 64 --optimizers adam:lr=0.01 --dropout 0.5 "
+        "--plot curves --out gap.png",
+        "optiviz network --activation sigmoid,tanh,relu,maxout --depth 8 --width 32 --plot gradients",
+    ])
+    _add_network_options(p, activations="relu", optimizers="sgd,adam", steps=1000)
+    g = p.add_argument_group("the picture")
+    g.add_argument("--plot", type=choice(*NETWORK_PLOTS), default="boundary", metavar="{" + ",".join(NETWORK_PLOTS) + "}",
+                   help="boundary: the decision boundary over training, animated (2D datasets); curves: train and "
+                        "test learning curves; gradients: per-layer gradient norms at initialization, per "
+                        "activation; weights: histograms of the final weights (default: %(default)s)")
+    add_output_options(p, formats=(*BOUNDARY_FORMATS, ".svg", ".pdf"), animated=True, default_name="network")
+    p.set_defaults(handler=_network, frames=60)
+
+
+def _network(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    animated = args.plot == "boundary"
+    formats = BOUNDARY_FORMATS if animated else IMAGE_FORMATS
+    out = check_output(args.out, formats, animated=animated)
+    import optiviz as ov
+    from .render import nets as netviz
+
+    path = out or default_output(Path("."), "network", formats[0])
+    size = None if args.size is None else f"{args.size[0]}x{args.size[1]}"
+    if args.plot == "gradients":  # a property of the initialized networks: nothing to train
+        data = ov.nets.dataset(args.dataset, seed=args.seed)
+        norms = {}
+        for a in _spec_list(args.activation, "--activation"):
+            act = ov.activation(a)
+            model = ov.nets.mlp(args.width, args.depth, act, in_dim=data.in_dim, out_dim=data.out_dim)
+            norms[act.caption()] = ov.nets.grad_norms_at(model, model.init(args.seed), data)
+        if not args.quiet:
+            for label, v in norms.items():
+                print(f"{label}: per-layer gradient norms from the input layer: "
+                      + " ".join(f"{x:.3g}" for x in v) + f" (last / first = {v[-1] / v[0]:.3g}x)")
+        drawn = netviz.plot_grad_norms(norms, dpi=args.dpi, size=size)
+    else:
+        data, runs = _network_runs(args, boundary=animated,
+                                   every=max(1, args.steps // (args.frames if animated else 1000)))
+        if not args.quiet:
+            print(runs.summary(), flush=True)
+        if args.plot == "boundary":
+            drawn = netviz.animate_decision_boundary(runs, frames=args.frames, fps=args.fps, dpi=args.dpi, size=size)
+        elif args.plot == "curves":
+            drawn = netviz.plot_learning_curves(runs, dpi=args.dpi, size=size)
+        else:
+            drawn = netviz.plot_weight_histograms(runs, dpi=args.dpi, size=size)
+    with atomic_output(path) as tmp:
+        if animated:
+            ov.save(drawn, tmp, fps=args.fps, dpi=args.dpi, quiet=args.quiet)
+        else:
+            ov.save(drawn, tmp, dpi=args.dpi, quiet=args.quiet)
+    report_written(path, started, args.quiet)
+    return 0
+
+
+def landscape_command(sub: Any) -> None:
+    p = add_command(sub, "landscape", help="train a network with several optimizers and animate their paths on "
+                                           "its loss landscape", examples=[
+        "optiviz landscape --dataset moons --optimizers sgd,momentum,adam:lr=0.02 --out landscape.gif",
+        "optiviz landscape --plane random --steps 300 --out random-plane.png",
+    ])
+    _add_network_options(p, activations="tanh", optimizers="sgd,momentum,adam", steps=500)
+    g = p.add_argument_group("the picture")
+    g.add_argument("--plane", type=choice("pca", "random"), default="pca", metavar="{pca,random}",
+                   help="pca: the plane of the training paths' two principal directions; random: two "
+                        "filter-normalized random directions (Li et al., 2018) (default: %(default)s)")
+    g.add_argument("--grid", type=int_between(3, 201), default=51,
+                   help="landscape grid points per side, evaluated in one call (default: %(default)s)")
+    g.add_argument("--layout", type=choice("grid", "overlay"), default="grid", metavar="{grid,overlay}",
+                   help="grid: one panel per optimizer; overlay: all paths on one map (default: %(default)s)")
+    g.add_argument("--view", type=choice("contour", "3d", "both"), default="contour", metavar="{contour,3d,both}",
+                   help="contour map, 3D surface, or both (default: %(default)s)")
+    add_output_options(p, formats=ANIMATION_FORMATS, animated=True, default_name="landscape")
+    p.set_defaults(handler=_landscape, frames=100)
+
+
+def _landscape(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    out = check_output(args.out, ANIMATION_FORMATS)
+    import optiviz as ov
+    from .render import nets as netviz
+
+    data, runs = _network_runs(args, one_activation=True, every=max(1, args.steps // args.frames))
+    if not args.quiet:
+        print(runs.summary(), flush=True)
+    land = ov.nets.landscape(runs, plane=args.plane, n=args.grid, seed=args.seed)
+    if not args.quiet:
+        print(land.describe(), flush=True)
+    path = out or default_output(Path("."), "landscape", ANIMATION_FORMATS[0])
+    size = None if args.size is None else f"{args.size[0]}x{args.size[1]}"
+    anim = netviz.animate_landscape(land, layout=args.layout, view=args.view, frames=args.frames, fps=args.fps,
+                                    dpi=args.dpi, size=size)
+    try:
+        with atomic_output(path) as tmp:
+            ov.save(anim, tmp, fps=args.fps, dpi=args.dpi, quiet=args.quiet)
+    finally:
+        _close(anim)
+    report_written(path, started, args.quiet)
+    return 0
+
+
+def plot_activations_command(sub: Any) -> None:
+    p = add_command(sub, "plot-activations", help="draw activations with their derivatives", examples=[
+        "optiviz plot-activations",
+        "optiviz plot-activations --activations relu,leaky_relu:alpha=0.1,maxout:pieces=3 --out acts.svg",
+    ])
+    p.add_argument("--activations", default=None, metavar="LIST",
+                   help="comma-separated names or name:key=value specs (default: every activation)")
+    p.add_argument("--range", type=_range, default=(-4.0, 4.0), metavar="MIN,MAX",
+                   help="the z range drawn (default: -4,4)")
+    add_output_options(p, formats=IMAGE_FORMATS, default_name="activations")
+    p.set_defaults(handler=_plot_activations)
+
+
+def _range(text: str) -> tuple[float, float]:
+    lo, hi = _numbers(text, 2, "min,max")
+    if not lo < hi:
+        raise argparse.ArgumentTypeError(f"needs min < max, got {text!r}")
+    return (lo, hi)
+
+
+def _plot_activations(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    out = check_output(args.out, IMAGE_FORMATS, animated=False)
+    names = None if args.activations is None else _spec_list(args.activations, "--activations")
+    import optiviz as ov
+    from .render import nets as netviz
+
+    size = None if args.size is None else f"{args.size[0]}x{args.size[1]}"
+    fig = netviz.plot_activations(names, x=args.range, dpi=args.dpi, size=size)
+    path = out or default_output(Path("."), "activations", IMAGE_FORMATS[0])
+    with atomic_output(path) as tmp:
+        ov.save(fig, tmp, dpi=args.dpi, quiet=args.quiet)
+    report_written(path, started, args.quiet)
+    return 0
+
+
 #: every subcommand, in the order ``optiviz --help`` lists them. Adding one is one function and one line here.
 COMMANDS: list[Callable[[Any], None]] = [
     animate_command,
@@ -781,6 +989,9 @@ COMMANDS: list[Callable[[Any], None]] = [
     list_command,
     describe_command,
     gallery_command,
+    network_command,
+    landscape_command,
+    plot_activations_command,
 ]
 
 
