@@ -48,6 +48,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -293,20 +294,46 @@ def _child_env(workdir: Path) -> dict[str, str]:
     return env
 
 
-def _run_child(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, str, str]:
-    """Run ``cmd`` in its own process group; on timeout kill that group. Returns (code or None, out, err)."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-        return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-    except subprocess.TimeoutExpired:
+class _Children:
+    """The script processes of one build, so an interrupted build can stop them (each runs in its own session,
+    out of reach of the terminal's Ctrl-C)."""
+
+    def __init__(self) -> None:
+        self._procs: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+        self.stopped = False
+
+    def run(self, cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, str, str]:
+        """Run ``cmd`` in its own process group; on timeout kill that group. Returns (code or None, out, err)."""
+        with self._lock:
+            if self.stopped:
+                raise KeyboardInterrupt
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            self._procs.add(proc)
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        out, err = proc.communicate()
-        return None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+            out, err = proc.communicate(timeout=timeout)
+            return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            out, err = proc.communicate()
+            return None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        finally:
+            with self._lock:
+                self._procs.discard(proc)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            for proc in self._procs:
+                _kill_group(proc)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _last_error_line(stderr: str) -> str:
@@ -319,15 +346,19 @@ def _claims(stdout: str) -> list[str]:
             if ln.strip().startswith(CLAIM_PREFIX)]
 
 
-def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, python: str | None = None) -> ExampleResult:
+def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, python: str | None = None,
+              children: _Children | None = None) -> ExampleResult:
     """Run one script in a fresh process and install its pictures, thumbnail and source under ``out/<name>/``."""
+    children = children or _Children()
     info = parse_script(script)
     name = info.name
     t0 = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=f".build-{name}-", dir=out))
     try:
         cmd = [python or sys.executable, "-m", "optiviz.gallery", str(script.resolve()), str(work)]
-        code, stdout, stderr = _run_child(cmd, work, _child_env(work), timeout)
+        code, stdout, stderr = children.run(cmd, work, _child_env(work), timeout)
+        if children.stopped:
+            raise KeyboardInterrupt
         if code != 0:
             if code is None:
                 error = f"timed out after {timeout:g} s"
@@ -417,7 +448,7 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
     t0 = time.perf_counter()
 
     def one(script: Path) -> ExampleResult:
-        r = build_one(script, out, timeout=timeout, python=python)
+        r = build_one(script, out, timeout=timeout, python=python, children=children)
         done.append(r)
         if echo:
             where = ", ".join(Path(f).name for f in r.files) if r.ok else f"{r.error}  (log: {r.log})"
@@ -429,8 +460,16 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
                 echo(f"        note: {note}")
         return r
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    children = _Children()
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         results = list(pool.map(one, scripts))
+    except KeyboardInterrupt:  # stop the running scripts now; their half-built folders are removed
+        children.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
     write_index(out, src)
     report = BuildReport(results, time.perf_counter() - t0, out, jobs)
     if echo:

@@ -375,3 +375,38 @@ def test_readme_images_are_small_gallery_pictures():
         assert (root / "gallery" / f"plot_{path.stem}.py").is_file(), f"{path.name} is no gallery output"
         with Image.open(path) as im:
             im.verify()
+
+
+def test_ctrl_c_stops_the_running_scripts_and_leaves_no_half_built_folder(tmp_path):
+    import sys
+    import time
+
+    src = tmp_path / "src"
+    _write(src, "plot_sleep.py", '''\
+        """Sleeps"""
+        import os, time
+        open(os.path.join(os.environ["PIDS"], str(os.getpid())), "w").close()
+        time.sleep(60)
+        ''')
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    out = tmp_path / "out"
+    env = {**os.environ, "PIDS": str(pids)}
+    proc = subprocess.Popen([sys.executable, "-m", "optiviz", "gallery", "--src", str(src), "--out", str(out)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not list(pids.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (child,) = [int(p.name) for p in pids.iterdir()]
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("optiviz gallery did not stop on Ctrl-C")
+    assert proc.returncode == 130 and b"interrupted" in err
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+    assert not list(out.glob(".build-*"))
