@@ -359,12 +359,12 @@ def _execute(prog: _Program, hparams, noises, salts, starts, keys, data, lo, hi,
     """(seeds S) x (starts N) x all optimizers, in one compiled program.
 
     Recorded series come back time-major, (T, S, N, ...): that is the layout the scan writes, so returning it
-    costs no transposition (a copy of every path); ``run`` hands out (S, N, T, ...) views of it.
+    costs no transposition (a copy of every path); ``run`` hands out (S, N, T, ...) views of it. A single run
+    (S = N = 1) skips the vmaps, which cost tracing and compile time, and returns (T, ...) series.
     """
     one = partial(_simulate, prog, hparams, noises, salts)
     if starts.shape[0] == 1 and keys.shape[0] == 1:
-        # one run: skip the vmaps, which cost tracing and compile time (a batched scan is traced twice)
-        out = jax.tree_util.tree_map(lambda a: a[None, None], one(starts[0], keys[0], data, lo, hi, tol))
+        return one(starts[0], keys[0], data, lo, hi, tol)
     else:
         per_start = jax.vmap(one, in_axes=(0, None, None, None, None, None))
         out = jax.vmap(per_start, in_axes=(None, 0, None, None, None, None))(starts, keys, data, lo, hi, tol)
@@ -525,21 +525,27 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     out = _execute(prog, hparams, noises, salts, starts_arr, keys, data, lo, hi, tols)
     recorded = _recorded_steps(steps, every)
     runs: dict[str, Trajectory] = {}
+    single = len(pts2) == 1 and len(seed_list) == 1
+
+    def shape(a: np.ndarray) -> np.ndarray:
+        if not batched_starts:
+            a = a[:, 0]
+        if not batched_seeds:
+            a = a[0]
+        return a
+
     for label, o, res in zip(labels, specs, out):
-        # series come time-major (T, S, N, ...): view them as (S, N, T, ...) without copying
-        arrays = [np.asarray(a) if a.ndim == 2 else np.asarray(a).transpose(1, 2, 0, *range(3, a.ndim))
-                  for a in res]
-        arrays = [a[:, :n] for a in arrays[:5]] + [a[:, :n, :steps] for a in arrays[5:]]
-
-        def shape(a: np.ndarray) -> np.ndarray:
-            if not batched_starts:
-                a = a[:, 0]
-            if not batched_seeds:
-                a = a[0]
-            return a
-
-        path, loss, gn, div, hit = (shape(a) for a in arrays[:5])
-        extra = [shape(a) for a in arrays[5:]]
+        arrays = [np.asarray(a) for a in res]
+        if single:  # (T, ...) series and scalar events; add the batch axes the caller asked for
+            axes = (None,) * (int(batched_seeds) + int(batched_starts))
+            if axes:
+                arrays = [a[axes] for a in arrays]
+        else:
+            # series come time-major (T, S, N, ...): view them as (S, N, T, ...) without copying
+            arrays = [a if a.ndim == 2 else a.transpose(1, 2, 0, *range(3, a.ndim)) for a in arrays]
+            arrays = [shape(a[:, :n]) for a in arrays]
+        path, loss, gn, div, hit = arrays[:5]
+        extra = [a[..., :steps, :] for a in arrays[5:]]
         spec = o if isinstance(o, OptimizerSpec) else None
         runs[label] = Trajectory(
             label=label, caption=spec.caption() if spec else label, path=path, loss=loss, grad_norm=gn,
