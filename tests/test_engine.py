@@ -28,7 +28,7 @@ from optiviz.errors import InvalidValueError, OptivizError, UnknownNameError
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 30
-PAIR = ["gd", "adam"]
+PAIR = ["gd:lr=0.09", "adam:lr=0.1"]  # explicit: independent of the surface's suggestions
 
 
 def bowl_grad(p: np.ndarray) -> np.ndarray:
@@ -39,7 +39,7 @@ def bowl_grad(p: np.ndarray) -> np.ndarray:
 
 def test_one_start():
     runs = ov.run("bowl", PAIR, steps=STEPS)
-    assert list(runs) == PAIR and len(runs) == 2
+    assert list(runs) == ["gd", "adam"] and len(runs) == 2
     for t in runs.values():
         assert t.path.shape == (STEPS + 1, 2) and t.loss.shape == t.grad_norm.shape == (STEPS + 1,)
         assert t.path.dtype == np.float32
@@ -48,7 +48,7 @@ def test_one_start():
         assert t.diverged_at is None and t.reached_at is None
         np.testing.assert_allclose(t.loss, t.path[:, 0] ** 2 + 10 * t.path[:, 1] ** 2, rtol=1e-5)
         np.testing.assert_allclose(t.grad_norm, np.linalg.norm(bowl_grad(t.path), axis=-1), rtol=1e-5)
-    gd = runs["gd"].path  # GD's own rule, by hand: p <- p - lr * grad (the bowl suggests lr = 0.9 / 10)
+    gd = runs["gd"].path  # GD's own rule, by hand: p <- p - lr * grad
     np.testing.assert_allclose(gd[1:], gd[:-1] - 0.09 * bowl_grad(gd[:-1]), rtol=1e-5, atol=1e-7)
 
 
@@ -192,7 +192,7 @@ def test_new_numbers_do_not_recompile():
     assert trajectory._execute._cache_size() == before
 
 
-@settings(deadline=None, max_examples=10)
+@settings(deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), noise=st.floats(0.01, 3.0),
        x=st.floats(-2.9, 2.9), y=st.floats(-1.9, 1.9))
 def test_runs_are_bitwise_deterministic(seed, noise, x, y):
