@@ -26,9 +26,9 @@ ridge_x = -0.127
 barrier = float(surface(ridge_x, 0.0) - surface(*surface.minima[1]))
 crossed = int(np.argmax(runs["momentum"].path[:, 0] > ridge_x))
 rise = {label: float(np.max(np.diff(run.loss))) for label, run in runs.items()}
-print(f"Claim: momentum crosses the ridge (a barrier {barrier:.2f} above the local minimum) at step {crossed}, its loss "
-      f"rising by up to {rise['momentum']:.3f} in one step; gd's loss never rises (its largest one-step rise is "
-      f"{max(rise['gd'], 0.0):.2g}) and it ends in the local well at x = {runs['gd'].final[0]:.2f}.")
+print(f"Claim: momentum crosses the ridge (a barrier {barrier:.2f} above the local minimum) at step {crossed}, "
+      f"its loss rising by up to {rise['momentum']:.3f} in one step; gd's loss never rises (its largest one-step "
+      f"rise is {max(rise['gd'], 0.0):.2g}) and it ends in the local well at x = {runs['gd'].final[0]:.2f}.")
 
 # %%
 # The 3D view next to the contour map (``view="both"``).

@@ -41,7 +41,8 @@ over = {label: float(np.mean(b[left] == 0)) for label, b in basin.items()}
 back = {label: float(np.mean(b[right] == 1)) for label, b in basin.items()}
 print(f"Claim: of the {left.sum():,} starts left of the ridge, the global minimum is reached by gd from "
       f"{over['gd']:.0%}, adam from {over['adam']:.0%} and momentum from {over['momentum']:.0%}; of the "
-      f"{right.sum():,} right of it, momentum sends {back['momentum']:.0%} into the local minimum (gd {back['gd']:.0%}).")
+      f"{right.sum():,} right of it, momentum sends {back['momentum']:.0%} into the local minimum "
+      f"(gd {back['gd']:.0%}).")
 
 # %%
 # One map per optimizer: blue starts end in the global minimum, orange ones in the local minimum.

@@ -86,7 +86,8 @@ def test_the_gallery_header_lists_every_script_once():
 def test_every_test_has_its_script():
     stems = {p.stem[len("plot_"):] for p in SCRIPTS}
     tests = {name[len("test_"):] for name in globals() if name.startswith("test_")} - {
-        "every_script_follows_the_conventions", "every_test_has_its_script", "the_gallery_header_lists_every_script_once"}
+        "every_script_follows_the_conventions", "every_test_has_its_script",
+        "the_gallery_header_lists_every_script_once"}
     assert tests == stems
 
 
@@ -159,7 +160,8 @@ def test_schedules():
     surface = ov.load_surface("linreg")
     steps, lr = 400, 0.15
     schedules = {"constant": lr, "exponential": ov.schedule("exponential", lr=lr, decay_rate=0.99),
-                 "inverse_sqrt": ov.schedule("inverse_sqrt", lr=lr), "cosine": ov.schedule("cosine", lr=lr, steps=steps)}
+                 "inverse_sqrt": ov.schedule("inverse_sqrt", lr=lr),
+                 "cosine": ov.schedule("cosine", lr=lr, steps=steps)}
     runs = ov.run(surface, {k: {"name": "sgd", "lr": s, "noise": 0.0} for k, s in schedules.items()}, steps=steps,
                   batch_size=4, seed=1)
     best = float(surface.value(np.array(surface.minima[0])))
@@ -211,8 +213,8 @@ def test_sgd_seeds():
 
 def test_internals():
     runs = ov.run("ravine", ["gd", "momentum", "adam"], steps=120, internals=True)
-    ratio = {k: float((np.abs(r.updates[20]) / np.abs(r.grads[20]))[0] / (np.abs(r.updates[20]) / np.abs(r.grads[20]))[1])
-             for k, r in runs.items()}
+    eff = {k: np.abs(r.updates[20]) / np.abs(r.grads[20]) for k, r in runs.items()}  # per coordinate
+    ratio = {k: float(e[0] / e[1]) for k, e in eff.items()}
     assert ratio["gd"] == pytest.approx(1.0, rel=1e-5)
     assert ratio["adam"] > 100 and ratio["momentum"] > 1
 
