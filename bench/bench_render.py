@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--layout", default="grid", choices=["grid", "overlay"])
     ap.add_argument("--internals", action="store_true")
     ap.add_argument("--skip-usual", action="store_true", help="skip the slow usual recipe")
-    ap.add_argument("--repeat", type=int, default=1, help="time optiviz's save this many times, report the best")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="time optiviz's save and the encoder alone this many times, interleaved; report the best")
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -65,16 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     anim = build()
     t_build = time.perf_counter() - t
     n = anim.n_frames
-    best = float("inf")
-    for _ in range(max(1, args.repeat)):
-        t = time.perf_counter()
-        ov.save(anim, out / "fast.gif", quiet=True)
-        best = min(best, time.perf_counter() - t)
-    t_fast = best
-    w, h = Image.open(out / "fast.gif").size
-    rows.append(("optiviz GIF (ov.save)", t_fast, (out / "fast.gif").stat().st_size))
 
-    # -- the encoder alone, on the same frames --------------------------------------------------------------
+    # the encoder alone: the very frames optiviz writes, rendered and mapped to the palette beforehand
     with FrameRenderer(anim.scene, args.dpi) as fr:
         last = fr.render(n - 1).copy()
         pal = Palette.build([fr.background, last], reserved_colors(anim.scene))
@@ -91,12 +84,28 @@ def main(argv: list[str] | None = None) -> int:
         im = Image.fromarray(a, "L").convert("P")
         im.putpalette(flat)
         frames_p.append(im)
-    t = time.perf_counter()
-    buf = io.BytesIO()
-    frames_p[0].save(buf, format="GIF", save_all=True, append_images=frames_p[1:], duration=1000 / 20, loop=0,
-                     optimize=False)
-    t_enc = time.perf_counter() - t
-    rows.append(("encoder alone (Pillow save_all, same frames)", t_enc, len(buf.getvalue())))
+
+    def encoder_alone() -> tuple[float, float, int]:
+        t, c = time.perf_counter(), time.process_time()
+        buf = io.BytesIO()
+        frames_p[0].save(buf, format="GIF", save_all=True, append_images=frames_p[1:], duration=1000 / 20, loop=0,
+                         optimize=False)
+        return time.perf_counter() - t, time.process_time() - c, len(buf.getvalue())
+
+    # interleaved and best-of-N: a busy machine slows both sides alike instead of whichever ran during a burst.
+    # CPU time (all threads) is reported too: it does not depend on what else the machine is doing.
+    t_fast = t_enc = c_fast = c_enc = float("inf")
+    for _ in range(max(1, args.repeat)):
+        t, c = time.perf_counter(), time.process_time()
+        ov.save(anim, out / "fast.gif", quiet=True)
+        t_fast = min(t_fast, time.perf_counter() - t)
+        c_fast = min(c_fast, time.process_time() - c)
+        secs, cpu, enc_size = encoder_alone()
+        t_enc = min(t_enc, secs)
+        c_enc = min(c_enc, cpu)
+    w, h = Image.open(out / "fast.gif").size
+    rows.append(("optiviz GIF (ov.save)", t_fast, (out / "fast.gif").stat().st_size))
+    rows.append(("encoder alone (Pillow save_all, same frames)", t_enc, enc_size))
 
     # -- other formats -----------------------------------------------------------------------------------------
     for suffix in ("html", "png", "mp4"):
@@ -131,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     print("ratios:")
     if t_usual:
         print(f"  speed-up over the usual recipe     {t_usual / t_fast:6.1f}x   (goal >= 10x)")
-    print(f"  optiviz / encoder alone            {t_fast / t_enc:6.2f}x   (goal <= 2x)")
+    print(f"  optiviz / encoder alone            {t_fast / t_enc:6.2f}x   (goal <= 2x; wall clock)")
+    print(f"  optiviz / encoder alone, CPU time  {c_fast / c_enc:6.2f}x   ({c_fast:.2f} s / {c_enc:.2f} s of CPU)")
     gif = (out / "fast.gif").stat().st_size
     page = (out / "fast.html").stat().st_size
     print(f"  GIF size                           {_mb(gif)}  (goal <= 3 MB)")

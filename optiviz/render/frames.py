@@ -36,6 +36,8 @@ class FrameRenderer:
         self._bg = None
         self._bg_rgba: np.ndarray | None = None
         self._cache: dict = {}
+        self._direct: set = set()
+        self._last: int | None = None
 
     # -- setup ----------------------------------------------------------------------------------------------
     def __enter__(self) -> "FrameRenderer":
@@ -71,6 +73,7 @@ class FrameRenderer:
             rank = axes.index(ax) if ax in axes else len(axes)
             if _TraceDrawer.handles(prim):
                 d = _TraceDrawer(prim, renderer)
+                self._direct.add(id(prim))
                 ops.append(((rank, prim.line.get_zorder(), seq, 0), d.draw_line))
                 if prim.head is not None:
                     ops.append(((rank, prim.head.get_zorder(), seq, 1), d.draw_head))
@@ -82,6 +85,8 @@ class FrameRenderer:
 
     def __exit__(self, *exc) -> None:
         self._bg = None
+        if self._last is not None:
+            self.scene.update(self._last)  # leave every artist showing the last frame drawn
 
     @property
     def size(self) -> tuple[int, int]:
@@ -101,8 +106,11 @@ class FrameRenderer:
         renderer = canvas.get_renderer()
         buf = np.asarray(canvas.buffer_rgba())
         prims = self.scene.primitives
+        direct = self._direct
         for prim in prims:
-            prim.update(k)
+            if id(prim) not in direct:  # paths drawn directly need no artist update (done once on exit)
+                prim.update(k)
+        self._last = k
         # cacheable texts first, while the pixels beneath them are still the background
         for prim in prims:
             if getattr(prim, "cacheable", False):
@@ -273,8 +281,7 @@ class Palette:
 
     def __init__(self, colors: np.ndarray) -> None:
         self.colors = np.asarray(colors, np.uint8)[:TRANSPARENT]
-        self._keys = np.zeros(0, np.uint32)
-        self._vals = np.zeros(0, np.uint8)
+        self._lut: np.ndarray | None = None
         self._bg_index: np.ndarray | None = None
         self._bg32: np.ndarray | None = None
 
@@ -320,23 +327,19 @@ class Palette:
         return out
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Palette indices for packed RGB ``keys`` (1-D uint32), caching new colours."""
-        uniq, inv = np.unique(keys, return_inverse=True)
-        pos = np.searchsorted(self._keys, uniq)
-        pos_c = np.minimum(pos, max(len(self._keys) - 1, 0))
-        known = (len(self._keys) > 0) & (self._keys[pos_c] == uniq) if len(self._keys) else np.zeros(len(uniq), bool)
-        vals = np.empty(len(uniq), np.uint8)
-        if known.any():
-            vals[known] = self._vals[pos_c[known]]
-        if (~known).any():
-            new_k = uniq[~known]
-            new_v = self._nearest(new_k)
-            vals[~known] = new_v
-            allk = np.concatenate([self._keys, new_k])
-            allv = np.concatenate([self._vals, new_v])
-            order = np.argsort(allk, kind="stable")
-            self._keys, self._vals = allk[order], allv[order]
-        return vals[inv.ravel()]
+        """Palette indices for packed RGB ``keys`` (uint32), exact nearest colours, cached in a 2^24 table.
+
+        The table (16 MB) starts as "unknown" (the transparent index, which no colour maps to); each colour is
+        searched once, then every later frame is a plain table read."""
+        if self._lut is None:
+            self._lut = np.full(1 << 24, TRANSPARENT, np.uint8)
+        vals = self._lut[keys]
+        unknown = vals == TRANSPARENT
+        if unknown.any():
+            new = np.unique(keys[unknown])
+            self._lut[new] = self._nearest(new)
+            vals[unknown] = self._lut[keys[unknown]]
+        return vals
 
     def set_background(self, bg_rgba: np.ndarray) -> None:
         self._bg32 = _pack(np.ascontiguousarray(bg_rgba))
