@@ -64,13 +64,14 @@ def test_many_starts_and_seeds():
     single = ov.run("bowl", PAIR, steps=STEPS, start=starts[3])
     np.testing.assert_allclose(t.path[3], single["adam"].path, rtol=1e-6, atol=1e-7)
 
-    seeded = ov.run("bowl", ["sgd"], steps=STEPS, seeds=3)
-    assert seeded["sgd"].path.shape == (3, STEPS + 1, 2)
-    assert not np.allclose(seeded["sgd"].path[0], seeded["sgd"].path[1])  # each seed draws its own noise
     both = ov.run("bowl", ["sgd"], steps=STEPS, starts=starts[:2], seeds=[4, 7])
     assert both["sgd"].path.shape == (2, 2, STEPS + 1, 2) and both["sgd"].diverged_at.shape == (2, 2)
+    assert not np.allclose(both["sgd"].path[0, 1], both["sgd"].path[1, 1])  # each seed draws its own noise
     alone = ov.run("bowl", ["sgd"], steps=STEPS, start=starts[1], seed=7)
     np.testing.assert_allclose(both["sgd"].path[1, 1], alone["sgd"].path, rtol=1e-6, atol=1e-7)
+    seeded = ov.run("bowl", ["sgd"], steps=STEPS, start=starts[1], seeds=[4, 7])
+    assert seeded["sgd"].path.shape == (2, STEPS + 1, 2) and seeded["sgd"].diverged_at.shape == (2,)
+    np.testing.assert_allclose(seeded["sgd"].path[1], alone["sgd"].path, rtol=1e-6, atol=1e-7)
 
 
 # --------------------------------------------------------------------------------- recording modes
@@ -83,8 +84,7 @@ def every_step():
     return ov.run("bowl", RECORDED, steps=50, tol=1e-2)
 
 
-@pytest.mark.parametrize("record, expected", [(7, [0, 7, 14, 21, 28, 35, 42, 50]), (10, [0, 10, 20, 30, 40, 50]),
-                                              ("final", [50]), (80, [50])])
+@pytest.mark.parametrize("record, expected", [(7, [0, 7, 14, 21, 28, 35, 42, 50]), ("final", [50]), (80, [50])])
 def test_recording_modes_agree_at_the_recorded_steps(every_step, record, expected):
     sparse = ov.run("bowl", RECORDED, steps=50, tol=1e-2, record=record)
     for label, full in every_step.items():
@@ -145,16 +145,17 @@ def test_internals_are_the_gradient_used_and_the_update_made():
 # ---------------------------------------------------------------------------------- optimizers in
 
 def test_the_same_optimizer_twice_gets_distinct_labels():
-    runs = ov.run("bowl", ["gd:lr=0.05", "gd:lr=0.01", "adam"], steps=STEPS)
-    assert list(runs) == ["gd(lr=0.05)", "gd(lr=0.01)", "adam"]
+    runs = ov.run("bowl", ["gd:lr=0.05", "gd:lr=0.01"], steps=STEPS)
+    assert list(runs) == ["gd(lr=0.05)", "gd(lr=0.01)"]
     assert not np.allclose(runs["gd(lr=0.05)"].path, runs["gd(lr=0.01)"].path)
     assert runs["gd(lr=0.05)"].caption == "gd lr=0.05"
-    objects = ov.run("bowl", [ov.optimizer("adam", lr=0.1), ov.optimizer("adam", lr=0.2, b1=0.5)], steps=STEPS)
-    assert list(objects) == ["adam(lr=0.1, b1=0.9)", "adam(lr=0.2, b1=0.5)"]
     twice = ov.run("bowl", ["gd", "gd"], steps=STEPS)
     assert list(twice) == ["gd", "gd#2"]
     labelled = ov.run("bowl", {"slow": {"name": "gd", "lr": 0.01}, "fast": {"name": "gd", "lr": 0.05}}, steps=STEPS)
     assert list(labelled) == ["slow", "fast"] and labelled["slow"].name == "gd"
+    np.testing.assert_array_equal(labelled["fast"].path, runs["gd(lr=0.05)"].path)
+    objects = ov.run("bowl", [ov.optimizer("adam", lr=0.1), ov.optimizer("adam", lr=0.2, b1=0.5)], steps=STEPS)
+    assert list(objects) == ["adam(lr=0.1, b1=0.9)", "adam(lr=0.2, b1=0.5)"]
 
 
 def test_an_optax_transformation_runs_as_it_is():
