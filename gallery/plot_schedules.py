@@ -27,7 +27,7 @@ schedules = {
     "inverse_sqrt": ov.schedule("inverse_sqrt", lr=lr),
     "cosine": ov.schedule("cosine", lr=lr, steps=steps),
 }
-runs = ov.run(surface, {name: {"name": "sgd", "lr": s, "noise": 0.0} for name, s in schedules.items()},
+runs = ov.run(surface, {name: {"name": "sgd", "lr": s} for name, s in schedules.items()},
               steps=steps, batch_size=4, seed=1)
 print(runs.summary())
 

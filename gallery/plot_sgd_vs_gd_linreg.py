@@ -13,15 +13,15 @@ steps its loss stays above the minimum, while GD's settles on it.
 
 # %%
 # Same learning rate, same start; ``batch_size`` is the number of points in each SGD minibatch (real samples of
-# the dataset, drawn by the engine with the run's seed). ``noise=0`` says: no extra Gaussian gradient noise (what
-# sgd uses on analytic surfaces), so all of SGD's noise here is the minibatch's.
+# the dataset, drawn by the engine with the run's seed). On a data surface all of SGD's noise is the minibatch's
+# (on analytic surfaces it adds Gaussian gradient noise instead).
 import numpy as np
 
 import optiviz as ov
 
 surface = ov.load_surface("linreg")
 n_points, batch = 64, 8
-runs = ov.run(surface, ["gd", "sgd:noise=0"], steps=300, batch_size=batch, seed=0)
+runs = ov.run(surface, ["gd", "sgd"], steps=300, batch_size=batch, seed=0)
 print(runs.summary())
 
 # %%

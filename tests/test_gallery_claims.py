@@ -138,7 +138,7 @@ def test_saddle_and_plateau():
 
 def test_sgd_vs_gd_linreg():
     surface = ov.load_surface("linreg")
-    runs = ov.run(surface, ["gd", "sgd:noise=0"], steps=300, batch_size=8, seed=0)
+    runs = ov.run(surface, ["gd", "sgd"], steps=300, batch_size=8, seed=0)
     best = float(surface.value(np.array(surface.minima[0])))
     first = {k: int(np.nonzero(r.loss <= best + 0.05)[0][0]) for k, r in runs.items()}
     assert first["sgd"] * 8 < first["gd"] * 64  # data points touched to come within 0.05
@@ -162,7 +162,7 @@ def test_schedules():
     schedules = {"constant": lr, "exponential": ov.schedule("exponential", lr=lr, decay_rate=0.99),
                  "inverse_sqrt": ov.schedule("inverse_sqrt", lr=lr),
                  "cosine": ov.schedule("cosine", lr=lr, steps=steps)}
-    runs = ov.run(surface, {k: {"name": "sgd", "lr": s, "noise": 0.0} for k, s in schedules.items()}, steps=steps,
+    runs = ov.run(surface, {k: {"name": "sgd", "lr": s} for k, s in schedules.items()}, steps=steps,
                   batch_size=4, seed=1)
     best = float(surface.value(np.array(surface.minima[0])))
     excess = {k: float(np.mean(r.loss[-50:]) - best) for k, r in runs.items()}
