@@ -1,11 +1,16 @@
 """The engine: every optimizer's path on a surface, as one compiled program.
 
-``run`` compiles one program per (surface, optimizer names, step count, recording mode): ``lax.scan`` over the
-steps, stepping all optimizers side by side in one scan body, ``vmap`` over starts and seeds. Learning rates,
-hyperparameters, starts, seeds and noise levels are traced arguments, so changing them never recompiles.
+``run`` compiles one program per (surface, optimizer names and flags, step count, recording mode, batch shape):
+one ``lax.scan`` over the steps per optimizer (see ``_walk`` for why not one fused scan), ``vmap`` over starts and
+seeds, starts sharded over the local devices when there are several. Learning rates, hyperparameters, schedules'
+numbers, starts, seeds and noise levels are traced arguments, so changing them never recompiles.
 
-A path that produces NaN/inf, or leaves a box far outside the domain, is *diverged*: the step is recorded in
-``diverged_at`` and the path stays frozen at its last finite point, so nothing downstream crashes.
+A step whose new point leaves a box far outside the domain, or has a NaN/inf value or gradient, is refused: the
+run is *diverged*, the step is recorded in ``diverged_at`` and the path stays frozen at its last good point, so
+no recorded series holds a NaN and nothing downstream crashes.
+
+Arrays handed out for many starts or seeds are views of the program's time-major output (not C-contiguous);
+``np.ascontiguousarray`` them if a consumer needs that.
 """
 from __future__ import annotations
 
