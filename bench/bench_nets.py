@@ -4,10 +4,10 @@
     .venv/bin/python bench/bench_nets.py --quick    # small sizes, to check that the script runs
 
 Prints times and ratios (not a pass/fail test). Every contender runs in the same process, after a warm-up call
-that compiles it, and is timed as the best of a few repeats; results are numpy (blocked) before the clock stops.
-Times are the process's CPU time (``time.process_time``): on a machine shared with other jobs, wall-clock times
-swing by +-50% from one repeat to the next while CPU time stays put. ``--wall`` times the wall clock instead
-(the right measure on an idle machine, where XLA may also use more than one core).
+that compiles it; the contenders of a comparison are timed interleaved, repeat after repeat, and each keeps its
+best; results are numpy (blocked) before the clock stops. Two clocks: wall time (what a user waits; XLA runs
+independent parts of one program on several cores at once, which is where a fused program wins) and the
+process's CPU time (the work done, summed over cores; steadier when other jobs share the machine).
 
 1. 5 optimizers (gd, momentum, adagrad, rmsprop, adam) on a 2-16-16-1 ReLU MLP over 1,000 training points,
    2,000 full-batch steps:
@@ -42,22 +42,23 @@ OPTIMIZERS = ["gd:lr=0.5", "momentum:lr=0.1", "adagrad:lr=0.1", "rmsprop:lr=0.00
 LRS = [0.003, 0.01, 0.02, 0.05, 0.1]
 
 
-CLOCK = time.process_time
-
-
-def best_of(fn, repeats: int) -> float:
-    times = []
+def race(contenders: dict, repeats: int) -> dict:
+    """name -> (best wall time, best CPU time) over ``repeats`` interleaved rounds (each contender warmed up)."""
+    best = {k: [float("inf"), float("inf")] for k in contenders}
     for _ in range(repeats):
-        t0 = CLOCK()
-        fn()
-        times.append(CLOCK() - t0)
-    return min(times)
+        for k, fn in contenders.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            w, c = time.perf_counter() - w0, time.process_time() - c0
+            best[k][0] = min(best[k][0], w)
+            best[k][1] = min(best[k][1], c)
+    return {k: tuple(v) for k, v in best.items()}
 
 
 def timed_once(fn) -> tuple[float, object]:
-    t0 = CLOCK()
+    t0 = time.perf_counter()
     out = fn()
-    return CLOCK() - t0, out
+    return time.perf_counter() - t0, out
 
 
 def python_loop(model, data, specs, steps):
@@ -119,20 +120,16 @@ def optax_fused(model, data, steps):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: check that the script runs")
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--wall", action="store_true", help="time the wall clock instead of the process's CPU time")
+    ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    global CLOCK
-    if args.wall:
-        CLOCK = time.perf_counter
     steps, n_points, grid = (200, 200, 21) if args.quick else (2000, 1000, 51)
     repeats = 1 if args.quick else args.repeats
 
     data = nets.dataset("spiral", n=2 * n_points, test_fraction=0.5, noise=0.1, seed=0)
     model = nets.mlp(16, 2, "relu")
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}; {model.describe()} ({model.n_params} parameters), "
-          f"{len(data.x_train)} training points, {steps} full-batch steps, best of {repeats}, "
-          f"{'wall-clock' if args.wall else 'CPU'} time\n")
+          f"{len(data.x_train)} training points, {steps} full-batch steps, best of {repeats} interleaved rounds, "
+          f"{jax.device_count()} device(s), {__import__('os').cpu_count()} cores\n")
 
     # -- 1. five optimizers -------------------------------------------------------------------------------
     def fused(every):
@@ -150,31 +147,30 @@ def main() -> None:
     t_ref_compile, _ = timed_once(ref_compile)
     ref_run()
 
-    t_fused1 = best_of(fused(1), repeats)
-    t_sep1 = best_of(separate(1), repeats)
-    t_fused100 = best_of(fused(100), repeats)
-    t_sep100 = best_of(separate(100), repeats)
     loop()  # warm-up: compiles the 5 jitted steps
-    t_loop = best_of(loop, repeats)
-    t_ref = best_of(ref_run, repeats)
+    t = race({"fused1": fused(1), "sep1": separate(1), "fused100": fused(100), "sep100": separate(100),
+              "loop": loop, "ref": ref_run}, repeats)
 
-    print("1. 5 optimizers x 2-16-16-1 ReLU MLP, full batch")
+    print("1. 5 optimizers x 2-16-16-1 ReLU MLP, full batch                    wall time    CPU time")
     rows = [
-        ("ov.nets.train, 5 fused in one program, record every step", t_fused1),
-        ("ov.nets.train, 5 separate programs, record every step", t_sep1),
-        ("ov.nets.train, 5 fused in one program, record every 100th", t_fused100),
-        ("ov.nets.train, 5 separate programs, record every 100th", t_sep100),
-        ("Python loop over a jitted step (5 x steps calls)", t_loop),
-        ("reference: optax, 5 fused in one jitted scan (loss only)", t_ref),
+        ("ov.nets.train, 5 fused in one program, record every step", "fused1"),
+        ("ov.nets.train, 5 separate programs, record every step", "sep1"),
+        ("ov.nets.train, 5 fused in one program, record every 100th", "fused100"),
+        ("ov.nets.train, 5 separate programs, record every 100th", "sep100"),
+        ("Python loop over a jitted step (5 x steps calls)", "loop"),
+        ("reference: optax, 5 fused in one jitted scan (loss only)", "ref"),
     ]
-    for name, t in rows:
-        print(f"   {name:<62} {t:7.3f} s")
-    print(f"   ratios: separate / fused = {t_sep1 / t_fused1:.2f}x (record every step), "
-          f"{t_sep100 / t_fused100:.2f}x (every 100th)")
-    print(f"           Python loop / fused = {t_loop / t_fused1:.1f}x (every step), {t_loop / t_fused100:.1f}x (every 100th)")
-    print(f"           fused / optax reference = {t_fused1 / t_ref:.2f}x (every step), {t_fused100 / t_ref:.2f}x "
-          f"(every 100th)")
-    print(f"   first call (compile + run): fused {compile_fused:.2f} s, 5 separate {compile_sep:.2f} s; "
+    for name, key in rows:
+        print(f"   {name:<62} {t[key][0]:7.3f} s   {t[key][1]:7.3f} s")
+
+    def ratio(a: str, b: str) -> str:
+        return f"{t[a][0] / t[b][0]:.2f}x wall, {t[a][1] / t[b][1]:.2f}x CPU"
+
+    print(f"   separate / fused:     {ratio('sep1', 'fused1')} (record every step); {ratio('sep100', 'fused100')} "
+          "(every 100th)")
+    print(f"   Python loop / fused:  {ratio('loop', 'fused1')} (every step); {ratio('loop', 'fused100')} (every 100th)")
+    print(f"   fused / optax ref.:   {ratio('fused1', 'ref')} (every step); {ratio('fused100', 'ref')} (every 100th)")
+    print(f"   first call (compile + run, wall): fused {compile_fused:.2f} s, 5 separate {compile_sep:.2f} s; "
           f"optax reference compile {t_ref_compile:.2f} s\n")
 
     # -- 2. vmap vs fused ----------------------------------------------------------------------------------
@@ -187,20 +183,21 @@ def main() -> None:
     for every in (1, 100):
         c_v, _ = timed_once(strat("vmap", every))
         c_f, _ = timed_once(strat("fused", every))
-        t_v = best_of(strat("vmap", every), repeats)
-        t_f = best_of(strat("fused", every), repeats)
-        print(f"   record every {every:>3}: vmap {t_v:.3f} s, fused {t_f:.3f} s: fused / vmap = {t_f / t_v:.2f}x  "
-              f"(first calls: vmap {c_v:.2f} s, fused {c_f:.2f} s)")
+        t = race({"vmap": strat("vmap", every), "fused": strat("fused", every)}, repeats)
+        print(f"   record every {every:>3}: vmap {t['vmap'][0]:.3f} s wall / {t['vmap'][1]:.3f} s CPU, fused "
+              f"{t['fused'][0]:.3f} s / {t['fused'][1]:.3f} s: vmap / fused = {t['vmap'][0] / t['fused'][0]:.2f}x "
+              f"wall, {t['vmap'][1] / t['fused'][1]:.2f}x CPU (first calls: vmap {c_v:.2f} s, fused {c_f:.2f} s)")
     print()
 
     # -- 3. landscape --------------------------------------------------------------------------------------
     runs = nets.train(model, data, OPTIMIZERS, steps, every=max(1, steps // 200))
     t_first, land = timed_once(lambda: nets.landscape(runs, plane="pca", n=grid))
-    t_land = best_of(lambda: nets.landscape(runs, plane="pca", n=grid), repeats)
     A, B = np.meshgrid(land.x, land.y)
-    t_grid = best_of(lambda: nets.plane_loss(model, data, land.center, land.directions, A, B), repeats)
+    t = race({"land": lambda: nets.landscape(runs, plane="pca", n=grid),
+              "grid": lambda: nets.plane_loss(model, data, land.center, land.directions, A, B)}, repeats)
+    t_land, t_grid = t["land"][0], t["grid"][0]
     print(f"3. {grid}x{grid} landscape, {len(data.x_train)} points per evaluation")
-    print(f"   grid alone (one vmapped call, compiled): {t_grid:.3f} s = {1e6 * t_grid / grid**2:.0f} us per point")
+    print(f"   grid alone (one vmapped call, compiled): {t_grid:.3f} s wall = {1e6 * t_grid / grid**2:.0f} us per point")
     print(f"   ov.nets.landscape (PCA of {sum(len(h.path) for h in runs.values())} weight vectors + grid): "
           f"{t_land:.3f} s (first call {t_first:.2f} s)")
     print(f"   the PCA plane keeps {land.explained.sum():.1%} of the path variance; "
