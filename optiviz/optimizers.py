@@ -648,6 +648,9 @@ class OptimizerSpec:
 
     def replace(self, **changes: Any) -> "OptimizerSpec":
         """A copy with some hyperparameters (or ``noise``/``label``) changed and validated."""
+        if "name" in changes:
+            raise InvalidValueError(f"{self.name}: replace() changes hyperparameters, not the optimizer; "
+                                    f"use spec({changes['name']!r}, ...)")
         label = changes.pop("label", self.label)
         hp = {k: v for k, v in self.hparams.items()}
         hp.update({k: v for k, v in changes.items() if k != "noise"})
