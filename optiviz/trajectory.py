@@ -472,7 +472,8 @@ def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, inte
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise InvalidValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
     # on a data surface a stochastic optimizer's noise is the minibatch's, unless the user asked for more
-    noises = [0.0 if not isinstance(o, OptimizerSpec) else
+    # an opaque (init, update) pair gets the run's noise too: any optimizer may be run with noise
+    noises = [(noise or 0.0) if not isinstance(o, OptimizerSpec) else
               (o.noise if (not st or "noise" in o.given or noise is not None) else 0.0)
               for o, st in zip(specs, stochastic)]
     prog = _Program(
