@@ -167,6 +167,15 @@ def test_an_optax_transformation_runs_as_it_is():
     assert np.all(np.abs(np.diff(chained["clipped"].path, axis=0)) <= 0.05 + 1e-7)
 
 
+def test_the_runs_noise_reaches_every_optimizer_even_an_optax_one():
+    quiet = ov.run("bowl", [optax.sgd(0.05), "gd:lr=0.05"], steps=STEPS)
+    noisy = ov.run("bowl", [optax.sgd(0.05), "gd:lr=0.05"], steps=STEPS, noise=0.5)
+    np.testing.assert_allclose(quiet["optimizer1"].path, quiet["gd"].path, rtol=1e-6)
+    for label in ("optimizer1", "gd"):
+        assert not np.allclose(noisy[label].path, quiet[label].path)
+    assert noisy["gd"].caption == "gd lr=0.05 noise=0.5"
+
+
 def test_unknown_run_label_says_did_you_mean():
     runs = ov.run("bowl", PAIR, steps=STEPS)
     with pytest.raises(KeyError, match="did you mean 'adam'"):

@@ -239,6 +239,15 @@ def test_unknown_hyperparameters_name_the_close_match_and_the_accepted_ones():
         ov.optimizer("momentum", b1=0.9)
 
 
+def test_a_spec_is_replaced_by_value_not_by_name():
+    spec = ov.optimizers.spec("adam", lr=0.1)
+    assert spec.replace(b1=0.5).hparams == {"lr": 0.1, "b1": 0.5, "b2": 0.999, "eps": 1e-8}
+    with pytest.raises(InvalidValueError, match="adam: b1 must be in"):
+        spec.replace(b1=2.0)
+    with pytest.raises(InvalidValueError, match="changes hyperparameters, not the optimizer"):
+        spec.replace(name="gd")
+
+
 def test_flags_must_be_booleans():
     with pytest.raises(InvalidValueError, match="bias_correction must be true or false, got 2"):
         ov.optimizer("rmsprop", bias_correction=2)
