@@ -576,6 +576,9 @@ def test_cli_network_trains_every_activation_with_every_optimizer(capsys, tmp_pa
     assert "diagnosis" in out and out.strip().splitlines()[-1].startswith(f"wrote {out_file}")
     assert out_file.read_bytes()[:6] == b"GIF89a"
     assert [p.name for p in tmp_path.iterdir()] == ["net.gif"]  # written atomically: no temporary left
+    again = tmp_path / "again.gif"
+    assert cli(capsys, "network", *NET, *PAIRS, "--out", str(again), "-q") == (0, "", "")
+    assert again.read_bytes() == out_file.read_bytes()  # the same command gives the same bytes
 
 
 def test_cli_network_still_plots(capsys, tmp_path):
