@@ -15,6 +15,7 @@ Arrays handed out for many starts or seeds are views of the program's time-major
 from __future__ import annotations
 
 import math
+import weakref
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -259,6 +260,19 @@ class _Program:
     batch_size: int
 
 
+_VALUE_AND_GRAD: "weakref.WeakKeyDictionary[Surface, Any]" = weakref.WeakKeyDictionary()
+
+
+def _value_and_grad(surface: Surface) -> Any:
+    """f and its gradient at a point, jitted once per surface: every loop of a program calls the same function,
+    so JAX traces the surface once instead of twice per optimizer (XLA inlines the calls)."""
+    vg = _VALUE_AND_GRAD.get(surface)
+    if vg is None:
+        f = surface.fn  # not the surface itself: the value must not keep its weak key alive
+        vg = _VALUE_AND_GRAD[surface] = jax.jit(jax.value_and_grad(lambda p: f(p[0], p[1])))
+    return vg
+
+
 def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol):
     """One optimizer's path from one start: ``(path, loss, grad_norm, diverged_at, reached_at[, grads, updates])``.
 
@@ -273,7 +287,7 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     gradient is not finite, so no recorded series ever holds a NaN.
     """
     steps = prog.steps
-    value_and_grad = jax.value_and_grad(lambda p: prog.surface.fn(p[0], p[1]))
+    value_and_grad = _value_and_grad(prog.surface)
     if prog.minibatch[i]:
         n_data = jax.tree_util.tree_leaves(data)[0].shape[0]
         batch_grad = jax.grad(lambda p, b: prog.surface.batch_loss(p[0], p[1], b))
