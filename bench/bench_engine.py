@@ -100,6 +100,8 @@ def numpy_run(starts: np.ndarray, steps: int) -> list[tuple[np.ndarray, np.ndarr
     """The same 5 optimizers vectorized over the starts with NumPy (float32), every point and loss kept."""
     h = OPTIMIZERS
     f32 = np.float32
+    # 1 - decay computed in float32, as the JAX optimizers do (f32(0.1) differs from f32(1) - f32(0.9))
+    c01, c001 = f32(1) - f32(0.9), f32(1) - f32(0.999)
     out = []
     for name in OPTIMIZERS:
         x, y = starts[:, 0].astype(f32).copy(), starts[:, 1].astype(f32).copy()
@@ -133,16 +135,16 @@ def numpy_run(starts: np.ndarray, steps: int) -> list[tuple[np.ndarray, np.ndarr
                 x -= lr * gx / np.sqrt(s1x + f32(1e-7))
                 y -= lr * gy / np.sqrt(s1y + f32(1e-7))
             elif name == "rmsprop":
-                s2x = f32(0.9) * s2x + f32(0.1) * gx * gx
-                s2y = f32(0.9) * s2y + f32(0.1) * gy * gy
+                s2x = f32(0.9) * s2x + c01 * gx * gx
+                s2y = f32(0.9) * s2y + c01 * gy * gy
                 x -= lr * gx / np.sqrt(s2x + f32(1e-8))
                 y -= lr * gy / np.sqrt(s2y + f32(1e-8))
             else:  # adam
                 k = t + 1
-                s1x = f32(0.9) * s1x + f32(0.1) * gx
-                s1y = f32(0.9) * s1y + f32(0.1) * gy
-                s2x = f32(0.999) * s2x + f32(0.001) * gx * gx
-                s2y = f32(0.999) * s2y + f32(0.001) * gy * gy
+                s1x = f32(0.9) * s1x + c01 * gx
+                s1y = f32(0.9) * s1y + c01 * gy
+                s2x = f32(0.999) * s2x + c001 * gx * gx
+                s2y = f32(0.999) * s2y + c001 * gy * gy
                 c1, c2 = f32(1 - 0.9**k), f32(1 - 0.999**k)
                 x -= lr * (s1x / c1) / (np.sqrt(s2x / c2) + f32(1e-8))
                 y -= lr * (s1y / c1) / (np.sqrt(s2y / c2) + f32(1e-8))
