@@ -8,7 +8,7 @@ statistics, input Jacobians and decision boundaries over training. Pure JAX and 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import jax
 import jax.flatten_util  # the submodule is not loaded by ``import jax``

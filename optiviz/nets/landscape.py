@@ -38,7 +38,7 @@ import numpy as np
 from ..errors import InvalidValueError
 from .datasets import Dataset, dataset as _dataset
 from .models import MLP
-from .train import Histories, History, data_loss
+from .train import History, data_loss
 
 __all__ = ["Landscape", "landscape", "filter_normalized_direction", "plane_loss"]
 

@@ -6,14 +6,16 @@ r"""Training small networks: any number of runs side by side, as one compiled pr
     hs = ov.nets.train(model, data, ["sgd", "momentum", "adam"], 2000)     # -> Histories, one compiled program
 
 The program is ``lax.scan`` over the steps. Every run (one model, optimizer, regularization and dropout
-setting) steps inside the same scan body, side by side ("fused"): XLA runs those independent parts on several
-cores at once. Runs that share their static structure (same model, optimizer name, batch mode) could instead be
-stacked and ``vmap``-ped as one group; measured on a 2-core CPU (bench/bench_nets.py), 5 runs fused beat 5
-vmapped in wall time (0.75 s against 1.07 s for 2,000 steps of a 2-16-16-1 MLP; also 0.70 s fused against
-0.88 s for 5 separate programs), so ``strategy="auto"`` fuses up to ``FUSE_LIMIT`` runs of one structure and
-vmaps larger groups (whose fused program would take long to compile). Steps, the models, the optimizer names and the batch sizes are static; learning rates and every other
-hyperparameter, l1, l2, the dropout rate, the early-stopping patience, the seed, the data and the initial
-weights are traced, so changing them never recompiles.
+setting) steps inside the same scan body, side by side ("fused"), and XLA runs those independent parts on
+several cores at once. Runs that share their static structure (same model, optimizer name, batch mode) can
+instead be stacked and ``vmap``-ped as one group, which does less work in total. Measured on a 2-core CPU
+(bench/bench_nets.py, 2,000 steps of a 2-16-16-1 MLP on 1,000 points): 5 runs fused took 0.75 s of wall time
+against 1.07 s vmapped when a core was free, and about 10% longer than vmapped when other jobs held the second
+core; 5 different optimizers fused took 0.68 s against 0.87 s as 5 separate programs. So ``strategy="auto"``
+fuses up to ``FUSE_LIMIT`` runs of one structure and vmaps larger groups (whose fused program would also take
+long to compile). Steps, the models, the optimizer names and the batch sizes are static; learning rates and
+every other hyperparameter, l1, l2, the dropout rate, the early-stopping patience, the seed, the data and the
+initial weights are traced, so changing them never recompiles.
 
 The objective of run r is  L(theta) = data loss + l1 * sum|W| + l2 * sum W^2  over the weight matrices W
 (biases are not penalized). The data loss is the mean binary cross-entropy on the logit (``binary``), softmax
