@@ -150,9 +150,11 @@ def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimiz
                 name = hp.pop("name", None)
                 if name is not None:  # {"label": {"name": "adam", "lr": 0.1}}: the key is a label
                     items.append((key, _opt.spec(name, **hp)))
-                elif key.split(":")[0] in _opt._optimizers:  # {"adam": {"lr": 0.1}} or {"adam:lr=0.1": None}
+                elif ":" not in key and key in _opt._optimizers:  # {"adam": {"lr": 0.1}}: validate once
+                    items.append((key, _opt.spec(key, **hp)))  # a dict's keys are its labels
+                elif key.split(":")[0] in _opt._optimizers:  # {"adam:lr=0.1": None}
                     base = _opt.parse(key)
-                    items.append((key, base.replace(**hp) if hp else base))  # a dict's keys are its labels
+                    items.append((key, base.replace(**hp) if hp else base))
                 else:
                     _opt.get(key.split(":")[0])  # raises with did-you-mean
             else:
