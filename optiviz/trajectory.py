@@ -479,8 +479,8 @@ def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, inte
                 o = o.replace(noise=noise)
         specs.append(o)
     labels = _labels([(given, o) for (given, _), o in zip(items, specs)])
-    if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise InvalidValueError(f"seed must be a whole number in [0, 2**63), got {seed!r}")
     has_data = s.data is not None and s.batch_loss is not None
     stochastic = [isinstance(o, OptimizerSpec) and o.info.stochastic and has_data for o in specs]
     if batch_size is None:
@@ -521,7 +521,9 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
 
     ``surface``: a Surface or a spec (``"ravine"``, ``"bowl:condition=50"``, ``"file.py:f"``, ...).
     ``optimizers``: names (``"adam"``, ``"adam:lr=0.1,b1=0.8"``), a dict label/name -> hyperparameters,
-    ``OptimizerSpec`` / ``ov.optimizer(...)`` objects, or any optax-shaped (init, update) pair.
+    ``OptimizerSpec`` / ``ov.optimizer(...)`` objects, or any optax-shaped (init, update) pair (whose
+    hyperparameters are baked into its functions: a new optax object compiles a new program, a new lr for a
+    registered optimizer does not).
     ``start`` (x, y) or ``starts`` (N, 2): where to begin (default: the surface's start). ``seed`` / ``seeds``
     (a count or a list of seeds): the randomness of stochastic gradients. ``record``: ``"all"``, every k-th
     step (an int) or ``"final"``. ``noise``: Gaussian gradient noise for every optimizer. ``tol``: record
@@ -546,9 +548,10 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
         seed_list, batched_seeds = [seed], False
     else:
         seed_list = list(range(seed, seed + seeds)) if isinstance(seeds, (int, np.integer)) else list(seeds)
-        if not seed_list or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0
+        if not seed_list or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= v < 2**63
                                 for v in seed_list):
-            raise InvalidValueError(f"seeds must be a count >= 1 or a list of whole numbers >= 0, got {seeds!r}")
+            raise InvalidValueError(f"seeds must be a count >= 1 or a list of whole numbers in [0, 2**63), "
+                                    f"got {seeds!r}")
         batched_seeds = True
     tol = _check_tol(tol)
     keys = np.stack([_key_data(int(v)) for v in seed_list])
