@@ -563,15 +563,55 @@ def _registry_module(kind: str) -> Any:
 
 
 def _entries(kind: str) -> list[tuple[str, str]]:
-    """(name, one-line summary) for every entry of ``kind``."""
+    """(name, one-line summary) for every entry of ``kind``.
+
+    A plugin is listed by its name, distribution and entry point, and never imported: listing must not run code
+    the user did not name (its summary is one ``optiviz describe NAME`` away). A built-in that a plugin shadows
+    says so (the registry refuses it without importing the plugin).
+    """
     mod = _registry_module(kind)
+    plugins = _plugin_entry_points(kind)
+    builtins = _builtin_names(mod)
     rows = []
     for name in mod.names():
+        if name in plugins and name not in builtins:
+            rows.append((name, _plugin_summary(plugins[name])))
+            continue
         try:
             rows.append((name, _summary(kind, mod, name)))
-        except OptivizError as exc:  # a broken plugin: list it with the reason rather than failing the listing
+        except OptivizError as exc:  # e.g. shadowed by a plugin: list it with the reason rather than fail
             rows.append((name, f"(cannot load: {exc})"))
     return rows
+
+
+def _plugin_entry_points(kind: str) -> dict[str, list[Any]]:
+    """name -> the installed entry points in the group ``optiviz.<kind>`` (read from metadata, nothing imported)."""
+    from importlib import metadata
+
+    found: dict[str, list[Any]] = {}
+    for ep in metadata.entry_points(group=f"optiviz.{kind}"):
+        found.setdefault(ep.name, []).append(ep)
+    return found
+
+
+def _builtin_names(mod: Any) -> set[str]:
+    """The built-in names of a registry module (``builtin_names()``, else its ``Registry``'s)."""
+    from .registry import Registry
+
+    if callable(getattr(mod, "builtin_names", None)):
+        return set(mod.builtin_names())
+    for value in vars(mod).values():
+        if isinstance(value, Registry):
+            return set(value.builtin_names())
+    return set()  # unknown: every entry point is then listed as a plugin, which is the safe side
+
+
+def _plugin_summary(eps: list[Any]) -> str:
+    def one(ep: Any) -> str:
+        dist = getattr(getattr(ep, "dist", None), "name", None)
+        return (f"from the distribution {dist!r} " if dist else "") + f"({ep.value})"
+
+    return "plugin " + "; ".join(one(ep) for ep in eps) + ", not loaded until used"
 
 
 def _summary(kind: str, mod: Any, name: str) -> str:

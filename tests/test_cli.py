@@ -204,6 +204,46 @@ def test_list_activations_once_the_registry_exists(capsys):
     assert code == 0 and out.split() == activations.names()
 
 
+def install_plugin(folder: Path, group: str, name: str, marker: Path, monkeypatch) -> str:
+    """A plugin distribution on sys.path (a ``*.dist-info`` folder, as pip leaves one) whose module, once
+    imported, writes ``marker``. Returns the distribution's name."""
+    module, dist = f"optiviz_cli_plugin_{group.split('.')[1]}", "optiviz-cli-test-plugin"
+    (folder / f"{module}.py").write_text(f"open({str(marker)!r}, 'a').write('imported')\ndef thing(x, y):\n"
+                                         "    return x ** 2 + y ** 2\n")
+    info = folder / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    with open(info / "entry_points.txt", "a") as fh:
+        fh.write(f"[{group}]\n{name} = {module}:thing\n")
+    monkeypatch.syspath_prepend(str(folder))
+    return dist
+
+
+@pytest.mark.parametrize("kind", ["surfaces", "optimizers", "activations", "schedules"])
+def test_list_names_plugins_without_importing_them(capsys, tmp_path, monkeypatch, kind):
+    marker = tmp_path / "imported.txt"
+    dist = install_plugin(tmp_path, f"optiviz.{kind}", "zz_plugin", marker, monkeypatch)
+    for argv in (["list"], ["list", kind]):
+        code, out, err = run(capsys, *argv)
+        assert (code, err) == (0, "")
+        block = out.split(f"{kind}:\n", 1)[1].split("\n\n")[0]
+        row = next(line for line in block.splitlines() if line.startswith("  zz_plugin "))
+        assert row.split(None, 1)[1] == (f"plugin from the distribution {dist!r} "
+                                         f"(optiviz_cli_plugin_{kind}:thing), not loaded until used")
+    assert "zz_plugin" in run(capsys, "list", kind, "--names")[1].split()
+    assert not marker.exists(), "listing imported a plugin nobody named"
+
+
+def test_list_says_a_builtin_is_shadowed_without_importing_the_plugin(capsys, tmp_path, monkeypatch):
+    marker = tmp_path / "imported.txt"
+    dist = install_plugin(tmp_path, "optiviz.surfaces", "ravine", marker, monkeypatch)
+    code, out, err = run(capsys, "list", "surfaces")
+    assert (code, err) == (0, "")
+    row = next(line for line in out.splitlines() if line.startswith("  ravine "))
+    assert "(cannot load: " in row and "shadows the built-in surface 'ravine'" in row and dist in row
+    assert not marker.exists()
+
+
 def test_list_unknown_kind(capsys):
     code, out, err = run(capsys, "list", "surfacez")
     assert_one_line_error(code, err, "argument KIND: unknown choice 'surfacez'; did you mean 'surfaces'?")
