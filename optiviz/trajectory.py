@@ -284,9 +284,9 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     one start). With ``record="all"`` the scan runs steps + 1 iterations and records the point *before* each
     update, so the final point needs no concatenation (the last update is computed and discarded).
 
-    The carry holds the point with its loss and gradient, evaluated once when the point was accepted: a step is
-    refused (the run has diverged; the path stays frozen) when the new point leaves the bound, or its loss or
-    gradient is not finite, so no recorded series ever holds a NaN.
+    The carry holds the point with its loss, gradient and gradient norm, evaluated once when the point was
+    accepted: a step is refused (the run has diverged; the path stays frozen) when the new point leaves the bound,
+    or its loss or gradient is not finite, so no recorded series ever holds a NaN.
     """
     steps = prog.steps
     value_and_grad = _value_and_grad(prog.surface)
@@ -310,7 +310,8 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
         return jnp.sqrt(g[0] * g[0] + g[1] * g[1])
 
     def step(carry, t):
-        p, loss, g, state, div, hit = carry
+        p, loss, gnorm, g, state, div, hit = carry
+        frozen = div >= 0  # from an earlier step: g is then the refused point's, and this step is discarded
         hit = jnp.where((hit < 0) & (loss <= tol), t, hit)
         g_used = g
         if prog.minibatch[i]:
@@ -326,13 +327,15 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
         ok = ((new[0] >= lo[0]) & (new[0] <= hi[0]) & (new[1] >= lo[1]) & (new[1] <= hi[1])
               & (new_loss * 0 + new_g[0] * 0 + new_g[1] * 0 == 0))
         div = jnp.where((div < 0) & ~ok & (t < steps), t + 1, div)
-        # frozen from the first refused step on; the optimizer state may go bad too, but is never used again
+        # frozen from the first refused step on: the point, its loss and gradient norm stay; the gradient and
+        # optimizer state may go bad, but only ever feed discarded steps (so they need no select: cheaper)
         keep = div >= 0
-        rec = (p, loss, norm(g))
+        rec = (p, loss, gnorm)
         if prog.internals:
-            rec = rec + (g_used, jnp.where(keep, jnp.zeros_like(updates), updates))
-        carry = (jnp.where(keep, p, new), jnp.where(keep, loss, new_loss), jnp.where(keep, g, new_g), state,
-                 div, hit)
+            rec = rec + (jnp.where(frozen, jnp.zeros_like(g_used), g_used),
+                         jnp.where(keep, jnp.zeros_like(updates), updates))
+        carry = (jnp.where(keep, p, new), jnp.where(keep, loss, new_loss), jnp.where(keep, gnorm, norm(new_g)),
+                 new_g, state, div, hit)
         return carry, rec
 
     def silent(t, carry):
@@ -340,9 +343,9 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
 
     minus1 = jnp.asarray(-1, jnp.int32)
     loss0, g0 = value_and_grad(start)
-    carry = (start, loss0, g0, opt.init(start), minus1, minus1)
+    carry = (start, loss0, norm(g0), g0, opt.init(start), minus1, minus1)
     if prog.every == 1:
-        (_, _, _, _, div, hit), rec = jax.lax.scan(step, carry, jnp.arange(steps + 1, dtype=jnp.int32))
+        (_, _, _, _, _, div, hit), rec = jax.lax.scan(step, carry, jnp.arange(steps + 1, dtype=jnp.int32))
         return (*rec[:3], div, hit, *rec[3:])
     if prog.every:
         k = prog.every
@@ -357,9 +360,9 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     else:
         carry = jax.lax.fori_loop(0, steps, silent, carry)
         rec = None
-    p, loss, g, _, div, hit = carry
+    p, loss, gnorm, _, _, div, hit = carry
     hit = jnp.where((hit < 0) & (loss <= tol), steps, hit)
-    last = (p[None], loss[None], norm(g)[None])
+    last = (p[None], loss[None], gnorm[None])
     if rec is not None:
         last = tuple(jnp.concatenate([r, l]) for r, l in zip(rec, last))
     return (*last, div, hit)
