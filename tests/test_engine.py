@@ -113,6 +113,15 @@ def test_divergence_is_recorded_and_the_path_frozen_without_nan(every_step):
     assert np.all(np.abs(t.path[:d]) < 3 + 100 * 6)
 
 
+def test_internals_of_a_diverged_run_are_zero_after_the_refused_step(every_step):
+    t = ov.run("bowl", RECORDED, steps=50, tol=1e-2, internals=True)["too big"]
+    d = t.diverged_at
+    assert d == every_step["too big"].diverged_at
+    assert np.all(np.isfinite(t.grads)) and np.all(np.isfinite(t.updates))
+    assert np.all(t.updates[d - 1:] == 0) and np.all(t.grads[d:] == 0)  # step d - 1 was refused
+    np.testing.assert_allclose(t.updates[:d - 1], np.diff(t.path[:d], axis=0), rtol=1e-5, atol=1e-6)
+
+
 def test_a_nan_is_a_divergence_too():
     @ov.surface(domain=((0.0, 2.0), (-1.0, 1.0)), start=(1.0, 0.5), name="root")
     def root(x, y):
