@@ -404,25 +404,15 @@ def _inside(d: Any, p: Sequence[float]) -> bool:
     return x0 <= p[0] <= x1 and y0 <= p[1] <= y1
 
 
-def _with_domain(surface: Any, d: Any) -> Any:
-    from dataclasses import replace
-
-    (x0, x1), (y0, y1) = d
-    start = surface.start
-    if not _inside(d, start):  # the surface's start is off this map: use the decorator's default spot
-        start = (x0 + 0.25 * (x1 - x0), y0 + 0.75 * (y1 - y0))
-    return replace(surface, domain=d, start=start).check()
-
-
 def compute_runs(args: argparse.Namespace, *, internals: bool = False) -> tuple[Any, Any]:
     """The surface and the ``Trajectories`` that ``add_run_options``' arguments ask for (tuned if ``--tune``)."""
     import optiviz as ov
 
     if args.x64:
         ov.enable_x64()
-    surface = ov.load_surface(args.surface)
-    if args.domain is not None:
-        surface = _with_domain(surface, args.domain)
+    # --domain replaces the surface's map (a start off the new map moves to its default spot); a plain function
+    # given a domain is not evaluated on a grid to infer one
+    surface = ov.load_surface(args.surface, domain=args.domain)
     if args.start is not None and not _inside(surface.domain, args.start):
         raise InvalidValueError(f"--start {args.start[0]:g},{args.start[1]:g} is outside {surface.name}'s domain "
                                 f"({_fmt_domain(surface.domain)}); move it or widen the map with --domain")

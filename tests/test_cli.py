@@ -366,6 +366,18 @@ def test_domain_for_a_plain_function(capsys, fake, tmp_path):
     assert files(tmp_path) == ["f.gif", "mine.py"]
 
 
+@pytest.mark.parametrize("domain, start", [("-4,4,-3,3", (-2.5, 1.5)),  # the surface's own start is on the map
+                                           ("0,2,0,1", (0.5, 0.75))])  # it is not: the new map's default spot
+def test_domain_of_a_builtin_is_the_api_view(capsys, fake, domain, start):
+    code, _, err = run(capsys, "animate", *SMALL, "--domain", domain)
+    assert (code, err) == (0, "")
+    x0, x1, y0, y1 = map(float, domain.split(","))
+    drawn = fake.animated[0].surface
+    assert drawn is optiviz.load_surface("bowl", domain=((x0, x1), (y0, y1))), "the CLI calls the API"
+    assert drawn.domain == ((x0, x1), (y0, y1)) and drawn.start == start
+    np.testing.assert_allclose(fake.animated[0].runs["gd"].path[0], start)
+
+
 def test_quiet_prints_nothing(capsys, fake, tmp_path):
     code, out, err = run(capsys, "animate", *SMALL, "--tune", "--quiet", "--out", "q.mp4")
     assert (code, out, err) == (0, "", "")
