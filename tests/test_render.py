@@ -493,3 +493,51 @@ def test_html_stays_small_for_long_runs(tmp_path):
     ax = prim.line.axes
     x, y = ax.transData.transform(prim.xy[prim.counts[k] - 1])
     assert head == pytest.approx([x, payload["height"] - y], abs=0.06)
+
+
+# ------------------------------------------------------------------------------------------------ public parts
+
+def test_a_scene_of_ones_own_is_built_from_the_render_package_alone(tmp_path):
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+
+    import optiviz.render as r
+
+    with mpl.rc_context(r.style.RC):
+        fig = r.figure(r.parse_size("200x150", 50), 50)
+    assert isinstance(fig, Figure) and tuple(fig.get_size_inches()) == (4.0, 3.0)
+    import matplotlib.pyplot as plt
+
+    assert fig not in [plt.figure(n) for n in plt.get_fignums()]  # outside pyplot: nothing global
+    ax = fig.add_subplot()
+    ax.set_xlim(0, 9)
+    ax.set_ylim(0, 81)
+    idx = r.frame_indices(10, 4)
+    line, = ax.plot([], [])
+    trace = r.Trace(line, np.column_stack([np.arange(10.0), np.arange(10.0) ** 2]), idx + 1)
+    trace.ax = ax
+    scene = r.Scene(fig=fig, primitives=[trace], frame_index=idx, frame_steps=idx, n_steps=9, panels=[], tracks=[],
+                    title="squares", layout="grid", view="custom", dpi=50.0)
+    anim = r.Animation(scene, fps=5, dpi=50)
+    assert anim.n_frames == len(idx) == 4
+    anim.scene.update(2)
+    assert list(line.get_xdata()) == list(range(idx[2] + 1))
+    from PIL import Image
+
+    with Image.open(ov.save(anim, tmp_path / "sq.gif", quiet=True)) as im:
+        assert im.n_frames == 4
+
+
+def test_network_figures_use_only_the_public_render_names():
+    import ast
+
+    import optiviz.render as r
+    import optiviz.render.nets as netviz
+
+    tree = ast.parse(Path(netviz.__file__).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:  # from the render package itself
+            assert node.module is None, f"imports the render module {node.module!r}, not the package"
+            assert {a.name for a in node.names} <= set(r.__all__)
+        if isinstance(node, ast.alias):
+            assert not node.name.startswith("_"), f"imports the private name {node.name}"

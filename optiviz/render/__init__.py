@@ -6,10 +6,18 @@
 
 A scene is drawn once (contours, colorbar, labels, titles); each frame moves only the paths, markers and
 counters over that cached background, and the writers encode those frames (see ``frames`` and ``writers``).
+
+Figures of their own (``optiviz.render.nets``) are built from the same parts, all importable from here:
+``figure`` (a new house-style figure outside pyplot), ``parse_size``, ``frame_indices``, the moving
+primitives (``Trace``, ``Label``, ...), ``Scene`` and ``Animation``; ``ov.save`` then writes them in every format.
 """
 from __future__ import annotations
 
-from . import writers
+from . import style, writers
 from .api import Animation, animate, check_output, plot, save, writer_for
+from .primitives import Arrow, Bar, Label, Mark, Primitive, Trace
+from .scene import Scene, figure, frame_indices, parse_size
 
-__all__ = ["Animation", "animate", "plot", "save", "check_output", "writer_for", "writers"]
+__all__ = ["Animation", "animate", "plot", "save", "check_output", "writer_for", "writers", "style",
+           "Scene", "figure", "frame_indices", "parse_size",
+           "Primitive", "Trace", "Label", "Arrow", "Bar", "Mark"]

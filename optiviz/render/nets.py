@@ -19,10 +19,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import InvalidValueError, RenderError
-from . import style
-from .api import Animation, animate, plot
-from .primitives import Label, Primitive, Trace
-from .scene import Scene, _figure, frame_indices, parse_size
+from . import Animation, Label, Primitive, Scene, Trace, animate, figure, frame_indices, parse_size, plot, style
 
 __all__ = ["plot_activations", "plot_grad_norms", "plot_learning_curves", "plot_weight_histograms",
            "animate_decision_boundary", "animate_landscape", "plot_landscape"]
@@ -49,7 +46,7 @@ def _new_figure(size: Any, default: tuple[float, float], dpi: float):
     import matplotlib as mpl
 
     with mpl.rc_context(style.RC):
-        return _figure(parse_size(size, dpi) or default, dpi)
+        return figure(parse_size(size, dpi) or default, dpi)
 
 
 def _grid(n: int, per_row_max: int = 4) -> tuple[int, int]:
@@ -372,7 +369,8 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
         add(Label(counter, [f"step {int(s):>{width}d} / {n_steps}" for s in steps[idx]]), None)
         head = title if title is not None else f"decision boundary over training: {data.caption()}"
         fig.suptitle(head, x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold")
-    scene = Scene(fig, prims, idx, steps[idx], n_steps, [], [], head, "grid", "decision", float(dpi))
+    scene = Scene(fig=fig, primitives=prims, frame_index=idx, frame_steps=steps[idx], n_steps=n_steps, panels=[],
+                  tracks=[], title=head, layout="grid", view="decision", dpi=float(dpi))
     return Animation(scene, fps=fps, dpi=dpi)
 
 

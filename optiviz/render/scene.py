@@ -148,7 +148,13 @@ class Panel:
 
 @dataclass
 class Scene:
-    """A built figure plus its moving primitives; ``update(k)`` puts every primitive at frame ``k``."""
+    """A built figure plus its moving primitives; ``update(k)`` puts every primitive at frame ``k``.
+
+    ``ov.animate`` builds one from trajectories; other figures (``optiviz.render.nets``) build their own:
+    a ``figure(...)``, primitives whose ``ax`` is the axes they move in (``None`` outside every axes), the
+    recorded points the frames show (``frame_indices``) and their step numbers, then ``Animation(scene)``.
+    ``panels`` and ``tracks`` describe trajectory scenes and may stay empty.
+    """
 
     fig: Any
     primitives: list[Primitive]
@@ -178,10 +184,11 @@ class Scene:
         return self.artists
 
 
-def _figure(size: tuple[float, float], dpi: float):
-    """A figure outside pyplot: nothing global, nothing shown twice in Jupyter, closed by the garbage collector."""
+def figure(size: tuple[float, float], dpi: float):
+    """A new figure of ``size`` (w, h) inches, as every optiviz scene draws on: outside pyplot (nothing global,
+    nothing shown twice in Jupyter, closed by the garbage collector), with an Agg canvas and constrained layout.
+    Use it inside ``matplotlib.rc_context(style.RC)`` to get the house style."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     fig = _StillFigure(figsize=size, dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
@@ -296,7 +303,7 @@ class _Builder:
             return
         grid_cells = self._cells(loss_panel)
         w, h = parse_size(size, dpi) or self._default_size(grid_cells)
-        self.fig = _figure((w, h), dpi)
+        self.fig = figure((w, h), dpi)
         self._place(grid_cells)
         self._counter()
         self.scene = self._scene()
