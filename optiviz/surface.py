@@ -36,7 +36,8 @@ class Surface:
     ``start`` (x, y), ``minima`` [(x, y), ...] (the global one first), ``levels`` ("log", "linear" or explicit
     values), ``lr`` (suggested learning rates per optimizer name, used where the user gave none), ``params``
     (the parameters bound by ``with_params``), and for data-driven surfaces ``data`` (arrays) with
-    ``batch_loss(x, y, batch)`` and ``batch_size``.
+    ``batch_loss(x, y, batch)`` and ``batch_size``. ``axis_labels`` names the two coordinates in pictures
+    (default ("x", "y"); a network's landscape says "d1", "d2" or "PC1 (96.2% var)", ...).
 
     Surfaces hash by identity, so the engine's compiled programs are reused for the same surface object.
     """
@@ -54,6 +55,7 @@ class Surface:
     data: Any = None
     batch_loss: Callable[..., Any] | None = None
     batch_size: int | None = None
+    axis_labels: tuple[str, str] = ("x", "y")
     factory: Callable[..., "Surface"] | None = field(default=None, repr=False)
 
     def __call__(self, x, y):

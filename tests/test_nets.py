@@ -437,6 +437,7 @@ def test_random_plane_is_filter_normalized_and_shows_paths_as_almost_nothing(run
             assert np.all(np.asarray(dl.b) == 0)
     assert land.explained is None and land.loss.shape == (11, 11)
     assert land.domain == ((-1.0, 1.0), (-1.0, 1.0))
+    assert land.surface().axis_labels == ("d1", "d2")
     # in a high-dimensional space, two random directions miss the optimization path almost entirely
     assert min(v for k, v in land.off_plane.items() if k != land.center_label) > 0.9
 
@@ -549,6 +550,10 @@ def test_landscape_animation_is_the_2d_renderer_on_the_network_plane(pca, tmp_pa
 
     anim = netviz.animate_landscape(pca, frames=3, dpi=40)
     assert anim.scene.title.startswith("spiral: paths on the PCA plane (")
+    e1, e2 = pca.explained
+    ax = next(p.ax for p in anim.scene.panels if p.kind == "contour")
+    assert ax.get_ylabel() == f"PC2 ({e2:.1%} var)"  # the axes say what the plane's coordinates are
+    assert {p.ax.get_xlabel() for p in anim.scene.panels if p.kind == "contour"} - {""} == {f"PC1 ({e1:.1%} var)"}
     assert [t.label for t in anim.scene.tracks] == list(pca.paths)
     np.testing.assert_array_equal(anim.scene.tracks[0].path[0], pca.paths["sgd"])
     assert ov.save(anim, tmp_path / "land.png").stat().st_size > 1000

@@ -158,6 +158,25 @@ def test_3d_view_rides_the_path_on_the_surface(runs):
     assert sorted(p.kind for p in both.panels) == ["3d"] * 3 + ["contour"] * 3 + ["loss"]
 
 
+def test_axes_are_named_by_the_surface(runs, anim):
+    import dataclasses
+
+    maps = [p.ax for p in contour_panels(anim.scene)]
+    assert {ax.get_xlabel() for ax in maps} - {""} == {"x"} and {ax.get_ylabel() for ax in maps} - {""} == {"y"}
+    named = dataclasses.replace(runs.surface, axis_labels=("w", "bias term"))
+    sc = ov.animate(runs, named, view="both", internals=True, **SMALL).scene
+    maps = [p.ax for p in sc.panels if p.kind != "loss"]
+    xlabels = {ax.get_xlabel() for ax in maps} - {""}
+    ylabels = {ax.get_ylabel() for ax in maps} - {""}
+    assert xlabels == {"w"} and ylabels == {"bias term"}
+    assert all(ax.get_xlabel() == "w" for ax in maps if ax.name == "3d")
+    # the effective-lr inset names each coordinate where the name is short enough to fit
+    inset = {t.get_text() for t in contour_panels(sc)[0].ax.texts}
+    assert {"w", "y"} <= inset and "x" not in inset
+    with pytest.raises(InvalidValueError, match="axis_labels must be two strings"):
+        ov.animate(runs, dataclasses.replace(runs.surface, axis_labels=("a",)), **SMALL)
+
+
 def test_internals_draw_gradient_update_and_effective_step(runs):
     sc = ov.animate(runs, internals=True, **SMALL).scene
     ax = contour_panels(sc)[2].ax  # adam

@@ -78,6 +78,13 @@ class Landscape:
     def domain(self) -> tuple[tuple[float, float], tuple[float, float]]:
         return (float(self.x[0]), float(self.x[-1])), (float(self.y[0]), float(self.y[-1]))
 
+    @property
+    def axis_labels(self) -> tuple[str, str]:
+        """What the plane's coordinates are: "d1", "d2" (random directions) or "PC1 (96.2% var)", "PC2 (...)"."""
+        if self.kind == "pca":
+            return tuple(f"PC{i + 1} ({float(e):.1%} var)" for i, e in enumerate(self.explained[:2]))
+        return ("d1", "d2")
+
     def describe(self) -> str:
         """One line saying what the picture shows and how much of the paths it keeps."""
         if self.kind == "pca":
@@ -105,7 +112,7 @@ class Landscape:
         start = next(iter(self.paths.values()))[0]
         return Surface(fn=fn, name=f"{self.data.name}-{self.kind}", domain=((x0, x1), (y0, y1)),
                        start=(float(start[0]), float(start[1])), minima=((0.0, 0.0),), title=title,
-                       description=self.describe(), levels="auto")
+                       description=self.describe(), levels="auto", axis_labels=self.axis_labels)
 
     def trajectories(self):
         """The projected paths as ``ov.Trajectories`` on ``surface()``, for ``ov.animate`` / ``ov.plot``."""

@@ -293,6 +293,7 @@ class _Builder:
         X, Y, Z = surface.grid(GRID_N)
         self.X, self.Y, self.Z = X, Y, np.where(np.isfinite(Z), Z, np.nan)
         self.levels, self.level_kind = _levels(self.Z, surface.levels)
+        self.axis_labels = _axis_labels(surface)
         (x0, x1), (y0, y1) = surface.domain
         self.aspect = (y1 - y0) / (x1 - x0)
         self.title = title if title is not None else self._default_title()
@@ -420,9 +421,9 @@ class _Builder:
         ax.set_aspect("equal", adjustable="box")
         ax.tick_params(length=2, pad=1.5)
         if xlabel:
-            ax.set_xlabel("x", labelpad=1)
+            ax.set_xlabel(self.axis_labels[0], labelpad=1)
         if ylabel:
-            ax.set_ylabel("y", labelpad=1)
+            ax.set_ylabel(self.axis_labels[1], labelpad=1)
         for m in s.minima:
             ax.plot([m[0]], [m[1]], marker="*", ms=11, mfc=style.MINIMUM, mec="#333333", mew=0.7, ls="none",
                     zorder=4)
@@ -538,7 +539,9 @@ class _Builder:
                 fontsize=style.FONT["note"] - 2, color=style.MUTED, zorder=9).set_in_layout(False)
         ax.text(bar_x0 + bar_w, by + 0.012, _fmt(hi), transform=ax.transAxes, ha="right", va="bottom",
                 fontsize=style.FONT["note"] - 2, color=style.MUTED, zorder=9).set_in_layout(False)
-        for i, (name, yy) in enumerate((("x", by + bh * 0.52), ("y", by + bh * 0.3))):
+        # the coordinates' own names where they fit the inset (long ones, like "PC1 (96% var)", do not)
+        names = [a if len(a) <= 4 else d for a, d in zip(self.axis_labels, ("x", "y"))]
+        for i, (name, yy) in enumerate(((names[0], by + bh * 0.52), (names[1], by + bh * 0.3))):
             ax.text(bx + 0.012, yy + 0.025, name, transform=ax.transAxes, ha="left", va="center",
                     fontsize=style.FONT["note"] - 0.5, color=style.TEXT, zorder=9, style="italic").set_in_layout(False)
             ax.add_patch(Rectangle((bar_x0, yy), bar_w, 0.05, transform=ax.transAxes, fc="#EEEEEE", ec="none",
@@ -608,8 +611,8 @@ class _Builder:
         floor = float(np.nanmin(Zt))
         ax.computed_zorder = False  # the paths always ride on top, in full draws as in the fast frames
         ax.view_init(elev=38, azim=-62)
-        ax.set_xlabel("x", labelpad=-6)
-        ax.set_ylabel("y", labelpad=-6)
+        ax.set_xlabel(self.axis_labels[0], labelpad=-6)
+        ax.set_ylabel(self.axis_labels[1], labelpad=-6)
         ax.set_zlabel(zlabel, labelpad=-4, fontsize=style.FONT["tick"])
         ax.tick_params(labelsize=style.FONT["tick"] - 1.5, pad=-2)
         for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
@@ -708,6 +711,16 @@ class _Builder:
                 a.set_in_layout(False)
         prim.ax = ax
         self.prims.append(prim)
+
+
+def _axis_labels(surface: Any) -> tuple[str, str]:
+    """The names a surface gives its two coordinates (``Surface.axis_labels``), ("x", "y") by default."""
+    labels = getattr(surface, "axis_labels", None) or ("x", "y")
+    try:
+        a, b = labels
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"surface {surface.name!r}: axis_labels must be two strings, got {labels!r}") from None
+    return str(a), str(b)
 
 
 def _ffill(v: np.ndarray) -> np.ndarray:
