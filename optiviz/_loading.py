@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import OptivizError, SurfaceError
-from .registry import did_you_mean
-from .surface import Surface, _parse_params, registry, surface, with_view
+from .registry import _describe, did_you_mean
+from .surface import Surface, _first_line, _parse_params, registry, surface, with_view
 
 GROUP = "optiviz.surfaces"
 DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
@@ -236,11 +236,6 @@ def _close(name: str, choices: list[str]) -> list[str]:
     return difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 # ------------------------------------------------------------------------------------------ files, modules
 
 #: (resolved path, mtime, size) -> module: naming an unchanged file again does not re-run it, so its surfaces
@@ -307,12 +302,6 @@ def _from_module(module_name: str, spec: str) -> Any:
 def _entry_points() -> list[metadata.EntryPoint]:
     # the registry caches the scan per sys.path (a scan costs milliseconds; every load of a built-in looks)
     return registry._entry_points()
-
-
-def _describe(ep: metadata.EntryPoint) -> str:
-    dist = getattr(ep, "dist", None)
-    owner = f" from the distribution {dist.name!r}" if dist is not None and getattr(dist, "name", None) else ""
-    return f"{ep.name} = {ep.value}{owner}"
 
 
 def _entry_point(name: str, spec: str) -> metadata.EntryPoint | None:

@@ -17,9 +17,7 @@ Adding a subcommand is one function and one line::
             out = check_output(args.out, IMAGE_FORMATS, animated=False)  # before any work
             ...                                       # import jax/matplotlib here, compute, draw a figure
             path = out or default_output(Path("."), "network", IMAGE_FORMATS[0])
-            with atomic_output(path) as tmp:          # never a partial file
-                ov.save(fig, tmp, dpi=args.dpi, quiet=args.quiet)
-            report_written(path, started, args.quiet)
+            save_output(fig, path, args, started)     # atomic (never a partial file), then one line
             return 0
 
         p.set_defaults(handler=run)
@@ -41,9 +39,8 @@ import shlex
 import sys
 import time
 import traceback
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 from . import __version__
 from .errors import InvalidValueError, OptivizError, RenderError, UnknownNameError
@@ -99,60 +96,39 @@ def _type(fn: Callable[[str], Any], name: str) -> Callable[[str], Any]:
     return fn
 
 
-def _finite(text: str, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{what}, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{what}, got {text!r}")
-    return value
+def _bounded(convert: Callable[[str], Any], rule: str, ok: Callable[[Any], bool], name: str) -> Callable[[str], Any]:
+    """An argument type: ``convert(text)`` that passes ``ok``, else the one-line "must be <rule>, got '<text>'"."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}")
+        return value
+
+    return _type(parse, name)
 
 
-def positive_float(text: str) -> float:
-    """A finite number > 0 (a learning rate)."""
-    value = _finite(text, "must be a finite number > 0")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return value
+def _finite_float(rule: str, ok: Callable[[float], bool]) -> Callable[[str], float]:
+    return _bounded(float, rule, lambda v: math.isfinite(v) and ok(v), "float")
 
 
-def nonnegative_float(text: str) -> float:
-    """A finite number >= 0 (a noise level)."""
-    value = _finite(text, "must be a finite number >= 0")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
+#: a finite number > 0 (a learning rate, a timeout)
+positive_float = _finite_float("a finite number > 0", lambda v: v > 0)
+#: a finite number >= 0 (a noise level, a penalty strength)
+nonnegative_float = _finite_float("a finite number >= 0", lambda v: v >= 0)
 
 
 def int_at_least(low: int) -> Callable[[str], int]:
     """A whole number >= ``low``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {text!r}")
-        return value
-
-    return _type(parse, "int")
+    return _bounded(int, f"a whole number >= {low}", lambda v: v >= low, "int")
 
 
 def int_between(low: int, high: int) -> Callable[[str], int]:
     """A whole number from ``low`` to ``high``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = low - 1
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}, got {text!r}")
-        return value
-
-    return _type(parse, "int")
+    return _bounded(int, f"a whole number from {low} to {high}", lambda v: low <= v <= high, "int")
 
 
 def _numbers(text: str, n: int, form: str) -> list[float]:
@@ -347,17 +323,23 @@ def default_output(folder: Path, name: str, suffix: str) -> Path:
     return path
 
 
-@contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path`` (same suffix, so writers pick the same format); rename it to
-    ``path`` when the block succeeds, delete it when the block fails or is interrupted: never a partial file."""
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp{path.suffix}")
+def save_output(drawn: Any, path: Path, args: argparse.Namespace, started: float, *, fps: float | None = None,
+                detail: str = "") -> None:
+    """Write what was drawn with ``ov.save``, free its figure, and report the file in one line.
+
+    ``ov.save`` writes atomically (a temporary file in the same folder, then a rename), so a render that fails or
+    is interrupted leaves no partial file and an earlier file of that name untouched.
+    """
+    import optiviz as ov
+
+    kwargs = dict(dpi=args.dpi, quiet=args.quiet)
+    if fps is not None:
+        kwargs["fps"] = fps
     try:
-        yield tmp
-        os.replace(tmp, path)
+        ov.save(drawn, path, **kwargs)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        _close(drawn)
+    report_written(path, started, args.quiet, detail)
 
 
 def _human_size(n: int) -> str:
@@ -444,9 +426,14 @@ def _tune_report(tuned: dict[str, Any], steps: int) -> str:
     return "\n".join(lines)
 
 
+def pixels(args: argparse.Namespace) -> str | None:
+    """``--size`` as the renderer's ``"WxH"`` (a string means pixels; a tuple would mean inches)."""
+    return None if args.size is None else f"{args.size[0]}x{args.size[1]}"
+
+
 def scene_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of ``ov.animate`` / ``ov.plot`` from ``add_scene_options``/``add_output_options``."""
-    size = None if args.size is None else f"{args.size[0]}x{args.size[1]}"  # the renderer's "WxH" means pixels
+    size = pixels(args)
     opts = dict(layout=args.layout, view=args.view, internals=args.internals, dpi=args.dpi, size=size,
                 loss_panel=args.loss_panel, title=args.title)
     if hasattr(args, "frames"):
@@ -480,13 +467,9 @@ def _animate(args: argparse.Namespace) -> int:
 
     path = out or default_output(Path("."), surface.name, ANIMATION_FORMATS[0])
     anim = ov.animate(runs, surface, **scene_options(args))
-    try:
-        with atomic_output(path) as tmp:
-            ov.save(anim, tmp, fps=args.fps, dpi=args.dpi, quiet=args.quiet)
-    finally:
-        _close(anim)
     frames = getattr(anim, "n_frames", None) or min(args.frames, args.steps + 1)
-    report_written(path, started, args.quiet, f"{frames} frames" if path.suffix.lower() != ".png" else "")
+    save_output(anim, path, args, started, fps=args.fps,
+                detail=f"{frames} frames" if path.suffix.lower() != ".png" else "")
     return 0
 
 
@@ -510,12 +493,7 @@ def _plot(args: argparse.Namespace) -> int:
 
     path = out or default_output(Path("."), surface.name, IMAGE_FORMATS[0])
     drawn = ov.plot(runs, surface, **scene_options(args))  # a Figure, or the Axes of a lone overlay
-    try:
-        with atomic_output(path) as tmp:
-            ov.save(drawn, tmp, dpi=args.dpi, quiet=args.quiet)
-    finally:
-        _close(getattr(drawn, "figure", drawn))
-    report_written(path, started, args.quiet)
+    save_output(drawn, path, args, started)
     return 0
 
 
@@ -597,11 +575,9 @@ def _builtin_names(mod: Any) -> set[str]:
 
 
 def _plugin_summary(eps: list[Any]) -> str:
-    def one(ep: Any) -> str:
-        dist = getattr(getattr(ep, "dist", None), "name", None)
-        return (f"from the distribution {dist!r} " if dist else "") + f"({ep.value})"
+    from .registry import _describe
 
-    return "plugin " + "; ".join(one(ep) for ep in eps) + ", not loaded until used"
+    return "plugin " + "; ".join(_describe(ep) for ep in eps) + " (not loaded until used)"
 
 
 def _summary(kind: str, mod: Any, name: str) -> str:
@@ -897,7 +873,7 @@ def _network(args: argparse.Namespace) -> int:
     from .render import nets as netviz
 
     path = out or default_output(Path("."), "network", formats[0])
-    size = None if args.size is None else f"{args.size[0]}x{args.size[1]}"
+    size = pixels(args)
     if args.plot == "gradients":  # a property of the initialized networks: nothing to train
         data = ov.nets.dataset(args.dataset, seed=args.seed)
         norms = {}
@@ -921,12 +897,7 @@ def _network(args: argparse.Namespace) -> int:
             drawn = netviz.plot_learning_curves(runs, dpi=args.dpi, size=size)
         else:
             drawn = netviz.plot_weight_histograms(runs, dpi=args.dpi, size=size)
-    with atomic_output(path) as tmp:
-        if animated:
-            ov.save(drawn, tmp, fps=args.fps, dpi=args.dpi, quiet=args.quiet)
-        else:
-            ov.save(drawn, tmp, dpi=args.dpi, quiet=args.quiet)
-    report_written(path, started, args.quiet)
+    save_output(drawn, path, args, started, fps=args.fps if animated else None)
     return 0
 
 
@@ -964,15 +935,10 @@ def _landscape(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(land.describe(), flush=True)
     path = out or default_output(Path("."), "landscape", ANIMATION_FORMATS[0])
-    size = None if args.size is None else f"{args.size[0]}x{args.size[1]}"
+    size = pixels(args)
     anim = netviz.animate_landscape(land, layout=args.layout, view=args.view, frames=args.frames, fps=args.fps,
                                     dpi=args.dpi, size=size)
-    try:
-        with atomic_output(path) as tmp:
-            ov.save(anim, tmp, fps=args.fps, dpi=args.dpi, quiet=args.quiet)
-    finally:
-        _close(anim)
-    report_written(path, started, args.quiet)
+    save_output(anim, path, args, started, fps=args.fps)
     return 0
 
 
@@ -1000,15 +966,12 @@ def _plot_activations(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = check_output(args.out, IMAGE_FORMATS, animated=False)
     names = None if args.activations is None else _spec_list(args.activations, "--activations")
-    import optiviz as ov
     from .render import nets as netviz
 
-    size = None if args.size is None else f"{args.size[0]}x{args.size[1]}"
+    size = pixels(args)
     fig = netviz.plot_activations(names, x=args.range, dpi=args.dpi, size=size)
     path = out or default_output(Path("."), "activations", IMAGE_FORMATS[0])
-    with atomic_output(path) as tmp:
-        ov.save(fig, tmp, dpi=args.dpi, quiet=args.quiet)
-    report_written(path, started, args.quiet)
+    save_output(fig, path, args, started)
     return 0
 
 

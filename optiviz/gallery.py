@@ -52,9 +52,10 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from .errors import InvalidValueError, OptivizError
 
@@ -186,18 +187,25 @@ def _umask() -> int:
 _UMASK = _umask()  # read once at import: os.umask can only be read by setting it, which is not thread-safe
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file in the same folder, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """Yield a temporary file next to ``path`` (hidden, same suffix); it becomes ``path`` when the block succeeds
+    and is removed when the block fails or is interrupted, so no reader ever sees half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; a web page must be readable like any file
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _atomic(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -518,7 +526,6 @@ def _page(title: str, body: str) -> str:
 
 
 def _example_page(meta: dict[str, Any], script: Script, title: str = "optiviz gallery") -> str:
-    name = meta["name"]
     parts = [f"<p><a href=\"index.html\">&larr; {html.escape(title)}</a></p>", f"<h1>{html.escape(meta['title'])}</h1>"]
     if meta.get("caption"):
         parts.append(f"<p class=\"claim\"><strong>Claim.</strong> {_inline(meta['caption'])}</p>")
@@ -652,9 +659,7 @@ def _save_matplotlib_animation(anim: Any, path: Path, element_id: str) -> None:
     from matplotlib.animation import PillowWriter
 
     fps = 1000.0 / float(getattr(anim, "_interval", 50) or 50)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with _atomic(path) as tmp:
         if path.suffix == ".gif":
             anim.save(tmp, writer=PillowWriter(fps=fps))
         else:
@@ -662,11 +667,8 @@ def _save_matplotlib_animation(anim: Any, path: Path, element_id: str) -> None:
             ids = sorted(set(re.findall(r"_anim_img([0-9a-f]{32})", page)))
             for k, old in enumerate(ids):
                 page = page.replace(old, f"{re.sub(r'[^0-9A-Za-z]', '_', element_id)}_{k}")
-            Path(tmp).write_text(f"<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"></head>\n<body>\n{page}\n"
-                                 "</body>\n</html>\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+            tmp.write_text(f"<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"></head>\n<body>\n{page}\n"
+                           "</body>\n</html>\n", encoding="utf-8")
 
 
 def _scrape(namespace: dict[str, Any], stem: str, workdir: Path) -> tuple[list[str], list[str]]:
@@ -712,13 +714,8 @@ def _scrape(namespace: dict[str, Any], stem: str, workdir: Path) -> tuple[list[s
             figs.append(f)
     for i, fig in enumerate(figs):
         name = _numbered(stem, i, ".png")
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".png", dir=workdir)
-        os.close(fd)
-        try:
+        with _atomic(workdir / name) as tmp:
             fig.savefig(tmp, format="png")
-            os.replace(tmp, workdir / name)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
         files.append(name)
     plt.close("all")
     return files, notes

@@ -52,7 +52,6 @@ class FakeRender:
         self.animated: list[FakeAnimation] = []
         self.saved: list[tuple[object, Path, dict]] = []
         self.plotted: list[FakeAnimation] = []
-        self.on_save = None  # replace to make saving fail
 
     def animate(self, runs, surface=None, **options):
         anim = FakeAnimation(runs, surface, options)
@@ -68,8 +67,6 @@ class FakeRender:
         path = Path(path)
         self.saved.append((obj, path, kwargs))
         path.write_bytes(b"fake output " * 10)
-        if self.on_save is not None:
-            self.on_save(path)
         return path
 
 
@@ -228,8 +225,8 @@ def test_list_names_plugins_without_importing_them(capsys, tmp_path, monkeypatch
         assert (code, err) == (0, "")
         block = out.split(f"{kind}:\n", 1)[1].split("\n\n")[0]
         row = next(line for line in block.splitlines() if line.startswith("  zz_plugin "))
-        assert row.split(None, 1)[1] == (f"plugin from the distribution {dist!r} "
-                                         f"(optiviz_cli_plugin_{kind}:thing), not loaded until used")
+        assert row.split(None, 1)[1] == (f"plugin zz_plugin = optiviz_cli_plugin_{kind}:thing from the distribution "
+                                         f"{dist!r} (not loaded until used)")
     assert "zz_plugin" in run(capsys, "list", kind, "--names")[1].split()
     assert not marker.exists(), "listing imported a plugin nobody named"
 
@@ -573,26 +570,50 @@ def test_verbose_shows_the_traceback(capsys, fake, tmp_path):
 
 
 # --------------------------------------------------------------------------------- failures while running
+# These go through the real ov.animate and ov.save (whose atomic write is what keeps partial files away), with
+# the GIF writer replaced by one that writes half a file and then fails as asked.
 
-def test_ctrl_c_leaves_no_partial_file(capsys, fake, tmp_path):
+@pytest.fixture
+def failing_gif(monkeypatch, tmp_path):
+    """Make the GIF writer write some bytes, then call ``failing_gif.fail(path)``; record the paths it got."""
+    import dataclasses
+
+    from optiviz.render import writers
+
+    written: list[Path] = []
+    real = writers.registry.get("gif")
+
+    def write(source, path, opts):
+        written.append(Path(path))
+        Path(path).write_bytes(b"GIF89a half a race")
+        hook.fail(Path(path))
+
+    hook = type("Hook", (), {"fail": None, "written": written})()
+    monkeypatch.setitem(writers.registry._entries, "gif", dataclasses.replace(real, write=write))
+    monkeypatch.chdir(tmp_path)
+    return hook
+
+
+def test_ctrl_c_leaves_no_partial_file(capsys, failing_gif, tmp_path):
     (tmp_path / "race.gif").write_bytes(b"the previous race")
 
     def interrupt(path):
-        assert path.resolve().parent == tmp_path and path.name != "race.gif" and path.read_bytes()  # half written
         raise KeyboardInterrupt
 
-    fake.on_save = interrupt
+    failing_gif.fail = interrupt
     code, out, err = run(capsys, "animate", *SMALL, "--out", "race.gif")
     assert code == 130 and err == "optiviz: interrupted\n"
+    (tmp,) = failing_gif.written  # written next to the output, under another name
+    assert tmp.resolve().parent == tmp_path and tmp.name != "race.gif"
     # no temporary file left, and the old output untouched
     assert files(tmp_path) == ["race.gif"] and (tmp_path / "race.gif").read_bytes() == b"the previous race"
 
 
-def test_a_bug_while_running_is_one_line_and_exit_1(capsys, fake, tmp_path):
+def test_a_bug_while_running_is_one_line_and_exit_1(capsys, failing_gif, tmp_path):
     def crash(path):
         raise RuntimeError("the encoder fell over\nsecond line")
 
-    fake.on_save = crash
+    failing_gif.fail = crash
     code, out, err = run(capsys, "animate", *SMALL)
     assert code == 1 and files(tmp_path) == []
     assert err == "optiviz: error: unexpected RuntimeError: the encoder fell over (run with -v for the traceback)\n"
@@ -602,11 +623,11 @@ def test_a_bug_while_running_is_one_line_and_exit_1(capsys, fake, tmp_path):
     assert files(tmp_path) == []
 
 
-def test_a_render_error_is_exit_2(capsys, fake, tmp_path):
+def test_a_render_error_is_exit_2(capsys, failing_gif, tmp_path):
     def refuse(path):
         raise optiviz.RenderError("cannot encode this")
 
-    fake.on_save = refuse
+    failing_gif.fail = refuse
     code, out, err = run(capsys, "animate", *SMALL)
     assert_one_line_error(code, err, "cannot encode this")
     assert files(tmp_path) == []
