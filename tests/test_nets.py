@@ -628,3 +628,10 @@ def test_cli_bad_input_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, arg
     assert code == 2 and err.startswith("optiviz: error: ") and err.count("\n") == 1, err
     assert message in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_diagnose_accepts_several_runs_one_line_each():
+    runs = ov.nets.train(ov.nets.mlp(8, 1, "relu"), "xor", ["gd", "adam"], 20)
+    lines = ov.nets.diagnose(runs).splitlines()
+    assert [line.split(":")[0] for line in lines] == ["gd", "adam"]
+    assert lines[1] == "adam: " + ov.nets.diagnose(runs["adam"])

@@ -7,6 +7,8 @@ statistics, input Jacobians and decision boundaries over training. Pure JAX and 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from functools import lru_cache
 from typing import Any
 
@@ -69,7 +71,10 @@ def diagnose(history: History, *, good: float | None = None, max_gap: float | No
     activation) or the optimizer (learning rate, more steps). Otherwise the *test set only* is bad when the test
     score trails the train score by more than ``max_gap`` (default 0.05 for accuracy, 0.1 for R^2): the model
     fits noise, so regularize (L1/L2), add dropout, or stop early. A diverged run is reported first.
+    Given several runs (``Histories``), one line per run, prefixed with its label.
     """
+    if isinstance(history, Mapping):
+        return "\n".join(f"{label}: {diagnose(h, good=good, max_gap=max_gap)}" for label, h in history.items())
     if history.diverged_at is not None:
         return f"diverged at step {history.diverged_at}: lower the learning rate"
     reg = history.task == "regression"
