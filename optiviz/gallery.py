@@ -156,7 +156,8 @@ def find_scripts(src: str | os.PathLike[str], only: str | None = None) -> list[P
     substring (``"ravine"``, ``"plot_sgd*"``)."""
     src = Path(src)
     if not src.is_dir():
-        raise InvalidValueError(f"gallery folder {str(src)!r} does not exist (give --src DIR)")
+        what = "is not a folder" if src.exists() else "does not exist"
+        raise InvalidValueError(f"gallery folder {str(src)!r} {what} (give --src DIR)")
     scripts = sorted(src.glob(SCRIPT_GLOB))
     if not scripts:
         raise InvalidValueError(f"gallery folder {str(src)!r} has no {SCRIPT_GLOB} scripts")
@@ -418,6 +419,22 @@ def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, pyth
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _output_folder(out: Path) -> Path:
+    """``out`` made absolute and created, after checking that files can be created in it (tried for real: permission
+    bits do not tell root or a read-only mount), so a bad ``--out`` fails before any script runs."""
+    out = out.expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise InvalidValueError(f"output folder {str(out)!r} is a file; give --out a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".ov-probe-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OptivizError(f"cannot write to the output folder {str(out)!r} ({exc.strerror})") from None
+    return out
+
+
 def _fail(out: Path, name: str, title: str, error: str, stdout: str, stderr: str, seconds: float) -> ExampleResult:
     """Record a failure: keep the full log, and remove any earlier build's output so no stale picture shows."""
     log = out / "_failed" / f"{name}.log"
@@ -446,11 +463,7 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
         raise InvalidValueError(f"jobs must be a whole number >= 1, got {jobs!r}")
     if not timeout or timeout <= 0:
         raise InvalidValueError(f"timeout must be > 0 seconds, got {timeout!r}")
-    out = Path(out).resolve()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OptivizError(f"cannot create the output folder {str(out)!r}: {exc.strerror}") from None
+    out = _output_folder(Path(out))
     width = max(len(p.name) for p in scripts)
     done: list[ExampleResult] = []
     t0 = time.perf_counter()
