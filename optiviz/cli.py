@@ -119,6 +119,8 @@ def _finite_float(rule: str, ok: Callable[[float], bool]) -> Callable[[str], flo
 positive_float = _finite_float("a finite number > 0", lambda v: v > 0)
 #: a finite number >= 0 (a noise level, a penalty strength)
 nonnegative_float = _finite_float("a finite number >= 0", lambda v: v >= 0)
+#: a probability short of certainty (a dropout rate: 1 would drop every unit)
+probability = _finite_float("a number from 0 up to (not including) 1", lambda v: 0 <= v < 1)
 
 
 def int_at_least(low: int) -> Callable[[str], int]:
@@ -657,8 +659,10 @@ def _describe(args: argparse.Namespace) -> int:
         if name in names:
             found.append(_DESCRIBE[kind](mod, name))
     if not found:
-        raise UnknownNameError(f"nothing called {name!r}; {did_you_mean(name, sorted(every))} "
-                               "(optiviz list shows everything)")
+        hint = did_you_mean(name, sorted(every))
+        if not hint.startswith("did you mean"):  # no close name: the whole list would not fit on one line
+            hint = "not a surface, optimizer, schedule or activation"
+        raise UnknownNameError(f"nothing called {name!r}; {hint} (optiviz list shows everything)")
     print("\n\n".join(found))
     return 0
 
@@ -765,7 +769,8 @@ def gallery_command(sub: Any) -> None:
                    help="folder of plot_*.py scripts (default: ./gallery, else the one next to the package)")
     p.add_argument("--out", default="gallery-out", metavar="DIR", help="output folder (default: %(default)s)")
     p.add_argument("--only", default=None, metavar="PATTERN",
-                   help="build only the scripts whose name contains PATTERN or matches it as a glob (plot_sgd*)")
+                   help="build only the scripts whose name contains PATTERN or matches it as a glob (plot_sgd*); "
+                        "the others' pages are kept (default: every script)")
     p.add_argument("--jobs", type=int_at_least(1), default=None, metavar="N",
                    help="scripts run at once (default: the number of CPUs, at most 4)")
     p.add_argument("--timeout", type=positive_float, default=180.0, metavar="SECONDS",
@@ -818,7 +823,7 @@ def _add_network_options(p: argparse.ArgumentParser, *, activations: str, optimi
     g.add_argument("--steps", type=int_at_least(1), default=steps, help="training steps (default: %(default)s)")
     g.add_argument("--l1", type=nonnegative_float, default=0.0, help="L1 penalty strength (default: %(default)s)")
     g.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 penalty strength (default: %(default)s)")
-    g.add_argument("--dropout", type=nonnegative_float, default=0.0,
+    g.add_argument("--dropout", type=probability, default=0.0,
                    help="probability of dropping a hidden unit while training (default: %(default)s)")
     g.add_argument("--batch-size", type=int_at_least(1), default=None,
                    help="minibatch size (default: the full batch; sgd draws minibatches of 32)")
@@ -876,9 +881,9 @@ def _network(args: argparse.Namespace) -> int:
     size = pixels(args)
     if args.plot == "gradients":  # a property of the initialized networks: nothing to train
         data = ov.nets.dataset(args.dataset, seed=args.seed)
+        acts = [ov.activation(a) for a in _spec_list(args.activation, "--activation")]  # all valid before any work
         norms = {}
-        for a in _spec_list(args.activation, "--activation"):
-            act = ov.activation(a)
+        for act in acts:
             model = ov.nets.mlp(args.width, args.depth, act, in_dim=data.in_dim, out_dim=data.out_dim)
             norms[act.caption()] = ov.nets.grad_norms_at(model, model.init(args.seed), data)
         if not args.quiet:
@@ -965,11 +970,15 @@ def _range(text: str) -> tuple[float, float]:
 def _plot_activations(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = check_output(args.out, IMAGE_FORMATS, animated=False)
-    names = None if args.activations is None else _spec_list(args.activations, "--activations")
+    import optiviz as ov
+
+    acts = None
+    if args.activations is not None:  # every spec valid before matplotlib loads
+        acts = [ov.activation(a) for a in _spec_list(args.activations, "--activations")]
     from .render import nets as netviz
 
     size = pixels(args)
-    fig = netviz.plot_activations(names, x=args.range, dpi=args.dpi, size=size)
+    fig = netviz.plot_activations(acts, x=args.range, dpi=args.dpi, size=size)
     path = out or default_output(Path("."), "activations", IMAGE_FORMATS[0])
     save_output(fig, path, args, started)
     return 0
