@@ -6,7 +6,9 @@ a handful of (surface, optimizers, steps) combinations, so the engine compiles e
 """
 from __future__ import annotations
 
+import argparse
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -105,12 +107,28 @@ def test_version(capsys):
     assert (code, out, err) == (0, f"optiviz {optiviz.__version__}\n", "")
 
 
-@pytest.mark.parametrize("command", [None, "animate", "plot", "list", "describe"])
+COMMANDS = sorted(cli.build_parser().commands)
+
+
+def test_the_commands_the_issues_name_are_all_there():
+    assert {"animate", "plot", "list", "describe", "gallery", "network", "landscape", "plot-activations"} <= \
+        set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_every_help_shows_examples(capsys, command):
     code, out, _ = run(capsys, *([command] if command else []), "--help")
     assert code == 0
-    examples = out.split("examples:\n", 1)[1]
-    assert f"optiviz {command or ''}".strip() in examples
+    examples = out.split("examples:\n", 1)[1].splitlines()
+    # each example is a command line of this very command, and it parses (no stale option in the help)
+    assert examples and all(e.startswith(f"  optiviz {command or ''}".rstrip()) for e in examples if e.strip()
+                            and not e.startswith("'optiviz COMMAND"))
+    parser = cli.build_parser()
+    for line in filter(None, (e.split("#")[0].strip() for e in examples)):
+        if line.startswith("optiviz "):
+            argv = shlex.split(line)[1:]
+            args, extra = parser.parse_known_args(argv)
+            assert extra == [], line
 
 
 def test_no_command_prints_help(capsys):
@@ -118,7 +136,24 @@ def test_no_command_prints_help(capsys):
     assert code == 0 and "COMMAND" in out and "animate" in out
 
 
-def test_every_option_has_a_stated_default(capsys):
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_option_states_its_default(command):
+    """Every option that takes a value says in --help what it is when not given (flags are off by default)."""
+    sub = cli.build_parser().commands[command]
+    flags = (argparse._HelpAction, argparse._StoreTrueAction, argparse._StoreFalseAction)
+    for action in sub._actions:
+        if isinstance(action, flags) or action.required:
+            continue
+        assert "(default: " in " ".join((action.help or "").split()), f"{command} {action.option_strings}"
+
+
+def test_defaults_written_out_by_hand_are_the_real_ones():
+    parser = cli.build_parser()
+    assert parser.parse_args(["plot-activations"]).range == (-4.0, 4.0)  # "(default: -4,4)"
+    assert parser.parse_args(["list"]).kind == "all"  # "(default: all)"
+
+
+def test_animate_states_the_issue_defaults(capsys):
     code, out, _ = run(capsys, "animate", "--help")
     flat = " ".join(out.split())
     for option, default in [("--surface", "ravine"), ("--optimizers", "gd,adagrad,rmsprop,momentum,adam"),
@@ -169,7 +204,7 @@ def test_list_everything(capsys):
     for heading, name in [("surfaces:", "ravine"), ("optimizers:", "adam"), ("schedules:", "cosine")]:
         assert heading in out
         assert name in out.split(heading, 1)[1]
-    assert f"  ravine  " in out and optiviz.load_surface("ravine").title in out
+    assert "  ravine  " in out and optiviz.load_surface("ravine").title in out
 
 
 def test_list_names_only_for_scripts(capsys):
@@ -567,6 +602,145 @@ def test_verbose_shows_the_traceback(capsys, fake, tmp_path):
     assert err.splitlines()[-1] == f"optiviz: error: {message_of(lambda: optiviz.load_surface('ravin'))}"
     code, _, err = run(capsys, "animate", "--surface", "ravin", *FAST, "--verbose")
     assert code == 2 and "Traceback" in err
+
+
+# ------------------------------------------------------------ bad input: network, landscape, activations, gallery
+
+@pytest.fixture
+def no_training(monkeypatch, tmp_path):
+    """Run in an empty folder; fail the test if the CLI gets as far as training, drawing or building."""
+    import optiviz.nets
+    import optiviz.render.nets
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the CLI started work before rejecting its input")
+
+    for name in ("train", "grad_norms_at", "landscape"):
+        monkeypatch.setattr(optiviz.nets, name, boom)
+    for name in ("plot_activations", "animate_decision_boundary", "plot_learning_curves", "plot_grad_norms",
+                 "plot_weight_histograms", "animate_landscape"):
+        monkeypatch.setattr(optiviz.render.nets, name, boom)
+    import optiviz.gallery
+
+    monkeypatch.setattr(optiviz.gallery, "build_one", boom)
+    monkeypatch.chdir(tmp_path)
+
+
+NETWORK_BAD = [  # (argv after the command, the message, or a call whose message the CLI must print)
+    (["--optimizers", "adamm"], lambda: optiviz.optimizers.parse("adamm")),
+    (["--optimizers", "sgd,adam:lr=-1"], lambda: optiviz.optimizers.parse("adam:lr=-1")),
+    (["--optimizers", "adam:lr=nan"], lambda: optiviz.optimizers.parse("adam:lr=nan")),
+    (["--optimizers", ","], "--optimizers ',' names no optimizer; for example --optimizers gd,adam"),
+    (["--activation", "rellu"], lambda: optiviz.activation("rellu")),
+    (["--activation", "leaky_relu:alpha=-1"], lambda: optiviz.activation("leaky_relu:alpha=-1")),
+    (["--dataset", "spirall"], lambda: optiviz.nets.dataset("spirall")),
+    (["--dataset", "spiral:noise=-1"], lambda: optiviz.nets.dataset("spiral:noise=-1")),
+    (["--steps", "0"], "argument --steps: must be a whole number >= 1, got '0'"),
+    (["--width", "0"], "argument --width: must be a whole number >= 1, got '0'"),
+    (["--depth", "-1"], "argument --depth: must be a whole number >= 0, got '-1'"),
+    (["--l1", "-1"], "argument --l1: must be a finite number >= 0, got '-1'"),
+    (["--l2", "nan"], "argument --l2: must be a finite number >= 0, got 'nan'"),
+    (["--dropout", "1"], "argument --dropout: must be a number from 0 up to (not including) 1, got '1'"),
+    (["--dropout", "-0.1"], "argument --dropout: must be a number from 0 up to (not including) 1, got '-0.1'"),
+    (["--batch-size", "0"], "argument --batch-size: must be a whole number >= 1, got '0'"),
+    (["--seed", "-1"], "argument --seed: must be a whole number >= 0, got '-1'"),
+    (["--frames", "0"], "argument --frames: must be a whole number >= 1, got '0'"),
+    (["--out", "/no/such/folder/x.gif"], "output folder '/no/such/folder' does not exist"),
+    (["--activaton", "relu"], "unknown option '--activaton'; did you mean '--activation'?"),
+]
+
+
+@pytest.mark.parametrize("command", ["network", "landscape"])
+@pytest.mark.parametrize("argv, message", NETWORK_BAD)
+def test_bad_network_input_is_one_line_exit_2_before_any_training(capsys, no_training, tmp_path, command, argv,
+                                                                    message):
+    code, out, err = run(capsys, command, *argv)
+    assert_one_line_error(code, err, message if isinstance(message, str) else message_of(message))
+    assert out == "" and files(tmp_path) == []
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["network", "--plot", "boundry"], "argument --plot: unknown choice 'boundry'; did you mean 'boundary'?"),
+    (["network", "--dataset", "sine"], "decision boundaries need a 2D two-class dataset; sine is 1D regression: "
+                                       "use --plot curves"),
+    (["network", "--out", "net.html"], "unknown output format '.html' in --out net.html; choose from .gif, .mp4, "
+                                       ".png"),
+    (["network", "--plot", "curves", "--out", "c.gif"], "unknown output format '.gif' in --out c.gif; choose from "
+                                                        ".png, .svg, .pdf"),
+    (["network", "--plot", "gradients", "--activation", "relu,rellu"], lambda: optiviz.activation("rellu")),
+    (["landscape", "--activation", "relu,tanh"], "a landscape needs one parameter space: give one --activation"),
+    (["landscape", "--plane", "pcb"], "argument --plane: unknown choice 'pcb'; did you mean 'pca'?"),
+    (["landscape", "--grid", "2"], "argument --grid: must be a whole number from 3 to 201, got '2'"),
+    (["landscape", "--out", "l.svg"], "unknown output format '.svg' in --out l.svg; choose from .gif, .mp4, .html, "
+                                      ".png"),
+    (["plot-activations", "--activations", "relu,rellu"], lambda: optiviz.activation("rellu")),
+    (["plot-activations", "--activations", "maxout:pieces=0"], lambda: optiviz.activation("maxout:pieces=0")),
+    (["plot-activations", "--activations", ","], "--activations ',' names nothing; for example --activations relu"),
+    (["plot-activations", "--range", "3,1"], "argument --range: needs min < max, got '3,1'"),
+    (["plot-activations", "--range", "nan,1"], "argument --range: expected min,max (2 finite numbers), got 'nan,1'"),
+    (["plot-activations", "--out", "a.gif"], "unknown output format '.gif' in --out a.gif; choose from .png, .svg, "
+                                             ".pdf"),
+    (["plot-activations", "--out", "/no/such/a.png"], "output folder '/no/such' does not exist"),
+    (["gallery", "--src", "no_such_folder"], "gallery folder 'no_such_folder' does not exist (give --src DIR)"),
+    (["gallery", "--jobs", "0"], "argument --jobs: must be a whole number >= 1, got '0'"),
+    (["gallery", "--timeout", "0"], "argument --timeout: must be a finite number > 0, got '0'"),
+    (["gallery", "--timeout", "nan"], "argument --timeout: must be a finite number > 0, got 'nan'"),
+    (["gallery", "--timeout", "-5"], "argument --timeout: must be a finite number > 0, got '-5'"),
+])
+def test_bad_input_of_the_newer_commands(capsys, no_training, tmp_path, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert_one_line_error(code, err, message if isinstance(message, str) else message_of(message))
+    assert out == "" and files(tmp_path) == []
+
+
+def test_gallery_refuses_a_file_as_source_or_output_and_an_unknown_pattern(capsys, no_training, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "plot_one.py").write_text('"""One"""\n')
+    (tmp_path / "taken").write_text("a file")
+    code, out, err = run(capsys, "gallery", "--src", "taken")
+    assert_one_line_error(code, err, "gallery folder 'taken' is not a folder (give --src DIR)")
+    code, out, err = run(capsys, "gallery", "--src", "src", "--out", "taken")
+    assert_one_line_error(code, err, f"output folder {str(tmp_path / 'taken')!r} is a file; give --out a folder")
+    code, out, err = run(capsys, "gallery", "--src", "src", "--out", "new", "--only", "two")
+    assert_one_line_error(code, err, "no gallery script matches 'two'; scripts: plot_one")
+    code, out, err = run(capsys, "gallery", "--src", "src", "--out", "new", "--only", "one", "--jobs", "0")
+    assert_one_line_error(code, err, "argument --jobs: must be a whole number >= 1, got '0'")
+    assert files(tmp_path) == ["src", "taken"] and (tmp_path / "taken").read_text() == "a file"
+
+
+@pytest.mark.parametrize("argv", [
+    ["network", "--out", "{}/net.gif"],
+    ["network", "--plot", "curves", "--out", "{}/c.png"],
+    ["landscape", "--out", "{}/l.gif"],
+    ["plot-activations", "--out", "{}/a.png"],
+    ["plot", "--out", "{}/p.png"],
+])
+def test_unwritable_output_folder_of_every_drawing_command(capsys, no_training, no_work, tmp_path, argv):
+    target = unwritable_folder(tmp_path)
+    code, out, err = run(capsys, *[a.format(target) for a in argv])
+    assert_one_line_error(code, err, f"output folder {str(target)!r} is not writable (Permission denied)")
+    assert out == "" and not any(target.glob("*.*"))
+
+
+@pytest.mark.parametrize("command", ["network", "landscape", "plot-activations"])
+def test_default_output_of_the_newer_commands_needs_a_writable_current_folder(capsys, no_training, tmp_path,
+                                                                             monkeypatch, command):
+    monkeypatch.chdir(unwritable_folder(tmp_path))
+    code, out, err = run(capsys, command)
+    assert_one_line_error(code, err, "the current folder is not writable (Permission denied)")
+
+
+def test_gallery_output_folder_not_writable(capsys, no_training, tmp_path):
+    target = unwritable_folder(tmp_path)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "plot_one.py").write_text('"""One"""\n')
+    code, out, err = run(capsys, "gallery", "--src", str(src), "--out", str(target))
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith(f"optiviz: error: cannot write to the output folder {str(target)!r} (") \
+        and err.count("\n") == 1, err
+    assert not any(p.name.startswith((".build-", ".ov-probe")) for p in target.iterdir())
 
 
 # --------------------------------------------------------------------------------- failures while running
