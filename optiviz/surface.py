@@ -37,7 +37,9 @@ class Surface:
     values), ``lr`` (suggested learning rates per optimizer name, used where the user gave none), ``params``
     (the parameters bound by ``with_params``), and for data-driven surfaces ``data`` (arrays) with
     ``batch_loss(x, y, batch)`` and ``batch_size``. ``axis_labels`` names the two coordinates in pictures
-    (default ("x", "y"); a network's landscape says "d1", "d2" or "PC1 (96.2% var)", ...).
+    (default ("x", "y"); a network's landscape says "d1", "d2" or "PC1 (96.2% var)", ...). ``precomputed_grid``
+    (X, Y, Z), optional, is f already evaluated on a ``meshgrid`` over the domain (an expensive surface, such as a
+    network's loss on a plane, computed once): ``grid`` hands it out instead of evaluating f again.
 
     Surfaces hash by identity, so the engine's compiled programs are reused for the same surface object.
     """
@@ -56,6 +58,7 @@ class Surface:
     batch_loss: Callable[..., Any] | None = None
     batch_size: int | None = None
     axis_labels: tuple[str, str] = ("x", "y")
+    precomputed_grid: Any = field(default=None, repr=False)
     factory: Callable[..., "Surface"] | None = field(default=None, repr=False)
 
     def __call__(self, x, y):
@@ -74,12 +77,30 @@ class Surface:
         xy = jnp.asarray(xy, dtype=jnp.result_type(float))
         return jax.grad(lambda p: self.fn(p[0], p[1]))(xy)
 
-    def grid(self, n: int = 200, domain: Domain | None = None):
-        """``(X, Y, Z)`` numpy arrays of f on an n x n grid over the domain (one vectorized call)."""
+    def grid(self, n: int = 200, domain: Domain | None = None, *, exact: bool = True):
+        """``(X, Y, Z)`` numpy arrays of f on an n x n grid over the domain (one vectorized call).
+
+        A ``precomputed_grid`` over the same domain is returned instead of evaluating f when it is n x n, or
+        whatever its size when ``exact=False`` (the caller takes any resolution the surface already has).
+        """
         import jax.numpy as jnp
         import numpy as np
 
         (x0, x1), (y0, y1) = domain or self.domain
+        carried = self.precomputed_grid
+        if carried is not None:
+            try:
+                X, Y, Z = (np.asarray(a, dtype=float) for a in carried)
+                ok = X.ndim == 2 and X.shape == Y.shape == Z.shape and min(X.shape) >= 2
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise SurfaceError(f"surface {self.name!r}: precomputed_grid must be three equal 2D arrays "
+                                   "(X, Y, Z) from a meshgrid")
+            # a replaced domain (with_view) or another size is evaluated afresh; copies: callers own what they get
+            same = np.allclose([X[0, 0], X[0, -1], Y[0, 0], Y[-1, 0]], [x0, x1, y0, y1], rtol=1e-9, atol=0)
+            if same and (not exact or X.shape == (n, n)):
+                return X.copy(), Y.copy(), Z.copy()
         X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
         Z = np.asarray(self.fn(jnp.asarray(X), jnp.asarray(Y)), dtype=float)
         if Z.shape != X.shape:  # a function written for scalars only: vectorize it

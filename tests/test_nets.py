@@ -446,7 +446,9 @@ def test_landscape_is_a_surface_with_trajectories_for_the_2d_renderer(pca, runs)
     s = pca.surface()
     assert isinstance(s, ov.Surface)
     X, Y, Z = s.grid(51)
-    np.testing.assert_allclose(Z, pca.loss, rtol=1e-5)
+    np.testing.assert_array_equal(Z, pca.loss)  # the grid computed once, carried by the surface
+    np.testing.assert_allclose(np.asarray(s(X, Y)), pca.loss, rtol=1e-5)  # and it is f on that grid
+    assert s.grid(7)[2].shape == (7, 7)  # another resolution, asked for, is evaluated
     assert s.value(jnp.asarray([0.0, 0.0])) == pytest.approx(pca.loss[np.abs(pca.y).argmin(), np.abs(pca.x).argmin()],
                                                              rel=0.2)
     tr = pca.trajectories()
@@ -548,6 +550,13 @@ def test_decision_boundary_animation_moves_the_field_and_the_curves(runs, spiral
 def test_landscape_animation_is_the_2d_renderer_on_the_network_plane(pca, tmp_path):
     from optiviz.render import nets as netviz
 
+    calls = []
+    real_fn = pca.surface().fn
+    counted = dataclasses.replace(pca.surface(), fn=lambda a, b: calls.append(np.shape(a)) or real_fn(a, b))
+    scene = ov.animate(pca.trajectories(), counted, frames=3, dpi=40, view="both").scene
+    assert calls == []  # the renderer draws the carried grid: the network is not evaluated again
+    levels = next(p.ax for p in scene.panels if p.kind == "contour")._optiviz_contourf.levels
+    assert levels[0] == pytest.approx(pca.loss.min()) and levels[-1] == pytest.approx(pca.loss.max())
     anim = netviz.animate_landscape(pca, frames=3, dpi=40)
     assert anim.scene.title.startswith("spiral: paths on the PCA plane (")
     e1, e2 = pca.explained

@@ -177,6 +177,28 @@ def test_axes_are_named_by_the_surface(runs, anim):
         ov.animate(runs, dataclasses.replace(runs.surface, axis_labels=("a",)), **SMALL)
 
 
+def test_a_precomputed_grid_is_drawn_as_carried_and_handed_out_only_where_it_fits(runs):
+    import dataclasses
+
+    from optiviz.errors import SurfaceError
+
+    s = runs.surface
+    (x0, x1), (y0, y1) = s.domain
+    X, Y = np.meshgrid(np.linspace(x0, x1, 9), np.linspace(y0, y1, 7))
+    Z = np.asarray(s(X, Y), float) + 1000.0  # marked: values f itself never gives
+    carried = dataclasses.replace(s, precomputed_grid=(X, Y, Z))
+    assert carried.grid(9, exact=False)[2].min() >= 1000.0  # any size will do: the carried grid
+    np.testing.assert_array_equal(carried.grid(50, exact=False)[2], Z)
+    assert carried.grid(50)[2].shape == (50, 50) and carried.grid(50)[2].max() < 1000.0  # forced: evaluated
+    square = dataclasses.replace(s, precomputed_grid=(X[:7, :7], Y[:7, :7], Z[:7, :7]))
+    assert square.grid(7, domain=((x0, X[0, 6]), (y0, y1)))[2].min() >= 1000.0  # n x n over the same domain
+    assert square.grid(7)[2].max() < 1000.0  # another domain: evaluated
+    with pytest.raises(SurfaceError, match="precomputed_grid must be three equal 2D arrays"):
+        dataclasses.replace(s, precomputed_grid=(X, Y)).grid(5)
+    sc = ov.animate(runs, dataclasses.replace(carried, levels="linear"), **SMALL).scene
+    assert contour_panels(sc)[0].ax._optiviz_contourf.levels[0] == pytest.approx(Z.min())  # drawn from it
+
+
 def test_internals_draw_gradient_update_and_effective_step(runs):
     sc = ov.animate(runs, internals=True, **SMALL).scene
     ax = contour_panels(sc)[2].ax  # adam

@@ -101,7 +101,8 @@ class Landscape:
 
     def surface(self):
         """This landscape as an ``ov.Surface``: f(a, b) is the network's exact training loss on the plane, so the
-        2D renderer draws (and differentiates) it like any other surface."""
+        2D renderer draws (and differentiates) it like any other surface. It carries the n x n grid already
+        evaluated here, so the renderer draws that grid instead of evaluating the network again."""
         from ..surface import Surface
 
         fn = _plane_fn(self.model, self.data, self.center, self.directions)
@@ -112,7 +113,8 @@ class Landscape:
         start = next(iter(self.paths.values()))[0]
         return Surface(fn=fn, name=f"{self.data.name}-{self.kind}", domain=((x0, x1), (y0, y1)),
                        start=(float(start[0]), float(start[1])), minima=((0.0, 0.0),), title=title,
-                       description=self.describe(), levels="auto", axis_labels=self.axis_labels)
+                       description=self.describe(), levels="auto", axis_labels=self.axis_labels,
+                       precomputed_grid=(*np.meshgrid(self.x, self.y), self.loss))
 
     def trajectories(self):
         """The projected paths as ``ov.Trajectories`` on ``surface()``, for ``ov.animate`` / ``ov.plot``."""

@@ -290,7 +290,8 @@ class _Builder:
         self.frame_steps = self.steps[idx]
         self.prims: list[Primitive] = []
         self.panels: list[Panel] = []
-        X, Y, Z = surface.grid(GRID_N)
+        # a surface that carries its grid (a network's landscape, computed once) is drawn from it as it is
+        X, Y, Z = surface.grid(GRID_N, exact=False)
         self.X, self.Y, self.Z = X, Y, np.where(np.isfinite(Z), Z, np.nan)
         self.levels, self.level_kind = _levels(self.Z, surface.levels)
         self.axis_labels = _axis_labels(surface)
@@ -604,10 +605,11 @@ class _Builder:
     def _surface3d(self, ax, tracks: list[Track], first_col: bool) -> None:
         s = self.surface
         zf, zlabel = self._zmap()
-        X, Y, Z = s.grid(GRID_N_3D)
+        X, Y, Z = s.grid(GRID_N_3D, exact=False)
+        facets = min(X.shape[0], 64), min(X.shape[1], 64)  # a carried grid as it is, unless it is very fine
         Zt = zf(np.where(np.isfinite(Z), Z, np.nanmax(Z[np.isfinite(Z)])))
         ax.plot_surface(X, Y, Zt, cmap=style.surface_cmap(), linewidth=0.12, edgecolor="#A3B0BA", antialiased=True,
-                        rcount=GRID_N_3D, ccount=GRID_N_3D, alpha=1.0, shade=False)
+                        rcount=facets[0], ccount=facets[1], alpha=1.0, shade=False)
         floor = float(np.nanmin(Zt))
         ax.computed_zorder = False  # the paths always ride on top, in full draws as in the fast frames
         ax.view_init(elev=38, azim=-62)
