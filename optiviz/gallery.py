@@ -41,6 +41,7 @@ import base64
 import fnmatch
 import html
 import json
+import math
 import os
 import re
 import shutil
@@ -461,8 +462,8 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
         jobs = max(1, min(4, os.cpu_count() or 1))
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InvalidValueError(f"jobs must be a whole number >= 1, got {jobs!r}")
-    if not timeout or timeout <= 0:
-        raise InvalidValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+        raise InvalidValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
     out = _output_folder(Path(out))
     width = max(len(p.name) for p in scripts)
     done: list[ExampleResult] = []

@@ -249,7 +249,13 @@ def test_find_scripts_only_patterns_and_errors(tmp_path):
     code, _, err = _cli("gallery", "--src", str(src), "--out", str(tmp_path / "o"), "--only", "zzz")
     assert code == 2 and err.startswith("optiviz: error: no gallery script matches") and "Traceback" not in err
     code, _, err = _cli("gallery", "--src", str(src), "--jobs", "0")
-    assert code == 2 and "jobs" in err
+    assert (code, err) == (2, "optiviz: error: argument --jobs: must be a whole number >= 1, got '0'\n")
+    with pytest.raises(InvalidValueError, match="jobs must be a whole number >= 1, got 0"):
+        gallery.build(src, tmp_path / "o", jobs=0, echo=None)
+    for timeout in (0, -1.0, float("nan"), float("inf"), "60"):
+        with pytest.raises(InvalidValueError, match="timeout must be a finite number of seconds > 0"):
+            gallery.build(src, tmp_path / "o", timeout=timeout, echo=None)
+    assert not (tmp_path / "o").exists(), "nothing is created for a refused build"
 
 
 def test_readme_header_gives_title_intro_and_order(tmp_path):
