@@ -230,16 +230,19 @@ def test_list_activations_before_the_registry_exists(capsys, monkeypatch):
     assert out == ""
 
 
-def test_list_activations_once_the_registry_exists(capsys):
-    activations = pytest.importorskip("optiviz.activations")
+def test_list_activations(capsys):
     code, out, _ = run(capsys, "list", "activations", "--names")
-    assert code == 0 and out.split() == activations.names()
+    assert code == 0 and out.split() == optiviz.activations.names()
+    out = run(capsys, "list", "activations")[1]
+    row = next(line for line in out.splitlines() if line.startswith("  relu "))
+    assert " ".join(optiviz.activations.get("relu").summary.split())[:60] in row
 
 
 def install_plugin(folder: Path, group: str, name: str, marker: Path, monkeypatch) -> str:
     """A plugin distribution on sys.path (a ``*.dist-info`` folder, as pip leaves one) whose module, once
     imported, writes ``marker``. Returns the distribution's name."""
     module, dist = f"optiviz_cli_plugin_{group.split('.')[1]}", "optiviz-cli-test-plugin"
+    folder.mkdir(exist_ok=True)
     (folder / f"{module}.py").write_text(f"open({str(marker)!r}, 'a').write('imported')\ndef thing(x, y):\n"
                                          "    return x ** 2 + y ** 2\n")
     info = folder / f"{dist.replace('-', '_')}-1.0.dist-info"
@@ -317,6 +320,9 @@ def test_describe_unknown_name(capsys):
     assert code == 2 and out == "" and "Traceback" not in err
     assert err.startswith("optiviz: error: nothing called 'adma'; did you mean ") and "'adam'" in err
     assert err.count("\n") == 1
+    code, out, err = run(capsys, "describe", "zzzzzz")
+    assert_one_line_error(code, err, "nothing called 'zzzzzz'; not a surface, optimizer, schedule or activation "
+                                     "(optiviz list shows everything)")
 
 
 # --------------------------------------------------------------------------------------- animate: the run
@@ -527,6 +533,23 @@ def test_broken_custom_surface_file(capsys, fake, tmp_path, source, spec):
     assert_one_line_error(code, err, message_of(lambda: optiviz.load_surface(spec)))
     assert err.startswith(f"optiviz: error: surface spec {spec!r}")
     assert files(tmp_path) == before and fake.animated == []
+
+
+def test_a_plugin_shadowing_a_builtin_surface_is_refused(capsys, fake, tmp_path, monkeypatch):
+    marker = tmp_path / "imported.txt"
+    install_plugin(tmp_path / "site", "optiviz.surfaces", "ravine", marker, monkeypatch)
+    code, out, err = run(capsys, "animate", "--surface", "ravine", *FAST)
+    assert_one_line_error(code, err, message_of(lambda: optiviz.load_surface("ravine")))
+    assert "shadows the built-in surface 'ravine'" in err and not marker.exists()
+    assert files(tmp_path) == ["site"] and fake.animated == []
+
+
+@pytest.mark.parametrize("spec", ["expr:__import__('os').system('true')", "expr:x +", "bowl:condition=-1",
+                                  "bowl:tilt=2", "rosenbrock:a=nan"])
+def test_bad_surface_specs(capsys, fake, tmp_path, spec):
+    code, out, err = run(capsys, "animate", "--surface", spec, *FAST)
+    assert_one_line_error(code, err, message_of(lambda: optiviz.load_surface(spec)))
+    assert out == "" and files(tmp_path) == [] and fake.animated == []
 
 
 def test_start_outside_the_domain(capsys, fake, tmp_path):
@@ -809,18 +832,6 @@ def test_a_render_error_is_exit_2(capsys, failing_gif, tmp_path):
 
 # ----------------------------------------------------------------------------------------- real rendering
 
-def _render_ready() -> bool:
-    try:
-        from optiviz import render
-    except ImportError:
-        return False
-    return all(hasattr(render, n) for n in ("animate", "save", "plot"))
-
-
-needs_render = pytest.mark.skipif(not _render_ready(), reason="optiviz.render has not landed yet")
-
-
-@needs_render
 def test_real_gif_and_png(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "animate", *SMALL, "--out", "race.gif")
@@ -832,7 +843,6 @@ def test_real_gif_and_png(capsys, tmp_path, monkeypatch):
     assert files(tmp_path) == ["bowl.png", "race.gif"]
 
 
-@needs_render
 def test_real_subprocess(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "optiviz", "animate", *SMALL, "--out", "x.gif"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
