@@ -87,7 +87,8 @@ def test_derivative_is_the_slope_away_from_kinks(z):
         act = ov.activation(name)
         h = 1e-3
         fd = (float(act(jnp.float32(z + h))) - float(act(jnp.float32(z - h)))) / (2 * h)
-        assert float(act.derivative(jnp.float32(z))) == pytest.approx(fd, rel=2e-2, abs=2e-2), name
+        # float32 rounding of f (|f| <= 6.4 here) costs at most ~4e-4 in the quotient, h**2 |f'''| / 6 less
+        assert float(act.derivative(jnp.float32(z))) == pytest.approx(fd, rel=2e-3, abs=2e-3), name
 
 
 # (activation, params, kink, stated derivative at the kink)
