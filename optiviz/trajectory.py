@@ -1,13 +1,14 @@
 """The engine: every optimizer's path on a surface, as one compiled program.
 
 ``run`` compiles one program per (surface, optimizer names and flags, step count, recording mode, batch shape):
-one ``lax.scan`` over the steps per optimizer (see ``_walk`` for why not one fused scan), ``vmap`` over starts and
+one ``lax.scan`` over the steps per optimizer (see ``_walk_plain`` for why not one fused scan), ``vmap`` over starts and
 seeds, starts sharded over the local devices when there are several. Learning rates, hyperparameters, schedules'
 numbers, starts, seeds and noise levels are traced arguments, so changing them never recompiles.
 
 A step whose new point leaves a box far outside the domain, or has a NaN/inf value or gradient, is refused: the
 run is *diverged*, the step is recorded in ``diverged_at`` and the path stays frozen at its last good point, so
-no recorded series holds a NaN and nothing downstream crashes.
+no recorded series holds a NaN and nothing downstream crashes. (Many starts with every step kept: the loop only notes the step and the
+series are frozen after it, and only if some run diverged.)
 
 Arrays handed out for many starts or seeds are views of the program's time-major output (not C-contiguous);
 ``np.ascontiguousarray`` them if a consumer needs that.
@@ -275,21 +276,14 @@ def _value_and_grad(surface: Surface) -> Any:
     return vg
 
 
-def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol):
-    """One optimizer's path from one start: ``(path, loss, grad_norm, diverged_at, reached_at[, grads, updates])``.
+def _norm(g):
+    # written out rather than jnp.linalg.norm: a reduction is its own kernel in XLA:CPU's scan body
+    return jnp.sqrt(g[0] * g[0] + g[1] * g[1])
 
-    Each optimizer gets its own ``lax.scan`` (all in the same compiled program) rather than one scan stepping
-    them side by side: a small loop body is compiled by XLA:CPU into a single kernel, while a fused body for
-    several optimizers exceeds its size limit and pays a kernel launch per operation per step (40x slower for
-    one start). With ``record="all"`` the scan runs steps + 1 iterations and records the point *before* each
-    update, so the final point needs no concatenation (the last update is computed and discarded).
 
-    The carry holds the point with its loss, gradient and gradient norm, evaluated once when the point was
-    accepted: a step is refused (the run has diverged; the path stays frozen) when the new point leaves the bound,
-    or its loss or gradient is not finite, so no recorded series ever holds a NaN.
-    """
+def _gradient_source(prog: _Program, i: int, noise, key, data):
+    """``g(t, p, g_full) -> g_used``: the full gradient, or a minibatch one, plus any Gaussian noise."""
     steps = prog.steps
-    value_and_grad = _value_and_grad(prog.surface)
     if prog.minibatch[i]:
         n_data = jax.tree_util.tree_leaves(data)[0].shape[0]
         batch_grad = jax.grad(lambda p, b: prog.surface.batch_loss(p[0], p[1], b))
@@ -305,37 +299,125 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
         else:  # more than the dataset per batch: draw with replacement
             batches = jax.random.randint(kb, (steps + 1, bs), 0, n_data)
 
-    def norm(g):
-        # written out rather than jnp.linalg.norm: a reduction is its own kernel in XLA:CPU's scan body
-        return jnp.sqrt(g[0] * g[0] + g[1] * g[1])
+    def gradient(t, p, g):
+        if prog.minibatch[i]:
+            g = batch_grad(p, jax.tree_util.tree_map(lambda a: a[batches[t]], data))
+        if prog.noisy[i]:
+            g = g + noise * jax.random.normal(jax.random.fold_in(key, 2 * t + 1), p.shape, p.dtype)
+        return g
+
+    return gradient
+
+
+def _ok(p, loss, g, lo, hi):
+    """Inside the bound (NaN fails every comparison), with a finite loss and gradient: x * 0 is 0 for a finite x
+    and NaN for inf or NaN, so one sum checks all three (cheaper in a vmapped loop than three tests)."""
+    return ((p[..., 0] >= lo[0]) & (p[..., 0] <= hi[0]) & (p[..., 1] >= lo[1]) & (p[..., 1] <= hi[1])
+            & (loss * 0 + g == 0))
+
+
+def _walk_plain(prog: _Program, opts, noises, keys, start, data, lo, hi, tols):
+    """Every optimizer's path from one start, every step recorded, not yet frozen: ``[(path, loss, grad_norm,
+    diverged_at, reached_at[, grads, updates]), ...]`` (``_finish`` freezes them).
+
+    The loop does not freeze a diverged run: the point, loss, gradient and state just go on (NaN and inf
+    propagate, harmlessly), and only two integers are tracked, ``diverged_at`` (the first step whose new point
+    leaves the bound or has a non-finite loss or gradient) and ``reached_at`` (the first good point with loss
+    <= tol). Selecting the point, loss and norm at every step (as ``_walk`` does) costs ~25% of a 10,000-start
+    sweep; freezing afterwards costs nothing when no run diverged (see ``_finish``).
+
+    One scan per optimizer (all in the same program), not one fused scan stepping them side by side: XLA:CPU
+    compiles a small loop body into a single kernel, while a fused body for several optimizers exceeds its size
+    limit and pays a kernel launch per operation per step (measured 30x slower for one start, with or without
+    the per-step freeze). The scan runs steps + 1 iterations and records the point *before* each update, so the
+    final point needs no concatenation (the last update is computed and discarded).
+    """
+    steps = prog.steps
+    value_and_grad = _value_and_grad(prog.surface)
+    sources = [_gradient_source(prog, i, noises[i], keys[i], data) for i in range(len(opts))]
+
+    def one(i, carry, t):
+        p, loss, g, state, div, hit = carry
+        hit = jnp.where((hit < 0) & (div < 0) & (loss <= tols[i]), t, hit)
+        rec = (p, loss, _norm(g))
+        g_used = sources[i](t, p, g)
+        updates, state = opts[i].update(g_used, state, p)
+        new = p + updates
+        new_loss, new_g = value_and_grad(new)
+        ok = _ok(new, new_loss, new_g[0] * 0 + new_g[1] * 0, lo, hi)
+        div = jnp.where((div < 0) & ~ok & (t < steps), t + 1, div)
+        if prog.internals:
+            rec = rec + (g_used, updates)
+        return (new, new_loss, new_g, state, div, hit), rec
+
+    def init(i):
+        loss0, g0 = value_and_grad(start)
+        minus1 = jnp.asarray(-1, jnp.int32)
+        return (start, loss0, g0, opts[i].init(start), minus1, minus1)
+
+    ts = jnp.arange(steps + 1, dtype=jnp.int32)
+    carry, recs = zip(*[jax.lax.scan(partial(one, i), init(i), ts) for i in range(len(opts))])
+    return [(*r[:3], c[4], c[5], *r[3:]) for c, r in zip(carry, recs)]
+
+
+def _finish(prog: _Program, res):
+    """Freeze one optimizer's recorded series from ``diverged_at`` on at the last good point, time axis first
+    (``(T, *batch, ...)``, the layout the scan writes: done outside any vmap, it needs no transposition, and
+    its ``cond`` stays a branch, so a sweep where nothing diverged never touches its output again)."""
+    path, loss, gn, div, hit = res[:5]
+
+    def freeze(series):
+        T = series[1].shape[0]
+        ts = jnp.arange(T, dtype=jnp.int32).reshape((T,) + (1,) * (div.ndim))
+        after = (div >= 0) & (ts >= div)
+        last = jnp.maximum(div - 1, 0)[None]
+        out = []
+        for a in series[:3]:
+            extra = (None,) * (a.ndim - div.ndim - 1)
+            out.append(jnp.where(after[(...,) + extra], jnp.take_along_axis(a, last[(...,) + extra], axis=0), a))
+        if prog.internals:  # a frozen run records zeros: the gradient from the refused point on, the update from
+            # the one that was refused
+            out.append(jnp.where(after[..., None], 0, series[3]))
+            out.append(jnp.where(((div >= 0) & (ts >= div - 1))[..., None], 0, series[4]))
+        return tuple(out)
+
+    series = (path, loss, gn, *res[5:])
+    series = jax.lax.cond(jnp.any(div >= 0), freeze, lambda s: s, series)
+    return (*series[:3], div, hit, *series[3:])
+
+
+def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol):
+    """One optimizer's path from one start: ``(path, loss, grad_norm, diverged_at, reached_at[, grads, updates])``;
+    used for one start, and for every k-th step or only the final point with many (see ``_walk_plain``).
+
+    Here the loop refuses a diverged step itself (with every k-th step it cannot look back at all steps): the carry
+    holds the point with its loss, gradient and gradient norm, evaluated once when the point was accepted; a step
+    is refused (the run has diverged; the path stays frozen) when the new point leaves the bound, or its loss or
+    gradient is not finite, so no recorded series ever holds a NaN.
+    """
+    steps = prog.steps
+    value_and_grad = _value_and_grad(prog.surface)
+    gradient = _gradient_source(prog, i, noise, key, data)
 
     def step(carry, t):
         p, loss, gnorm, g, state, div, hit = carry
-        frozen = div >= 0  # from an earlier step: g is then the refused point's, and this step is discarded
+        hold = div >= 0  # from an earlier step: g is then the refused point's, and this step is discarded
         hit = jnp.where((hit < 0) & (loss <= tol), t, hit)
-        g_used = g
-        if prog.minibatch[i]:
-            idx = batches[t]
-            g_used = batch_grad(p, jax.tree_util.tree_map(lambda a: a[idx], data))
-        if prog.noisy[i]:
-            g_used = g_used + noise * jax.random.normal(jax.random.fold_in(key, 2 * t + 1), p.shape, p.dtype)
+        g_used = gradient(t, p, g)
         updates, state = opt.update(g_used, state, p)
         new = p + updates
         new_loss, new_g = value_and_grad(new)
-        # inside the bound (NaN fails every comparison), with a finite loss and gradient: x * 0 is 0 for a finite x
-        # and NaN for inf or NaN, so one sum checks all three (cheaper in the vmapped loop than three tests)
-        ok = ((new[0] >= lo[0]) & (new[0] <= hi[0]) & (new[1] >= lo[1]) & (new[1] <= hi[1])
-              & (new_loss * 0 + new_g[0] * 0 + new_g[1] * 0 == 0))
+        ok = _ok(new, new_loss, new_g[0] * 0 + new_g[1] * 0, lo, hi)
         div = jnp.where((div < 0) & ~ok & (t < steps), t + 1, div)
         # frozen from the first refused step on: the point, its loss and gradient norm stay; the gradient and
         # optimizer state may go bad, but only ever feed discarded steps (so they need no select: cheaper)
         keep = div >= 0
+        carry = (jnp.where(keep, p, new), jnp.where(keep, loss, new_loss), jnp.where(keep, gnorm, _norm(new_g)),
+                 new_g, state, div, hit)
         rec = (p, loss, gnorm)
         if prog.internals:
-            rec = rec + (jnp.where(frozen, jnp.zeros_like(g_used), g_used),
+            rec = rec + (jnp.where(hold, jnp.zeros_like(g_used), g_used),
                          jnp.where(keep, jnp.zeros_like(updates), updates))
-        carry = (jnp.where(keep, p, new), jnp.where(keep, loss, new_loss), jnp.where(keep, gnorm, norm(new_g)),
-                 new_g, state, div, hit)
         return carry, rec
 
     def silent(t, carry):
@@ -343,7 +425,7 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
 
     minus1 = jnp.asarray(-1, jnp.int32)
     loss0, g0 = value_and_grad(start)
-    carry = (start, loss0, norm(g0), g0, opt.init(start), minus1, minus1)
+    carry = (start, loss0, _norm(g0), g0, opt.init(start), minus1, minus1)
     if prog.every == 1:
         (_, _, _, _, _, div, hit), rec = jax.lax.scan(step, carry, jnp.arange(steps + 1, dtype=jnp.int32))
         return (*rec[:3], div, hit, *rec[3:])
@@ -368,15 +450,18 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     return (*last, div, hit)
 
 
-def _simulate(prog: _Program, hparams, noises, salts, start, key, data, lo, hi, tol):
-    """Every optimizer's path from one start with one key (one scan each), as a tuple."""
-    out = []
+def _simulate(prog: _Program, hparams, noises, salts, start, key, data, lo, hi, tol, *, batched=False):
+    """Every optimizer's path from one start with one key, as a tuple."""
+    opts, keys = [], []
     for i, (o, hp) in enumerate(zip(prog.optimizers, hparams)):
-        opt = o if not isinstance(o, str) else _opt.get(o).factory(**hp, **dict(prog.flags[i]))
+        opts.append(o if not isinstance(o, str) else _opt.get(o).factory(**hp, **dict(prog.flags[i])))
         # each optimizer draws its own noise stream (derived only where used: threefry is costly to trace)
-        k = jax.random.fold_in(key, salts[i]) if prog.noisy[i] or prog.minibatch[i] else None
-        out.append(_walk(prog, i, opt, noises[i], k, start, data, lo, hi, tol[i]))
-    return tuple(out)
+        keys.append(jax.random.fold_in(key, salts[i]) if prog.noisy[i] or prog.minibatch[i] else None)
+    if prog.every == 1 and batched:  # measured: one start is faster with the per-step freeze of ``_walk``
+        recs = _walk_plain(prog, opts, noises, keys, start, data, lo, hi, tol)
+        # unfrozen series when batched: ``_execute`` freezes them time-major, outside the vmap
+        return tuple(recs)
+    return tuple(_walk(prog, i, opts[i], noises[i], keys[i], start, data, lo, hi, tol[i]) for i in range(len(opts)))
 
 
 @partial(jax.jit, static_argnames=("prog",))
@@ -399,11 +484,15 @@ def _execute(prog: _Program, hparams, noises, salts, starts, keys, data, lo, hi,
         pair_starts = jnp.broadcast_to(starts, (n_seeds, *starts.shape)).reshape(-1, starts.shape[-1])
         pair_keys = jnp.repeat(keys, n_starts, axis=0)
         in_axes = (0, 0, None, None, None, None)
+    one = partial(_simulate, prog, hparams, noises, salts, batched=True)
     out = jax.vmap(one, in_axes=in_axes)(pair_starts, pair_keys, data, lo, hi, tol)
 
     # series time axis first: that undoes vmap's transpose of the scan's (T, S * N, ...) output, so costs no copy.
     # Splitting S * N into (S, N) is left to the host (a free numpy view): done here, a size-1 axis made XLA copy.
-    return tuple(tuple(a if a.ndim == 1 else jnp.moveaxis(a, 1, 0) for a in res) for res in out)
+    out = tuple(tuple(a if a.ndim == 1 else jnp.moveaxis(a, 1, 0) for a in res) for res in out)
+    if prog.every == 1:
+        out = tuple(_finish(prog, res) for res in out)
+    return out
 
 
 @partial(jax.jit, static_argnames=("prog",))

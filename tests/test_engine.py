@@ -122,6 +122,22 @@ def test_internals_of_a_diverged_run_are_zero_after_the_refused_step(every_step)
     np.testing.assert_allclose(t.updates[:d - 1], np.diff(t.path[:d], axis=0), rtol=1e-5, atol=1e-6)
 
 
+def test_many_starts_freeze_each_diverged_run_as_a_single_run_would():
+    # the batched program freezes after its loop (only when some run diverged): same series as one start each
+    starts = np.array([[0.5, 0.3], [2.5, -1.5], [1e-3, 0.0]])
+    many = ov.run("bowl", RECORDED, steps=50, starts=starts, tol=1e-2, internals=True)
+    for label, t in many.items():
+        for j, st in enumerate(starts):
+            one = ov.run("bowl", RECORDED, steps=50, start=st, tol=1e-2, internals=True)[label]
+            assert (t.diverged_at[j] if t.diverged_at[j] >= 0 else None) == one.diverged_at
+            assert (t.reached_at[j] if t.reached_at[j] >= 0 else None) == one.reached_at
+            for field in ("path", "loss", "grad_norm", "grads", "updates"):
+                a = getattr(t, field)[j]
+                assert np.all(np.isfinite(a))
+                np.testing.assert_allclose(a, getattr(one, field), rtol=1e-5, atol=1e-6)
+    assert np.all(many["too big"].diverged_at[:2] > 0) and many["gd"].diverged_at.max() == -1
+
+
 def test_a_nan_is_a_divergence_too():
     @ov.surface(domain=((0.0, 2.0), (-1.0, 1.0)), start=(1.0, 0.5), name="root")
     def root(x, y):
