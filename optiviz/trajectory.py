@@ -1,14 +1,14 @@
 """The engine: every optimizer's path on a surface, as one compiled program.
 
 ``run`` compiles one program per (surface, optimizer names and flags, step count, recording mode, batch shape):
-one ``lax.scan`` over the steps per optimizer (see ``_walk_plain`` for why not one fused scan), ``vmap`` over starts and
-seeds, starts sharded over the local devices when there are several. Learning rates, hyperparameters, schedules'
+one ``lax.scan`` over the steps per optimizer (``_walk_plain`` says why not one fused scan), ``vmap`` over starts
+and seeds, starts sharded over the local devices when there are several. Learning rates, hyperparameters, schedules'
 numbers, starts, seeds and noise levels are traced arguments, so changing them never recompiles.
 
 A step whose new point leaves a box far outside the domain, or has a NaN/inf value or gradient, is refused: the
 run is *diverged*, the step is recorded in ``diverged_at`` and the path stays frozen at its last good point, so
-no recorded series holds a NaN and nothing downstream crashes. (Many starts with every step kept: the loop only notes the step and the
-series are frozen after it, and only if some run diverged.)
+no recorded series holds a NaN and nothing downstream crashes. (With many starts and every step kept, the loop
+only notes the step, and the series are frozen after the loop, only if some run diverged.)
 
 Arrays handed out for many starts or seeds are views of the program's time-major output (not C-contiguous);
 ``np.ascontiguousarray`` them if a consumer needs that.
