@@ -422,11 +422,17 @@ def test_quiet_prints_nothing(capsys, fake, tmp_path):
     assert fake.saved[0][2]["quiet"] is True and files(tmp_path) == ["q.mp4"]
 
 
-def test_x64(capsys, fake, monkeypatch):
-    calls = []
-    monkeypatch.setattr(optiviz, "enable_x64", lambda enabled=True: calls.append(enabled))
-    assert run(capsys, "animate", *SMALL, "--x64")[0] == 0
-    assert calls == [True]
+def test_x64_computes_in_float64(capsys, fake):
+    import jax
+
+    assert run(capsys, "animate", *SMALL)[0] == 0
+    try:
+        assert run(capsys, "animate", *SMALL, "--x64")[0] == 0
+    finally:
+        jax.config.update("jax_enable_x64", False)  # a process-wide switch: the other tests run in float32
+    single, double = (a.runs["adam"] for a in fake.animated)
+    assert single.path.dtype == np.float32 and double.path.dtype == np.float64
+    np.testing.assert_allclose(double.path, single.path, rtol=1e-4, atol=1e-5)  # the same run, more digits
 
 
 def test_plot_writes_one_still(capsys, fake, tmp_path):
