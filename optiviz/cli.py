@@ -646,7 +646,7 @@ def _describe(args: argparse.Namespace) -> int:
     if ":" in name or "/" in name or "\\" in name or name.endswith(".py"):  # a surface spec
         import optiviz as ov
 
-        print(_describe_surface(ov.load_surface(name)))
+        print(_describe_surface(ov.load_surface(name), spec=name))
         return 0
     found, every = [], set()
     for kind in ("surfaces", "optimizers", "schedules", "activations"):
@@ -698,8 +698,10 @@ def _g(v: Any) -> str:
         return str(v)
 
 
-def _describe_surface(s: Any) -> str:
-    lines = [f"{s.name}: surface. {s.title}"]
+def _describe_surface(s: Any, spec: str | None = None) -> str:
+    """What a surface teaches and where it lives; ``spec`` is what the user typed (the "try" line repeats it:
+    a surface from a file or module is not reachable by its bare name)."""
+    lines = [f"{s.name}: surface." + (f" {s.title}" if s.title and s.title != s.name else "")]
     if s.description:
         lines += ["", _indent(_wrap(s.description)), ""]
     lines.append(_field("domain", _fmt_domain(s.domain)))
@@ -712,8 +714,7 @@ def _describe_surface(s: Any) -> str:
                             + " (suggested; used where no lr is given)"))
     if s.data is not None and s.batch_loss is not None:
         lines.append(_field("data", f"minibatches of {s.batch_size or 16} for stochastic optimizers"))
-    spec = s.name + (":" + ",".join(f"{k}={_g(v)}" for k, v in s.params.items()) if s.params else "")
-    lines.append(_field("try", f"optiviz animate --surface {shlex.quote(spec)}"))
+    lines.append(_field("try", f"optiviz animate --surface {shlex.quote(spec or s.name)}"))
     return "\n".join(lines)
 
 
@@ -756,7 +757,7 @@ def _describe_activation(mod: Any, name: str) -> str:
 
 
 _DESCRIBE: dict[str, Callable[[Any, str], str]] = {
-    "surfaces": lambda mod, name: _describe_surface(mod.get(name)),
+    "surfaces": lambda mod, name: _describe_surface(mod.get(name), spec=name),
     "optimizers": _describe_optimizer,
     "schedules": _describe_schedule,
     "activations": _describe_activation,

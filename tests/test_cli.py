@@ -302,6 +302,21 @@ def test_describe_a_surface_spec_with_parameters(capsys):
     assert code == 0 and "parameters  condition=50" in out and "--surface bowl:condition=50" in out
 
 
+def test_describe_suggests_a_command_that_reaches_the_same_surface(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.py").write_text("def f(x, y):\n    return x**2 + y**2\n")
+    install_plugin(tmp_path / "site", "optiviz.surfaces", "zz_bowl", tmp_path / "imported.txt", monkeypatch)
+    for spec in ["mine.py:f", "zz_bowl", "bowl", "expr:x**2 + y"]:  # the plugin's function is called "thing"
+        code, out, _ = run(capsys, "describe", spec)
+        assert code == 0
+        try_line = out.strip().splitlines()[-1].split()
+        assert try_line[:4] == ["try", "optiviz", "animate", "--surface"]
+        typed = shlex.split(" ".join(try_line[4:]))
+        assert typed == [spec]
+        assert optiviz.load_surface(typed[0]).title == optiviz.load_surface(spec).title
+    assert run(capsys, "describe", "mine.py:f")[1].startswith("f: surface.\n"), "no title repeating the name"
+
+
 def test_describe_an_optimizer_gives_its_equations_and_defaults(capsys):
     code, out, _ = run(capsys, "describe", "adam")
     assert code == 0
