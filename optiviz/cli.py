@@ -1041,7 +1041,34 @@ def _unrecognized(args: argparse.Namespace, extra: list[str]) -> None:
         hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close \
             else f"see 'optiviz {args.command} --help'"
         raise OptivizError(f"unknown option {option!r}; {hint}")
-    raise OptivizError(f"unexpected argument {extra[0]!r}")
+    word = extra[0]
+    value_of = _option_taking(word, p) if p is not None else None
+    if value_of is not None:  # "optiviz animate ravine": a value without its option
+        raise OptivizError(f"unexpected argument {word!r}; did you mean '{value_of} {word}'?")
+    where = f"; see 'optiviz {args.command} --help'" if p is not None else ""
+    raise OptivizError(f"unexpected argument {word!r}{where}")
+
+
+#: options whose values are registry names, and the module whose ``names()`` lists them
+_NAMED_VALUES = {"--surface": "optiviz.surfaces", "--optimizers": "optiviz.optimizers",
+                 "--activation": "optiviz.activations", "--activations": "optiviz.activations",
+                 "--dataset": "optiviz.nets.datasets"}
+
+
+def _option_taking(word: str, p: argparse.ArgumentParser) -> str | None:
+    """The option of ``p`` of which ``word`` is a valid name (only looked up on this error path)."""
+    from importlib import import_module
+
+    options = {s for a in p._actions for s in a.option_strings}
+    for option, module in _NAMED_VALUES.items():
+        if option in options:
+            try:
+                names = import_module(module).names()
+            except Exception:  # a module that cannot load has no say in a hint
+                continue
+            if word.split(":")[0] in names:
+                return option
+    return None
 
 
 def _fail(message: str, code: int, verbose: bool) -> int:

@@ -476,6 +476,14 @@ def test_out_in_a_subfolder(capsys, fake, tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["animat"], "unknown command 'animat'; did you mean 'animate'?"),
     (["animate", "--stepz", "3"], "unknown option '--stepz'; did you mean '--steps'?"),
+    (["animate", "ravine"], "unexpected argument 'ravine'; did you mean '--surface ravine'?"),
+    (["plot", "bowl:condition=5"], "unexpected argument 'bowl:condition=5'; did you mean '--surface "
+                                   "bowl:condition=5'?"),
+    (["network", "spiral"], "unexpected argument 'spiral'; did you mean '--dataset spiral'?"),
+    (["network", "adam"], "unexpected argument 'adam'; did you mean '--optimizers adam'?"),
+    (["plot-activations", "relu"], "unexpected argument 'relu'; did you mean '--activations relu'?"),
+    (["animate", "--surface", "ravine", "extra"], "unexpected argument 'extra'; see 'optiviz animate --help'"),
+    (["list", "surfaces", "extra"], "unexpected argument 'extra'; see 'optiviz list --help'"),
     (["animate", "--out", "x.avi"], "unknown output format '.avi' in --out x.avi; choose from .gif, .mp4, .html, "
                                     ".png"),
     (["animate", "--out", "x.gfi"], "unknown output format '.gfi' in --out x.gfi; did you mean '.gif'? (formats: "
