@@ -553,6 +553,12 @@ def test_unknown_optimizer_and_surface_say_did_you_mean(capsys, fake, tmp_path):
     ("def f(x, y):\n    return x + y\n", "broken.py:g"),  # no such function
     ("import math\ndef f(x, y):\n    return math.sin(x) + y**2\n", "broken.py:f"),  # not differentiable by JAX
     (None, "missing.py:f"),  # no such file
+    ("import jax.numpy as jnp\ndef f(x, y):\n    return jnp.log(x) + y\n", "broken.py:f"),  # NaN at the start
+    ("f = 3\n", "broken.py:f"),  # not callable
+    ("import optiviz as ov\n@ov.surface(domain=((3, -3), (0, 1)))\ndef f(x, y):\n    return x + y\n",
+     "broken.py:f"),  # an inverted domain
+    ("import optiviz as ov\n@ov.surface(domain=((-1, 1), (0, 1)), start=(5, 0))\ndef f(x, y):\n    return x + y\n",
+     "broken.py:f"),  # a start outside the domain
 ])
 def test_broken_custom_surface_file(capsys, fake, tmp_path, source, spec):
     if source is not None:
