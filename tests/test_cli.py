@@ -631,11 +631,12 @@ def test_out_is_a_folder(capsys, fake, no_work, tmp_path):
     assert_one_line_error(code, err, "--out d.gif is a folder; give a file name such as d.gif/out.gif")
 
 
-def test_missing_ffmpeg_for_mp4(capsys, fake, no_work, tmp_path, monkeypatch):
+@pytest.mark.parametrize("command", ["animate", "network", "landscape"])
+def test_missing_ffmpeg_for_mp4(capsys, fake, no_work, no_training, tmp_path, monkeypatch, command):
     from optiviz import render
 
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if the mp4 extra were not installed
-    code, out, err = run(capsys, "animate", "--out", "race.mp4")
+    code, out, err = run(capsys, command, "--out", "race.mp4")
     assert_one_line_error(code, err, message_of(lambda: render.writer_for("race.mp4").check()))
     assert "pip install 'optiviz[mp4]'" in err and files(tmp_path) == []
 
