@@ -862,7 +862,8 @@ def network_command(sub: Any) -> None:
     ])
     _add_network_options(p, activations="relu", optimizers="sgd,adam", steps=1000)
     g = p.add_argument_group("the picture")
-    g.add_argument("--plot", type=choice(*NETWORK_PLOTS), default="boundary", metavar="{" + ",".join(NETWORK_PLOTS) + "}",
+    g.add_argument("--plot", type=choice(*NETWORK_PLOTS), default="boundary",
+                   metavar="{" + ",".join(NETWORK_PLOTS) + "}",
                    help="boundary: the decision boundary over training, animated (2D datasets); curves: train and "
                         "test learning curves; gradients: per-layer gradient norms at initialization, per "
                         "activation; weights: histograms of the final weights (default: %(default)s)")
