@@ -203,6 +203,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--noise", type=nonnegative_float, default=None,
                    help="std of Gaussian noise added to every gradient: stochastic gradients "
                         "(default: none, except sgd's own)")
+    g.add_argument("--batch-size", type=int_at_least(1), default=None, metavar="N",
+                   help="minibatch size of stochastic optimizers (sgd) on data surfaces such as linreg "
+                        "(default: the surface's own)")
     g.add_argument("--tune", action="store_true",
                    help="pick each optimizer's learning rate by a log-spaced sweep (final loss after --steps; "
                         "ties go to the fastest to converge) and print the choice")
@@ -403,12 +406,13 @@ def compute_runs(args: argparse.Namespace, *, internals: bool = False) -> tuple[
     specs = optimizer_specs(args.optimizers, args.lr, tune=args.tune)
     tuned = None
     if args.tune:
-        tuned = ov.tune(surface, specs, steps=args.steps, start=args.start, seed=args.seed, noise=args.noise)
+        tuned = ov.tune(surface, specs, steps=args.steps, start=args.start, seed=args.seed, noise=args.noise,
+                        batch_size=args.batch_size)
         specs = [r.spec for r in tuned.values()]
         if not args.quiet:
             print(_tune_report(tuned, args.steps))
     runs = ov.run(surface, specs, steps=args.steps, start=args.start, seed=args.seed, noise=args.noise,
-                  internals=internals)
+                  batch_size=args.batch_size, internals=internals)
     if tuned:
         for label, r in tuned.items():  # the captions say the lr was tuned, on what objective and budget
             runs[label].caption = f"{runs[label].caption} (tuned: final loss {r.objective:.3g} after {r.budget} steps)"

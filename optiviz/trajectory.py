@@ -291,13 +291,10 @@ def _gradient_source(prog: _Program, i: int, noise, key, data):
         # dropped), so each point is used once per epoch and a batch of the whole dataset is the full gradient.
         # All drawn before the scan: a sort inside the loop body would split XLA:CPU's single-kernel loop.
         kb, bs = jax.random.fold_in(key, 0xFFFFFFFF), prog.batch_size  # apart from the per-step 2t, 2t + 1
-        if bs <= n_data:
-            per_epoch = n_data // bs
-            epochs = -(-(steps + 1) // per_epoch)
-            order = jnp.argsort(jax.random.uniform(kb, (epochs, n_data)), axis=-1)[:, :per_epoch * bs]
-            batches = order.reshape(epochs * per_epoch, bs)
-        else:  # more than the dataset per batch: draw with replacement
-            batches = jax.random.randint(kb, (steps + 1, bs), 0, n_data)
+        per_epoch = n_data // bs  # >= 1: run() refuses a batch larger than the dataset
+        epochs = -(-(steps + 1) // per_epoch)
+        order = jnp.argsort(jax.random.uniform(kb, (epochs, n_data)), axis=-1)[:, :per_epoch * bs]
+        batches = order.reshape(epochs * per_epoch, bs)
 
     def gradient(t, p, g):
         if prog.minibatch[i]:
@@ -579,6 +576,10 @@ def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, inte
         batch_size = s.batch_size or 16
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise InvalidValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    if has_data:
+        n_data = len(jax.tree_util.tree_leaves(s.data)[0])
+        if batch_size > n_data:
+            raise InvalidValueError(f"batch_size {batch_size} is larger than {s.name}'s dataset ({n_data} points)")
     # on a data surface a stochastic optimizer's noise is the minibatch's, unless the user asked for more
     # an opaque (init, update) pair gets the run's noise too: any optimizer may be run with noise
     noises = [(noise or 0.0) if not isinstance(o, OptimizerSpec) else
@@ -742,7 +743,7 @@ class TuneResult:
 
 def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum", "adam"), *, steps: int = 200,
          lrs: Sequence[float] | None = None, start: Any = None, seed: int = 0, tol: float | None = None,
-         noise: float | None = None) -> dict[str, TuneResult]:
+         noise: float | None = None, batch_size: int | None = None) -> dict[str, TuneResult]:
     """Pick each optimizer's learning rate from a log-spaced grid, by one vmapped program.
 
     Objective: the final loss after ``steps`` steps (a diverged run scores +inf). Runs whose final loss is
@@ -755,7 +756,7 @@ def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum"
     if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
         raise InvalidValueError("lrs must be a non-empty list of finite numbers > 0")
     s, specs, labels, prog, hparams, noises, salts, data, lo, hi = _prepare(
-        surface, optimizers, noise=noise, batch_size=None, seed=seed, every=0, steps=steps, internals=False)
+        surface, optimizers, noise=noise, batch_size=batch_size, seed=seed, every=0, steps=steps, internals=False)
     if any(not isinstance(o, OptimizerSpec) for o in specs):
         raise InvalidValueError("tune needs registered optimizers (names or specs), not opaque (init, update) pairs")
     pt = _check_points("start", start if start is not None else s.start)

@@ -393,6 +393,19 @@ def test_start_seed_noise(capsys, fake):
     assert a.spec.noise == 0.5 and "noise=0.5" in a.caption
 
 
+def test_batch_size_reaches_sgd_on_a_data_surface(capsys, fake):
+    argv = ["animate", "--surface", "linreg", "--optimizers", "sgd", "--steps", "20", "--frames", "5", "--dpi", "40"]
+    n = len(optiviz.load_surface("linreg").data[0])
+    assert run(capsys, *argv, "--batch-size", "2")[0] == 0
+    assert run(capsys, *argv, "--batch-size", str(n))[0] == 0
+    small, full = (f.runs["sgd"] for f in fake.animated)
+    gd = optiviz.run("linreg", {"sgd": {"lr": small.spec.hparams["lr"]}}, steps=20, batch_size=n)["sgd"]
+    np.testing.assert_allclose(full.path, gd.path)  # the flag reached the engine: a full batch is that run
+    assert not np.allclose(small.path, full.path)  # and a batch of 2 is another path
+    code, _, err = run(capsys, *argv, "--batch-size", str(n + 1))
+    assert_one_line_error(code, err, f"batch_size {n + 1} is larger than linreg's dataset ({n} points)")
+
+
 def test_tune_prints_and_uses_the_chosen_learning_rates(capsys, fake):
     code, out, _ = run(capsys, "animate", *SMALL, "--tune")
     assert code == 0

@@ -342,6 +342,12 @@ def test_bad_run_arguments(kw, message):
         ov.run("bowl", PAIR, steps=STEPS, **kw)
 
 
+def test_a_minibatch_larger_than_the_dataset_is_refused():
+    n = len(ov.load_surface("linreg").data[0])
+    with pytest.raises(InvalidValueError, match=f"batch_size {n + 1} is larger than linreg's dataset \\({n} points\\)"):
+        ov.run("linreg", ["sgd"], steps=STEPS, batch_size=n + 1)
+
+
 @pytest.mark.parametrize("optimizers, error, message", [
     (["adma"], UnknownNameError, "did you mean .*'adam'"),
     ({"zz": {}}, UnknownNameError, "unknown optimizer 'zz'"),
