@@ -540,11 +540,69 @@ def test_decision_boundary_animation_moves_the_field_and_the_curves(runs, spiral
     np.testing.assert_array_equal(np.asarray(fields[2].image.get_array()), P[1])
     out = ov.save(anim, tmp_path / "net.gif")
     assert out.read_bytes()[:6] == b"GIF89a"
-    with pytest.raises(ov.RenderError, match="cannot be saved as .html"):
-        ov.save(anim, tmp_path / "net.html")
-    assert not (tmp_path / "net.html").exists()
     with pytest.raises(InvalidValueError, match="2D two-class"):
         netviz.animate_decision_boundary(runs, data=nets.dataset("sine"))
+
+
+def _page_data(path):
+    import json
+    import re
+
+    return json.loads(re.search(r"var D=(\{.*?\}), root=", path.read_text(), re.S).group(1))
+
+
+def _png(b64, mode=None):
+    import base64
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(b64))) as im:
+        return np.asarray(im.convert(mode) if mode else im)
+
+
+def test_decision_boundary_page_carries_every_frames_field_compactly(runs, spiral, tmp_path):
+    from optiviz.render import nets as netviz
+    from optiviz.render.nets import Field
+
+    anim = netviz.animate_decision_boundary(runs, frames=31, n=80, dpi=100)  # every recorded step, full size
+    path = ov.save(anim, tmp_path / "net.html", quiet=True)
+    text = path.read_text()
+    for control in ('data-a="play"', 'data-a="prev"', 'data-a="next"', 'type="range"'):
+        assert control in text
+    page = _page_data(path)
+    assert page["frames"] == anim.n_frames == 31
+    gif = ov.save(anim, tmp_path / "net.gif", quiet=True)
+    # 3 moving 80 x 80 fields over 31 frames, the points, curves and labels: a small page, far below the GIF
+    assert path.stat().st_size < 400_000 and path.stat().st_size < gif.stat().st_size / 4
+    fields = [p for p in page["prims"] if p["type"] == "field"]
+    prims = [p for p in anim.scene.primitives if isinstance(p, Field)]
+    assert len(fields) == len(prims) == len(runs)
+    for f, prim in zip(fields, prims):
+        L, w, h, cols = f["levels"], f["w"], f["h"], f["cols"]
+        levels = np.rint(_png(f["img"]).astype(float) / f["step"]).astype(int)  # what the page reads back
+        for k in range(page["frames"]):
+            r, c = divmod(k, cols)
+            tile = levels[r * h:(r + 1) * h, c * w:(c + 1) * w]
+            # the page fills rows top-down: the picture's origin is at the bottom (probabilities in [0, 1])
+            np.testing.assert_array_equal(tile, np.rint(prim.frames[k][::-1] * (L - 1)))
+        pal = np.asarray(f["pal"]).reshape(-1, 4)
+        assert len(pal) == L + 1 and pal[0, 3] == pal[-2, 3] == round(0.8 * 255)  # the field's alpha
+        ax = prim.image.axes
+        x0, y0, x1, y1 = ax.bbox.extents
+        assert f["dst"] == pytest.approx([x0, page["height"] - y1, x1 - x0, y1 - y0], abs=0.6)
+    # the data points cover the moving field: one transparent picture per panel, inside that panel
+    sprites = [p for p in page["prims"] if p["type"] == "sprite"]
+    assert len(sprites) == len(runs)
+    for sp, f in zip(sprites, fields):
+        rgba = _png(sp["img"], "RGBA")
+        assert (rgba[..., 3] == 0).any() and (rgba[..., 3] == 255).sum() > 100  # opaque points, transparent ground
+        cx, cy, cw, ch = f["clip"]
+        assert cx - 1 <= sp["x"] and sp["x"] + rgba.shape[1] <= cx + cw + 1
+        assert cy - 1 <= sp["y"] and sp["y"] + rgba.shape[0] <= cy + ch + 1
+    dashed = [p for p in page["prims"] if p["type"] == "trace" and p.get("dash")]
+    assert len(dashed) == len(runs)  # the test-loss curves stay dashed in the page
+    assert ov.save(anim, tmp_path / "again.html", quiet=True).read_bytes() == path.read_bytes()  # deterministic
 
 
 def test_landscape_animation_is_the_2d_renderer_on_the_network_plane(pca, tmp_path):
@@ -645,3 +703,57 @@ def test_diagnose_accepts_several_runs_one_line_each():
     lines = ov.nets.diagnose(runs).splitlines()
     assert [line.split(":")[0] for line in lines] == ["gd", "adam"]
     assert lines[1] == "adam: " + ov.nets.diagnose(runs["adam"])
+
+
+@pytest.mark.chromium
+def test_decision_boundary_page_draws_what_the_gif_shows_in_a_browser(runs, tmp_path):
+    """The page's own script, run by headless Chromium, paints each panel's field and points as Agg does."""
+    import base64
+    import io
+    import os
+    import re
+    import shutil
+    import signal
+    import subprocess
+
+    from PIL import Image
+
+    from optiviz.render import nets as netviz
+    from optiviz.render.frames import FrameRenderer
+
+    chrome = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+    if chrome is None:
+        pytest.skip("no chromium on PATH: .ci/run installs Debian's chromium (apt-get install -y chromium)")
+    anim = netviz.animate_decision_boundary(runs, frames=4, n=40, dpi=60)
+    k = 2
+    path = ov.save(anim, tmp_path / "net.html", quiet=True)
+    with FrameRenderer(anim.scene, 60) as fr:
+        agg = fr.render(k)[..., :3].astype(int)
+    probe = """<script>window.addEventListener("load", function(){ setTimeout(function(){
+      var r=document.querySelector(".ov-player"); r.querySelector("[data-a=first]").click();
+      for(var i=0;i<%d;i++) r.querySelector("[data-a=next]").click();
+      var pre=document.createElement("pre"); pre.id="ov-shot"; pre.textContent=r.querySelector("canvas").toDataURL();
+      document.body.appendChild(pre); }, 200); });</script>""" % k
+    probe_page = tmp_path / "probe.html"
+    probe_page.write_text(path.read_text().replace("</body>", probe + "</body>"))
+    cmd = [chrome, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+           "--disable-background-networking", "--disable-component-update", f"--user-data-dir={tmp_path / 'profile'}",
+           "--virtual-time-budget=5000", "--dump-dom", probe_page.as_uri()]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        dom, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("chromium did not finish loading the page in 60 s")
+    m = re.search(r'<pre id="ov-shot">data:image/png;base64,([^<]*)</pre>', dom.decode("utf-8", "replace"))
+    assert m, "the page's script did not run"
+    with Image.open(io.BytesIO(base64.b64decode(m.group(1)))) as im:
+        page = np.asarray(im.convert("RGB")).astype(int)
+    assert page.shape == agg.shape
+    data = _page_data(path)
+    for f in (p for p in data["prims"] if p["type"] == "field"):
+        x, y, w, h = (int(round(v)) for v in f["dst"])
+        top = np.s_[y + 2:y + int(h * 0.75), x + 2:x + w - 2]  # the panel above its (font-dependent) score label
+        diff = np.abs(page[top] - agg[top]).max(axis=-1)
+        assert diff.mean() < 4 and np.mean(diff > 24) < 0.005, (diff.mean(), np.mean(diff > 24))  # measured: 2.4, 0

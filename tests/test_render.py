@@ -582,3 +582,36 @@ def test_network_figures_use_only_the_public_render_names():
             assert {a.name for a in node.names} <= set(r.__all__)
         if isinstance(node, ast.alias):
             assert not node.name.startswith("_"), f"imports the private name {node.name}"
+
+
+def test_a_moving_image_goes_to_the_page_as_levels_of_its_own_colormap(tmp_path):
+    import base64
+
+    from matplotlib import colormaps
+    from PIL import Image
+
+    import optiviz.render as r
+
+    fig = r.figure((3.0, 3.0), 40)
+    ax = fig.add_subplot()
+    frames = np.array([[[0.0, 0.5], [1.0, np.nan]], [[1.0, 1.0], [0.0, 0.25]], [[0.5, 0.5], [0.5, 0.5]]])
+    im = ax.imshow(frames[0], origin="upper", extent=(0, 2, 0, 2), cmap="viridis", vmin=0, vmax=1,
+                   interpolation="nearest")
+    field = r.Field(im, frames)
+    field.ax = ax
+    idx, pal = field.quantized()
+    L = field.levels
+    assert idx[0].tolist() == [[0, round(0.5 * (L - 1))], [L - 1, L]]  # NaN: the extra, "bad" level
+    np.testing.assert_array_equal(pal[L - 1], np.rint(np.asarray(colormaps["viridis"](1.0)) * 255))
+    scene = r.Scene(fig=fig, primitives=[field], frame_index=np.arange(3), frame_steps=np.arange(3), n_steps=2,
+                    panels=[], tracks=[], title="field", layout="grid", view="custom", dpi=40.0)
+    path = ov.save(r.Animation(scene), tmp_path / "field.html", quiet=True)
+    page = json.loads(re.search(r"var D=(\{.*?\}), root=", path.read_text(), re.S).group(1))
+    f = next(p for p in page["prims"] if p["type"] == "field")
+    assert f["smooth"] is False and (f["w"], f["h"], f["cols"]) == (2, 2, 2)
+    with Image.open(io.BytesIO(base64.b64decode(f["img"]))) as sheet:
+        levels = np.rint(np.asarray(sheet, float) / f["step"]).astype(int)
+    assert levels.shape == (4, 4)  # 3 frames tiled 2 x 2
+    for k in range(3):  # origin "upper": row 0 is drawn at the top, as stored
+        r_, c = divmod(k, 2)
+        np.testing.assert_array_equal(levels[2 * r_:2 * r_ + 2, 2 * c:2 * c + 2], idx[k])

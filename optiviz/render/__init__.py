@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from . import style, writers
 from .api import Animation, animate, check_output, plot, save, writer_for
-from .primitives import Arrow, Bar, Label, Mark, Primitive, Trace
+from .primitives import Arrow, Bar, Field, Label, Mark, Overlay, Primitive, Trace
 from .scene import Scene, figure, frame_indices, parse_size
 
 __all__ = ["Animation", "animate", "plot", "save", "check_output", "writer_for", "writers", "style",
            "Scene", "figure", "frame_indices", "parse_size",
-           "Primitive", "Trace", "Label", "Arrow", "Bar", "Mark"]
+           "Primitive", "Trace", "Label", "Arrow", "Bar", "Mark", "Field", "Overlay"]

@@ -98,6 +98,26 @@ class FrameRenderer:
         """The static layer as RGBA (H, W, 4)."""
         return self._bg_rgba
 
+    def sprite(self, artists: list) -> "tuple[int, int, np.ndarray] | None":
+        """``artists`` alone (in zorder), drawn with the frozen layout on a transparent canvas: ``(x, y, rgba)``
+        of the smallest box holding their pixels (canvas pixels, origin top-left), or None if they draw nothing.
+        The canvas holds the background again afterwards."""
+        canvas = self.canvas
+        renderer = canvas.get_renderer()
+        renderer.clear()  # transparent: Agg keeps straight (not premultiplied) alpha, as PNG does
+        try:
+            for a in sorted(artists, key=lambda a: a.get_zorder()):
+                if a.get_visible():
+                    a.draw(renderer)
+            rgba = np.asarray(canvas.buffer_rgba()).copy()
+        finally:
+            canvas.restore_region(self._bg)
+        ink = rgba[..., 3] > 0
+        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        if rows.size == 0:
+            return None
+        return int(cols[0]), int(rows[0]), rgba[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
     # -- frames ---------------------------------------------------------------------------------------------
     def render(self, k: int) -> np.ndarray:
         """Frame ``k`` as an RGBA view of the Agg buffer (valid until the next render)."""

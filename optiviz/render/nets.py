@@ -9,7 +9,8 @@ training, weight histograms, and optimizer paths on a network's loss landscape.
 
 Nothing is computed here that the numerical core does not hand over: grids of probabilities, norms and projected
 paths come from ``optiviz.nets``. Animations are ``Scene`` objects of the 2D renderer (a static layer drawn once,
-moving primitives per frame), so ``ov.save`` writes them with the same writers.
+moving primitives per frame), so ``ov.save`` writes them with the same writers (.gif .mp4 .html .png); the
+decision boundary's page carries every frame's field as one small PNG of quantized levels (``Field``).
 """
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import InvalidValueError, RenderError
-from . import Animation, Label, Primitive, Scene, Trace, animate, figure, frame_indices, parse_size, plot, style
+from ..errors import InvalidValueError
+from . import (Animation, Field, Label, Overlay, Primitive, Scene, Trace, animate, figure, frame_indices, parse_size,
+               plot, style)
 
 __all__ = ["plot_activations", "plot_grad_norms", "plot_learning_curves", "plot_weight_histograms",
            "animate_decision_boundary", "animate_landscape", "plot_landscape"]
@@ -232,39 +234,6 @@ def _is_histories(runs: Mapping) -> bool:
 
 # ---------------------------------------------------------------------------------------- decision boundary
 
-class Field(Primitive):
-    """An image whose pixels change with the frames: ``frames`` (F, n, n) values drawn by ``image``.
-
-    The Agg writers (.gif, .mp4, .png) draw it like any moving artist. The HTML player draws moving lines and
-    labels over one background image and has no per-frame image yet, so ``to_json`` refuses with a clear error.
-    """
-
-    def __init__(self, image, frames: np.ndarray) -> None:
-        self.image, self.frames = image, np.asarray(frames)
-        self.artists = [image]
-
-    def update(self, k: int) -> None:
-        self.image.set_data(self.frames[k])
-
-    def to_json(self, ctx) -> dict:
-        raise RenderError("a decision-boundary animation cannot be saved as .html yet (the page player has no "
-                          "moving images); save it as .gif, .mp4 or .png")
-
-
-class Overlay(Primitive):
-    """Artists that do not change but must be drawn over a ``Field`` on every frame (the data points)."""
-
-    def __init__(self, artists: list) -> None:
-        self.artists = list(artists)
-
-    def update(self, k: int) -> None:
-        del k
-
-    def to_json(self, ctx) -> dict:
-        raise RenderError("a decision-boundary animation cannot be saved as .html yet (the page player has no "
-                          "moving images); save it as .gif, .mp4 or .png")
-
-
 def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, n: int = 80, fps: float = 12,
                               dpi: float = 100, size: Any = None, title: str | None = None) -> Animation:
     """The decision boundary of every run over training (TF Playground style), with the learning curves.
@@ -272,7 +241,8 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
     One panel per run: the network's probability of class 1 on a grid (orange = 0, blue = 1) changing frame by
     frame, the training points filled and the test points hollow; a last panel draws train (solid) and test
     (dashed) loss growing with the frames. ``frames`` evenly sample the recorded steps (the runs must keep their
-    weight path). Save with ``ov.save(anim, "net.gif")`` (.gif, .mp4, .png).
+    weight path). Save with ``ov.save(anim, "net.gif")`` (.gif, .mp4, .html, .png); the page draws each frame's
+    field from one small indexed PNG of all frames (see ``Field``), with play/pause/step controls.
     """
     import matplotlib as mpl
 

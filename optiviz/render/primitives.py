@@ -7,6 +7,7 @@ Agg frames, the GIF/MP4 files and the HTML page are drawn from the same numbers.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -15,20 +16,49 @@ from matplotlib.colors import to_hex
 
 
 class PageContext:
-    """How a primitive's coordinates become canvas pixels (origin top-left, y down) for the HTML page."""
+    """How a primitive's coordinates become canvas pixels (origin top-left, y down) for the HTML page.
 
-    def __init__(self, px: Callable[[np.ndarray], np.ndarray], height: float, scale: float, clip: Any) -> None:
+    ``frames`` is the ``FrameRenderer`` whose frozen layout the page copies; primitives that send pictures
+    rather than numbers (``Overlay``) have their artists drawn by it (``sprite``).
+    """
+
+    def __init__(self, px: Callable[[np.ndarray], np.ndarray], height: float, scale: float, clip: Any,
+                 frames: Any = None) -> None:
         self.px = px  # data coordinates (N, 2|3) -> canvas pixels (N, 2)
         self.height = height
         self.scale = scale  # pixels per point
         self.clip = clip  # [x, y, w, h] canvas pixels of the axes, or None
         self.max_points: int | None = None  # most points one trace may put in the page
+        self.frames = frames
 
     def disp(self, xy: np.ndarray) -> np.ndarray:
         """Display coordinates (pixels, y up) -> canvas pixels (y down)."""
         xy = np.array(xy, dtype=float, ndmin=2)
         xy[:, 1] = self.height - xy[:, 1]
         return xy
+
+    def sprite(self, artists: list):
+        """``(x, y, rgba)``: the artists alone on a transparent canvas, cropped to their pixels (None if none)."""
+        if self.frames is None:
+            from ..errors import RenderError
+
+            raise RenderError("this page has no renderer to draw pictures with")
+        return self.frames.sprite(artists)
+
+
+def png_base64(pixels: np.ndarray) -> str:
+    """A PNG as base64 text, from uint8 ``pixels``: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA (lossless:
+    reducing a sprite's colours made its opaque points slightly transparent)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    mode = "L" if pixels.ndim == 2 else ("RGBA" if pixels.shape[-1] == 4 else "RGB")
+    buf = io.BytesIO()
+    Image.fromarray(pixels, mode).save(buf, format="PNG", optimize=True)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _r(a: np.ndarray, nd: int = 1) -> list:
@@ -39,6 +69,28 @@ def _r(a: np.ndarray, nd: int = 1) -> list:
 
 def _color(c: Any) -> str:
     return to_hex(c, keep_alpha=False)
+
+
+def _rgba(c: Any) -> str:
+    """A colour with its alpha, as CSS."""
+    from matplotlib.colors import to_rgba
+
+    r, g, b, a = to_rgba(c)
+    return f"rgba({round(r * 255)},{round(g * 255)},{round(b * 255)},{round(a, 3):g})"
+
+
+def _dashes(line) -> list[float]:
+    """The on/off lengths (points) a line is drawn with; [] for a solid line."""
+    pattern = getattr(line, "_dash_pattern", None)  # what Agg uses: the style's pattern scaled by the width
+    if pattern is not None:
+        return [float(v) for v in (pattern[1] or ())]
+    import matplotlib as mpl
+
+    key = {"--": "dashed", "-.": "dashdot", ":": "dotted"}.get(line.get_linestyle())
+    if key is None:
+        return []
+    width = line.get_linewidth() if mpl.rcParams["lines.scale_dashes"] else 1.0
+    return [float(v) * width for v in mpl.rcParams[f"lines.{key}_pattern"]]
 
 
 class Primitive:
@@ -86,6 +138,9 @@ class Trace(Primitive):
         out = {"type": "trace", "xy": _r(ctx.px(xy)), "counts": [int(c) for c in counts],
                "color": _color(self.line.get_color()), "lw": round(self.line.get_linewidth() * scale, 2),
                "alpha": 1.0 if self.line.get_alpha() is None else float(self.line.get_alpha()), "clip": ctx.clip}
+        dashes = _dashes(self.line)
+        if dashes:
+            out["dash"] = [round(d * scale, 2) for d in dashes]
         if self.head is not None:
             out["head"] = {"r": round(self.head.get_markersize() * scale / 2, 2),
                            "fc": _color(self.head.get_markerfacecolor()), "ec": _color(self.head.get_markeredgecolor()),
@@ -162,12 +217,20 @@ class Label(Primitive):
         ids = [index.setdefault(s, len(index)) for s in self.strings]
         table = sorted(index, key=index.get)
         bbox = t.get_bbox_patch()
-        return {"type": "label", "x": _r(x)[0], "y": _r(y)[0], "table": table, "ids": ids,
-                "size": round(t.get_fontsize() * scale, 2), "color": _color(t.get_color()),
-                "weight": str(t.get_fontweight()), "ha": t.get_horizontalalignment(),
-                "va": t.get_verticalalignment(), "mono": "monospace" in t.get_fontfamily(),
-                "box": _color(bbox.get_facecolor()) if bbox is not None else None,
-                "boxedge": _color(bbox.get_edgecolor()) if bbox is not None else None}
+        out = {"type": "label", "x": _r(x)[0], "y": _r(y)[0], "table": table, "ids": ids,
+               "size": round(t.get_fontsize() * scale, 2), "color": _color(t.get_color()),
+               "weight": str(t.get_fontweight()), "ha": t.get_horizontalalignment(),
+               "va": t.get_verticalalignment(), "mono": "monospace" in t.get_fontfamily(), "box": None,
+               "boxedge": None}
+        if bbox is not None:  # the box as drawn: fill and edge with their alpha, padding, rounded or not
+            style = bbox.get_boxstyle()
+            edge = bbox.get_edgecolor()
+            out.update(box=_rgba(bbox.get_facecolor()),
+                       boxedge=_rgba(edge) if edge[3] > 0 and bbox.get_linewidth() > 0 else None,
+                       boxlw=round(bbox.get_linewidth() * scale, 2),
+                       pad=round(getattr(style, "pad", 0.3) * t.get_fontsize() * scale, 2),
+                       round="Round" in type(style).__name__)
+        return out
 
 
 class Mark(Primitive):
@@ -184,3 +247,84 @@ class Mark(Primitive):
         return {"type": "mark", "xy": _r(ctx.px(self.xy)), "shown": [int(s) for s in self.shown],
                 "r": round(self.line.get_markersize() * ctx.scale / 2, 2), "color": _color(self.line.get_color()),
                 "lw": round(self.line.get_markeredgewidth() * ctx.scale, 2)}
+
+
+class Field(Primitive):
+    """An image whose pixels change with the frames: ``frames`` (F, h, w) values drawn by ``image`` (an
+    ``AxesImage``: its colormap, norm, alpha, extent, origin and interpolation).
+
+    For the page, each value is quantized to one of ``levels`` steps of the image's norm (at most half a step
+    off), all frames are tiled into ONE grey PNG of those level numbers, and the page does what Agg does: it
+    interpolates the values (bilinear, unless the image asks for "nearest") to every canvas pixel and only then
+    maps them through the colormap (``levels`` samples of it, interpolated linearly). A decision field of 80 x 80
+    over 60 frames is a few tens of kilobytes, not a picture per frame.
+    """
+
+    levels = 32
+
+    def __init__(self, image, frames: np.ndarray) -> None:
+        self.image, self.frames = image, np.asarray(frames, float)
+        if self.frames.ndim != 3:
+            from ..errors import InvalidValueError
+
+            raise InvalidValueError(f"a field needs (frames, rows, columns) values, got shape {self.frames.shape}")
+        self.artists = [image]
+
+    def update(self, k: int) -> None:
+        self.image.set_data(self.frames[k])
+
+    def quantized(self) -> tuple[np.ndarray, np.ndarray]:
+        """(F, h, w) level numbers 0 .. levels - 1 (``levels`` itself = no value: transparent), and the
+        (levels + 1, 4) RGBA colours of those levels (the last: the colormap's "bad" colour)."""
+        im, L = self.image, self.levels
+        v = np.ma.filled(im.norm(np.ma.masked_invalid(self.frames)), np.nan)
+        bad = ~np.isfinite(v)
+        idx = np.rint(np.clip(np.where(bad, 0.0, v), 0.0, 1.0) * (L - 1)).astype(np.uint8)
+        idx[bad] = L
+        rgba = np.vstack([im.cmap(np.linspace(0.0, 1.0, L)), [im.cmap.get_bad()]])
+        alpha = im.get_alpha()
+        if alpha is not None and np.ndim(alpha) == 0:
+            rgba[:, 3] *= float(alpha)
+        return idx, np.rint(rgba * 255).astype(np.uint8)
+
+    def to_json(self, ctx: PageContext) -> dict:
+        idx, palette = self.quantized()
+        F, h, w = idx.shape
+        left, right, bottom, top = self.image.get_extent()
+        row0, row_last = (bottom, top) if self.image.origin == "lower" else (top, bottom)
+        (xa, ya), (xb, yb) = ctx.px(np.array([[left, row0], [right, row_last]], float))
+        if xb < xa:  # the page fills columns left to right and rows top to bottom
+            idx, xa, xb = idx[:, :, ::-1], xb, xa
+        if ya > yb:
+            idx, ya, yb = idx[:, ::-1, :], yb, ya
+        cols = math.ceil(math.sqrt(F))  # tiles in a near-square sheet: no side beyond what browsers decode
+        rows = math.ceil(F / cols)
+        sheet = np.zeros((rows * h, cols * w), np.uint8)
+        for k in range(F):
+            r, c = divmod(k, cols)
+            sheet[r * h:(r + 1) * h, c * w:(c + 1) * w] = idx[k]
+        # grey = level x step: an opaque grey PNG decodes to the same bytes in every browser (no colour
+        # management, no premultiplied alpha), and the page reads the level back as round(grey / step)
+        step = 255 // self.levels
+        return {"type": "field", "img": png_base64(sheet * np.uint8(step)), "step": step, "levels": self.levels,
+                "pal": [int(v) for v in palette.ravel()], "w": int(w), "h": int(h), "cols": int(cols),
+                "dst": _r([xa, ya, xb - xa, yb - ya], 2),
+                "smooth": self.image.get_interpolation() not in ("nearest", "none"), "clip": ctx.clip}
+
+
+class Overlay(Primitive):
+    """Artists that do not change but must be drawn over a moving one on every frame (the data points over a
+    ``Field``). The page gets them as one transparent picture, drawn by Agg with the frozen layout."""
+
+    def __init__(self, artists: list) -> None:
+        self.artists = list(artists)
+
+    def update(self, k: int) -> None:
+        del k
+
+    def to_json(self, ctx: PageContext) -> dict:
+        got = ctx.sprite(self.artists)
+        if got is None:
+            return {"type": "sprite", "img": None}
+        x, y, rgba = got
+        return {"type": "sprite", "img": png_base64(rgba), "x": int(x), "y": int(y)}
