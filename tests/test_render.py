@@ -357,6 +357,7 @@ def test_gif_has_every_frame_and_keeps_each_optimizer_colour(runs, anim, tmp_pat
     for panel in contour_panels(anim.scene):
         color = traces_in(anim.scene, panel.ax)[0].line.get_color()
         assert _rgb(color) in present, color
+    assert _rgb(scene_mod.style.MINIMUM) in present  # the static minimum star keeps its yellow too
     again = ov.save(ov.animate(runs, **SMALL), tmp_path / "again.gif", quiet=True)
     assert again.read_bytes() == path.read_bytes()  # same input, same bytes
 

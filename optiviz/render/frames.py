@@ -268,9 +268,12 @@ def _pack(rgb: np.ndarray) -> np.ndarray:
 
 
 def reserved_colors(scene) -> list[tuple[int, int, int]]:
-    """Every solid colour the moving artists are drawn in, as Agg writes it (0-255 per channel)."""
+    """Every solid colour the moving artists are drawn in, as Agg writes it (0-255 per channel), and those of
+    the static markers (minima, starts): a few pixels each, a median cut of the background misses them (the
+    yellow minimum star came out orange)."""
     out = {(255, 255, 255), (0, 0, 0)}
-    for a in scene.artists:
+    markers = [ln for ax in scene.fig.axes for ln in ax.get_lines() if ln.get_marker() not in (None, "None", "", " ")]
+    for a in [*scene.artists, *markers]:
         for getter in ("get_color", "get_markerfacecolor", "get_markeredgecolor", "get_facecolor", "get_edgecolor"):
             f = getattr(a, getter, None)
             if f is None:
