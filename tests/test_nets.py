@@ -572,9 +572,9 @@ def test_decision_boundary_page_carries_every_frames_field_compactly(runs, spira
         assert control in text
     page = _page_data(path)
     assert page["frames"] == anim.n_frames == 31
-    gif = ov.save(anim, tmp_path / "net.gif", quiet=True)
-    # 3 moving 80 x 80 fields over 31 frames, the points, curves and labels: a small page, far below the GIF
-    assert path.stat().st_size < 400_000 and path.stat().st_size < gif.stat().st_size / 4
+    # 3 moving 80 x 80 fields over 31 frames, the points, curves and labels: a small page (measured 0.20 MB; the
+    # GIF of the same animation is 1.9 MB, and a PNG per frame would be about 31 x 0.15 MB)
+    assert path.stat().st_size < 300_000
     fields = [p for p in page["prims"] if p["type"] == "field"]
     prims = [p for p in anim.scene.primitives if isinstance(p, Field)]
     assert len(fields) == len(prims) == len(runs)
