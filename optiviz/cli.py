@@ -793,7 +793,7 @@ def gallery_command(sub: Any) -> None:
 # ------------------------------------------------------------------------------------------ small networks
 
 NETWORK_PLOTS = ("boundary", "curves", "gradients", "weights")
-BOUNDARY_FORMATS = (".gif", ".mp4", ".png")
+BOUNDARY_FORMATS = (".gif", ".mp4", ".html", ".png")
 
 
 def _spec_list(text: str, option: str) -> list[str]:

@@ -735,8 +735,8 @@ def test_bad_network_input_is_one_line_exit_2_before_any_training(capsys, no_tra
     (["network", "--plot", "boundry"], "argument --plot: unknown choice 'boundry'; did you mean 'boundary'?"),
     (["network", "--dataset", "sine"], "decision boundaries need a 2D two-class dataset; sine is 1D regression: "
                                        "use --plot curves"),
-    (["network", "--out", "net.html"], "unknown output format '.html' in --out net.html; choose from .gif, .mp4, "
-                                       ".png"),
+    (["network", "--out", "net.avi"], "unknown output format '.avi' in --out net.avi; choose from .gif, .mp4, "
+                                      ".html, .png"),
     (["network", "--plot", "curves", "--out", "c.gif"], "unknown output format '.gif' in --out c.gif; choose from "
                                                         ".png, .svg, .pdf"),
     (["network", "--plot", "gradients", "--activation", "relu,rellu"], lambda: optiviz.activation("rellu")),

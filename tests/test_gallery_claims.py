@@ -55,7 +55,7 @@ def test_every_script_follows_the_conventions(script):
              and isinstance(node.func, ast.Attribute) and node.func.attr == "save" and len(node.args) == 2
              and isinstance(node.args[1], ast.Constant)]
     assert saved, "the script saves its pictures with ov.save(..., 'name.ext')"
-    if "animate" in source and "animate_decision_boundary" not in source:  # that one has no page form yet
+    if "animate" in source:
         assert {Path(f).suffix for f in saved} >= {".gif", ".html"}, "an animation is saved as GIF and HTML"
     assert f"test_{info.stem}" in globals(), f"tests/test_gallery_claims.py has no test_{info.stem}"
     for node in ast.walk(tree):

@@ -651,6 +651,10 @@ def test_cli_network_trains_every_activation_with_every_optimizer(capsys, tmp_pa
     again = tmp_path / "again.gif"
     assert cli(capsys, "network", *NET, *PAIRS, "--out", str(again), "-q") == (0, "", "")
     assert again.read_bytes() == out_file.read_bytes()  # the same command gives the same bytes
+    page = tmp_path / "net.html"
+    assert cli(capsys, "network", *NET, *PAIRS, "--out", str(page), "-q") == (0, "", "")
+    html = page.read_text()
+    assert html.lstrip().lower().startswith("<!doctype html") and "play" in html.lower()
 
 
 def test_cli_network_still_plots(capsys, tmp_path):
@@ -681,7 +685,7 @@ def test_cli_landscape_and_plot_activations(capsys, tmp_path):
     (["network", "--dropout", "1", "--out", "x.gif"],
      "argument --dropout: must be a number from 0 up to (not including) 1, got '1'"),
     (["network", "--dataset", "spirall", "--out", "x.gif"], "unknown dataset 'spirall'; did you mean 'spiral'?"),
-    (["network", "--out", "x.html"], "unknown output format '.html' in --out x.html"),
+    (["network", "--out", "x.avi"], "unknown output format '.avi' in --out x.avi"),
     (["network", "--plot", "curves", "--out", "x.gif"], "unknown output format '.gif' in --out x.gif"),
     (["network", "--plot", "boundry"], "argument --plot: unknown choice 'boundry'; did you mean 'boundary'?"),
     (["network", "--depth", "-1"], "argument --depth: must be a whole number >= 0, got '-1'"),
