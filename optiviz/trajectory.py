@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -29,6 +29,7 @@ import numpy as np
 
 from . import optimizers as _opt
 from .errors import InvalidValueError
+from .labeled import LabeledRuns, table
 from .optimizers import Optimizer, OptimizerSpec
 from .surface import Surface, load_surface
 
@@ -85,32 +86,18 @@ class Trajectory:
                 f"{np.asarray(self.final_loss).ravel()[:3]}{' ...' if np.size(self.final_loss) > 3 else ''}>")
 
 
-class Trajectories(Mapping[str, Trajectory]):
+class Trajectories(LabeledRuns[Trajectory]):
     """label -> ``Trajectory``, in the order the optimizers were given, with the run's configuration."""
 
     def __init__(self, runs: dict[str, Trajectory], surface: Surface, *, n_steps: int, seed: int,
                  start: np.ndarray, record: Any, tol: float | None) -> None:
-        self._runs = runs
+        super().__init__(runs)
         self.surface = surface
         self.n_steps = n_steps
         self.seed = seed
         self.start = start
         self.record = record
         self.tol = tol
-
-    def __getitem__(self, label: str) -> Trajectory:
-        try:
-            return self._runs[label]
-        except KeyError:
-            from .registry import did_you_mean
-
-            raise KeyError(f"no run labelled {label!r}; {did_you_mean(label, list(self._runs))}") from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._runs)
-
-    def __len__(self) -> int:
-        return len(self._runs)
 
     def summary(self) -> str:
         """A plain-text table: final point, final loss, steps to ``tol``, divergence, per optimizer."""
@@ -127,8 +114,7 @@ class Trajectories(Mapping[str, Trajectory]):
                 rows.append((t.label, f"{fl.size} runs", f"median {np.nanmedian(fl):.4g}",
                              f"{np.mean(np.asarray(t.reached_at) >= 0):.0%} reached",
                              f"{np.mean(np.asarray(t.diverged_at) >= 0):.0%} diverged", t.caption.partition(" ")[2]))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
+        lines = table(rows)
         head = f"{self.surface.name}: {self.n_steps} steps from ({self.start[..., 0].ravel()[0]:.4g}, " \
                f"{self.start[..., 1].ravel()[0]:.4g})" + (f", tol {self.tol:g}" if self.tol is not None else "")
         return "\n".join([head, *lines])

@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import jax
 import jax.flatten_util
@@ -38,6 +38,7 @@ import numpy as np
 
 from .. import optimizers as _opt
 from ..errors import InvalidValueError
+from ..labeled import LabeledRuns, table
 from ..optimizers import Optimizer, OptimizerSpec
 from .datasets import Dataset, dataset as _dataset
 from .models import MLP, mlp
@@ -143,28 +144,14 @@ class History:
                 f"train {self.final_train_loss:.4g} test {self.final_test_loss:.4g}>")
 
 
-class Histories(Mapping[str, History]):
+class Histories(LabeledRuns[History]):
     """label -> ``History``, in the order the runs were given, with the data they trained on."""
 
     def __init__(self, runs: dict[str, History], data: Dataset, n_steps: int, seed: int) -> None:
-        self._runs = runs
+        super().__init__(runs)
         self.data = data
         self.n_steps = n_steps
         self.seed = seed
-
-    def __getitem__(self, label: str) -> History:
-        try:
-            return self._runs[label]
-        except KeyError:
-            from ..registry import did_you_mean
-
-            raise KeyError(f"no run labelled {label!r}; {did_you_mean(label, list(self._runs))}") from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._runs)
-
-    def __len__(self) -> int:
-        return len(self._runs)
 
     def summary(self) -> str:
         """A plain-text table: final train/test loss and accuracy, and the diagnosis, per run."""
@@ -173,8 +160,7 @@ class Histories(Mapping[str, History]):
         for h in self.values():
             rows.append((h.label, f"{h.final_train_loss:.4g}", f"{h.final_test_loss:.4g}",
                          f"{float(h.train_acc[-1]):.3f}", f"{float(h.test_acc[-1]):.3f}", h.diagnosis()))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
+        lines = table(rows)
         return "\n".join([f"{self.data.caption()}: {self.n_steps} steps", *lines])
 
     def __repr__(self) -> str:
