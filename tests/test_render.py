@@ -485,6 +485,17 @@ def test_check_output_fails_before_any_work(tmp_path):
         ov.render.check_output(tmp_path / "a.jpeg2")
 
 
+def test_a_still_cannot_be_saved_as_gif_and_says_so_before_writing(tmp_path):
+    # the GIF writer writes an animation's frames only: a still figure is refused up front, like .mp4, instead of
+    # passing the check and failing inside the writer with the name of an internal class
+    with pytest.raises(RenderError, match="still picture cannot be saved as .gif"):
+        ov.render.check_output(tmp_path / "a.gif", animated=False)
+    fig = ov.plot(ov.run("ravine", ["gd"], steps=3), dpi=30)
+    with pytest.raises(RenderError, match="still picture cannot be saved as .gif"):
+        ov.save(fig, tmp_path / "s.gif")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_rejects_things_it_cannot_write(tmp_path):
     with pytest.raises(InvalidValueError, match="ov.animate or ov.plot"):
         ov.save("not a figure", tmp_path / "x.gif")

@@ -147,7 +147,7 @@ def gif_durations(n: int, fps: float, hold_cs: int = 150) -> list[int]:
     return d
 
 
-@register("gif", description="animated GIF (Pillow's LZW, one fixed palette)")
+@register("gif", stills=False, description="animated GIF (Pillow's LZW, one fixed palette)")
 def write_gif(source: Any, path: Path, opts: Options) -> None:
     scene = _scene_of(source)
     with FrameRenderer(scene, opts.dpi) as fr:
