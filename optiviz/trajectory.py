@@ -115,8 +115,11 @@ class Trajectories(LabeledRuns[Trajectory]):
                              f"{np.mean(np.asarray(t.reached_at) >= 0):.0%} reached",
                              f"{np.mean(np.asarray(t.diverged_at) >= 0):.0%} diverged", t.caption.partition(" ")[2]))
         lines = table(rows)
-        head = f"{self.surface.name}: {self.n_steps} steps from ({self.start[..., 0].ravel()[0]:.4g}, " \
-               f"{self.start[..., 1].ravel()[0]:.4g})" + (f", tol {self.tol:g}" if self.tol is not None else "")
+        # many starts: say how many (naming the first one alone would claim every run began there)
+        where = f"{len(self.start)} starts" if self.start.ndim == 2 else \
+            f"({self.start[0]:.4g}, {self.start[1]:.4g})"
+        head = f"{self.surface.name}: {self.n_steps} steps from {where}" + \
+            (f", tol {self.tol:g}" if self.tol is not None else "")
         return "\n".join([head, *lines])
 
     def __repr__(self) -> str:

@@ -60,6 +60,7 @@ def test_many_starts_and_seeds():
     np.testing.assert_array_equal(t.path[:, 0], starts.astype(np.float32))
     assert t.diverged_at.shape == t.reached_at.shape == (5,) and np.all(t.diverged_at == -1)
     assert t.final.shape == (5, 2) and t.final_loss.shape == (5,)
+    assert runs.summary().splitlines()[0] == f"bowl: {STEPS} steps from 5 starts"  # not the first start's point
     # each start's path is the path a single run from it walks
     single = ov.run("bowl", PAIR, steps=STEPS, start=starts[3])
     np.testing.assert_allclose(t.path[3], single["adam"].path, rtol=1e-6, atol=1e-7)
