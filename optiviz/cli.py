@@ -44,6 +44,7 @@ from typing import Any, Callable, Sequence
 
 from . import __version__
 from .errors import InvalidValueError, OptivizError, RenderError, UnknownNameError
+from .labeled import table
 from .registry import did_you_mean
 
 DEFAULT_SURFACE = "ravine"
@@ -415,7 +416,7 @@ def compute_runs(args: argparse.Namespace, *, internals: bool = False) -> tuple[
                   batch_size=args.batch_size, internals=internals)
     if tuned:
         for label, r in tuned.items():  # the captions say the lr was tuned, on what objective and budget
-            runs[label].caption = f"{runs[label].caption} (tuned: final loss {r.objective:.3g} after {r.budget} steps)"
+            runs[label].caption = f"{runs[label].caption} {r.note()}"
     return surface, runs
 
 
@@ -427,8 +428,7 @@ def _tune_report(tuned: dict[str, Any], steps: int) -> str:
     rows = [(label, f"lr={r.lr:.3g}", f"final loss {r.objective:.4g}",
              "reached tol at " + ("-" if r.reached_at is None else f"step {r.reached_at}"))
             for label, r in tuned.items()]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[3] for row in rows]
+    lines += ["  " + line for line in table(rows)]
     return "\n".join(lines)
 
 

@@ -130,7 +130,9 @@ class Trajectories(LabeledRuns[Trajectory]):
 
 def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimizer]]:
     """Normalize the accepted forms to [(label or None, spec or opaque optimizer)]."""
-    if isinstance(optimizers, (str, OptimizerSpec, Optimizer)) or _is_opaque(optimizers):
+    if isinstance(optimizers, str):  # the command line's form: "gd,adam:lr=0.1,b1=0.8"
+        optimizers = _opt.split_list(optimizers)
+    elif isinstance(optimizers, (OptimizerSpec, Optimizer)) or _is_opaque(optimizers):
         optimizers = [optimizers]
     items: list[tuple[str | None, Any]] = []
     if isinstance(optimizers, Mapping):
@@ -726,8 +728,12 @@ class TuneResult:
     budget: int = 0
     description: str = field(default="final loss after the step budget, ties broken by steps to reach tol")
 
+    def note(self) -> str:
+        """What a caption adds for a tuned run: the objective the choice was made on, and the budget."""
+        return f"(tuned: final loss {self.objective:.3g} after {self.budget} steps)"
+
     def caption(self) -> str:
-        return f"lr={self.lr:.3g} (tuned: final loss {self.objective:.3g} after {self.budget} steps)"
+        return f"lr={self.lr:.3g} {self.note()}"
 
 
 def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum", "adam"), *, steps: int = 200,

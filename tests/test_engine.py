@@ -372,3 +372,9 @@ def test_tune_validation():
         ov.tune("bowl", ["gd"], start=[[0.0, 0.0], [1.0, 1.0]])
     with pytest.raises(OptivizError):
         ov.tune("bowl", ["gd"], tol=math.nan)
+
+
+def test_a_comma_list_string_is_the_command_lines_form():
+    runs = ov.run("bowl", "gd,adam:lr=0.2,b1=0.8,adam", steps=STEPS)
+    assert list(runs) == ["gd", "adam(lr=0.2, b1=0.8)", "adam(lr=0.1, b1=0.9)"]
+    assert runs["adam(lr=0.2, b1=0.8)"].spec.hparams["b1"] == pytest.approx(0.8)

@@ -97,8 +97,8 @@ def plot(runs: Any, surface: Any = None, ax: Any = None, *, layout: str = "grid"
          title: str | None = None):
     """The same scene as one still image: the final frame of ``animate``.
 
-    Returns the ``Figure`` for a grid (or any layout drawn on a new figure) and the ``Axes`` for an overlay;
-    with ``ax`` given, the overlay of all paths is drawn onto it and that ``Axes`` is returned.
+    Returns the ``Figure`` when drawn on a new figure (a grid, or an overlay with its loss panel), and the
+    ``Axes`` for a lone overlay (``loss_panel=False``); with ``ax`` given, the overlay of all paths is drawn onto it and that ``Axes`` is returned.
     """
     opts = _opts(layout, view, internals, 2, 20, dpi, size, loss_panel, title)
     if ax is not None:
@@ -179,7 +179,7 @@ def save(anim_or_figure: Any, path: "str | os.PathLike[str]", *, fps: float | No
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0 < fps <= 100):
         raise InvalidValueError(f"fps must be a number in (0, 100], got {fps!r}")
     if dpi is None:
-        dpi = src.dpi if is_anim else src.dpi
+        dpi = src.dpi
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not (10 <= dpi <= 600):
         raise InvalidValueError(f"dpi must be a number from 10 to 600, got {dpi!r}")
     total = src.scene.n_frames if is_anim and w.animates else 1
