@@ -518,38 +518,8 @@ def _simulate(prog: _Program, hparams, noises, salts, start, key, data, lo, hi, 
     return tuple(_walk(prog, i, opts[i], noises[i], keys[i], start, data, lo, hi, tol[i]) for i in range(len(opts)))
 
 
-def _pack(tree: Any, dtype: np.dtype) -> tuple[np.ndarray, list[Any], Any]:
-    """The float host arrays of ``tree`` as one vector: ``(flat, other leaves, layout)``.
-
-    Each array handed to a compiled program costs a host-to-device conversion on every call (~2 us each; a run
-    of five optimizers has ~20, a third of the program's time for one start), so they go in as one."""
-    leaves, treedef = jax.tree_util.tree_flatten(tree)
-    packed = [i for i, leaf in enumerate(leaves) if isinstance(leaf, np.ndarray) and leaf.dtype == dtype]
-    flat = np.concatenate([leaves[i].ravel() for i in packed]) if packed else np.zeros(0, dtype)
-    rest = [leaf for i, leaf in enumerate(leaves) if i not in set(packed)]
-    return flat, rest, (treedef, tuple((i, leaves[i].shape) for i in packed))
-
-
-def _unpack(flat, rest, layout) -> Any:
-    treedef, packed = layout
-    leaves: list[Any] = [None] * treedef.num_leaves
-    at = 0
-    for i, shape in packed:
-        size = math.prod(shape)
-        leaves[i] = flat[at:at + size].reshape(shape)
-        at += size
-    others = iter(rest)
-    return jax.tree_util.tree_unflatten(treedef, [next(others) if v is None else v for v in leaves])
-
-
-@partial(jax.jit, static_argnames=("prog", "layout"))
-def _execute(prog: _Program, layout, flat, rest, salts, starts, keys, data):
-    """``_run_all`` with its float arguments ``(hparams, noises, lo, hi, tol)`` packed by ``_pack``."""
-    hparams, noises, lo, hi, tol = _unpack(flat, rest, layout)
-    return _run_all(prog, hparams, noises, salts, starts, keys, data, lo, hi, tol)
-
-
-def _run_all(prog: _Program, hparams, noises, salts, starts, keys, data, lo, hi, tol):
+@partial(jax.jit, static_argnames=("prog",))
+def _execute(prog: _Program, hparams, noises, salts, starts, keys, data, lo, hi, tol):
     """(seeds S) x (starts N) x all optimizers, in one compiled program.
 
     Recorded series come back time-major, (T, S * N, ...): that is the layout the scan writes, so returning it
@@ -738,8 +708,7 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     dtype = _dtype()
     starts_arr, n = _shard(pts2.astype(dtype))
     tols = np.full(len(specs), -np.inf if tol is None else tol, dtype)
-    flat, rest, layout = _pack((hparams, noises, lo, hi, tols), dtype)
-    out = _execute(prog, layout, flat, rest, salts, starts_arr, keys, data)
+    out = _execute(prog, hparams, noises, salts, starts_arr, keys, data, lo, hi, tols)
     if len(pts2) == 1 and len(seed_list) == 1 and every == 1:  # stacked over optimizers: see ``_walk_fused``
         stacked = [np.asarray(a) for a in out]
         out = [tuple(a[i] for a in stacked) for i in range(len(specs))]

@@ -254,8 +254,8 @@ SHARDED = textwrap.dedent("""
     seen = {}
     original = trajectory._execute
 
-    def spy(prog, layout, flat, rest, salts, starts, *more):
-        out = original(prog, layout, flat, rest, salts, starts, *more)
+    def spy(prog, hparams, noises, salts, starts, *rest):
+        out = original(prog, hparams, noises, salts, starts, *rest)
         seen["starts_on"] = len(starts.sharding.device_set)
         seen["path_on"] = len(out[0][0].sharding.device_set)
         return out
