@@ -1,16 +1,14 @@
 """The engine: every optimizer's path on a surface, as one compiled program.
 
 ``run`` compiles one program per (surface, optimizer names and flags, step count, recording mode, batch shape):
-one ``lax.scan`` over the steps stepping every optimizer for a single run (``_walk_fused``), one per optimizer
-for many starts (``_walk_plain`` says why), ``vmap`` over starts and seeds, starts sharded over the local
-devices when there are several. Learning rates, hyperparameters, schedules' numbers, starts, seeds and noise
-levels are traced arguments, so changing them never recompiles.
+one ``lax.scan`` over the steps per optimizer (``_walk_plain`` says why not one fused scan), ``vmap`` over starts
+and seeds, starts sharded over the local devices when there are several. Learning rates, hyperparameters, schedules'
+numbers, starts, seeds and noise levels are traced arguments, so changing them never recompiles.
 
 A step whose new point leaves a box far outside the domain, or has a NaN/inf value or gradient, is refused: the
 run is *diverged*, the step is recorded in ``diverged_at`` and the path stays frozen at its last good point, so
 no recorded series holds a NaN and nothing downstream crashes. (With many starts and every step kept, the loop
-only notes the step, and the series are frozen after the loop, only if some run diverged; a single run with
-every step kept also tests and freezes after its loop.)
+only notes the step, and the series are frozen after the loop, only if some run diverged.)
 
 Arrays handed out for many starts or seeds are views of the program's time-major output (not C-contiguous);
 ``np.ascontiguousarray`` them if a consumer needs that.
@@ -350,68 +348,6 @@ def _walk_plain(prog: _Program, opts, noises, keys, start, data, lo, hi, tols):
     return [(*r[:3], c[4], c[5], *r[3:]) for c, r in zip(carry, recs)]
 
 
-def _walk_fused(prog: _Program, opts, noises, keys, start, data, lo, hi, tols):
-    """Every optimizer's path from one start, every step recorded, in one fused scan, frozen: the results of
-    ``_walk_plain`` + ``_finish`` for a single run, stacked over optimizers, optimizer axis first: ``(path (n, T,
-    2), loss (n, T), grad_norm (n, T), diverged_at (n,), reached_at (n,)[, grads, updates (n, T, 2)])``.
-
-    XLA:CPU runs a small loop body as one fast sequence of kernels, but a fused body for five optimizers falls
-    off that fast path (measured 20-40x slower per step) as soon as it records anything derived from the
-    gradient (its norm, or the gradient itself) or tracks ``diverged_at`` / ``reached_at`` in the carry;
-    recording only the points and their losses, as a hand-written optax loop does, stays fast. So the body is
-    that: the carry is the points and the optimizer states, the surface is evaluated once per step at the point
-    being recorded, and each step writes one ``(n, 2)`` row of points and one ``(n,)`` row of losses. After the
-    loop, for all optimizers at once (each small step after the loop is a kernel launch, so no per-optimizer
-    work): one vectorized evaluation of the gradient at every recorded point gives the gradient norm and the
-    divergence test (bound, finite loss and gradient), ``diverged_at`` / ``reached_at`` are read off those
-    series, and the series are frozen from ``diverged_at`` on at the last good point.
-    """
-    steps, n = prog.steps, len(opts)
-    value_and_grad = _value_and_grad(prog.surface)
-    sources = [_gradient_source(prog, i, noises[i], keys[i], data) for i in range(n)]
-
-    def body(carry, t):
-        new_carry, points, losses, extra = [], [], [], []
-        for i, (p, state) in enumerate(carry):
-            loss, g = value_and_grad(p)
-            g_used = sources[i](t, p, g)
-            updates, state = opts[i].update(g_used, state, p)
-            new_carry.append((p + updates, state))
-            points.append(p)
-            losses.append(loss)
-            extra.append((g_used, updates))
-        rec = (jnp.stack(points), jnp.stack(losses))
-        if prog.internals:
-            rec = rec + tuple(jnp.stack(e) for e in zip(*extra))
-        return tuple(new_carry), rec
-
-    T = steps + 1
-    ts = jnp.arange(T, dtype=jnp.int32)
-    _, rec = jax.lax.scan(body, tuple((start, o.init(start)) for o in opts), ts)
-    path, loss = rec[0], rec[1]  # (T, n, 2), (T, n)
-    # the full gradient at every recorded point, in one vectorized pass
-    _, g = jax.vmap(value_and_grad)(path.reshape(T * n, 2))
-    g = g.reshape(T, n, 2)
-    # the first point past the start that leaves the bound or has a non-finite loss or gradient
-    bad = ~_ok(path, loss, g[..., 0] * 0 + g[..., 1] * 0, lo, hi) & (ts >= 1)[:, None]
-    div = jnp.where(jnp.any(bad, axis=0), jnp.argmax(bad, axis=0), -1).astype(jnp.int32)
-    # the first point with loss <= tol before the run diverged
-    hit_at = (loss <= tols) & ((div < 0) | (ts[:, None] < div))
-    hit = jnp.where(jnp.any(hit_at, axis=0), jnp.argmax(hit_at, axis=0), -1).astype(jnp.int32)
-    # frozen from diverged_at on at the last good point (a select, cheap at this size: no branch needed)
-    after = (div >= 0) & (ts[:, None] >= div)  # (T, n)
-    last = jnp.maximum(div - 1, 0)
-    cols = jnp.arange(n)
-    series = [jnp.where(after[..., None], path[last, cols], path), jnp.where(after, loss[last, cols], loss),
-              jnp.where(after, _norm(jnp.moveaxis(g, -1, 0))[last, cols], _norm(jnp.moveaxis(g, -1, 0)))]
-    if prog.internals:  # a frozen run records zeros: the gradient from the refused point on, the update from the
-        # one that was refused
-        series.append(jnp.where(after[..., None], 0, rec[2]))
-        series.append(jnp.where(((div >= 0) & (ts[:, None] >= div - 1))[..., None], 0, rec[3]))
-    series = [jnp.moveaxis(a, 1, 0) for a in series]  # optimizer axis first: ``run`` splits it into views
-    return (*series[:3], div, hit, *series[3:])
-
-
 def _finish(prog: _Program, res):
     """Freeze one optimizer's recorded series from ``diverged_at`` on at the last good point, time axis first
     (``(T, *batch, ...)``, the layout the scan writes: done outside any vmap, it needs no transposition, and
@@ -509,12 +445,10 @@ def _simulate(prog: _Program, hparams, noises, salts, start, key, data, lo, hi, 
         opts.append(o if not isinstance(o, str) else _opt.get(o).factory(**hp, **dict(prog.flags[i])))
         # each optimizer draws its own noise stream (derived only where used: threefry is costly to trace)
         keys.append(jax.random.fold_in(key, salts[i]) if prog.noisy[i] or prog.minibatch[i] else None)
-    if prog.every == 1 and batched:  # many starts: one scan per optimizer, frozen after the vmap
+    if prog.every == 1 and batched:  # measured: one start is faster with the per-step freeze of ``_walk``
         recs = _walk_plain(prog, opts, noises, keys, start, data, lo, hi, tol)
         # unfrozen series when batched: ``_execute`` freezes them time-major, outside the vmap
         return tuple(recs)
-    if prog.every == 1:  # one run: one fused scan, stacked over optimizers (``run`` splits it)
-        return _walk_fused(prog, opts, noises, keys, start, data, lo, hi, tol)
     return tuple(_walk(prog, i, opts[i], noises[i], keys[i], start, data, lo, hi, tol[i]) for i in range(len(opts)))
 
 
@@ -709,9 +643,6 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     starts_arr, n = _shard(pts2.astype(dtype))
     tols = np.full(len(specs), -np.inf if tol is None else tol, dtype)
     out = _execute(prog, hparams, noises, salts, starts_arr, keys, data, lo, hi, tols)
-    if len(pts2) == 1 and len(seed_list) == 1 and every == 1:  # stacked over optimizers: see ``_walk_fused``
-        stacked = [np.asarray(a) for a in out]
-        out = [tuple(a[i] for a in stacked) for i in range(len(specs))]
     recorded = _recorded_steps(steps, every)
     runs: dict[str, Trajectory] = {}
     single = len(pts2) == 1 and len(seed_list) == 1
