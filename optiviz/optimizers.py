@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
@@ -767,3 +768,31 @@ def split_list(text: str) -> list[str]:
         else:
             out.append(item)
     return out
+
+
+# ------------------------------------------------------------------------------------- accepting optimizers
+
+def is_optimizer_like(obj: Any) -> bool:
+    """Anything with optax's shape: callable ``init`` and ``update`` (ours, optax's, a user's)."""
+    return callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None))
+
+
+def resolve(value: Any) -> "OptimizerSpec | Optimizer":
+    """One optimizer as the engines take it: a spec (traced hyperparameters) or an opaque (init, update) pair.
+
+    Accepts a name or spec string (``"adam:lr=0.01"``), an ``OptimizerSpec``, an ``ov.optimizer(...)`` object
+    (its spec), a ``(name, {hyperparameters})`` pair, or any optax-shaped transformation.
+    """
+    if isinstance(value, str):
+        return parse(value)
+    if isinstance(value, OptimizerSpec):
+        return value
+    named = getattr(value, "spec", None)
+    if isinstance(named, OptimizerSpec):
+        return named
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], Mapping):
+        return spec(value[0], **value[1])
+    if is_optimizer_like(value):
+        return Optimizer(value.init, value.update)
+    raise InvalidValueError(f"cannot use {value!r} as an optimizer: give a name ('adam:lr=0.01'), a spec, "
+                            "ov.optimizer(...) or an optax transformation")

@@ -132,7 +132,7 @@ def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimiz
     """Normalize the accepted forms to [(label or None, spec or opaque optimizer)]."""
     if isinstance(optimizers, str):  # the command line's form: "gd,adam:lr=0.1,b1=0.8"
         optimizers = _opt.split_list(optimizers)
-    elif isinstance(optimizers, (OptimizerSpec, Optimizer)) or _is_opaque(optimizers):
+    elif isinstance(optimizers, (OptimizerSpec, Optimizer)) or _opt.is_optimizer_like(optimizers):
         optimizers = [optimizers]
     items: list[tuple[str | None, Any]] = []
     if isinstance(optimizers, Mapping):
@@ -150,32 +150,13 @@ def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimiz
                 else:
                     _opt.get(key.split(":")[0])  # raises with did-you-mean
             else:
-                items.append((key, _one(value)))
+                items.append((key, _opt.resolve(value)))
     else:
         for value in optimizers:
-            items.append((None, _one(value)))
+            items.append((None, _opt.resolve(value)))
     if not items:
         raise InvalidValueError("no optimizers given")
     return items
-
-
-def _is_opaque(obj: Any) -> bool:
-    return callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None))
-
-
-def _one(value: Any) -> OptimizerSpec | Optimizer:
-    if isinstance(value, str):
-        return _opt.parse(value)
-    if isinstance(value, OptimizerSpec):
-        return value
-    spec = getattr(value, "spec", None)
-    if isinstance(spec, OptimizerSpec):
-        return spec
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], Mapping):
-        return _opt.spec(value[0], **value[1])
-    if _is_opaque(value):
-        return Optimizer(value.init, value.update)
-    raise InvalidValueError(f"cannot use {value!r} as an optimizer: give a name, a spec or an (init, update) pair")
 
 
 def _labels(items: list[tuple[str | None, Any]]) -> list[str]:

@@ -358,26 +358,9 @@ def _execute(prog: _Program, consts, params0, data):
 
 # ------------------------------------------------------------------------------------- resolving inputs
 
-def _is_opaque(obj: Any) -> bool:
-    return callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None))
-
-
-def _as_optimizer(value: Any) -> OptimizerSpec | Optimizer:
-    if isinstance(value, str):
-        return _opt.parse(value)
-    if isinstance(value, OptimizerSpec):
-        return value
-    spec = getattr(value, "spec", None)
-    if isinstance(spec, OptimizerSpec):
-        return spec
-    if _is_opaque(value):
-        return Optimizer(value.init, value.update)
-    raise InvalidValueError(f"cannot use {value!r} as an optimizer: give a name ('adam:lr=0.01'), a spec, "
-                            "ov.optimizer(...) or an optax transformation")
-
 
 def _is_list(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and not _is_opaque(value)
+    return isinstance(value, (list, tuple)) and not _opt.is_optimizer_like(value)
 
 
 def _fmt(v: Any) -> str:
@@ -532,7 +515,7 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
             raise InvalidValueError(f"model {m.describe()} does not fit dataset {data.name} ({data.in_dim} inputs, "
                                     f"{data.out_dim} outputs): build it with mlp(..., in_dim={data.in_dim}, "
                                     f"out_dim={data.out_dim})")
-        opt = _as_optimizer(per_run["optimizer"][i])
+        opt = _opt.resolve(per_run["optimizer"][i])
         l1_i = _check_number("l1", per_run["l1"][i], 0.0)
         l2_i = _check_number("l2", per_run["l2"][i], 0.0)
         p_i = _check_number("dropout", per_run["dropout"][i], 0.0, 1.0, hi_open=True)
