@@ -26,6 +26,7 @@ _LAZY = {
     "schedules": ("optiviz.schedules", None),
     "surfaces": ("optiviz.surfaces", None),
     "nets": ("optiviz.nets", None),
+    "lessons": ("optiviz.lessons", None),
     "render": ("optiviz.render", None),
     "Optimizer": ("optiviz.optimizers", "Optimizer"),
     "OptimizerSpec": ("optiviz.optimizers", "OptimizerSpec"),

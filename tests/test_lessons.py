@@ -1,0 +1,83 @@
+"""The lessons registry: the verdict rule, the result type, the API (the experiments' own tests are below)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import optiviz as ov
+from optiviz.errors import InvalidValueError, OptivizError, UnknownNameError
+from optiviz.lessons import core
+from optiviz.registry import Registry
+
+
+@pytest.fixture
+def private_registry(monkeypatch):
+    reg = Registry("lessons")
+    monkeypatch.setattr(core, "registry", reg)
+    return reg
+
+
+def test_verdict_holds_only_when_every_row_in_the_band_holds():
+    rows = [{"lr": 0.01, "holds": False, "in_band": False}, {"lr": 0.1, "holds": True},
+            {"lr": 1.0, "holds": True}, {"lr": 10.0, "holds": False, "in_band": False}]
+    r = core.verdict("x", "a claim.", core.Sweep(rows=rows, measured={"m": np.float32(0.5)}))
+    assert r.holds and r.robustness == 0.5 and r.settings == 4
+    assert [f["lr"] for f in r.failures] == [0.01, 10.0]
+    assert "holds" not in r.failures[0] and "in_band" not in r.failures[0]
+    # one failing row inside the band flips the verdict
+    rows[1] = {"lr": 0.1, "holds": False}
+    assert not core.verdict("x", "a claim.", core.Sweep(rows=rows)).holds
+    # no row in the band: nothing was shown
+    assert not core.verdict("x", "c.", core.Sweep(rows=[{"holds": True, "in_band": False}])).holds
+
+
+def test_result_is_frozen_and_json_ready():
+    r = core.verdict("x", "c.", core.Sweep(rows=[{"lr": np.float64(0.1), "holds": np.bool_(True)}],
+                                           measured={"frac": np.array([0.5, float("nan")])}, claim="refined."))
+    with pytest.raises(Exception):
+        r.holds = False
+    d = json.loads(json.dumps(r.to_dict(rows=True)))
+    assert d["claim"] == "refined." and d["holds"] is True and d["robustness"] == 1.0
+    assert d["measured"]["frac"] == [0.5, None] and d["rows"][0]["lr"] == 0.1
+    assert set(d) >= {"name", "claim", "holds", "robustness", "settings", "failures", "measured", "seconds"}
+
+
+def test_malformed_sweeps_are_refused():
+    with pytest.raises(OptivizError, match="tried no setting"):
+        core.verdict("x", "c.", core.Sweep(rows=[]))
+    with pytest.raises(OptivizError, match="'holds'"):
+        core.verdict("x", "c.", core.Sweep(rows=[{"lr": 1.0}]))
+    with pytest.raises(OptivizError, match="not a Sweep"):
+        core.verdict("x", "c.", [{"holds": True}])
+
+
+def test_check_runs_a_registered_lesson_with_overrides(private_registry):
+    @core.lesson("toy", claim="Two is more than one.", topic="test")
+    def toy(quick=False, *, scale=1.0):
+        n = 3 if quick else 9
+        return core.Sweep(rows=[{"k": k, "holds": 2 * scale > k} for k in range(n)], measured={"n": n})
+
+    assert core.names() == ["toy"]
+    r = core.check("toy", quick=True)
+    assert (r.settings, r.holds, r.quick, r.topic) == (3, False, True, "test")
+    assert r.robustness == pytest.approx(2 / 3) and r.failures == ({"k": 2},)
+    assert core.check("toy", quick=True, scale=10.0).holds
+    assert toy(quick=True).measured == {"n": 3}  # the decorator hands back the function itself
+    with pytest.raises(InvalidValueError, match="takes no option 'lr'.*scale"):
+        core.check("toy", lr=0.1)
+    with pytest.raises(UnknownNameError, match="did you mean 'toy'"):
+        core.check("tyo")
+    with pytest.raises(OptivizError, match="already registered"):
+        core.lesson("toy", claim="again.")(toy)
+
+
+def test_band_is_the_widest_run_that_holds():
+    assert core.band([1, 2, 3, 4, 5, 6], [False, True, True, False, True, False]) == (2, 3)
+    assert core.band([3, 1, 2], [True, True, False]) == (1, 1)  # sorted by value; the first of equal runs
+    assert core.band([1, 2], [False, False]) is None
+
+
+def test_lessons_are_reachable_lazily_from_the_package():
+    assert ov.lessons.check is core.check and ov.lessons.Sweep is core.Sweep
