@@ -48,7 +48,8 @@ class Trajectory:
     ``loss`` and ``grad_norm`` (of the full gradient) are taken at the recorded points. ``diverged_at`` /
     ``reached_at`` are the first step that diverged / had loss <= ``tol``: an int or None for a single run, an
     int array with -1 for "never" otherwise. With ``internals=True``, ``grads`` and ``updates`` (shape
-    ``(..., steps, 2)``) hold the gradient each step used and the update it made.
+    ``(..., steps, 2)``) hold the gradient each step used and the update it made. A run over a grid of learning
+    rates (``run(lrs=...)``) puts the grid first, ``(G, ...)``, and keeps it in ``lrs``.
     """
 
     label: str
@@ -62,6 +63,7 @@ class Trajectory:
     spec: OptimizerSpec | None = None
     grads: np.ndarray | None = None
     updates: np.ndarray | None = None
+    lrs: np.ndarray | None = None
 
     @property
     def name(self) -> str:
@@ -433,8 +435,7 @@ def _simulate(prog: _Program, hparams, noises, salts, start, key, data, lo, hi, 
     return tuple(_walk(prog, i, opts[i], noises[i], keys[i], start, data, lo, hi, tol[i]) for i in range(len(opts)))
 
 
-@partial(jax.jit, static_argnames=("prog",))
-def _execute(prog: _Program, hparams, noises, salts, starts, keys, data, lo, hi, tol):
+def _execute_body(prog: _Program, hparams, noises, salts, starts, keys, data, lo, hi, tol):
     """(seeds S) x (starts N) x all optimizers, in one compiled program.
 
     Recorded series come back time-major, (T, S * N, ...): that is the layout the scan writes, so returning it
@@ -464,13 +465,18 @@ def _execute(prog: _Program, hparams, noises, salts, starts, keys, data, lo, hi,
     return out
 
 
-@partial(jax.jit, static_argnames=("prog",))
-def _execute_sweep(prog: _Program, hparams, lr_grid, noises, salts, start, key, data, lo, hi, tol):
-    """The same program for one start, vmapped over a grid of learning rates shared by all optimizers."""
+_execute = partial(jax.jit, static_argnames=("prog",))(_execute_body)
 
-    def at(lr):
-        hp = tuple(dict(h, lr=lr) if isinstance(o, str) else h for h, o in zip(hparams, prog.optimizers))
-        return _simulate(prog, hp, noises, salts, start, key, data, lo, hi, tol)
+
+@partial(jax.jit, static_argnames=("prog",))
+def _execute_grid(prog: _Program, hparams, lr_grid, noises, salts, starts, keys, data, lo, hi, tol):
+    """``_execute`` vmapped over rows of learning rates, ``lr_grid`` (G, n_optimizers): the grid x seeds x starts
+    in one compiled program (every output gains a leading G axis). Used by ``run(lrs=...)`` and ``tune``."""
+
+    def at(lrs):
+        hp = tuple(dict(h, lr=lrs[i]) if isinstance(o, str) else h
+                   for i, (h, o) in enumerate(zip(hparams, prog.optimizers)))
+        return _execute_body(prog, hp, noises, salts, starts, keys, data, lo, hi, tol)
 
     return jax.vmap(at)(lr_grid)
 
@@ -581,7 +587,7 @@ def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, inte
 def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum", "adam"), *, steps: int = 200,
         start: Any = None, starts: Any = None, seed: int = 0, seeds: Any = None, record: Any = "all",
         noise: float | None = None, batch_size: int | None = None, tol: float | None = None,
-        internals: bool = False) -> Trajectories:
+        internals: bool = False, lrs: Any = None) -> Trajectories:
     """Run ``optimizers`` on ``surface`` for ``steps`` steps and return their ``Trajectories``.
 
     ``surface``: a Surface or a spec (``"ravine"``, ``"bowl:condition=50"``, ``"file.py:f"``, ...).
@@ -593,6 +599,10 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     (a count or a list of seeds): the randomness of stochastic gradients. ``record``: ``"all"``, every k-th
     step (an int) or ``"final"``. ``noise``: Gaussian gradient noise for every optimizer. ``tol``: record
     the first step whose loss is <= tol (``reached_at``). ``internals``: also keep each step's gradient and update.
+    ``lrs``: a grid of learning rates, (G,) shared by every optimizer or (G, n_optimizers) one column each; every
+    array of the result gains a leading G axis and each ``Trajectory.lrs`` holds its column. The grid, the starts
+    and the seeds run in one compiled program (learning rates are traced: a new grid of the same size does not
+    recompile).
     """
     steps = _check_steps(steps)
     every = _record_every(record, steps)
@@ -623,7 +633,11 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     dtype = _dtype()
     starts_arr, n = _shard(pts2.astype(dtype))
     tols = np.full(len(specs), -np.inf if tol is None else tol, dtype)
-    out = _execute(prog, hparams, noises, salts, starts_arr, keys, data, lo, hi, tols)
+    grid = _check_lrs(lrs, specs)
+    if grid is None:
+        out = _execute(prog, hparams, noises, salts, starts_arr, keys, data, lo, hi, tols)
+    else:
+        out = _execute_grid(prog, hparams, grid.astype(dtype), noises, salts, starts_arr, keys, data, lo, hi, tols)
     recorded = _recorded_steps(steps, every)
     runs: dict[str, Trajectory] = {}
     single = len(pts2) == 1 and len(seed_list) == 1
@@ -635,27 +649,54 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
             a = a[0]
         return a
 
-    for label, o, res in zip(labels, specs, out):
-        arrays = [np.asarray(a) for a in res]
+    def arrange(arrays: list[np.ndarray]) -> list[np.ndarray]:
         if single:  # (T, ...) series and scalar events; add the batch axes the caller asked for
             axes = (None,) * (int(batched_seeds) + int(batched_starts))
-            if axes:
-                arrays = [a[axes] for a in arrays]
-        else:
-            # series come time-major (T, S * N, ...): view them as (S, N, T, ...) without copying
-            k = len(seed_list)
-            arrays = [a.reshape(k, -1) if a.ndim == 1 else
-                      a.reshape(a.shape[0], k, -1, *a.shape[2:]).transpose(1, 2, 0, *range(3, a.ndim + 1))
-                      for a in arrays]
-            arrays = [shape(a[:, :n]) for a in arrays]
+            return [a[axes] for a in arrays] if axes else arrays
+        # series come time-major (T, S * N, ...): view them as (S, N, T, ...) without copying
+        k = len(seed_list)
+        arrays = [a.reshape(k, -1) if a.ndim == 1 else
+                  a.reshape(a.shape[0], k, -1, *a.shape[2:]).transpose(1, 2, 0, *range(3, a.ndim + 1))
+                  for a in arrays]
+        return [shape(a[:, :n]) for a in arrays]
+
+    for i, (label, o, res) in enumerate(zip(labels, specs, out)):
+        arrays = [np.asarray(a) for a in res]
+        if grid is None:
+            arrays = arrange(arrays)
+        else:  # the same per grid row, stacked along a leading axis
+            rows = [arrange([a[g] for a in arrays]) for g in range(len(grid))]
+            arrays = [np.stack(col) for col in zip(*rows)]
         path, loss, gn, div, hit = arrays[:5]
         extra = [a[..., :steps, :] for a in arrays[5:]]
         spec = o if isinstance(o, OptimizerSpec) else None
         runs[label] = Trajectory(
             label=label, caption=spec.caption() if spec else label, path=path, loss=loss, grad_norm=gn,
-            steps=recorded, diverged_at=_event(div), reached_at=_event(hit), spec=spec,
-            grads=extra[0] if extra else None, updates=extra[1] if extra else None)
+            steps=recorded, diverged_at=_event(div) if grid is None else div.astype(np.int64),
+            reached_at=_event(hit) if grid is None else hit.astype(np.int64), spec=spec,
+            grads=extra[0] if extra else None, updates=extra[1] if extra else None,
+            lrs=None if grid is None else grid[:, i])
     return Trajectories(runs, s, n_steps=steps, seed=seed, start=pts, record=record, tol=tol)
+
+
+def _check_lrs(lrs: Any, specs: list[Any]) -> np.ndarray | None:
+    """``run``'s ``lrs``: None, or a (G, n_optimizers) host array of finite learning rates > 0."""
+    if lrs is None:
+        return None
+    if any(not isinstance(o, OptimizerSpec) for o in specs):
+        raise InvalidValueError("lrs needs registered optimizers (names or specs), not opaque (init, update) pairs")
+    try:
+        grid = np.asarray(lrs, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"lrs must be numbers, got {lrs!r}") from None
+    if grid.ndim == 1:
+        grid = np.repeat(grid[:, None], len(specs), axis=1)
+    if grid.ndim != 2 or grid.shape[1] != len(specs) or grid.shape[0] == 0:
+        raise InvalidValueError(f"lrs must be (G,) or (G, {len(specs)}) (one column per optimizer), "
+                                f"got shape {np.shape(lrs)}")
+    if not np.all(np.isfinite(grid)) or np.any(grid <= 0):
+        raise InvalidValueError("lrs must be finite numbers > 0")
+    return grid
 
 
 def _event(a: np.ndarray) -> Any:
@@ -741,9 +782,11 @@ def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum"
     tol = _check_tol(tol)
     dtype = _dtype()
 
+    lr_grid = np.repeat(grid.astype(dtype)[:, None], len(specs), axis=1)
+
     def sweep(targets):
-        return _execute_sweep(prog, hparams, grid.astype(dtype), noises, salts, pt.astype(dtype),
-                              _key_data(int(seed)), data, lo, hi, np.asarray(targets, dtype))
+        return _execute_grid(prog, hparams, lr_grid, noises, salts, pt.astype(dtype)[None],
+                             _key_data(int(seed))[None], data, lo, hi, np.asarray(targets, dtype))
 
     out = sweep(np.full(len(specs), -np.inf))
     start_loss = float(s.value(_float(pt)))

@@ -294,9 +294,9 @@ def test_tune_picks_a_stable_learning_rate_by_one_vmapped_program(monkeypatch):
         raise AssertionError("tune must not loop over ov.run")
 
     monkeypatch.setattr(trajectory, "_execute", no_runs)
-    before = trajectory._execute_sweep._cache_size()
+    before = trajectory._execute_grid._cache_size()
     result = ov.tune("bowl", ["gd", "momentum"], steps=60)
-    assert trajectory._execute_sweep._cache_size() <= before + 1
+    assert trajectory._execute_grid._cache_size() <= before + 1
     gd = result["gd"]
     # bowl: L = 2 * condition = 20, so GD is stable only for lr < 2 / L = 0.1
     assert 0.01 < gd.lr < 2 / 20
@@ -305,7 +305,7 @@ def test_tune_picks_a_stable_learning_rate_by_one_vmapped_program(monkeypatch):
     assert gd.lrs.shape == gd.objectives.shape == (25,) and gd.spec.hparams["lr"] == gd.lr
     # a second sweep from elsewhere reuses the same program
     again = ov.tune("bowl", ["gd", "momentum"], steps=60, start=(2.0, -1.0))
-    assert trajectory._execute_sweep._cache_size() <= before + 1
+    assert trajectory._execute_grid._cache_size() <= before + 1
     assert again["gd"].lr < 2 / 20
 
 
@@ -378,3 +378,27 @@ def test_a_comma_list_string_is_the_command_lines_form():
     runs = ov.run("bowl", "gd,adam:lr=0.2,b1=0.8,adam", steps=STEPS)
     assert list(runs) == ["gd", "adam(lr=0.2, b1=0.8)", "adam(lr=0.1, b1=0.9)"]
     assert runs["adam(lr=0.2, b1=0.8)"].spec.hparams["b1"] == pytest.approx(0.8)
+
+
+def test_a_learning_rate_grid_runs_in_one_program_and_matches_single_runs():
+    starts = np.array([[-2.0, 1.0], [1.5, -0.5], [0.3, 0.2]])
+    grid = np.array([[0.01, 0.02], [0.05, 0.1], [0.2, 0.4]])
+    before = trajectory._execute_grid._cache_size()
+    runs = ov.run("local_minima", ["gd", "momentum"], lrs=grid, starts=starts, steps=40, tol=0.0, record="final")
+    assert runs["gd"].path.shape == (3, 3, 1, 2) and runs["gd"].reached_at.shape == (3, 3)
+    np.testing.assert_array_equal(runs["momentum"].lrs, grid[:, 1])
+    for g in range(3):
+        one = ov.run("local_minima", {"gd": {"lr": grid[g, 0]}, "momentum": {"lr": grid[g, 1]}}, starts=starts,
+                     steps=40, tol=0.0, record="final")
+        for k in ("gd", "momentum"):
+            np.testing.assert_allclose(runs[k].path[g], one[k].path, rtol=1e-5, atol=1e-6)
+            np.testing.assert_array_equal(runs[k].reached_at[g], one[k].reached_at)
+    # another grid of the same size, other starts of the same count: no new program
+    ov.run("local_minima", ["gd", "momentum"], lrs=grid * 2, starts=starts + 0.1, steps=40, tol=0.0, record="final")
+    assert trajectory._execute_grid._cache_size() == before + 1
+    one_start = ov.run("bowl", ["gd"], lrs=[0.01, 0.1, 1.0], steps=30)
+    assert one_start["gd"].path.shape == (3, 31, 2) and one_start["gd"].diverged_at.tolist()[2] >= 0
+    with pytest.raises(ov.InvalidValueError, match="one column per optimizer"):
+        ov.run("bowl", ["gd", "adam"], lrs=np.ones((2, 3)))
+    with pytest.raises(ov.InvalidValueError, match="> 0"):
+        ov.run("bowl", ["gd"], lrs=[0.1, -1.0])
