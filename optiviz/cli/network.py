@@ -1,0 +1,121 @@
+"""``optiviz network``: train small networks side by side and draw how they learn.
+
+Also the network options and training that ``optiviz landscape`` shares.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidValueError
+from .options import IMAGE_FORMATS, add_command, add_output_options, choice, int_at_least, nonnegative_float, \
+    pixels, probability, spec_list
+from .output import check_output, default_output, save_output
+from .runs import optimizer_specs
+
+
+NETWORK_PLOTS = ("boundary", "curves", "gradients", "weights")
+BOUNDARY_FORMATS = (".gif", ".mp4", ".html", ".png")
+
+
+def add_network_options(p: argparse.ArgumentParser, *, activations: str, optimizers: str, steps: int) -> None:
+    g = p.add_argument_group("the network and its training")
+    g.add_argument("--dataset", default="spiral", metavar="SPEC",
+                   help="spiral, xor, circles, moons, gaussians (2D, two classes) or sine (1D regression), with "
+                        "options as name:key=value,... such as spiral:noise=0.2,label_noise=0.1,n=600 "
+                        "(default: %(default)s)")
+    g.add_argument("--activation", default=activations, metavar="LIST",
+                   help="comma-separated activations (optiviz list activations), each a name or name:key=value "
+                        "such as leaky_relu:alpha=0.1 or maxout:pieces=3 (default: %(default)s)")
+    g.add_argument("--depth", type=int_at_least(0), default=2, help="hidden layers (default: %(default)s)")
+    g.add_argument("--width", type=int_at_least(1), default=16, help="units per hidden layer (default: %(default)s)")
+    g.add_argument("--optimizers", default=optimizers, metavar="LIST",
+                   help="comma-separated optimizers, each a name or name:key=value,... such as adam:lr=0.01 "
+                        "(default: %(default)s)")
+    g.add_argument("--steps", type=int_at_least(1), default=steps, help="training steps (default: %(default)s)")
+    g.add_argument("--l1", type=nonnegative_float, default=0.0, help="L1 penalty strength (default: %(default)s)")
+    g.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 penalty strength (default: %(default)s)")
+    g.add_argument("--dropout", type=probability, default=0.0,
+                   help="probability of dropping a hidden unit while training (default: %(default)s)")
+    g.add_argument("--batch-size", type=int_at_least(1), default=None,
+                   help="minibatch size (default: the full batch; sgd draws minibatches of 32)")
+    g.add_argument("--seed", type=int_at_least(0), default=0,
+                   help="seed of the data, the initial weights, minibatches and dropout (default: %(default)s)")
+
+
+def network_runs(args: argparse.Namespace, *, one_activation: bool = False, boundary: bool = False,
+                  every: int = 1) -> tuple[Any, Any]:
+    """The dataset and the trained runs (every activation x every optimizer) the options ask for."""
+    import optiviz as ov
+
+    data = ov.nets.dataset(args.dataset, seed=args.seed)
+    if boundary and (data.in_dim != 2 or data.task != "binary"):
+        raise InvalidValueError(f"decision boundaries need a 2D two-class dataset; {data.name} is {data.in_dim}D "
+                                f"{data.task}: use --plot curves")
+    acts = [ov.activation(a) for a in spec_list(args.activation, "--activation")]
+    if one_activation and len(acts) > 1:
+        raise InvalidValueError("a landscape needs one parameter space: give one --activation")
+    specs = optimizer_specs(args.optimizers)
+    models = [ov.nets.mlp(args.width, args.depth, a, in_dim=data.in_dim, out_dim=data.out_dim) for a in acts]
+    pairs = [(m, s) for m in models for s in specs]
+    runs = ov.nets.train([m for m, _ in pairs], data, [s for _, s in pairs], args.steps, l1=args.l1, l2=args.l2,
+                         dropout=args.dropout, batch_size=args.batch_size, seed=args.seed, every=every,
+                         keep_path=True)
+    return data, runs
+
+
+def network_command(sub: Any) -> None:
+    p = add_command(sub, "network", help="train small networks side by side and draw how they learn", examples=[
+        "optiviz network --dataset spiral --activation sigmoid,relu --depth 8 --optimizers sgd,adam --out net.gif",
+        "optiviz network --dataset gaussians:label_noise=0.2 --width 64 --optimizers adam:lr=0.01 --dropout 0.5 "
+        "--plot curves --out gap.png",
+        "optiviz network --activation sigmoid,tanh,relu,maxout --depth 8 --width 32 --plot gradients",
+    ])
+    add_network_options(p, activations="relu", optimizers="sgd,adam", steps=1000)
+    g = p.add_argument_group("the picture")
+    g.add_argument("--plot", type=choice(*NETWORK_PLOTS), default="boundary",
+                   metavar="{" + ",".join(NETWORK_PLOTS) + "}",
+                   help="boundary: the decision boundary over training, animated (2D datasets); curves: train and "
+                        "test learning curves; gradients: per-layer gradient norms at initialization, per "
+                        "activation; weights: histograms of the final weights (default: %(default)s)")
+    add_output_options(p, formats=(*BOUNDARY_FORMATS, ".svg", ".pdf"), animated=True, default_name="network")
+    p.set_defaults(handler=_network, frames=60)
+
+
+def _network(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    animated = args.plot == "boundary"
+    formats = BOUNDARY_FORMATS if animated else IMAGE_FORMATS
+    out = check_output(args.out, formats, animated=animated)
+    import optiviz as ov
+    from ..render import nets as netviz
+
+    path = out or default_output(Path("."), "network", formats[0])
+    size = pixels(args)
+    if args.plot == "gradients":  # a property of the initialized networks: nothing to train
+        data = ov.nets.dataset(args.dataset, seed=args.seed)
+        acts = [ov.activation(a) for a in spec_list(args.activation, "--activation")]  # all valid before any work
+        norms = {}
+        for act in acts:
+            model = ov.nets.mlp(args.width, args.depth, act, in_dim=data.in_dim, out_dim=data.out_dim)
+            norms[act.caption()] = ov.nets.grad_norms_at(model, model.init(args.seed), data)
+        if not args.quiet:
+            for label, v in norms.items():
+                print(f"{label}: per-layer gradient norms from the input layer: "
+                      + " ".join(f"{x:.3g}" for x in v) + f" (last / first = {v[-1] / v[0]:.3g}x)")
+        drawn = netviz.plot_grad_norms(norms, dpi=args.dpi, size=size)
+    else:
+        data, runs = network_runs(args, boundary=animated,
+                                   every=max(1, args.steps // (args.frames if animated else 1000)))
+        if not args.quiet:
+            print(runs.summary(), flush=True)
+        if args.plot == "boundary":
+            drawn = netviz.animate_decision_boundary(runs, frames=args.frames, fps=args.fps, dpi=args.dpi, size=size)
+        elif args.plot == "curves":
+            drawn = netviz.plot_learning_curves(runs, dpi=args.dpi, size=size)
+        else:
+            drawn = netviz.plot_weight_histograms(runs, dpi=args.dpi, size=size)
+    save_output(drawn, path, args, started, fps=args.fps if animated else None)
+    return 0

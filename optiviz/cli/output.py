@@ -1,0 +1,146 @@
+"""Output files: checked before any work starts, written atomically, reported in one line.
+
+``check_output`` validates ``--out`` (a known format, an existing writable folder, the writer's encoder) before
+the verb computes anything; ``save_output`` writes with ``ov.save`` (atomic) and prints what was written.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import re
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import InvalidValueError, RenderError, UnknownNameError
+
+
+def _folder_label(folder: Path) -> str:
+    return "the current folder" if str(folder) in ("", ".") else f"output folder {str(folder)!r}"
+
+
+def _check_folder(folder: Path) -> None:
+    """The folder exists and a file can be created in it (tried for real: permissions, read-only mounts, ACLs)."""
+    if not folder.exists():
+        raise RenderError(f"{_folder_label(folder)} does not exist")
+    if not folder.is_dir():
+        raise RenderError(f"{_folder_label(folder)} is not a folder")
+    probe = folder / f".optiviz-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        with open(probe, "xb"):
+            pass
+    except OSError as exc:
+        raise RenderError(f"{_folder_label(folder)} is not writable ({exc.strerror})") from None
+    probe.unlink()
+
+
+def _check_writer(suffix: str, *, animated: bool) -> None:
+    """The renderer's writer for ``suffix`` exists, can write this kind of output and has its encoder (ffmpeg)."""
+    from .. import render  # matplotlib loads here, still before any computation
+
+    writer = render.writer_for(f"out{suffix}")
+    if not animated and not writer.stills:
+        raise RenderError(f"a still picture cannot be saved as {suffix}")
+    if writer.check is not None:
+        writer.check()
+
+
+def check_output(out: str | None, formats: Sequence[str], *, animated: bool = True) -> Path | None:
+    """Validate ``--out`` before any work: a known format, an existing writable folder, the encoder it needs.
+
+    ``formats`` are the suffixes ``--help`` advertises; any other format a writer plugin provides is accepted
+    too. Returns the path, or None when ``out`` is None (the caller names the file in the current folder, in the
+    first of ``formats``; the current folder is checked here).
+    """
+    if out is None:
+        _check_folder(Path("."))
+        _check_writer(formats[0], animated=animated)
+        return None
+    path = Path(out).expanduser()
+    suffix = path.suffix.lower()
+    if not suffix:
+        raise InvalidValueError(f"--out {out}: add a suffix to choose the format ({', '.join(formats)})")
+    if suffix not in formats and not _plugin_format(suffix, animated):
+        close = difflib.get_close_matches(suffix, formats, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? (formats: " if close else "choose from "
+        raise UnknownNameError(f"unknown output format {suffix!r} in --out {out}; {hint}{', '.join(formats)}"
+                               + (")" if close else ""))
+    if path.is_dir():
+        raise InvalidValueError(f"--out {out} is a folder; give a file name such as {path / ('out' + suffix)}")
+    _check_folder(path.parent)
+    _check_writer(suffix, animated=animated)
+    return path
+
+
+def _plugin_format(suffix: str, animated: bool) -> bool:
+    """Whether an installed writer plugin (entry points ``optiviz.writers``) handles ``suffix``."""
+    from importlib import metadata
+
+    name = suffix.lstrip(".")
+    if not any(ep.name == name for ep in metadata.entry_points(group="optiviz.writers")):
+        return False
+    from .. import render
+
+    return animated or render.writer_for(f"out{suffix}").stills
+
+
+def default_output(folder: Path, name: str, suffix: str) -> Path:
+    """``<folder>/<name><suffix>``, with the name made safe for a file name."""
+    if not re.fullmatch(r"[\w.+=-]+", name):  # a formula ("expr:x**2 + y**2"): name the file by its kind
+        name = name.split(":")[0]
+    safe = re.sub(r"[^\w.+=-]+", "_", name).strip("._") or "optiviz"
+    path = folder / f"{safe}{suffix}"
+    if path.is_dir():
+        raise InvalidValueError(f"{path} is a folder; choose the output file with --out")
+    return path
+
+
+def save_output(drawn: Any, path: Path, args: argparse.Namespace, started: float, *, fps: float | None = None,
+                detail: str = "") -> None:
+    """Write what was drawn with ``ov.save``, free its figure, and report the file in one line.
+
+    ``ov.save`` writes atomically (a temporary file in the same folder, then a rename), so a render that fails or
+    is interrupted leaves no partial file and an earlier file of that name untouched.
+    """
+    import optiviz as ov
+
+    kwargs = dict(dpi=args.dpi, quiet=args.quiet)
+    if fps is not None:
+        kwargs["fps"] = fps
+    try:
+        ov.save(drawn, path, **kwargs)
+    finally:
+        _close(drawn)
+    report_written(path, started, args.quiet, detail)
+
+
+def _close(obj: Any) -> None:
+    """Free the figure behind an animation or figure (long in-process sessions, tests)."""
+    fig = getattr(obj, "fig", None) or getattr(obj, "figure", None) or obj
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        try:
+            plt.close(fig)
+        except Exception:  # not a figure: nothing to free
+            pass
+
+
+def _human_size(n: int) -> str:
+    for unit in ("B", "kB", "MB"):
+        if n < 1000 or unit == "MB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}" if n < 100 else f"{n:.0f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"  # pragma: no cover
+
+
+def report_written(path: Path, started: float, quiet: bool, detail: str = "") -> None:
+    """One line: what was written, how big, how long the command took."""
+    if quiet:
+        return
+    seconds = time.perf_counter() - started
+    extra = f", {detail}" if detail else ""
+    print(f"wrote {path} ({_human_size(path.stat().st_size)}{extra}, {seconds:.1f} s)")

@@ -1,0 +1,78 @@
+"""The 2D runs that ``animate`` and ``plot`` ask for: the surface, the optimizers, the trajectories."""
+from __future__ import annotations
+
+import argparse
+from typing import Any, Sequence
+
+from ..errors import InvalidValueError
+from ..labeled import table
+
+
+def optimizer_specs(text: str, lr: float | None = None, *, tune: bool = False) -> list[Any]:
+    """``--optimizers`` and ``--lr`` as validated ``OptimizerSpec`` objects."""
+    from .. import optimizers as _opt
+
+    items = _opt.split_list(text)
+    if not items:
+        raise InvalidValueError(f"--optimizers {text!r} names no optimizer; for example --optimizers gd,adam")
+    specs = [_opt.parse(item) for item in items]
+    if tune and (lr is not None or any("lr" in s.given for s in specs)):
+        raise InvalidValueError("--tune picks every learning rate: drop --lr and lr=... from --optimizers")
+    if lr is not None:
+        specs = [s if "lr" in s.given else s.replace(lr=lr) for s in specs]
+    return specs
+
+
+def fmt_domain(d: Any) -> str:
+    (x0, x1), (y0, y1) = d
+    return f"x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"
+
+
+def _inside(d: Any, p: Sequence[float]) -> bool:
+    (x0, x1), (y0, y1) = d
+    return x0 <= p[0] <= x1 and y0 <= p[1] <= y1
+
+
+def compute_runs(args: argparse.Namespace, *, internals: bool = False) -> tuple[Any, Any]:
+    """The surface and the ``Trajectories`` that ``add_run_options``' arguments ask for (tuned if ``--tune``)."""
+    import optiviz as ov
+
+    if args.x64:
+        ov.enable_x64()
+    # --domain replaces the surface's map (a start off the new map moves to its default spot); a plain function
+    # given a domain is not evaluated on a grid to infer one
+    surface = ov.load_surface(args.surface, domain=args.domain)
+    if args.start is not None and not _inside(surface.domain, args.start):
+        raise InvalidValueError(f"--start {args.start[0]:g},{args.start[1]:g} is outside {surface.name}'s domain "
+                                f"({fmt_domain(surface.domain)}); move it or widen the map with --domain")
+    specs = optimizer_specs(args.optimizers, args.lr, tune=args.tune)
+    tuned = None
+    if args.tune:
+        tuned = ov.tune(surface, specs, steps=args.steps, start=args.start, seed=args.seed, noise=args.noise,
+                        batch_size=args.batch_size)
+        specs = [r.spec for r in tuned.values()]
+        if not args.quiet:
+            print(_tune_report(tuned, args.steps))
+    runs = ov.run(surface, specs, steps=args.steps, start=args.start, seed=args.seed, noise=args.noise,
+                  batch_size=args.batch_size, internals=internals)
+    if tuned:
+        for label, r in tuned.items():  # the captions say the lr was tuned, on what objective and budget
+            runs[label].caption = f"{runs[label].caption} {r.note()}"
+    return surface, runs
+
+
+def _tune_report(tuned: dict[str, Any], steps: int) -> str:
+    first = next(iter(tuned.values()))
+    lrs = first.lrs
+    lines = [f"tuned learning rates: {len(lrs)} values from {lrs.min():.3g} to {lrs.max():.3g}, "
+             f"budget {steps} steps, objective: {first.description}"]
+    rows = [(label, f"lr={r.lr:.3g}", f"final loss {r.objective:.4g}",
+             "reached tol at " + ("-" if r.reached_at is None else f"step {r.reached_at}"))
+            for label, r in tuned.items()]
+    lines += ["  " + line for line in table(rows)]
+    return "\n".join(lines)
+
+
+def check_scene(args: argparse.Namespace) -> None:
+    if args.internals and args.view == "3d":  # would only fail in the renderer, after the run: say it now
+        raise InvalidValueError("--internals are drawn on contour panels: use --view contour or --view both")
