@@ -446,7 +446,7 @@ def adagrad(lr=0.5, initial_accumulator_value=0.1, eps=1e-7) -> Optimizer:
 
 
 @register("rmsprop")
-def rmsprop(lr=0.01, decay=0.9, eps=1e-8, bias_correction=False, eps_in_sqrt=True) -> Optimizer:
+def rmsprop(lr=0.01, decay=0.9, eps=1e-8, bias_correction=False, eps_in_sqrt=True, momentum=0.0) -> Optimizer:
     r"""RMSProp: per-coordinate steps scaled by a running average of squared gradients.
 
         nu_t = decay * nu_{t-1} + (1 - decay) * g_t**2      (nu_0 = 0)
@@ -454,13 +454,16 @@ def rmsprop(lr=0.01, decay=0.9, eps=1e-8, bias_correction=False, eps_in_sqrt=Tru
         theta_t = theta_{t-1} - lr * g_t / sqrt(nu_hat_t + eps)       (eps inside the square root)
         theta_t = theta_{t-1} - lr * g_t / (sqrt(nu_hat_t) + eps)     (eps outside)
 
-    Symbols: lr = ``lr``, the forgetting factor (rho in Hinton's lecture) = ``decay``, eps = ``eps``; the flags
-    ``bias_correction`` (default false) and ``eps_in_sqrt`` (default true) pick the variant.
+    With ``momentum`` mu > 0 the scaled step goes through a heavy-ball velocity (optax's and PyTorch's order):
+    v_t = mu * v_{t-1} + lr * g_t / sqrt(nu_hat_t + eps), theta_t = theta_{t-1} - v_t.
+
+    Symbols: lr = ``lr``, the forgetting factor (rho in Hinton's lecture) = ``decay``, eps = ``eps``, mu =
+    ``momentum``; the flags ``bias_correction`` (default false) and ``eps_in_sqrt`` (default true) pick the variant.
     Conventions: eps inside the square root and no bias correction by default (optax). With
     ``bias_correction=True, eps_in_sqrt=False`` RMSProp is exactly Adam with b1 = 0.
     Reference: Tieleman & Hinton, "Lecture 6.5 - RMSProp", COURSERA: Neural Networks for Machine Learning, 2012.
     """
-    return chain(scale_by_rms(decay, eps, 0.0, eps_in_sqrt, bias_correction), scale_by_lr(lr))
+    return chain(scale_by_rms(decay, eps, 0.0, eps_in_sqrt, bias_correction), scale_by_lr(lr), trace(momentum))
 
 
 @register("adadelta")

@@ -292,6 +292,8 @@ PAIRS = [
          optax.rmsprop(0.01, decay=0.8, eps=1e-6, bias_correction=True)),
     Pair("rmsprop-eps-outside", "rmsprop", dict(lr=0.01, decay=0.9, eps=1e-6, eps_in_sqrt=False),
          optax.rmsprop(0.01, decay=0.9, eps=1e-6, eps_in_sqrt=False)),
+    Pair("rmsprop-momentum", "rmsprop", dict(lr=0.01, decay=0.9, eps=1e-6, momentum=0.9),
+         optax.rmsprop(0.01, decay=0.9, eps=1e-6, momentum=0.9)),
     Pair("rmsprop-both", "rmsprop", dict(lr=0.01, eps=1e-8, bias_correction=True, eps_in_sqrt=False),
          optax.rmsprop(0.01, eps=1e-8, bias_correction=True, eps_in_sqrt=False)),
     # optax.adadelta(learning_rate=None) returns +dx: compare with learning_rate=1.0, which is Zeiler's method
