@@ -81,3 +81,40 @@ def test_band_is_the_widest_run_that_holds():
 
 def test_lessons_are_reachable_lazily_from_the_package():
     assert ov.lessons.check is core.check and ov.lessons.Sweep is core.Sweep
+
+
+# ------------------------------------------------------------------------------ the optimizer claims (quick sweeps)
+
+OPTIMIZER_CLAIMS = ["adagrad_vs_rmsprop", "adam_is_rmsprop_momentum", "l1_vs_l2_geometry", "momentum_escapes",
+                    "plateau_stalls_gd", "saddle_slows_gd"]
+
+
+@pytest.fixture(scope="module")
+def quick_results():
+    return {name: core.check(name, quick=True) for name in OPTIMIZER_CLAIMS}
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_CLAIMS)
+def test_each_optimizer_claim_holds_as_stated_on_a_quick_sweep(quick_results, name):
+    r = quick_results[name]
+    assert r.holds, (r.claim, r.failures)
+    assert r.settings >= 7 and 0 < r.robustness <= 1 and r.claim != core.get(name).claim  # refined by the numbers
+    lrs = sorted({row["lr"] for row in r.rows})
+    assert len(lrs) >= 7 and lrs[-1] / lrs[0] >= 99  # >= 7 learning rates over >= 2 decades
+    json.dumps(r.to_dict(rows=True))
+
+
+def test_the_claims_state_the_numbers_measured(quick_results):
+    m = quick_results["momentum_escapes"].measured
+    lo, hi = m["band"]
+    assert hi >= 10 * lo and m["momentum"] > m["gd"]
+    assert f"Momentum {round(100 * m['momentum'])}%" in quick_results["momentum_escapes"].claim
+    assert quick_results["adam_is_rmsprop_momentum"].measured["max_difference"] < 1e-5
+    l1 = quick_results["l1_vs_l2_geometry"]
+    assert all(row["l1_max_abs_y"] <= 0.025 and row["l2_min_abs_y"] >= 0.1 for row in l1.rows if row["in_band"])
+
+
+def test_a_grid_override_that_leaves_the_band_fails_the_claim():
+    # momentum_escapes holds from lr 0.002 to 0.06; above 0.1 GD overshoots into the global basin too
+    r = core.check("momentum_escapes", quick=True, lrs=np.logspace(-1, 0, 7))
+    assert not r.holds and "no lr band" in r.claim and len(r.failures) >= 5

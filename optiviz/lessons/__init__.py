@@ -7,8 +7,8 @@
 
 Writing one: ``@ov.lessons.lesson(name, claim=..., topic=...)`` on ``fn(quick=False, **overrides) -> Sweep``.
 """
-from .core import (Lesson, LessonResult, Sweep, band, check, check_all, fmt, get, lesson, names, pct, registry,
-                   verdict)
+from .core import (Lesson, LessonResult, Sweep, band, check, check_all, fmt, get, lesson, mark_band, names, pct,
+                   registry, verdict)
 
-__all__ = ["Lesson", "LessonResult", "Sweep", "band", "check", "check_all", "fmt", "get", "lesson", "names", "pct",
-           "registry", "verdict"]
+__all__ = ["Lesson", "LessonResult", "Sweep", "band", "check", "check_all", "fmt", "get", "lesson", "mark_band", "names",
+           "pct", "registry", "verdict"]

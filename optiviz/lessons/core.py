@@ -215,8 +215,34 @@ def band(values: Sequence[float], ok: Sequence[bool]) -> tuple[float, float] | N
     return None if best is None else (pairs[best[0]][0], pairs[best[1]][0])
 
 
+def mark_band(rows: Sequence[dict[str, Any]], key: str = "lr", *, group: str | None = None,
+              min_ratio: float = 10.0) -> dict[Any, tuple[float, float] | None]:
+    """Mark each row ``in_band`` (in place) and return the band of ``key`` per ``group`` value (or under None).
+
+    A value of ``key`` is good when every row with it (in its group) holds; the band is the widest run of
+    consecutive good values (``band``). A band narrower than ``min_ratio`` (hi / lo; default a decade) shows
+    nothing and is dropped (None), so a claim cannot pass on one lucky setting: its rows are all out of band and
+    the claim fails. Rows outside the band still count for robustness.
+    """
+    bands: dict[Any, tuple[float, float] | None] = {}
+    groups = sorted({r.get(group) if group else None for r in rows}, key=str)
+    for g in groups:
+        members = [r for r in rows if (r.get(group) if group else None) == g]
+        values = sorted({r[key] for r in members})
+        good = [all(bool(r["holds"]) for r in members if r[key] == v) for v in values]
+        b = band(values, good)
+        if b is not None and b[1] < min_ratio * b[0]:
+            b = None
+        bands[g] = b
+        for r in members:
+            r["in_band"] = b is not None and b[0] <= r[key] <= b[1]
+    return bands
+
+
 def fmt(x: float, digits: int = 2) -> str:
-    """A number for a sentence: ``digits`` significant figures, no trailing zeros."""
+    """A number for a sentence: ``digits`` significant figures, no trailing zeros (whole above 100)."""
+    if abs(x) >= 10 ** digits:
+        return f"{x:.0f}"
     return f"{x:.{digits}g}"
 
 
