@@ -5,6 +5,7 @@
     python3 dev.py test      # set up .venv, then: the whole test suite (pytest)
     python3 dev.py run ARGS  # set up .venv, then: optiviz ARGS
     python3 dev.py bench     # set up .venv, then: every benchmark under bench/
+    python3 dev.py docs      # set up .venv, then: the Sphinx site into docs/_build/html
 
 The environment is rebuilt only when pyproject.toml changes (a stamp file records its hash).
 """
@@ -28,18 +29,23 @@ def _want() -> str:
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
 
 
-def setup() -> None:
+# Every command installs the same extras, so the test command has what the docs and their tests need.
+EXTRAS = "test,mp4,docs"
+
+
+def setup(extras: str = EXTRAS) -> None:
     if sys.version_info < (3, 11):
         sys.exit(f"dev.py: error: optiviz needs Python 3.11 or newer, this is {sys.version.split()[0]}")
     if not PY.exists():
         print("dev.py: creating .venv ...", file=sys.stderr, flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    if STAMP.exists() and STAMP.read_text().strip() == _want():
+    want = f"{_want()} {extras}"
+    if STAMP.exists() and STAMP.read_text().strip() == want:
         return
     print("dev.py: installing optiviz and its test extras into .venv ...", file=sys.stderr, flush=True)
     pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run(pip + ["-e", f"{ROOT}[test,mp4]"], check=True)
-    STAMP.write_text(_want())
+    subprocess.run(pip + ["-e", f"{ROOT}[{extras}]"], check=True)
+    STAMP.write_text(want)
 
 
 def main(argv: list[str]) -> int:
@@ -61,9 +67,16 @@ def main(argv: list[str]) -> int:
             print(f"== {script.name}", flush=True)
             code |= subprocess.call([str(PY), str(script), *rest], cwd=ROOT, env=env)
         return code
+    if cmd == "docs":
+        out = ROOT / "docs" / "_build" / "html"
+        code = subprocess.call([str(PY), "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", str(ROOT / "docs"),
+                                str(out), *rest], cwd=ROOT, env=env)
+        if code == 0:
+            print(f"dev.py: the site is in {out / 'index.html'}", file=sys.stderr)
+        return code
     if cmd == "setup":
         return 0
-    print(f"dev.py: error: unknown command {cmd!r} (choose demo, test, run, bench, setup)", file=sys.stderr)
+    print(f"dev.py: error: unknown command {cmd!r} (choose demo, test, run, bench, docs, setup)", file=sys.stderr)
     return 2
 
 

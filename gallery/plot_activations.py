@@ -3,14 +3,14 @@
 
 A network learns through the derivatives of its activations: backpropagation multiplies the gradient by f'(z)
 at every layer. So the shape of f' matters as much as the shape of f. The sigmoid's derivative is at most 1/4
-and vanishes for large |z| (the unit *saturates*); tanh's is at most 1 but saturates too. ReLU's is exactly 1
+and vanishes for large ``|z|`` (the unit *saturates*); tanh's is at most 1 but saturates too. ReLU's is exactly 1
 for every positive input and 0 for negative ones (a "dead" unit passes no gradient), and its smooth kin (ELU,
 GELU, Swish, softplus) keep a small slope below zero. Maxout takes the maximum of k learned linear pieces; drawn
 here with k = 3 fixed pieces, it is a convex piecewise-linear curve whose slope is always one of the pieces'.
 
 At a kink optiviz uses the left-hand derivative, so ReLU'(0) = 0 (as ``jax.nn.relu``).
 
-The claim: the sigmoid's derivative never exceeds 0.25 and is below 0.01 for |z| > 5; tanh's peaks at 1;
+The claim: the sigmoid's derivative never exceeds 0.25 and is below 0.01 for ``|z|`` > 5; tanh's peaks at 1;
 ReLU's takes only the values 0 and 1.
 """
 

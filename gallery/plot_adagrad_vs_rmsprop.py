@@ -15,7 +15,7 @@ RMSProp reaches the minimum while Adagrad is still far short of x = 3 after 300 
 
 # %%
 # ``internals=True`` keeps each step's gradient g and update u, so the effective learning rate of each coordinate
-# is |u| / |g|: what the optimizer actually multiplied the gradient by.
+# is ``|u| / |g|``: what the optimizer actually multiplied the gradient by.
 import numpy as np
 
 import optiviz as ov

@@ -3,7 +3,7 @@
 
 The path shows where an optimizer went; its internals show why. With ``internals=True`` the engine keeps, at
 every step, the gradient g the optimizer was given and the update u it made, and the animation draws both: the
-descent direction -g, the step taken (magnified), and each coordinate's *effective learning rate* |u_i| / |g_i|
+descent direction -g, the step taken (magnified), and each coordinate's *effective learning rate* ``|u_i| / |g_i|``
 as bars on one log scale.
 
 On the ravine (walls 500 times steeper than the floor) the bars tell the story. Gradient descent's two bars are
@@ -25,7 +25,7 @@ import optiviz as ov
 runs = ov.run("ravine", ["gd", "momentum", "adam"], steps=120, internals=True)
 
 # %%
-# Effective learning rate per coordinate, |u_i| / |g_i|, and the ratio floor / walls at step 20.
+# Effective learning rate per coordinate, ``|u_i| / |g_i|``, and the ratio floor / walls at step 20.
 def effective(run, step):
     return np.abs(run.updates[step]) / np.abs(run.grads[step])
 

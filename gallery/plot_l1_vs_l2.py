@@ -3,12 +3,12 @@
 
 Both penalties pull the weights towards zero, in different ways. L2 (weight decay) adds l2 * sum w^2: its
 gradient 2 l2 w shrinks every weight in proportion to its size, so weights get small but rarely exactly zero.
-L1 adds l1 * sum |w|: its gradient l1 * sign(w) pulls every weight with the same force however small it is, so
+L1 adds l1 * sum ``|w|``: its gradient l1 * sign(w) pulls every weight with the same force however small it is, so
 the weights that do not earn their keep are pushed all the way to zero: L1 makes the network *sparse*.
 
 Two identical networks (2-32-32-1, ReLU) learn the ``moons`` dataset with Adam, one with each penalty.
 
-The claim: L1 leaves most weights near zero (|w| < 0.01), L2 far fewer, at a similar accuracy.
+The claim: L1 leaves most weights near zero (``|w|`` < 0.01), L2 far fewer, at a similar accuracy.
 """
 
 # %%

@@ -101,7 +101,7 @@ def weights(params: Any) -> np.ndarray:
 
 
 def near_zero_fraction(params: Any, tol: float = 1e-2) -> float:
-    """The fraction of weights (biases excluded) with |w| < ``tol``: how sparse a penalty made the network."""
+    """The fraction of weights (biases excluded) with ``|w|`` < ``tol``: how sparse a penalty made the network."""
     w = weights(params)
     return float(np.mean(np.abs(w) < tol))
 

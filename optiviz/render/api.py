@@ -83,7 +83,7 @@ def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str =
     panel per run on the same contour map, all synchronized) or ``"overlay"`` (all paths on one map, with a
     legend of captions). ``view``: ``"contour"``, ``"3d"`` (the path riding on the surface) or ``"both"``.
     ``internals`` (runs recorded with ``internals=True``): the descent direction, the step taken (magnified) and
-    each coordinate's effective learning rate |Δᵢ|/|gᵢ| as bars on one log scale. ``frames`` evenly sample the
+    each coordinate's effective learning rate ``|Δᵢ|/|gᵢ|`` as bars on one log scale. ``frames`` evenly sample the
     recorded steps; ``size`` is (w, h) inches or ``"WxH"`` pixels; ``loss_panel`` adds loss vs step (log scale).
     Diverged runs are drawn up to the divergence and marked "diverged at step k".
     """
