@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import _check as _checks
 from .errors import InvalidValueError
 from .registry import Registry
 
@@ -379,25 +380,14 @@ _NONNEG = ("alpha",)
 
 def _check(name: str, key: str, value: Any) -> Any:
     if key == "approximate":
-        if not isinstance(value, (bool, int)) or value not in (0, 1):
-            raise InvalidValueError(f"{name}: {key} must be true or false, got {value!r}")
-        return bool(value)
+        return _checks.flag(value, key, where=name)
     if key == "pieces":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) != int(value) \
-                or int(value) < 1:
-            raise InvalidValueError(f"{name}: pieces must be a whole number >= 1, got {value!r}")
-        return int(value)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidValueError(f"{name}: {key} must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise InvalidValueError(f"{name}: {key} must be finite, got {number}")
-    if key in _POSITIVE and number <= 0:
-        raise InvalidValueError(f"{name}: {key} must be > 0, got {number:g}")
-    if key in _NONNEG and number < 0:
-        raise InvalidValueError(f"{name}: {key} must be >= 0, got {number:g}")
-    return number
+        return _checks.whole(value, key, lo=1, hi=_checks.maximum("width"), where=name)
+    if key in _POSITIVE:
+        return _checks.number(value, key, lo=0, lo_open=True, where=name)
+    if key in _NONNEG:
+        return _checks.number(value, key, lo=0, where=name)
+    return _checks.number(value, key, where=name)
 
 
 def activation(name: "str | Activation", **params: Any) -> Activation:
@@ -431,17 +421,19 @@ def parse(text: str) -> Activation:
     name, _, rest = text.strip().partition(":")
     if not name.strip():
         raise InvalidValueError(f"activation spec {text!r} has no name")
-    params: dict[str, Any] = {}
+    pairs: list[tuple[str, Any]] = []
     for item in filter(None, (t.strip() for t in rest.split(","))):
         key, eq, raw = item.partition("=")
         if not eq or not key.strip():
-            raise InvalidValueError(f"activation spec {text!r}: write parameters as {name}:key=value,key=value")
+            raise InvalidValueError(f"activation spec {_checks.show(text)}: write parameters as "
+                                    f"{_checks.clip(name, 30)}:key=value,key=value")
         raw = raw.strip()
         if raw.lower() in ("true", "false"):
-            params[key.strip()] = raw.lower() == "true"
+            pairs.append((key.strip(), raw.lower() == "true"))
             continue
         try:
-            params[key.strip()] = int(raw) if raw.lstrip("-").isdigit() else float(raw)
+            pairs.append((key.strip(), int(raw) if raw.lstrip("-").isdigit() else float(raw)))
         except ValueError:
-            raise InvalidValueError(f"activation {name.strip()}: {key.strip()}={raw!r} is not a number") from None
-    return activation(name.strip(), **params)
+            raise InvalidValueError(f"activation {_checks.clip(name.strip(), 30)}: {_checks.clip(key.strip(), 30)}="
+                                    f"{_checks.show(raw)} is not a number") from None
+    return activation(name.strip(), **_checks.unique(pairs, f"activation {_checks.clip(name.strip(), 30)}"))

@@ -16,6 +16,18 @@ class InvalidValueError(OptivizError, ValueError):
     """A number or option outside its valid range (a negative learning rate, zero steps, ...)."""
 
 
+class InvalidTypeError(InvalidValueError, TypeError):
+    """A value of the wrong kind (``None`` for a number, a list for a name, ``True`` for a learning rate, ...).
+
+    Both a ``TypeError`` (what Python raises for the wrong kind of argument) and an ``InvalidValueError`` (so
+    code that catches bad input as ``ValueError`` keeps working).
+    """
+
+
+class LimitError(InvalidValueError):
+    """A request larger than a documented limit (``optiviz._check.LIMITS``) or than the machine's free memory."""
+
+
 class SurfaceError(OptivizError):
     """A surface that cannot be loaded or used (not scalar, NaN at the start, not differentiable, ...)."""
 
@@ -24,7 +36,24 @@ class RenderError(OptivizError):
     """A failure while writing output (a missing encoder, an unwritable path, ...)."""
 
 
+class UserCodeError(SurfaceError):
+    """A user's surface, module or plugin raised, or called ``sys.exit``; the message names the user's code."""
+
+
 class RunFailure(OptivizError):
     """Something failed while running a valid request; the CLI exits 1."""
 
     exit_code = 1
+
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP arrived; the command ends with ``exit_code`` (128 + the signal number).
+
+    A ``KeyboardInterrupt`` so that no ``except Exception`` on the way up can swallow it.
+    """
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.signum = signum
+        self.exit_code = 128 + signum

@@ -53,11 +53,11 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, ContextManager, Sequence
 
+from ._atomic import atomic_path, write_bytes
 from .errors import InvalidValueError, OptivizError
 
 SCRIPT_GLOB = "plot_*.py"
@@ -189,25 +189,15 @@ def _umask() -> int:
 _UMASK = _umask()  # read once at import: os.umask can only be read by setting it, which is not thread-safe
 
 
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """Yield a temporary file next to ``path`` (hidden, same suffix); it becomes ``path`` when the block succeeds
-    and is removed when the block fails or is interrupted, so no reader ever sees half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; a web page must be readable like any file
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+def _atomic(path: Path) -> "ContextManager[Path]":
+    """A temporary file next to ``path`` keeping its suffix (matplotlib picks the format from it); see _atomic."""
+    return atomic_path(path, suffix=path.suffix)
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically, creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic(path) as tmp:
-        tmp.write_bytes(data)
+    write_bytes(path, data)
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -21,7 +21,6 @@ Conventions (pinned to optax, and tested against it to 1e-5):
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
@@ -29,6 +28,7 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from . import _check as _checks
 from .errors import InvalidValueError, OptivizError
 from .registry import Registry, did_you_mean
 from .schedules import Schedule
@@ -595,26 +595,16 @@ def _check(name: str, key: str, value: Any) -> Any:
     if isinstance(value, jax.core.Tracer):
         return value
     if key in _FLAGS:
-        if not isinstance(value, (bool, int)) or value not in (0, 1):
-            raise InvalidValueError(f"{name}: {key} must be true or false, got {value!r}")
-        return bool(value)
+        return _checks.flag(value, key, where=name)
     if key == "lr" and isinstance(value, Schedule):
         return value
-    if isinstance(value, bool):  # float(True) == 1.0 would hide a slip such as lr=True
-        raise InvalidValueError(f"{name}: {key} must be a number, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidValueError(f"{name}: {key} must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise InvalidValueError(f"{name}: {key} must be finite, got {number}")
-    if key == "lr" and number <= 0:
-        raise InvalidValueError(f"{name}: lr must be > 0, got {number:g}")
-    if key in _UNIT and not 0 <= number < 1:
-        raise InvalidValueError(f"{name}: {key} must be in [0, 1), got {number:g}")
-    if key in _NONNEG and number < 0:
-        raise InvalidValueError(f"{name}: {key} must be >= 0, got {number:g}")
-    return number
+    if key == "lr":
+        return _checks.number(value, key, lo=0, lo_open=True, where=name)
+    if key in _UNIT:
+        return _checks.number(value, key, lo=0, hi=1, hi_open=True, where=name)
+    if key in _NONNEG:
+        return _checks.number(value, key, lo=0, where=name)
+    return _checks.number(value, key, where=name)
 
 
 def _fmt(value: Any) -> str:
@@ -724,15 +714,15 @@ def _parse_value(owner: str, key: str, raw: str) -> Any:
         return raw.lower() == "true"
     if raw.endswith(")") and "(" in raw:
         fname, _, inner = raw[:-1].partition("(")
-        args: dict[str, Any] = {}
+        pairs = []
         for i, item in enumerate(_split_top(inner)):
             k, eq, v = item.partition("=")
             if not eq:
                 k, v = ("lr", item) if i == 0 else (None, item)
             if k is None:
-                raise InvalidValueError(f"{owner}: write schedule arguments as name=value, got {item!r}")
-            args[k.strip()] = _number(owner, k.strip(), v)
-        return schedules.schedule(fname.strip(), **args)
+                raise InvalidValueError(f"{owner}: write schedule arguments as name=value, got {_checks.show(item)}")
+            pairs.append((k.strip(), _number(owner, k.strip(), v)))
+        return schedules.schedule(fname.strip(), **_checks.unique(pairs, f"schedule {_checks.clip(fname, 30)}"))
     return _number(owner, key, raw)
 
 
@@ -740,7 +730,7 @@ def _number(owner: str, key: str, raw: str) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise InvalidValueError(f"{owner}: {key}={raw.strip()!r} is not a number") from None
+        raise InvalidValueError(f"{owner}: {_checks.clip(key, 30)}={_checks.show(raw.strip())} is not a number") from None
 
 
 def parse(text: str) -> OptimizerSpec:
@@ -749,14 +739,15 @@ def parse(text: str) -> OptimizerSpec:
     name = name.strip()
     if not name:
         raise InvalidValueError(f"optimizer spec {text!r} has no name")
-    hp: dict[str, Any] = {}
+    pairs = []
     for item in _split_top(rest):
         key, eq, raw = item.partition("=")
         key = key.strip()
         if not eq or not key:
-            raise InvalidValueError(f"optimizer spec {text!r}: write hyperparameters as {name}:key=value,key=value")
-        hp[key] = _parse_value(name, key, raw)
-    return spec(name, **hp)
+            raise InvalidValueError(f"optimizer spec {_checks.show(text)}: write hyperparameters as "
+                                    f"{_checks.clip(name, 30)}:key=value,key=value")
+        pairs.append((key, _parse_value(name, key, raw)))
+    return spec(name, **_checks.unique(pairs, f"optimizer {_checks.clip(name, 30)}"))
 
 
 def split_list(text: str) -> list[str]:

@@ -15,14 +15,15 @@ import sys
 from importlib import import_module, metadata
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
-from .errors import OptivizError, UnknownNameError
+from ._check import clip, show
+from .errors import InvalidTypeError, OptivizError, UnknownNameError
 
 T = TypeVar("T")
 
 
 def did_you_mean(name: str, choices: list[str]) -> str:
     """A short hint listing the closest matches of ``name`` among ``choices`` (or all of them)."""
-    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(name[:80], choices, n=3, cutoff=0.5)  # difflib is quadratic in length
     if close:
         return "did you mean " + " or ".join(repr(c) for c in close) + "?"
     return "choose from: " + ", ".join(choices)
@@ -119,8 +120,12 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         """The entry called ``name``; an unknown name raises ``UnknownNameError`` with close matches.
 
-        A built-in that an installed plugin shadows raises ``OptivizError`` naming the plugin.
+        A built-in that an installed plugin shadows raises ``OptivizError`` naming the plugin; a name that is
+        not a string (``None``, a number) raises ``InvalidTypeError``.
         """
+        if not isinstance(name, str):
+            raise InvalidTypeError(f"a {self._noun} is given by its name, such as {self._example()!r}, "
+                                   f"got {show(name)}")
         self._ensure_builtins()
         if name in self._entries:
             clash = self._shadowing(name)
@@ -134,7 +139,11 @@ class Registry(Generic[T]):
         plugin = self._load_plugin(name)
         if plugin is not None:
             return plugin
-        raise UnknownNameError(f"unknown {self._noun} {name!r}; {did_you_mean(name, self.names())}")
+        raise UnknownNameError(f"unknown {self._noun} {show(name)}; {did_you_mean(clip(name), self.names())}")
+
+    def _example(self) -> str:
+        names = self.builtin_names()
+        return names[0] if names else "name"
 
     def names(self, *, plugins: bool = True) -> list[str]:
         """Sorted names of the built-ins, and of installed plugins unless ``plugins=False``."""

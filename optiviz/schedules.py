@@ -16,6 +16,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
+from . import _check as _checks
 from .errors import InvalidValueError
 from .registry import Registry
 
@@ -129,20 +130,14 @@ def schedule(name: str, **params: float) -> Schedule:
     missing = [p for p in allowed if p not in bound]
     if missing:
         raise InvalidValueError(f"schedule {name!r} needs {', '.join(missing)}")
+    where = f"schedule {name!r}"
     for key, value in bound.items():
-        if isinstance(value, bool):
-            raise InvalidValueError(f"schedule {name!r}: {key} must be a number, got {value!r}")
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise InvalidValueError(f"schedule {name!r}: {key} must be a number, got {value!r}") from None
-        if not math.isfinite(value):
-            raise InvalidValueError(f"schedule {name!r}: {key} must be finite, got {value}")
-        if key in ("lr", "steps", "every", "transition_steps") and value <= 0:
-            raise InvalidValueError(f"schedule {name!r}: {key} must be > 0, got {value:g}")
-        if key in ("decay_rate", "factor") and not 0 < value <= 1:
-            raise InvalidValueError(f"schedule {name!r}: {key} must be in (0, 1], got {value:g}")
-        if key == "alpha" and not 0 <= value <= 1:
-            raise InvalidValueError(f"schedule {name!r}: alpha must be in [0, 1], got {value:g}")
-        bound[key] = value
+        if key in ("lr", "steps", "every", "transition_steps"):
+            bound[key] = _checks.number(value, key, lo=0, lo_open=True, where=where)
+        elif key in ("decay_rate", "factor"):
+            bound[key] = _checks.number(value, key, lo=0, hi=1, lo_open=True, where=where)
+        elif key == "alpha":
+            bound[key] = _checks.number(value, key, lo=0, hi=1, where=where)
+        else:
+            bound[key] = _checks.number(value, key, where=where)
     return Schedule(name, tuple((k, bound[k]) for k in allowed))

@@ -27,8 +27,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _check as _checks
 from . import optimizers as _opt
-from .errors import InvalidValueError
+from .errors import InvalidTypeError, InvalidValueError
 from .labeled import LabeledRuns, table
 from .optimizers import Optimizer, OptimizerSpec
 from .surface import Surface, load_surface
@@ -136,6 +137,11 @@ def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimiz
         optimizers = _opt.split_list(optimizers)
     elif isinstance(optimizers, (OptimizerSpec, Optimizer)) or _opt.is_optimizer_like(optimizers):
         optimizers = [optimizers]
+    if optimizers is None or isinstance(optimizers, (bytes, int, float)) or not hasattr(optimizers, "__iter__"):
+        raise InvalidTypeError(f"optimizers must be a name, a list or a dict of optimizers, got "
+                               f"{_checks.show(optimizers)}")
+    if hasattr(optimizers, "__len__"):  # before any is built: 10,000 optimizers are refused at once
+        _checks.limit("optimizers", len(optimizers))
     items: list[tuple[str | None, Any]] = []
     if isinstance(optimizers, Mapping):
         for key, value in optimizers.items():
@@ -158,7 +164,20 @@ def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimiz
             items.append((None, _opt.resolve(value)))
     if not items:
         raise InvalidValueError("no optimizers given")
+    _checks.limit("optimizers", len(items))
     return items
+
+
+def _check_size(n_runs: int, n_records: int, *, internals: bool, what: str = "this run") -> None:
+    """Refuse, before compiling, work over the limits or larger than the available memory.
+
+    Estimate: every recorded step of every run keeps a point (2 numbers), a loss and a gradient norm (+ a
+    gradient and an update with ``internals``), in the compute dtype; XLA's scan output and the host copy
+    hold it twice, and the carry of each run is negligible beside it.
+    """
+    _checks.limit("runs", n_runs)
+    per_record = 4 + (4 if internals else 0)
+    _checks.memory(2.0 * n_runs * n_records * per_record * _dtype().itemsize, what)
 
 
 def _labels(items: list[tuple[str | None, Any]]) -> list[str]:
@@ -496,28 +515,11 @@ def _record_every(record: Any, steps: int) -> int:
 
 
 def _check_tol(tol: Any) -> float | None:
-    if tol is None:
-        return None
-    if isinstance(tol, bool):
-        raise InvalidValueError(f"tol must be a number, got {tol!r}")
-    try:
-        value = float(tol)
-    except (TypeError, ValueError):
-        raise InvalidValueError(f"tol must be a number, got {tol!r}") from None
-    if not math.isfinite(value):
-        raise InvalidValueError(f"tol must be finite, got {tol!r}")
-    return value
+    return None if tol is None else _checks.number(tol, "tol")
 
 
 def _check_steps(steps: Any) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        if isinstance(steps, float) and steps.is_integer():
-            steps = int(steps)
-        else:
-            raise InvalidValueError(f"steps must be a whole number >= 1, got {steps!r}")
-    if steps < 1:
-        raise InvalidValueError(f"steps must be >= 1, got {steps}")
-    return int(steps)
+    return _checks.whole(steps, "steps", lo=1, limit_name="steps")
 
 
 def _check_points(name: str, value: Any) -> np.ndarray:
@@ -546,14 +548,12 @@ def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, inte
                 o = o.replace(noise=noise)
         specs.append(o)
     labels = _labels([(given, o) for (given, _), o in zip(items, specs)])
-    if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise InvalidValueError(f"seed must be a whole number in [0, 2**63), got {seed!r}")
+    seed = _checks.whole(seed, "seed", lo=0, hi=2**63 - 1)
     has_data = s.data is not None and s.batch_loss is not None
     stochastic = [isinstance(o, OptimizerSpec) and o.info.stochastic and has_data for o in specs]
     if batch_size is None:
         batch_size = s.batch_size or 16
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise InvalidValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    batch_size = _checks.whole(batch_size, "batch_size", lo=1)
     if has_data:
         n_data = len(jax.tree_util.tree_leaves(s.data)[0])
         if batch_size > n_data:
@@ -622,12 +622,21 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     if seeds is None:
         seed_list, batched_seeds = [seed], False
     else:
-        seed_list = list(range(seed, seed + seeds)) if isinstance(seeds, (int, np.integer)) else list(seeds)
-        if not seed_list or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= v < 2**63
-                                for v in seed_list):
-            raise InvalidValueError(f"seeds must be a count >= 1 or a list of whole numbers in [0, 2**63), "
-                                    f"got {seeds!r}")
+        if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, (bool, np.bool_)):
+            count = _checks.whole(seeds, "seeds", lo=1, limit_name="seeds")
+            seed_list = list(range(seed, seed + count))
+        elif isinstance(seeds, (list, tuple, np.ndarray, range)):
+            _checks.limit("seeds", len(seeds))
+            seed_list = [_checks.whole(v, "seeds", lo=0, hi=2**63 - 1) for v in seeds]
+        else:
+            raise InvalidTypeError(f"seeds must be a count >= 1 or a list of whole numbers, got {_checks.show(seeds)}")
+        if not seed_list:
+            raise InvalidValueError("seeds must be a count >= 1 or a non-empty list of seeds, got []")
+        if seed_list[-1] > 2**63 - 1:
+            raise InvalidValueError(f"seeds run past 2**63 - 1 from seed {seed}")
         batched_seeds = True
+    _checks.limit("starts", len(pts2))
+    _check_size(len(specs) * len(seed_list) * len(pts2), len(_recorded_steps(steps, every)), internals=internals)
     tol = _check_tol(tol)
     keys = np.stack([_key_data(int(v)) for v in seed_list])
     dtype = _dtype()
@@ -779,6 +788,8 @@ def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum"
     pt = _check_points("start", start if start is not None else s.start)
     if pt.ndim != 1:
         raise InvalidValueError("tune takes one start")
+    _checks.limit("starts", grid.size, what="learning rates")
+    _check_size(len(specs) * grid.size, 2, internals=False, what="this sweep")
     tol = _check_tol(tol)
     dtype = _dtype()
 

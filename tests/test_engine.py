@@ -311,7 +311,7 @@ def test_tune_picks_a_stable_learning_rate_by_one_vmapped_program(monkeypatch):
 
 # ------------------------------------------------------------------------------------ validation
 
-@pytest.mark.parametrize("steps, message", [(0, "steps must be >= 1, got 0"), (-5, "steps must be >= 1"),
+@pytest.mark.parametrize("steps, message", [(0, "steps must be a whole number >= 1, got 0"), (-5, "steps must be a whole number >= 1"),
                                             (2.5, "steps must be a whole number"), ("10", "whole number"),
                                             (True, "whole number")])
 def test_bad_steps(steps, message):
@@ -330,7 +330,7 @@ def test_bad_steps(steps, message):
     (dict(record=0), "record must be 'all', 'final' or a whole number of steps >= 1, got 0"),
     (dict(record=-3), "record must be"), (dict(record="sometimes"), "record must be"),
     (dict(record=True), "record must be"), (dict(record=2.5), "record must be"),
-    (dict(seed=-1), r"seed must be a whole number in \[0, 2\*\*63\)"), (dict(seed="a"), "seed must be"),
+    (dict(seed=-1), "seed must be a whole number >= 0, got -1"), (dict(seed="a"), "seed must be"),
     (dict(seed=2**64), "seed must be"), (dict(seeds=[2**63]), "seeds must be"),
     (dict(seeds=[]), "seeds must be"), (dict(seeds=[1, -2]), "seeds must be"),
     (dict(tol=math.nan), "tol must be finite"), (dict(tol="low"), "tol must be a number"),

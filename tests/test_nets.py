@@ -315,7 +315,7 @@ def test_diagnosis_names_the_bad_side(runs):
 
 @pytest.mark.parametrize("kwargs,match", [
     (dict(optimizer=["gd", "adam"], l2=[0.0, 0.1, 0.2]), "has 2 entries but other lists have 3"),
-    (dict(dropout=1.0), r"dropout must be \[0, 1\)"),
+    (dict(dropout=1.0), r"dropout must be in \[0, 1\)"),
     (dict(l1=-1), "l1 must be >= 0"),
     (dict(batch_size=10_000), "larger than the 100 training points"),
     (dict(batch_size=0), "batch_size must be a whole number >= 1"),

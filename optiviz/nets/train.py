@@ -36,6 +36,7 @@ import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _check as _checks
 from .. import optimizers as _opt
 from ..errors import InvalidValueError
 from ..labeled import LabeledRuns, table
@@ -368,24 +369,11 @@ def _fmt(v: Any) -> str:
 
 
 def _check_number(name: str, value: Any, lo: float, hi: float = math.inf, *, hi_open: bool = False) -> float:
-    if isinstance(value, bool):
-        raise InvalidValueError(f"{name} must be a number, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number) or number < lo or number > hi or (hi_open and number >= hi):
-        bound = f"[{lo:g}, {hi:g})" if hi_open else (f">= {lo:g}" if hi == math.inf else f"in [{lo:g}, {hi:g}]")
-        raise InvalidValueError(f"{name} must be {bound}, got {value!r}")
-    return number
+    return _checks.number(value, name, lo=lo, hi=None if hi == math.inf else hi, hi_open=hi_open)
 
 
-def _whole(name: str, value: Any, lo: int) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise InvalidValueError(f"{name} must be a whole number >= {lo}, got {value!r}")
-    return int(value)
+def _whole(name: str, value: Any, lo: int, limit: str | None = None) -> int:
+    return _checks.whole(value, name, lo=lo, limit_name=limit)
 
 
 @dataclass

@@ -8,10 +8,10 @@ from typing import Any
 
 from matplotlib.animation import FuncAnimation
 
+from .._atomic import atomic_path, check_target
 from ..errors import InvalidValueError, RenderError, UnknownNameError
 from . import scene as _scene
 from . import writers as _writers
-from .atomic import atomic_path, check_folder
 from .progress import Progress
 
 _ids = itertools.count()
@@ -146,7 +146,7 @@ def check_output(path: "str | os.PathLike[str]", *, animated: bool = True) -> Pa
     w = writer_for(p)
     if animated is False and not w.stills:
         raise RenderError(f"a still picture cannot be saved as .{w.name}")
-    check_folder(p.absolute())
+    check_target(p)
     if w.check is not None:
         w.check()
     return p
@@ -184,9 +184,6 @@ def save(anim_or_figure: Any, path: "str | os.PathLike[str]", *, fps: float | No
         raise InvalidValueError(f"dpi must be a number from 10 to 600, got {dpi!r}")
     total = src.scene.n_frames if is_anim and w.animates else 1
     bar = Progress(total, label=f"writing {p.name}", mode=progress, quiet=quiet)
-    try:
-        with bar, atomic_path(p) as tmp:
-            w.write(src, tmp, _writers.Options(float(fps), float(dpi), bar))
-    except OSError as exc:
-        raise RenderError(f"cannot write {p}: {exc.strerror or exc}") from exc
+    with bar, atomic_path(p) as tmp:  # an OSError while writing (disk full) is RunFailure: exit 1, nothing left
+        w.write(src, tmp, _writers.Options(float(fps), float(dpi), bar))
     return p
