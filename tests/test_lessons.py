@@ -118,3 +118,50 @@ def test_a_grid_override_that_leaves_the_band_fails_the_claim():
     # momentum_escapes holds from lr 0.002 to 0.06; above 0.1 GD overshoots into the global basin too
     r = core.check("momentum_escapes", quick=True, lrs=np.logspace(-1, 0, 7))
     assert not r.holds and "no lr band" in r.claim and len(r.failures) >= 5
+
+
+# ------------------------------------------------------------------------------------------ optiviz lessons
+
+def test_cli_one_claim_prints_its_sweep_and_json(capsys):
+    from optiviz.cli import main
+
+    assert main(["lessons", "momentum_escapes", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("momentum_escapes (optimizers): holds") and "(out)" in out and "Momentum" in out
+    assert main(["lessons", "momentum_escapes", "--quick", "--json"]) == 0
+    (obj,) = json.loads(capsys.readouterr().out)
+    assert obj["name"] == "momentum_escapes" and obj["holds"] is True and len(obj["rows"]) == obj["settings"] == 7
+    assert {"claim", "robustness", "failures", "measured", "seconds"} <= set(obj)
+
+
+def test_cli_exit_codes_follow_the_verdicts(private_registry, capsys):
+    from optiviz.cli import main
+
+    @core.lesson("true_one", claim="This holds.")
+    def true_one(quick=False):
+        return core.Sweep(rows=[{"k": 1, "holds": True}])
+
+    @core.lesson("false_one", claim="This does not.")
+    def false_one(quick=False):
+        return core.Sweep(rows=[{"k": 1, "holds": True}, {"k": 2, "holds": False}], measured={"k": 2})
+
+    assert main(["lessons", "true_one"]) == 0
+    assert main(["lessons"]) == 1
+    out = capsys.readouterr().out
+    assert "false_one" in out and "FAILS" in out and "50% of 2" in out and "1 of 2 claims hold" in out
+    assert main(["lessons", "--json"]) == 1
+    objs = json.loads(capsys.readouterr().out)
+    assert [o["holds"] for o in objs] == [False, True] and objs[0]["failures"] == [{"k": 2}]
+    assert main(["lessons", "ture_one"]) == 2
+    assert "did you mean 'true_one'" in capsys.readouterr().err
+
+
+def test_cli_lists_the_claims_without_running_them_or_importing_jax():
+    import subprocess
+    import sys
+
+    code = ("import sys; from optiviz.cli import main; rc = main(['lessons', '--list']); "
+            "print('jax' in sys.modules); raise SystemExit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "momentum_escapes" in done.stdout and done.stdout.strip().endswith("False")

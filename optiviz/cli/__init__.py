@@ -41,6 +41,7 @@ from .animate import animate_command
 from .describe import describe_command
 from .gallery import gallery_command
 from .landscape import landscape_command
+from .lessons import lessons_command
 from .listing import list_command
 from .network import network_command
 from .options import ANIMATION_FORMATS, IMAGE_FORMATS, _Parser, add_command, add_output_options, add_run_options, \
@@ -69,6 +70,7 @@ COMMANDS: list[Callable[[Any], None]] = [
     network_command,
     landscape_command,
     plot_activations_command,
+    lessons_command,
 ]
 
 
@@ -81,6 +83,7 @@ def build_parser() -> _Parser:
                "  optiviz plot --surface rosenbrock --optimizers gd,adam\n"
                "  optiviz list surfaces\n"
                "  optiviz describe adam\n"
+               "  optiviz lessons --quick                       # the tutorial's claims, measured\n"
                "\n'optiviz COMMAND --help' shows each command's options.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show the full traceback on errors")

@@ -7,8 +7,9 @@
 
 Writing one: ``@ov.lessons.lesson(name, claim=..., topic=...)`` on ``fn(quick=False, **overrides) -> Sweep``.
 """
+from . import report
 from .core import (Lesson, LessonResult, Sweep, band, check, check_all, fmt, get, lesson, mark_band, names, pct,
                    registry, verdict)
 
-__all__ = ["Lesson", "LessonResult", "Sweep", "band", "check", "check_all", "fmt", "get", "lesson", "mark_band", "names",
+__all__ = ["report", "Lesson", "LessonResult", "Sweep", "band", "check", "check_all", "fmt", "get", "lesson", "mark_band", "names",
            "pct", "registry", "verdict"]
