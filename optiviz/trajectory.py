@@ -636,13 +636,15 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
             raise InvalidValueError(f"seeds run past 2**63 - 1 from seed {seed}")
         batched_seeds = True
     _checks.limit("starts", len(pts2))
-    _check_size(len(specs) * len(seed_list) * len(pts2), len(_recorded_steps(steps, every)), internals=internals)
+    grid = _check_lrs(lrs, specs)
+    n_lrs = 1 if grid is None else _checks.limit("starts", len(grid), what="learning rates")
+    _check_size(n_lrs * len(specs) * len(seed_list) * len(pts2), len(_recorded_steps(steps, every)),
+                internals=internals)
     tol = _check_tol(tol)
     keys = np.stack([_key_data(int(v)) for v in seed_list])
     dtype = _dtype()
     starts_arr, n = _shard(pts2.astype(dtype))
     tols = np.full(len(specs), -np.inf if tol is None else tol, dtype)
-    grid = _check_lrs(lrs, specs)
     if grid is None:
         out = _execute(prog, hparams, noises, salts, starts_arr, keys, data, lo, hi, tols)
     else:
