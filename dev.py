@@ -30,7 +30,7 @@ def _want() -> str:
 
 
 # Every command installs the same extras, so the test command has what the docs and their tests need.
-EXTRAS = "test,mp4,docs"
+EXTRAS = "test,mp4,docs,serve-test"
 
 
 def setup(extras: str = EXTRAS) -> None:
