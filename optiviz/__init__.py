@@ -41,6 +41,7 @@ _LAZY = {
     "animate": ("optiviz.render", "animate"),
     "plot": ("optiviz.render", "plot"),
     "save": ("optiviz.render", "save"),
+    "playground": ("optiviz.serve.server", "playground"),
 }
 
 __all__ = sorted([*_LAZY, "Surface", "surface", "load_surface", "register_surface", "OptivizError", "UnknownNameError", "InvalidValueError", "SurfaceError", "RenderError",

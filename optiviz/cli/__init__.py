@@ -51,6 +51,7 @@ from .output import check_output, default_output, report_written, save_output
 from .plot import plot_command
 from .plot_activations import plot_activations_command
 from .runs import compute_runs, optimizer_specs
+from .serve import serve_command
 
 __all__ = [  # the entry point, and the helpers a new verb is built from
     "main", "build_parser", "COMMANDS", "add_command", "add_run_options", "add_scene_options", "add_output_options",
@@ -71,6 +72,7 @@ COMMANDS: list[Callable[[Any], None]] = [
     landscape_command,
     plot_activations_command,
     lessons_command,
+    serve_command,
 ]
 
 

@@ -246,11 +246,15 @@ def create_app(surfaces: tuple[str, ...] | list[str] = (), *, host: str = "127.0
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
+        warm = None
         if pg.warm:
             import threading
 
-            threading.Thread(target=pg.warm_up, name="optiviz-warm-up", daemon=True).start()
+            warm = threading.Thread(target=pg.warm_up, name="optiviz-warm-up")
+            warm.start()
         yield
+        if warm is not None:  # never leave a compilation running while the interpreter exits (XLA aborts)
+            await anyio.to_thread.run_sync(warm.join)
 
     routes = [
         Route("/", pg.index, methods=["GET"]),
