@@ -19,7 +19,7 @@ def serve_command(sub: Any) -> None:
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument("--surface", action="append", default=[], metavar="SPEC",
                    help="also offer this surface (a file.py:name, module:name or plugin spec), loaded at start-up; "
-                        "repeatable. The page itself can name only built-in surfaces and expr: formulas")
+                        "repeatable (default: none). The page itself can name only built-in surfaces and expr: formulas")
     p.set_defaults(handler=_serve)
 
 
