@@ -206,7 +206,7 @@ def test_export_renders_a_gif_with_the_real_renderer(client):
 # ---------------------------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("change, fragments", [
-    ({"steps": 0}, ["steps must be >= 1, got 0"]),
+    ({"steps": 0}, ["steps must be", "got 0"]),
     ({"steps": 2.5}, ["steps must be a whole number"]),
     ({"steps": 10**6}, ["steps is 1000000", "limit is 5000"]),
     ({"optimizers": [{"name": "adam", "lr": -1}]}, ["adam: lr must be > 0"]),
