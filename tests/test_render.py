@@ -26,7 +26,7 @@ from optiviz.render.primitives import Arrow, Bar, Label, Mark, Trace
 from optiviz.render.progress import Progress
 
 OPTS = ["gd", "rmsprop", "adam"]
-SMALL = dict(frames=5, dpi=40)
+SMALL = dict(frames=5, dpi=40, pace=False)
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +64,13 @@ def test_animation_is_a_matplotlib_animation(anim):
     assert anim.n_frames == 5 and anim.fps == 20
 
 
-def test_grid_has_a_panel_per_run_titled_by_its_caption_and_a_loss_panel(runs, anim):
+def test_grid_has_a_panel_per_run_titled_by_its_short_label_and_a_loss_panel(runs, anim):
     sc = anim.scene
     panels = contour_panels(sc)
     assert len(panels) == len(runs)
     assert [p.kind for p in sc.panels].count("loss") == 1
     for panel, t in zip(panels, runs.values()):
-        assert panel.ax.get_title().replace("\n", " ") == t.caption  # wrapped, never retyped
+        assert panel.ax.get_title().replace("\n", " ") == ov.render.style.run_label(t)  # wrapped, never retyped
         assert len(traces_in(sc, panel.ax)) == 1
 
 
@@ -127,13 +127,13 @@ def test_diverged_run_is_drawn_up_to_the_divergence_and_marked(diverging):
     assert not [p for p in sc.primitives if isinstance(p, Label) and p.ax is adam_ax]
 
 
-def test_overlay_draws_every_path_on_one_map_with_a_legend_of_captions(runs):
+def test_overlay_draws_every_path_on_one_map_with_a_legend_of_short_labels(runs):
     sc = ov.animate(runs, layout="overlay", **SMALL).scene
     panels = contour_panels(sc)
     assert len(panels) == 1
     assert len(traces_in(sc, panels[0].ax)) == len(runs)
     legend = sc.fig.legends[0]
-    assert [t.get_text() for t in legend.get_texts()] == [t.caption for t in runs.values()]
+    assert [t.get_text() for t in legend.get_texts()] == [ov.render.style.run_label(t) for t in runs.values()]
     colors = {tr.line.get_color() for tr in traces_in(sc, panels[0].ax)}
     assert len(colors) == len(runs)
 
@@ -291,7 +291,7 @@ def test_plot_returns_the_figure_for_a_grid_and_the_axes_given(runs):
     fig = ov.plot(runs, dpi=40)
     assert isinstance(fig, Figure)
     titles = [ax.get_title().replace("\n", " ") for ax in fig.axes]
-    assert all(t.caption in titles for t in runs.values())
+    assert all(ov.render.style.run_label(t) in titles for t in runs.values())
 
     other = Figure()
     ax = other.add_subplot()

@@ -67,16 +67,19 @@ class Animation(FuncAnimation):
                 f"{len(self.scene.tracks)} runs>")
 
 
-def _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title):
+def _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace=True):
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0 < fps <= 100):
         raise InvalidValueError(f"fps must be a number in (0, 100], got {fps!r}")
+    from .style import check_style
+
+    check_style(style)
     return dict(layout=layout, view=view, internals=bool(internals), frames=frames, dpi=dpi, size=size,
-                loss_panel=bool(loss_panel), title=title)
+                loss_panel=bool(loss_panel), title=title, theme=style, pace=bool(pace))
 
 
 def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "contour", internals: bool = False,
             frames: int = 200, fps: float = 20, dpi: float = 100, size: Any = None, loss_panel: bool = True,
-            title: str | None = None) -> Animation:
+            title: str | None = None, style: str | None = None, pace: bool = True) -> Animation:
     """Animate recorded runs: every path and loss curve growing together, frame by frame.
 
     ``runs``: the result of ``ov.run`` (``surface`` defaults to ``runs.surface``). ``layout``: ``"grid"`` (a
@@ -84,23 +87,28 @@ def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str =
     legend of captions). ``view``: ``"contour"``, ``"3d"`` (the path riding on the surface) or ``"both"``.
     ``internals`` (runs recorded with ``internals=True``): the descent direction, the step taken (magnified) and
     each coordinate's effective learning rate ``|Δᵢ|/|gᵢ|`` as bars on one log scale. ``frames`` evenly sample the
-    recorded steps; ``size`` is (w, h) inches or ``"WxH"`` pixels; ``loss_panel`` adds loss vs step (log scale).
+    recorded steps; ``size`` is (w, h) inches or ``"WxH"`` pixels; ``loss_panel`` adds the loss gap to the
+    surface's known minimum f* (else to the best loss seen) vs step, on a log axis.
     Diverged runs are drawn up to the divergence and marked "diverged at step k".
+    ``frames`` is at most this many: with ``pace`` (default) frames are spent where the paths move and the
+    animation jumps to the last step once every path has settled or diverged (the counter shows the real step);
+    ``pace=False`` samples the steps evenly. ``style``: ``"light"``, ``"dark"`` or ``"paper"``; by default the
+    light look, keeping any rcParams you set yourself (``plt.style.context``).
     """
-    opts = _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title)
+    opts = _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace)
     sc = _scene.build(runs, surface, **opts)
     return Animation(sc, fps=fps, dpi=dpi)
 
 
 def plot(runs: Any, surface: Any = None, ax: Any = None, *, layout: str = "grid", view: str = "contour",
          internals: bool = False, dpi: float = 100, size: Any = None, loss_panel: bool = True,
-         title: str | None = None):
+         title: str | None = None, style: str | None = None):
     """The same scene as one still image: the final frame of ``animate``.
 
     Returns the ``Figure`` when drawn on a new figure (a grid, or an overlay with its loss panel), and the
     ``Axes`` for a lone overlay (``loss_panel=False``); with ``ax`` given, the overlay of all paths is drawn onto it and that ``Axes`` is returned.
     """
-    opts = _opts(layout, view, internals, 2, 20, dpi, size, loss_panel, title)
+    opts = _opts(layout, view, internals, 2, 20, dpi, size, loss_panel, title, style, pace=False)
     if ax is not None:
         if getattr(ax, "name", "") == "3d":
             raise InvalidValueError("plot(ax=...) draws a contour overlay; give a 2D axes")

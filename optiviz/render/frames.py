@@ -181,8 +181,8 @@ class _TraceDrawer:
         from .primitives import Trace
 
         ok = isinstance(prim, Trace) and type(prim.line).__name__ in ("Line2D", "Line3D")
-        return ok and isinstance(prim.line, Line2D) and prim.line.get_linestyle() in ("-", "solid") and \
-            prim.line.get_drawstyle() == "default"
+        return ok and isinstance(prim.line, Line2D) and prim.line.get_linestyle() not in ("None", "none", " ", "") \
+            and prim.line.get_drawstyle() == "default" and getattr(prim.line, "_gapcolor", None) is None
 
     def __init__(self, prim, renderer) -> None:
         from matplotlib.colors import to_rgba
@@ -210,8 +210,10 @@ class _TraceDrawer:
         line._set_gc_clip(gc)
         gc.set_foreground(to_rgba(line.get_color(), line.get_alpha()), isRGBA=True)
         gc.set_linewidth(line.get_linewidth())  # points: Agg converts
-        gc.set_capstyle(line.get_solid_capstyle())
-        gc.set_joinstyle(line.get_solid_joinstyle())
+        dashed = line.is_dashed()  # the line's own dash pattern (in points, scaled by its width), as Line2D.draw
+        gc.set_capstyle(line.get_dash_capstyle() if dashed else line.get_solid_capstyle())
+        gc.set_joinstyle(line.get_dash_joinstyle() if dashed else line.get_solid_joinstyle())
+        gc.set_dashes(*line._dash_pattern) if dashed else gc.set_dashes(0, None)
         gc.set_antialiased(line.get_antialiased())
         gc.set_snap(line.get_snap())
         self.gc = gc

@@ -196,10 +196,13 @@ def fragment(data: dict, element_id: str) -> str:
             f"<script>{script}</script></div>")
 
 
-def page(data: dict, title: str) -> str:
+def page(data: dict, title: str, description: str = "") -> str:
+    """The player as a page; ``description`` (the full configuration) goes into its description meta tag."""
     from html import escape
 
+    desc = f"<meta name=\"description\" content=\"{escape(description)}\">" if description else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{escape(title)}</title>"
+            + desc +
             "<style>body{margin:16px;background:#fff}</style></head><body>\n"
             + fragment(data, "optiviz-player") + "\n</body></html>\n")

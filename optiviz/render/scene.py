@@ -1,9 +1,10 @@
 """Build a scene from recorded trajectories: the static figure drawn once, and the primitives that move.
 
 Layouts: ``grid`` (one panel per run, all on the same contour map, plus the loss panel) and ``overlay`` (all
-paths on one map, with a legend of captions). Views: ``contour``, ``3d`` (the surface with the path riding on
-it, loss on the vertical axis) and ``both``. Everything drawn comes from the ``Trajectories``: titles are the
-captions the engine built from the configuration, never typed here; nothing is recomputed.
+paths on one map, with a legend). Views: ``contour``, ``3d`` (the surface with the path riding on it, loss on
+the vertical axis) and ``both``. Everything drawn comes from the ``Trajectories``; titles and legends are the
+short labels of ``style.run_label`` (the full configuration goes into the file's metadata), colours, dashes,
+markers and layers come from ``style``; nothing is recomputed.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..errors import InvalidValueError
 from . import style
-from .primitives import Arrow, Bar, Label, Mark, Primitive, Trace
+from .primitives import Arrow, Bar, Label, Mark, Overlay, Primitive, Trace
 
 LAYOUTS = ("grid", "overlay")
 VIEWS = ("contour", "3d", "both")
@@ -41,6 +42,13 @@ class Track:
     n_valid: np.ndarray  # (M,) points drawn at most: those recorded before the divergence
     grads: np.ndarray | None = None  # (n_steps, 2), single runs only
     updates: np.ndarray | None = None
+    short: str = ""  # the short label every title and legend shows (style.run_label)
+    dashes: Any = "-"  # line style where several runs share an axes
+    marker: str = "o"  # the current position's marker
+
+    @property
+    def legend(self) -> str:
+        return self.short + (f" (median of {self.members})" if self.batched else "")
 
     @property
     def members(self) -> int:
@@ -51,8 +59,9 @@ class Track:
         return self.path.shape[0] > 1
 
 
-def make_tracks(runs: Any) -> list[Track]:
-    """Trajectories -> Tracks, with colours; a clear error for anything that is not recorded trajectories."""
+def make_tracks(runs: Any, theme: "style.Theme | None" = None) -> list[Track]:
+    """Trajectories -> Tracks, with their looks (colour, dashes, marker) and short labels; a clear error for
+    anything that is not recorded trajectories."""
     from ..trajectory import Trajectories, Trajectory
 
     if isinstance(runs, Trajectory):
@@ -62,9 +71,9 @@ def make_tracks(runs: Any) -> list[Track]:
     trajs = list(runs.values())
     if not trajs:
         raise InvalidValueError("nothing to draw: no runs")
-    colors = style.assign_colors(t.name for t in trajs)
+    looks = style.assign((t.name for t in trajs), theme)
     tracks = []
-    for t, color in zip(trajs, colors):
+    for t, lk in zip(trajs, looks):
         steps = np.asarray(t.steps)
         T = steps.shape[0]
         path = np.asarray(t.path, float)
@@ -80,11 +89,12 @@ def make_tracks(runs: Any) -> list[Track]:
         # points recorded strictly before the divergence step are real; the engine freezes the rest
         n_valid = np.where(div >= 0, np.searchsorted(steps, div, side="left"), T)
         n_valid = np.maximum(n_valid, 1)
-        tracks.append(Track(t.label, t.caption, t.name, color, path, loss, steps, div, n_valid,
+        tracks.append(Track(t.label, t.caption, t.name, lk.color, path, loss, steps, div, n_valid,
                             None if t.grads is None else np.asarray(t.grads, float).reshape(-1, 2) if path.shape[0] == 1
                             else None,
                             None if t.updates is None else np.asarray(t.updates, float).reshape(-1, 2)
-                            if path.shape[0] == 1 else None))
+                            if path.shape[0] == 1 else None,
+                            short=style.run_label(t), dashes=lk.dashes, marker=lk.marker))
     lengths = {len(tr.steps) for tr in tracks}
     if len(lengths) > 1:
         raise InvalidValueError("all runs must record the same steps to be drawn together")
@@ -246,10 +256,12 @@ def parse_size(size: Any, dpi: float) -> tuple[float, float] | None:
 
 def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "contour", internals: bool = False,
           frames: int = 200, dpi: float = 100, size: Any = None, loss_panel: bool = True, title: str | None = None,
-          ax: Any = None) -> Scene:
-    """Build the figure and its primitives. With ``ax``, draw an overlay contour onto that axes only."""
-    import matplotlib as mpl
+          ax: Any = None, pace: bool = True, theme: str | None = None) -> Scene:
+    """Build the figure and its primitives. With ``ax``, draw an overlay contour onto that axes only.
 
+    ``pace``: frames spent where something moves and none after every path has settled (:func:`paced_indices`);
+    ``False`` samples the recorded steps evenly. ``theme``: ``"light"``, ``"dark"`` or ``"paper"``; ``None`` is
+    light with the user's own rcParams kept (see ``style.rc``)."""
     from ..surface import Surface, load_surface
 
     if layout not in LAYOUTS:
@@ -262,7 +274,8 @@ def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "
         raise InvalidValueError(f"unknown view {view!r}; {did_you_mean(str(view), list(VIEWS))}")
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not (10 <= dpi <= 600):
         raise InvalidValueError(f"dpi must be a number from 10 to 600, got {dpi!r}")
-    tracks = make_tracks(runs)
+    style.check_style(theme)
+    tracks = make_tracks(runs, style.THEMES[style.check_style(theme)])
     if surface is None:
         surface = getattr(runs, "surface", None)
         if surface is None:
@@ -276,14 +289,65 @@ def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "
         if view == "3d":
             raise InvalidValueError("internals are drawn on contour panels: use view='contour' or view='both'")
     n_steps = int(getattr(runs, "n_steps", int(tracks[0].steps[-1])))
-    idx = frame_indices(len(tracks[0].steps), frames)
-    with mpl.rc_context(style.RC):
+    idx = paced_indices(tracks, surface.domain, frames) if pace else frame_indices(len(tracks[0].steps), frames)
+    with style.context(theme) as th:
         return _Builder(tracks, surface, layout, view, internals, idx, float(dpi), size, loss_panel, title,
-                        n_steps, ax).scene
+                        n_steps, ax, th).scene
+
+
+def paced_indices(tracks: Sequence[Track], domain: Any, frames: Any, *, quiet: int = 8, ref: float = 0.02,
+                  settle: float = 0.004) -> np.ndarray:
+    """Which recorded points the frames show, spending frames where something moves (a time warp).
+
+    Motion per step is the largest move of any path, as a fraction of the map's extent on each axis. A step
+    that moves a path ``ref`` (2% of the map) or more gets a frame of its own; a quiet step costs 1/``quiet``
+    of a frame, so slow drifts still advance. A path has settled once it stays within ``settle`` of where it
+    ends (or has diverged); after the last one settles the animation jumps to the final step (the step counter
+    shows the real step) and the writer holds it. ``frames`` caps the count: when the motion asks for more,
+    the frames are spread over the same warped time. Always includes the first and the last point.
+    """
+    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1:
+        raise InvalidValueError(f"frames must be a whole number >= 1, got {frames!r}")
+    T = len(tracks[0].steps)
+    if frames == 1 or T == 1:
+        return np.array([T - 1])
+    (x0, x1), (y0, y1) = domain
+    scale = np.array([max(x1 - x0, 1e-300), max(y1 - y0, 1e-300)])
+    motion = np.zeros(T - 1)
+    end = 0
+    for t in tracks:
+        p = t.path / scale  # (M, T, 2) in map fractions
+        valid = np.arange(T)[None, :] < t.n_valid[:, None]  # (M, T): points drawn
+        step = np.linalg.norm(np.diff(p, axis=1), axis=-1)  # (M, T-1)
+        step = np.where(valid[:, 1:] & np.isfinite(step), np.minimum(step, 1.0), 0.0)
+        motion = np.maximum(motion, step.max(axis=0))
+        last = p[np.arange(len(p)), t.n_valid - 1]  # where each member ends (or last drawn before diverging)
+        away = np.linalg.norm(p - last[:, None, :], axis=-1)  # (M, T)
+        away = np.where(valid & np.isfinite(away), away, 0.0)
+        moving = away > settle
+        # settled from the point after the last one still away from the end (a diverged path: its last point)
+        settled = np.where(moving.any(axis=1), T - 1 - np.argmax(moving[:, ::-1], axis=1) + 1, 0)
+        settled = np.minimum(settled, t.n_valid - 1)
+        end = max(end, int(settled.max()))
+    end = max(end, 1)
+    w = np.clip(motion[:end] / ref, 1.0 / quiet, 1.0)  # frame cost of each step up to the end of motion
+    c = np.concatenate([[0.0], np.cumsum(w)])  # warped time at each recorded point 0..end
+    budget = int(frames) - (1 if end < T - 1 else 0)  # keep one frame for the jump to the final step
+    n = int(min(max(budget, 2), math.ceil(c[-1]) + 1))
+    targets = np.linspace(0.0, c[-1], n)
+    idx = np.searchsorted(c, targets - 1e-9, side="left")
+    idx = np.unique(np.concatenate([[0], np.clip(idx, 0, end), [end]]))
+    if end < T - 1:
+        idx = np.concatenate([idx, [T - 1]])
+    if len(idx) > frames:  # rounding added a point or two: thin evenly, keeping the first and the last
+        idx = idx[np.unique(np.round(np.linspace(0, len(idx) - 1, int(frames))).astype(int))]
+    return idx
 
 
 class _Builder:
-    def __init__(self, tracks, surface, layout, view, internals, idx, dpi, size, loss_panel, title, n_steps, ax):
+    def __init__(self, tracks, surface, layout, view, internals, idx, dpi, size, loss_panel, title, n_steps, ax,
+                 theme):
+        self.th = theme
         self.tracks, self.surface, self.layout, self.view = tracks, surface, layout, view
         self.internals, self.idx, self.dpi, self.n_steps = internals, idx, dpi, n_steps
         self.steps = tracks[0].steps
@@ -311,6 +375,8 @@ class _Builder:
         self.scene = self._scene()
 
     def _scene(self) -> Scene:
+        # the full configuration of every run rides along in the files written (the titles carry short labels)
+        style.describe(self.fig, "\n".join([self.title, *(style.config(t) for t in self.tracks)]))
         return Scene(self.fig, self.prims, self.idx, self.frame_steps, self.n_steps, self.panels, self.tracks,
                      self.title, self.layout, self.view, self.dpi)
 
@@ -382,18 +448,18 @@ class _Builder:
             cb = fig.colorbar(cs, ax=contour_axes + others, shrink=0.85, aspect=30, pad=0.01, fraction=0.02)
             ticks = self.levels[:: max(1, len(self.levels) // 6)]
             cb.set_ticks(ticks, labels=[_fmt(v) for v in ticks])
-            cb.set_label("loss", fontsize=style.FONT["label"])
+            cb.set_label("loss" + (" (log-spaced levels)" if self.level_kind == "log" else ""),
+                         fontsize=style.FONT["label"])
             cb.ax.tick_params(labelsize=style.FONT["tick"], length=2)
             cb.outline.set_linewidth(0.5)
         if self.layout == "overlay":
             from matplotlib.lines import Line2D
 
-            handles = [Line2D([], [], color=t.color, lw=2) for t in self.tracks]
-            fig.legend(handles, [t.caption for t in self.tracks], loc="outside lower center",
-                       ncol=min(len(self.tracks), 2 if max(len(t.caption) for t in self.tracks) > 40 else 3),
-                       fontsize=style.FONT["legend"], handlelength=1.8, columnspacing=1.5)
+            fig.legend(self._handles(self.tracks), [t.legend for t in self.tracks], loc="outside lower center",
+                       ncol=min(len(self.tracks), 2 if max(len(t.legend) for t in self.tracks) > 40 else 3),
+                       fontsize=style.FONT["legend"], handlelength=2.6, columnspacing=1.5)
         fig.suptitle(self.title, x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold",
-                     color=style.TEXT)
+                     color=self.th.text)
 
     @staticmethod
     def _below_is_empty(u: int, cells: dict) -> bool:
@@ -411,11 +477,13 @@ class _Builder:
         from matplotlib.colors import BoundaryNorm
 
         s = self.surface
-        cmap = style.background_cmap()
+        cmap = self.th.background_cmap()
         norm = BoundaryNorm(self.levels, cmap.N)
-        cs = ax.contourf(self.X, self.Y, self.Z, levels=self.levels, cmap=cmap, norm=norm, extend="neither")
+        cs = ax.contourf(self.X, self.Y, self.Z, levels=self.levels, cmap=cmap, norm=norm, extend="neither",
+                         zorder=style.Z["contour"])
         ax._optiviz_contourf = cs
-        ax.contour(self.X, self.Y, self.Z, levels=self.levels, colors="#5F6A73", linewidths=0.45, alpha=0.55)
+        ax.contour(self.X, self.Y, self.Z, levels=self.levels, colors=self.th.contour_line, linewidths=0.45,
+                   alpha=0.55, zorder=style.Z["contour"])
         (x0, x1), (y0, y1) = s.domain
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
@@ -425,25 +493,23 @@ class _Builder:
             ax.set_xlabel(self.axis_labels[0], labelpad=1)
         if ylabel:
             ax.set_ylabel(self.axis_labels[1], labelpad=1)
-        for m in s.minima:
-            ax.plot([m[0]], [m[1]], marker="*", ms=11, mfc=style.MINIMUM, mec="#333333", mew=0.7, ls="none",
-                    zorder=4)
-        starts = np.unique(np.concatenate([t.path[:, 0] for t in tracks]), axis=0)
-        for st in starts[:50]:
-            ax.plot([st[0]], [st[1]], marker="o", ms=5, mfc=style.START, mec="#333333", mew=0.8, ls="none", zorder=4)
+        self._landmarks(ax, tracks)
         if not overlay:
             t = tracks[0]
-            ax.set_title(self._wrap(t.caption, ax), fontsize=style.FONT["caption"] + 0.5, color=style.TEXT, pad=4,
+            ax.set_title(self._wrap(t.short, ax), fontsize=style.FONT["caption"] + 0.5, color=self.th.text, pad=4,
                          loc="center")
         lw = 1.9 if not overlay or len(tracks) <= 3 else 1.6
         for t in tracks:
             counts = self._counts(t)
             thin = t.batched
+            # one path per panel needs no dashes; paths sharing a map are told apart by them too
+            ls = t.dashes if overlay and not thin else "-"
             for m in range(t.members):
-                line, = ax.plot([], [], color=t.color, lw=0.9 if thin else lw, alpha=0.75 if thin else None,
-                                solid_capstyle="round", solid_joinstyle="round", zorder=5)
-                head, = ax.plot([], [], marker="o", ms=4 if thin else 7, mfc=t.color, mec="white",
-                                mew=0.6 if thin else 1.1, ls="none", zorder=6)
+                line, = ax.plot([], [], color=t.color, lw=0.9 if thin else lw, alpha=0.75 if thin else None, ls=ls,
+                                solid_capstyle="round", solid_joinstyle="round", dash_capstyle="butt",
+                                zorder=style.Z["path"])
+                head, = ax.plot([], [], marker=t.marker, ms=4 if thin else 7, mfc=t.color, mec=self.th.head_edge,
+                                mew=0.6 if thin else 1.1, ls="none", zorder=style.Z["head"])
                 self._add(Trace(line, t.path[m], counts[m], head), ax)
             self._divergence(ax, t, counts, overlay=overlay, tracks=tracks)
             if self.internals and not overlay:
@@ -451,11 +517,38 @@ class _Builder:
             elif self.internals and overlay:
                 self._arrows(ax, t)
         if legend:
-            from matplotlib.lines import Line2D
-
-            ax.legend([Line2D([], [], color=t.color, lw=2) for t in tracks], [t.caption for t in tracks],
-                      fontsize=style.FONT["legend"], loc="upper right", frameon=True, framealpha=0.85)
+            ax.legend(self._handles(tracks), [t.legend for t in tracks], fontsize=style.FONT["legend"],
+                      loc="upper right", frameon=True, framealpha=0.85, handlelength=2.6)
         self.panels.append(Panel(ax, "contour", tracks))
+
+    def _handles(self, tracks: list[Track]) -> list:
+        """Legend keys: each run's colour, dash pattern and marker, so the legend reads in grey scale too."""
+        from matplotlib.lines import Line2D
+
+        return [Line2D([], [], color=t.color, lw=1.8, ls=t.dashes, marker=t.marker, ms=5, mec=self.th.head_edge,
+                       mew=0.6, dash_capstyle="butt") for t in tracks]
+
+    def _landmarks(self, ax, tracks: list[Track], floor: float | None = None) -> None:
+        """The minima (hollow stars, so a path arriving under them stays visible) and the starts (hollow rings),
+        drawn above the paths and the current positions: never hidden."""
+        from matplotlib import patheffects
+
+        halo = [patheffects.withStroke(linewidth=2.6, foreground=self.th.box)]
+        marks = []
+        for m in self.surface.minima:
+            z3 = () if floor is None else ([floor],)
+            ln, = ax.plot([m[0]], [m[1]], *z3, marker="*", ms=12, mfc="none", mec=self.th.minimum, mew=1.2,
+                          ls="none", zorder=style.Z["marker"])
+            marks.append(ln)
+        if floor is None:
+            starts = np.unique(np.concatenate([t.path[:, 0] for t in tracks]), axis=0)[:50]
+            ln, = ax.plot(starts[:, 0], starts[:, 1], marker="o", ms=7, mfc="none", mec=self.th.start_edge, mew=1.3,
+                          ls="none", zorder=style.Z["marker"])
+            marks.append(ln)
+        for ln in marks:
+            ln.set_path_effects(halo)
+        if marks:  # drawn again over the moving paths on every frame, not baked into the background beneath them
+            self._add(Overlay(marks), ax)
 
     def _wrap(self, caption: str, ax) -> str:
         """Break a caption at spaces to fit its panel (the words stay exactly the caption's)."""
@@ -470,18 +563,19 @@ class _Builder:
         shown = (div[:, None] >= 0) & (self.frame_steps[None, :] >= div[:, None])  # (M, F)
         if not t.batched:
             last = t.path[0, t.n_valid[0] - 1]
-            mark, = ax.plot([last[0]], [last[1]], marker="X", ms=9, color=style.DIVERGED, mec="white", mew=0.8,
-                            ls="none", zorder=7)
+            mark, = ax.plot([last[0]], [last[1]], marker="X", ms=9, color=self.th.diverged, mec=self.th.head_edge,
+                            mew=0.8, ls="none", zorder=style.Z["divergence"])
             self._add(Mark(mark, last, shown[0]), ax)
-            text = f"diverged at step {int(div[0])}" if not overlay else f"{t.label} diverged at step {int(div[0])}"
+            text = f"diverged at step {int(div[0])}" if not overlay else f"{t.short} diverged at step {int(div[0])}"
             strings = [text if s else "" for s in shown[0]]
         else:
             n = shown.sum(axis=0)
             strings = [f"{c}/{t.members} diverged" if c else "" for c in n]
         slot = [u for u in tracks if np.any(u.diverged_at >= 0)].index(t) if overlay else 0
         txt = ax.text(0.5, 0.955 - 0.085 * slot, "", transform=ax.transAxes, ha="center", va="top",
-                      fontsize=style.FONT["note"] + 0.5, color=style.DIVERGED, fontweight="bold", zorder=8,
-                      bbox=dict(boxstyle="round,pad=0.25", fc="white", ec=style.DIVERGED, lw=0.6, alpha=0.92))
+                      fontsize=style.FONT["note"] + 0.5, color=self.th.diverged, fontweight="bold",
+                      zorder=style.Z["note"],
+                      bbox=dict(boxstyle="round,pad=0.25", fc=self.th.box, ec=self.th.diverged, lw=0.6, alpha=0.92))
         txt.set_in_layout(False)
         self._add(Label(txt, strings), ax)
 
@@ -511,7 +605,7 @@ class _Builder:
         useg = np.concatenate([head, head + gain * u], axis=1)
         gseg[~ok] = np.nan
         useg[~ok] = np.nan
-        for seg, color, lw, ls in ((gseg, style.GRAD_ARROW, 1.1, (0, (2.5, 1.5))), (useg, t.color, 1.7, "-")):
+        for seg, color, lw, ls in ((gseg, self.th.arrow, 1.1, (0, (2.5, 1.5))), (useg, t.color, 1.7, "-")):
             patch = FancyArrowPatch((0, 0), (1, 1), arrowstyle="-|>", mutation_scale=9, lw=lw, color=color,
                                     linestyle=ls, zorder=7, shrinkA=0, shrinkB=0)
             ax.add_patch(patch)
@@ -532,20 +626,20 @@ class _Builder:
         box = (0.60, 0.035, 0.385, 0.25)  # axes fraction: x, y, w, h
         bx, by, bw, bh = box
         ax.add_patch(FancyBboxPatch((bx, by), bw, bh, boxstyle="round,pad=0.005", transform=ax.transAxes,
-                                    fc="white", ec="#999999", lw=0.5, alpha=0.9, zorder=8))
+                                    fc=self.th.box, ec="#999999", lw=0.5, alpha=0.9, zorder=8))
         ax.text(bx + 0.02, by + bh - 0.02, "effective lr |Δᵢ|/|gᵢ|", transform=ax.transAxes, ha="left", va="top",
-                fontsize=style.FONT["note"] - 1, color=style.MUTED, zorder=9).set_in_layout(False)
+                fontsize=style.FONT["note"] - 1, color=self.th.muted, zorder=9).set_in_layout(False)
         bar_x0, bar_w = bx + 0.055, bw - 0.16
         ax.text(bar_x0, by + 0.012, _fmt(lo), transform=ax.transAxes, ha="left", va="bottom",
-                fontsize=style.FONT["note"] - 2, color=style.MUTED, zorder=9).set_in_layout(False)
+                fontsize=style.FONT["note"] - 2, color=self.th.muted, zorder=9).set_in_layout(False)
         ax.text(bar_x0 + bar_w, by + 0.012, _fmt(hi), transform=ax.transAxes, ha="right", va="bottom",
-                fontsize=style.FONT["note"] - 2, color=style.MUTED, zorder=9).set_in_layout(False)
+                fontsize=style.FONT["note"] - 2, color=self.th.muted, zorder=9).set_in_layout(False)
         # the coordinates' own names where they fit the inset (long ones, like "PC1 (96% var)", do not)
         names = [a if len(a) <= 4 else d for a, d in zip(self.axis_labels, ("x", "y"))]
         for i, (name, yy) in enumerate(((names[0], by + bh * 0.52), (names[1], by + bh * 0.3))):
             ax.text(bx + 0.012, yy + 0.025, name, transform=ax.transAxes, ha="left", va="center",
-                    fontsize=style.FONT["note"] - 0.5, color=style.TEXT, zorder=9, style="italic").set_in_layout(False)
-            ax.add_patch(Rectangle((bar_x0, yy), bar_w, 0.05, transform=ax.transAxes, fc="#EEEEEE", ec="none",
+                    fontsize=style.FONT["note"] - 0.5, color=self.th.text, zorder=9, style="italic").set_in_layout(False)
+            ax.add_patch(Rectangle((bar_x0, yy), bar_w, 0.05, transform=ax.transAxes, fc=self.th.grid, ec="none",
                                    zorder=9))
             vals = eff[at, i]
             # hold the last defined value where the gradient component vanished
@@ -556,12 +650,12 @@ class _Builder:
             ax.add_patch(rect)
             self._add(Bar(rect, widths), ax)
             value = ax.text(bx + bw - 0.012, yy + 0.025, "", transform=ax.transAxes, ha="right", va="center",
-                            fontsize=style.FONT["note"] - 1.5, color=style.TEXT, zorder=10)
+                            fontsize=style.FONT["note"] - 1.5, color=self.th.text, zorder=10)
             lab = Label(value, [_fmt(v) if ok_ and np.isfinite(v) else "" for v, ok_ in zip(vals, ok)])
             lab.cacheable = True  # few distinct values, drawn on the static inset before anything moves over it
             self._add(lab, ax)
         note = ax.text(0.015, 0.02, f"- - −∇f direction   ─▶ step ×{gain:.3g}", transform=ax.transAxes, ha="left",
-                       va="bottom", fontsize=style.FONT["note"] - 1.5, color=style.MUTED, zorder=9)
+                       va="bottom", fontsize=style.FONT["note"] - 1.5, color=self.th.muted, zorder=9)
         note.set_in_layout(False)
 
     @property
@@ -602,15 +696,36 @@ class _Builder:
                 self._zfn, self._zlabel = (lambda v: np.asarray(v, float)), "loss"
         return self._zfn, self._zlabel
 
+    def _path_z(self) -> tuple[float, float] | None:
+        """The range of heights (in the 3D view's z) the drawn paths visit, or None if none is finite."""
+        zf, _ = self._zmap()
+        vals = [zf(t.loss[m, : int(t.n_valid[m])]) for t in self.tracks for m in range(t.members)]
+        v = np.concatenate([np.ravel(x) for x in vals]) if vals else np.array([])
+        v = v[np.isfinite(v)]
+        return (float(v.min()), float(v.max())) if v.size else None
+
     def _surface3d(self, ax, tracks: list[Track], first_col: bool) -> None:
         s = self.surface
         zf, zlabel = self._zmap()
         X, Y, Z = s.grid(GRID_N_3D, exact=False)
         facets = min(X.shape[0], 64), min(X.shape[1], 64)  # a carried grid as it is, unless it is very fine
         Zt = zf(np.where(np.isfinite(Z), Z, np.nanmax(Z[np.isfinite(Z)])))
-        ax.plot_surface(X, Y, Zt, cmap=style.surface_cmap(), linewidth=0.12, edgecolor="#A3B0BA", antialiased=True,
-                        rcount=facets[0], ccount=facets[1], alpha=1.0, shade=False)
-        floor = float(np.nanmin(Zt))
+        floor, top = float(np.nanmin(Zt)), float(np.nanmax(Zt))
+        # the walls far above every path squash the descent into a flat line at the bottom: cut them at a
+        # little above the highest point a path visits, and say so on the axis
+        seen = self._path_z()
+        cut = None
+        if seen is not None and seen[1] < floor + 0.6 * (top - floor):
+            cut = seen[1] + 0.12 * max(seen[1] - floor, 1e-12)
+            Zt = np.minimum(Zt, cut)  # the walls end in a flat top just above the highest point a path visits
+        ax.plot_surface(X, Y, Zt, cmap=self.th.surface_cmap(), linewidth=0.12, edgecolor=self.th.mesh_edge,
+                        antialiased=True, rcount=facets[0], ccount=facets[1], alpha=1.0, shade=False,
+                        vmin=floor, vmax=cut if cut is not None else top)
+        if cut is not None:
+            ax.set_zlim(floor, cut)
+            note = ax.text2D(0.0, 1.0, "walls cut above the paths' height", transform=ax.transAxes, ha="left",
+                             va="top", fontsize=style.FONT["note"] - 1, color=self.th.muted, style="italic")
+            note.set_in_layout(False)
         ax.computed_zorder = False  # the paths always ride on top, in full draws as in the fast frames
         ax.view_init(elev=38, azim=-62)
         ax.set_xlabel(self.axis_labels[0], labelpad=-6)
@@ -621,64 +736,78 @@ class _Builder:
             axis.set_pane_color((1, 1, 1, 0))
         ax.set_box_aspect((1, max(0.35, min(self.aspect, 1.2)), 0.55), zoom=0.95)
         if self.layout != "overlay":
-            ax.set_title(self._wrap(tracks[0].caption, ax) if self.view == "3d" else tracks[0].label + " (3D)",
-                         fontsize=style.FONT["caption"] + 0.5, pad=0)
+            ax.set_title(self._wrap(tracks[0].short, ax) if self.view == "3d" else tracks[0].short + " (3D)",
+                         fontsize=style.FONT["caption"] + 0.5, pad=0, color=self.th.text)
         for t in tracks:
             counts = self._counts(t)
             for m in range(t.members):
                 # a path below the mesh's lowest facet would vanish under it: it rides on the drawn floor
                 xyz = np.column_stack([t.path[m], np.maximum(zf(t.loss[m]), floor)])
                 line, = ax.plot([], [], [], color=t.color, lw=1.8 if not t.batched else 0.9, zorder=10)
-                head, = ax.plot([], [], [], marker="o", ms=6 if not t.batched else 3.5, mfc=t.color, mec="white",
-                                mew=1.0, ls="none", zorder=11)
+                head, = ax.plot([], [], [], marker=t.marker, ms=6 if not t.batched else 3.5, mfc=t.color,
+                                mec=self.th.head_edge, mew=1.0, ls="none", zorder=11)
                 self._add(Trace(line, xyz, counts[m], head), ax)
-        for mn in s.minima:
-            ax.plot([mn[0]], [mn[1]], [floor], marker="*", ms=10, mfc=style.MINIMUM,
-                    mec="#333333", mew=0.6, ls="none", zorder=9)
+        self._landmarks(ax, tracks, floor=floor)
         self.panels.append(Panel(ax, "3d", tracks))
 
     # -- loss panel, counter -------------------------------------------------------------------------------
-    def _loss(self, ax) -> None:
+    def _fstar(self) -> tuple[float, str]:
+        """The reference the loss panel measures from: the surface's known minimum value f* (the least loss at
+        its listed minima) when the runs never go below it, else the best loss any run reached."""
         vals = np.concatenate([t.loss[:, : int(t.n_valid.max())].ravel() for t in self.tracks])
         vals = vals[np.isfinite(vals)]
-        positive = vals.size > 0 and np.all(vals > 0)
-        if positive:
-            ax.set_yscale("log")
-            lo, hi = float(vals.min()), float(vals.max())
-            decades = max(1.0, np.log10(hi / lo))
-            # headroom at the top: losses fall, so the legend in the upper right stays clear of the curves
-            ax.set_ylim(lo / 10 ** (0.04 * decades), hi * 10 ** (0.22 * decades))
-            ax.set_ylabel("loss (log scale)", labelpad=1)
-        else:
-            if vals.size:
-                ax.set_yscale("symlog", linthresh=max(1e-6, float(np.percentile(np.abs(vals), 10))))
-                lo, hi = float(vals.min()), float(vals.max())
-                pad = 0.05 * (hi - lo or 1.0)
-                ax.set_ylim(lo - pad, hi + pad)
-            ax.set_ylabel("loss (symlog scale)", labelpad=1)
+        best = float(vals.min()) if vals.size else 0.0
+        known = None
+        # a surface carrying its grid (a network's landscape) is never evaluated again here: best seen it is
+        if self.surface.minima and getattr(self.surface, "precomputed_grid", None) is None:
+            try:
+                known = float(np.min([float(self.surface.value(np.asarray(m, float))) for m in self.surface.minima]))
+            except Exception:  # a surface that cannot be evaluated here: fall back to the best seen
+                known = None
+        if known is not None and math.isfinite(known):
+            # float32 rounding lets a run sit a hair below f*; a clearly lower loss means f* is not the minimum
+            slack = 1e-5 * max(1.0, abs(known))
+            if best >= known - slack:
+                return known, "loss − f* (log scale)"
+        return best, "loss − best seen (log scale)"
+
+    def _loss(self, ax) -> None:
+        ref, ylabel = self._fstar()
+        vals = np.concatenate([t.loss[:, : int(t.n_valid.max())].ravel() for t in self.tracks]) - ref
+        vals = vals[np.isfinite(vals)]
+        pos = vals[vals > 0]
+        hi = float(pos.max()) if pos.size else 1.0
+        # the gap cannot be resolved below float rounding of the loss itself: that is the axis floor
+        eps = np.finfo(np.float32 if self.tracks[0].loss.dtype == np.float32 else np.float64).eps
+        resolution = 4 * eps * max(abs(ref), float(np.nanmax(np.abs(vals + ref))) if vals.size else 1.0, 1e-30)
+        floor = max(float(pos.min()) if pos.size else hi * 1e-6, resolution, hi * 1e-14)
+        ax.set_yscale("log")
+        decades = max(1.0, np.log10(hi / floor))
+        # headroom at the top: losses fall, so the legend in the upper right stays clear of the curves
+        ax.set_ylim(floor / 10 ** (0.04 * decades), hi * 10 ** (0.3 * decades))
+        ax.set_ylabel(ylabel, labelpad=1)
         ax.set_xlim(0, max(1, self.n_steps))
         ax.set_xlabel("step", labelpad=1)
-        ax.set_title("loss vs step", fontsize=style.FONT["caption"] + 0.5, pad=4)
-        ax.grid(True, which="major", color="#DDDDDD", lw=0.5)
+        ax.set_title("distance to the minimum" if ylabel.startswith("loss − f*") else "loss above the best seen",
+                     fontsize=style.FONT["caption"] + 0.5, pad=4, color=self.th.text)
+        ax.grid(True, which="major", color=self.th.grid, lw=0.5)
         ax.tick_params(length=2, pad=1.5)
         for sp in ("top", "right"):
             ax.spines[sp].set_visible(False)
         steps = self.steps.astype(float)
         for t in self.tracks:
             y = np.nanmedian(t.loss, axis=0) if t.batched else t.loss[0]
-            if positive:
-                y = np.where(y > 0, y, np.nan)
+            y = np.maximum(y - ref, floor)  # at the floor: converged as far as the numbers can tell
             counts = np.minimum(self.idx + 1, int(t.n_valid.max()) if t.batched else int(t.n_valid[0]))
-            line, = ax.plot([], [], color=t.color, lw=1.6, solid_capstyle="round", zorder=5)
-            head, = ax.plot([], [], marker="o", ms=5, mfc=t.color, mec="white", mew=0.9, ls="none", zorder=6)
+            line, = ax.plot([], [], color=t.color, lw=1.5, ls=t.dashes, dash_capstyle="butt",
+                            solid_capstyle="round", zorder=style.Z["path"])
+            head, = ax.plot([], [], marker=t.marker, ms=5, mfc=t.color, mec=self.th.head_edge, mew=0.9, ls="none",
+                            zorder=style.Z["head"])
             self._add(Trace(line, np.column_stack([steps, y]), counts, head), ax)
-        from matplotlib.lines import Line2D
-
-        labels = [t.label + (f" (median of {t.members})" if t.batched else "") for t in self.tracks]
-        ax.legend([Line2D([], [], color=t.color, lw=2) for t in self.tracks], labels, loc="upper right",
+        ax.legend(self._handles(self.tracks), [t.legend for t in self.tracks], loc="upper right",
                   ncol=2 if len(self.tracks) > 3 else 1, columnspacing=1.0,
-                  fontsize=style.FONT["legend"], handlelength=1.4, borderaxespad=0.3, labelspacing=0.3,
-                  frameon=True, framealpha=0.9, edgecolor="none")
+                  fontsize=style.FONT["legend"], handlelength=2.6, borderaxespad=0.3, labelspacing=0.3,
+                  frameon=True, framealpha=0.9, edgecolor="none", facecolor=self.th.box)
         self.panels.append(Panel(ax, "loss", self.tracks))
 
     def _counter(self) -> None:
@@ -695,7 +824,7 @@ class _Builder:
         width = len(str(self.n_steps))
         right, y = 0.995, 0.995
         tail = f" / {self.n_steps}"
-        kw = dict(va="top", fontproperties=prop, color=style.TEXT)
+        kw = dict(va="top", fontproperties=prop, color=self.th.text)
         fig.text(right, y, tail, ha="right", **kw).set_in_layout(False)
         x_digits = right - len(tail) * adv
         fig.text(x_digits - width * adv, y, "step ", ha="right", **kw).set_in_layout(False)

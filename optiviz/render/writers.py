@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import RenderError
 from ..registry import Registry
+from . import style
 from .frames import TRANSPARENT, FrameRenderer, Palette, reserved_colors
 from .progress import Progress
 
@@ -57,10 +58,16 @@ def _scene_of(source: Any):
 
 # ------------------------------------------------------------------------------------------------ GIF
 
-def _gif_header(w: int, h: int, palette: Palette) -> bytes:
-    # GIF89a, logical screen, global colour table of 256 entries (flags 0xF7), then loop forever (NETSCAPE2.0)
-    return (b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0) + palette.flat()
+def _gif_header(w: int, h: int, palette: Palette, comment: str = "") -> bytes:
+    # GIF89a, logical screen, global colour table of 256 entries (flags 0xF7), then loop forever (NETSCAPE2.0),
+    # then the comment extension (0x21 0xFE, sub-blocks of at most 255 bytes) carrying the full configuration
+    head = (b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0) + palette.flat()
             + b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", 0) + b"\x00")
+    if comment:
+        raw = comment.encode("utf-8")
+        head += b"!\xfe" + b"".join(bytes([len(raw[i:i + 255])]) + raw[i:i + 255]
+                                    for i in range(0, len(raw), 255)) + b"\x00"
+    return head
 
 
 def _lzw(sub: np.ndarray, offset: tuple[int, int], params: dict) -> list[bytes]:
@@ -78,14 +85,15 @@ class GifStream:
     GIL, so it runs on a worker thread while the next frame is drawn; frames are written strictly in order.
     """
 
-    def __init__(self, f, palette: Palette, size: tuple[int, int], *, threaded: bool = True) -> None:
+    def __init__(self, f, palette: Palette, size: tuple[int, int], *, threaded: bool = True,
+                 comment: str = "") -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.f, self.palette = f, palette
         self.prev: np.ndarray | None = None
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optiviz-gif") if threaded else None
         self.pending: list = []
-        f.write(_gif_header(size[0], size[1], palette))
+        f.write(_gif_header(size[0], size[1], palette, comment))
 
     def add(self, rgba: np.ndarray, duration_cs: int) -> None:
         words = np.ascontiguousarray(rgba).view(np.uint32)[..., 0]  # (H, W) one 32-bit word per pixel
@@ -156,7 +164,7 @@ def write_gif(source: Any, path: Path, opts: Options) -> None:
         palette = Palette.build([fr.background, last], reserved_colors(scene))
         durations = gif_durations(n, opts.fps) if n > 1 else [0]
         with open(path, "wb") as f:
-            gif = GifStream(f, palette, fr.size)
+            gif = GifStream(f, palette, fr.size, comment=style.description(scene.fig))
             try:
                 for k in range(n):
                     gif.add(fr.render(k), durations[k])
@@ -172,13 +180,21 @@ def write_gif(source: Any, path: Path, opts: Options) -> None:
 def write_png(source: Any, path: Path, opts: Options) -> None:
     from PIL import Image
 
+    from PIL.PngImagePlugin import PngInfo
+
     scene = getattr(source, "scene", None)
     if scene is None:  # a still figure
-        source.savefig(path, format="png", dpi=opts.dpi, metadata={"Software": None})
+        text = style.description(source)
+        source.savefig(path, format="png", dpi=opts.dpi,
+                       metadata={"Software": None, **({"Description": text} if text else {})})
         return
+    info = PngInfo()
+    if style.description(scene.fig):
+        info.add_itxt("Description", style.description(scene.fig))  # iTXt: the configuration may hold any text
     with FrameRenderer(scene, opts.dpi) as fr:
         rgba = fr.render(scene.n_frames - 1)
-        Image.fromarray(np.ascontiguousarray(rgba[..., :3]), "RGB").save(path, format="PNG", optimize=True)
+        Image.fromarray(np.ascontiguousarray(rgba[..., :3]), "RGB").save(path, format="PNG", optimize=True,
+                                                                          pnginfo=info)
     opts.progress.update(opts.progress.total)
 
 
@@ -193,6 +209,8 @@ def _savefig_writer(fmt: str):
         else:
             fig = source
         meta = {"Creator": None, "Producer": None, "CreationDate": None} if fmt == "pdf" else {"Date": None}
+        if style.description(fig):
+            meta["Subject" if fmt == "pdf" else "Description"] = style.description(fig)
         fig.savefig(path, format=fmt, dpi=opts.dpi, metadata=meta)
         opts.progress.update(opts.progress.total)
 
@@ -234,6 +252,7 @@ def write_mp4(source: Any, path: Path, opts: Options) -> None:
                "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-tune", "animation", "-pix_fmt", "yuv420p",
                "-threads", "1",  # one thread: the same frames always give the same bytes
                "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+               *(("-metadata", f"comment={style.description(scene.fig)}") if style.description(scene.fig) else ()),
                "-movflags", "+faststart", "-f", "mp4", str(path)]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
@@ -269,11 +288,15 @@ def write_html(source: Any, path: Path, opts: Options) -> None:
         buf = io.BytesIO()
         source.savefig(buf, format="png", dpi=opts.dpi, metadata={"Software": None})
         img = base64.b64encode(buf.getvalue()).decode("ascii")
-        path.write_text("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>optiviz</title></head><body>"
+        from html import escape
+
+        desc = escape(style.description(source))
+        path.write_text("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>optiviz</title>"
+                        f"<meta name=\"description\" content=\"{desc}\"></head><body>"
                         f"<img alt=\"optiviz plot\" style=\"max-width:100%\" src=\"data:image/png;base64,{img}\">"
                         "</body></html>\n", encoding="utf-8")
         return
     with FrameRenderer(scene, opts.dpi) as fr:
         data = html.player_data(fr, opts.fps)
-    path.write_text(html.page(data, scene.title), encoding="utf-8")
+    path.write_text(html.page(data, scene.title, style.description(scene.fig)), encoding="utf-8")
     opts.progress.update(opts.progress.total)
