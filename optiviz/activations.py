@@ -133,7 +133,7 @@ def _maxout_slopes(k: int):
     return jnp.linspace(-1.0, 1.0, k) if k > 1 else jnp.zeros(1)
 
 
-_activations: Registry[ActivationInfo] = Registry("activations")
+_activations: Registry[ActivationInfo] = Registry("activations", describe=lambda info: (info.doc, info.defaults))
 
 
 def register(name: str, *, init: str = "glorot"):

@@ -26,9 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import jax
-
 from . import _check as _checks
+from ._lazy import lazy_module
 from .errors import InvalidValueError, OptivizError
 from .registry import Registry, did_you_mean
 from .schedules import Schedule
@@ -36,6 +35,9 @@ from .transforms import (  # re-exported: the public ``ov.optimizers.chain`` & c
     Optimizer, add_decayed_weights, chain, scale, scale_by_adadelta, scale_by_adam, scale_by_adamax,
     scale_by_amsgrad, scale_by_lion, scale_by_lr, scale_by_rms, scale_by_rss, trace,
 )
+
+# JAX loads when an optimizer is first built or stepped, not when the registry is read (list, describe)
+jax = lazy_module("jax")
 
 __all__ = [
     "Optimizer", "OptimizerInfo", "OptimizerSpec", "optimizer", "names", "get", "spec", "chain",
@@ -105,7 +107,8 @@ def _adapt_plugin(name: str, obj: Any) -> OptimizerInfo:
     raise OptivizError(f"optimizer plugin {name!r} loads a {type(obj).__name__}, not an optimizer factory")
 
 
-_optimizers: Registry[OptimizerInfo] = Registry("optimizers", adapt=_adapt_plugin)
+_optimizers: Registry[OptimizerInfo] = Registry("optimizers", adapt=_adapt_plugin,
+                                                describe=lambda info: (info.doc, info.defaults))
 
 #: ``noise`` is accepted by every optimizer: it is the standard deviation of the Gaussian noise the engine adds
 #: to each gradient coordinate (stochastic gradients on analytic surfaces).

@@ -7,13 +7,16 @@ name raises an error naming the plugin (as for surfaces), rather than silently p
 
 Scanning the installed distributions for entry points takes milliseconds, so the result is cached per
 ``sys.path``; call ``refresh()`` after installing a plugin into a running interpreter.
+
+``catalog()`` is what listing and describing read: each entry's name, one-line summary and hyperparameters, taken
+from what was registered, without building, checking or compiling anything and without importing a plugin.
 """
 from __future__ import annotations
 
 import difflib
 import sys
 from importlib import import_module, metadata
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterator, NamedTuple, TypeVar
 
 from ._check import clip, show
 from .errors import InvalidTypeError, OptivizError, UnknownNameError
@@ -29,10 +32,36 @@ def did_you_mean(name: str, choices: list[str]) -> str:
     return "choose from: " + ", ".join(choices)
 
 
+def _docstring_summary(entry: Any) -> tuple[str, dict[str, Any]]:
+    import inspect
+
+    return getattr(entry, "doc", None) or inspect.getdoc(entry) or "", {}
+
+
 def _describe(ep: metadata.EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
     owner = f" from the distribution {dist.name!r}" if dist is not None and getattr(dist, "name", None) else ""
     return f"{ep.name} = {ep.value}{owner}"
+
+
+class CatalogEntry(NamedTuple):
+    """One row of ``Registry.catalog()``: what listing and describing show, read without building anything.
+
+    ``summary`` is the entry's first paragraph on one line; ``hyperparameters`` maps each parameter to its default;
+    ``plugin`` describes the entry point (``name = module:attr from the distribution 'x'``) for an installed plugin
+    that was not loaded, else None; ``problem`` says why a built-in cannot be used (a plugin shadows it), else None.
+    """
+
+    name: str
+    summary: str
+    hyperparameters: dict[str, Any]
+    plugin: str | None = None
+    problem: str | None = None
+
+
+def first_paragraph(text: str) -> str:
+    """The first paragraph of ``text`` on one line."""
+    return " ".join(text.strip().split("\n\n")[0].split())
 
 
 class Registry(Generic[T]):
@@ -41,14 +70,18 @@ class Registry(Generic[T]):
     ``builtins`` names a module whose import registers the built-in entries; it is imported on first use,
     so creating a registry costs nothing. ``adapt(name, obj)`` turns what a plugin's entry point loads into
     the registry's entry type (for example a bare optimizer factory into an ``OptimizerInfo``).
+    ``describe(entry) -> (summary, hyperparameters)`` reads an entry's metadata for ``catalog()`` (by default its
+    docstring's first paragraph and no hyperparameters); it must not build or evaluate anything.
     """
 
     def __init__(self, kind: str, *, builtins: str | None = None,
-                 adapt: Callable[[str, Any], T] | None = None) -> None:
+                 adapt: Callable[[str, Any], T] | None = None,
+                 describe: Callable[[T], tuple[str, dict[str, Any]]] | None = None) -> None:
         self.kind = kind
         self.group = f"optiviz.{kind}"
         self._builtins_module = builtins
         self._adapt = adapt
+        self._describe = describe or _docstring_summary
         self._entries: dict[str, T] = {}
         self._plugins: dict[str, T] = {}
         self._loaded_builtins = builtins is None
@@ -117,6 +150,10 @@ class Registry(Generic[T]):
         self._plugins[name] = obj
         return obj
 
+    def _shadow_message(self, name: str, ep: metadata.EntryPoint) -> str:
+        return (f"the installed plugin ({_describe(ep)}, group {self.group}) shadows the built-in {self._noun} "
+                f"{name!r}; built-in names are reserved, so rename the plugin's entry point")
+
     def get(self, name: str) -> T:
         """The entry called ``name``; an unknown name raises ``UnknownNameError`` with close matches.
 
@@ -130,9 +167,7 @@ class Registry(Generic[T]):
         if name in self._entries:
             clash = self._shadowing(name)
             if clash:
-                raise OptivizError(
-                    f"the installed plugin ({_describe(clash[0])}, group {self.group}) shadows the built-in "
-                    f"{self._noun} {name!r}; built-in names are reserved, so rename the plugin's entry point")
+                raise OptivizError(self._shadow_message(name, clash[0]))
             return self._entries[name]
         if name in self._plugins:
             return self._plugins[name]
@@ -160,6 +195,30 @@ class Registry(Generic[T]):
         """(name, entry) for the built-ins, sorted by name."""
         self._ensure_builtins()
         return iter(sorted(self._entries.items()))
+
+    def catalog(self) -> list[CatalogEntry]:
+        """Every name with its summary and hyperparameters, sorted by name, read from what was registered.
+
+        Nothing is built, checked or compiled, and no plugin is imported: a plugin is listed by its entry point
+        (``plugin``), and a built-in that a plugin shadows says so (``problem``) instead of failing the listing.
+        """
+        self._ensure_builtins()
+        plugins: dict[str, list[metadata.EntryPoint]] = {}
+        for ep in self._entry_points():
+            plugins.setdefault(ep.name, []).append(ep)
+        rows = []
+        for name in self.names():
+            if name in self._entries:
+                summary, hyper = self._describe(self._entries[name])
+                problem = self._shadow_message(name, plugins[name][0]) if name in plugins else None
+                rows.append(CatalogEntry(name, first_paragraph(summary), dict(hyper), None, problem))
+            elif name in self._plugins:  # already loaded by get(): its metadata is known
+                summary, hyper = self._describe(self._plugins[name])
+                rows.append(CatalogEntry(name, first_paragraph(summary), dict(hyper),
+                                         "; ".join(_describe(ep) for ep in plugins.get(name, []))))
+            else:
+                rows.append(CatalogEntry(name, "", {}, "; ".join(_describe(ep) for ep in plugins[name])))
+        return rows
 
     def __contains__(self, name: object) -> bool:
         self._ensure_builtins()

@@ -8,19 +8,29 @@ recompile a compiled trajectory.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import jax
-import jax.numpy as jnp
-
 from . import _check as _checks
+from ._lazy import lazy_module
 from .errors import InvalidValueError
 from .registry import Registry
 
-_schedules: Registry[Callable[..., Any]] = Registry("schedules")
+# JAX loads when a schedule is first evaluated, not when the registry is read (list, describe)
+jax = lazy_module("jax")
+jnp = lazy_module("jax.numpy")
+
+def _parameters(fn: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
+    """A schedule's docstring and its parameters after ``t`` with their defaults (None: required, as ``lr``)."""
+    params = inspect.signature(fn).parameters.values()
+    return inspect.getdoc(fn) or "", {p.name: None if p.default is p.empty else p.default for p in params
+                                      if p.name != "t"}
+
+
+_schedules: Registry[Callable[..., Any]] = Registry("schedules", describe=_parameters)
 register = _schedules.register
 
 
@@ -82,13 +92,19 @@ def step(t, lr, every=100.0, factor=0.5):
     return lr * factor ** jnp.floor(t / every)
 
 
-@jax.tree_util.register_pytree_node_class
 @dataclass(frozen=True)
 class Schedule:
-    """A named schedule with its parameters bound; call it with the update count."""
+    """A named schedule with its parameters bound; call it with the update count.
+
+    A JAX pytree (its numbers are leaves, its name static); it registers itself as one when the first schedule is
+    made, so that defining the class does not import JAX.
+    """
 
     name: str
     params: tuple[tuple[str, Any], ...]
+
+    def __post_init__(self) -> None:
+        _register_pytree()
 
     def __call__(self, t):
         return get(self.name)(t, **dict(self.params))
@@ -108,6 +124,13 @@ class Schedule:
     def __str__(self) -> str:
         inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params)
         return f"{self.name}({inner})"
+
+
+
+@functools.cache
+def _register_pytree() -> None:
+    """Make ``Schedule`` a JAX pytree (once per process, when the first schedule is made)."""
+    jax.tree_util.register_pytree_node_class(Schedule)
 
 
 def _fmt(v: Any) -> str:

@@ -25,7 +25,8 @@ Domain = tuple[tuple[float, float], tuple[float, float]]
 Point = tuple[float, float]
 
 #: the built-in library lives in the top-level ``surfaces/`` folder, installed as ``optiviz.surfaces``
-registry: Registry["Surface"] = Registry("surfaces", builtins="optiviz.surfaces")
+registry: Registry["Surface"] = Registry("surfaces", builtins="optiviz.surfaces",
+                                        describe=lambda s: (s.title, s.params))
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,12 +102,17 @@ class Surface:
             same = np.allclose([X[0, 0], X[0, -1], Y[0, 0], Y[-1, 0]], [x0, x1, y0, y1], rtol=1e-9, atol=0)
             if same and (not exact or X.shape == (n, n)):
                 return X.copy(), Y.copy(), Z.copy()
-        X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
-        Z = np.asarray(self.fn(jnp.asarray(X), jnp.asarray(Y)), dtype=float)
-        if Z.shape != X.shape:  # a function written for scalars only: vectorize it
-            import jax
+        from . import compilation_cache
 
-            Z = np.asarray(jax.vmap(jax.vmap(self.fn))(jnp.asarray(X), jnp.asarray(Y)), dtype=float)
+        compilation_cache.enable()
+        X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+        import jax
+
+        # one compiled program (evaluated op by op, each operation of f would compile on its own)
+        xs, ys = (a.astype(jnp.result_type(float)) for a in (X, Y))
+        Z = np.asarray(jax.jit(self.fn)(xs, ys), dtype=float)
+        if Z.shape != X.shape:  # a function written for scalars only: vectorize it
+            Z = np.asarray(jax.jit(jax.vmap(jax.vmap(self.fn)))(xs, ys), dtype=float)
         return X, Y, Z
 
     @property
@@ -132,9 +138,16 @@ class Surface:
 
         The message names ``spec`` (what the user typed) when given, else the surface's name. A surface that
         passed is remembered (by identity), so checking it again costs nothing.
+
+        f is traced abstractly first, as the engine's jit will trace it (numpy, math, float() or a Python ``if`` on
+        x or y fail there, and so do the user's own errors, with their own message); then its value and gradient
+        at the start are one compiled program (evaluating op by op would compile each operation separately).
         """
         if self in _CHECKED:
             return self
+        from . import compilation_cache
+
+        compilation_cache.enable()
         import jax
         import jax.numpy as jnp
         import numpy as np
@@ -142,45 +155,55 @@ class Surface:
         who = f"surface spec {spec!r}" if spec else f"surface {self.name!r}"
         check_geometry(self.name, self.domain, self.start, who=who)
         at = f"at its start ({self.start[0]:g}, {self.start[1]:g})"
-        x0, y0 = (jnp.asarray(v, jnp.float32) for v in self.start)
-        # 1. the value, evaluated eagerly: the user's own errors surface here, with their own message
+        fn, name = self.fn, self.name
+
+        def value(x, y):
+            v = fn(x, y)
+            if isinstance(v, bool) or not isinstance(v, (jax.Array, np.ndarray, np.generic, int, float)):
+                raise _NotANumber(type(v).__name__)
+            return v
+
+        def not_differentiable(exc: Exception) -> SurfaceError:
+            if isinstance(exc, jax.errors.ConcretizationTypeError):  # float(x), math.*, `if x > 0`
+                why = ("it turns x or y into a Python number (float(), math.*, or an `if` on x or y); write it with "
+                       "jax.numpy (jnp.sin, jnp.where, ...)")
+            elif isinstance(exc, jax.errors.TracerArrayConversionError):  # np.sin(x), np.asarray(x)
+                why = ("it calls numpy on x or y; write it with jax.numpy (import jax.numpy as jnp; jnp.sin, "
+                       "jnp.exp, ...)")
+            else:
+                why = _first_line(exc)
+            return SurfaceError(f"{who}: {name} cannot be differentiated by JAX: {why}")
+
+        x0, y0 = (np.float32(v) for v in self.start)
+        # 1. the value's shape and type, traced (nothing compiled): the user's own errors surface here
         try:
-            value = self.fn(x0, y0)
+            shape = jax.eval_shape(value, x0, y0).shape
+        except _NotANumber as exc:
+            raise SurfaceError(f"{who}: {name}(x, y) must return a number, got {exc}") from None
+        except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError) as exc:
+            raise not_differentiable(exc) from exc
         except Exception as exc:
-            raise SurfaceError(f"{who}: {self.name} failed {at}: {_first_line(exc)}") from exc
-        shape = np.shape(value)
+            raise SurfaceError(f"{who}: {name} failed {at}: {_first_line(exc)}") from exc
         if shape != ():
-            raise SurfaceError(f"{who}: {self.name}(x, y) must return a scalar for scalar x and y, "
-                               f"got shape {shape}")
+            raise SurfaceError(f"{who}: {name}(x, y) must return a scalar for scalar x and y, got shape {shape}")
+        # 2. value and gradient at the start: one program
+        f = lambda p: jnp.asarray(value(p[0], p[1]), jnp.result_type(float))  # noqa: E731
         try:
-            as_float = float(np.asarray(value))
-        except (TypeError, ValueError) as exc:
-            raise SurfaceError(f"{who}: {self.name}(x, y) must return a number, got {type(value).__name__}") from exc
-        if not math.isfinite(as_float):
-            raise SurfaceError(f"{who}: {self.name} is {as_float} {at}; choose a start where it is finite")
-        # 2. the gradient, traced abstractly first, as the engine's jit will trace it: numpy, math, float() or a
-        # Python `if` on x or y fail there (an eager jax.grad would let the `if` through, with concrete values)
-        f = lambda p: jnp.asarray(self.fn(p[0], p[1]), jnp.result_type(float))  # noqa: E731
-        try:
-            jax.make_jaxpr(jax.grad(f))(jnp.stack([x0, y0]))
-            grad = jax.grad(f)(jnp.stack([x0, y0]))
-        except jax.errors.ConcretizationTypeError as exc:  # float(x), math.*, `if x > 0`
-            raise SurfaceError(
-                f"{who}: {self.name} cannot be differentiated by JAX: it turns x or y into a Python number "
-                f"(float(), math.*, or an `if` on x or y); write it with jax.numpy (jnp.sin, jnp.where, ...)"
-            ) from exc
-        except jax.errors.TracerArrayConversionError as exc:  # np.sin(x), np.asarray(x)
-            raise SurfaceError(
-                f"{who}: {self.name} cannot be differentiated by JAX: it calls numpy on x or y; write it with "
-                f"jax.numpy (import jax.numpy as jnp; jnp.sin, jnp.exp, ...)"
-            ) from exc
+            v, grad = jax.jit(jax.value_and_grad(f))(np.asarray(self.start, np.float32))
         except Exception as exc:
-            raise SurfaceError(f"{who}: {self.name} cannot be differentiated by JAX: {_first_line(exc)}") from exc
-        if not bool(jnp.all(jnp.isfinite(grad))):
-            raise SurfaceError(f"{who}: the gradient of {self.name} is not finite {at} "
+            raise not_differentiable(exc) from exc
+        v, grad = float(v), np.asarray(grad)
+        if not math.isfinite(v):
+            raise SurfaceError(f"{who}: {name} is {v} {at}; choose a start where it is finite")
+        if not np.all(np.isfinite(grad)):
+            raise SurfaceError(f"{who}: the gradient of {name} is not finite {at} "
                                f"({float(grad[0]):g}, {float(grad[1]):g}); choose another start")
         _CHECKED.add(self)
         return self
+
+
+class _NotANumber(Exception):
+    """A surface function returned something that is not a number (its type's name is the message)."""
 
 
 #: surfaces whose check() passed (weak: a surface nobody holds is forgotten)

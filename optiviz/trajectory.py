@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _check as _checks
+from . import compilation_cache
 from . import optimizers as _opt
 from .errors import InvalidTypeError, InvalidValueError
 from .labeled import LabeledRuns, table
@@ -233,10 +234,17 @@ def _flags(spec: Any) -> tuple[tuple[str, bool], ...]:
     return tuple((k, v) for k, v in spec.hparams.items() if isinstance(v, bool))
 
 
-@lru_cache(maxsize=256)
 def _key_data(seed: int) -> np.ndarray:
-    """The PRNG key of ``seed`` as a host array (cached: building a key is a device computation)."""
-    return np.asarray(jax.random.key_data(jax.random.PRNGKey(seed)))
+    """The PRNG key of ``seed`` as a host array, equal to ``jax.random.key_data(jax.random.PRNGKey(seed))``.
+
+    For JAX's default generator (threefry2x32) the key is the two 32-bit words (seed >> 32, seed & 0xFFFFFFFF), the
+    high word 0 unless x64 is on; computed here on the host, since JAX would compile two small programs for it.
+    """
+    seed = int(seed)
+    if jax.config.jax_default_prng_impl != "threefry2x32":
+        return np.asarray(jax.random.key_data(jax.random.PRNGKey(seed)))
+    high = (seed >> 32) & 0xFFFFFFFF if jax.config.jax_enable_x64 else 0
+    return np.asarray([high, seed & 0xFFFFFFFF], np.uint32)
 
 
 # ------------------------------------------------------------------------------------------ the program
@@ -604,6 +612,7 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     and the seeds run in one compiled program (learning rates are traced: a new grid of the same size does not
     recompile).
     """
+    compilation_cache.enable()
     steps = _check_steps(steps)
     every = _record_every(record, steps)
     if internals and every != 1:
@@ -779,6 +788,7 @@ def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum"
     defaults to 1e-3 times the loss range between the start and the best final loss. ``lrs`` defaults to 25
     values from 1e-4 to 10.
     """
+    compilation_cache.enable()
     steps = _check_steps(steps)
     grid = np.logspace(-4, 1, 25) if lrs is None else np.asarray(lrs, dtype=float).ravel()
     if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):

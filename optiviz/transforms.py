@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-import jax
-import jax.numpy as jnp
-
+from ._lazy import lazy_module
 from .errors import InvalidValueError
+
+# JAX loads when a transform is first built or stepped, not when the optimizer registry is read (list, describe)
+jax = lazy_module("jax")
+jnp = lazy_module("jax.numpy")
 
 __all__ = [
     "Optimizer", "chain", "scale", "scale_by_lr", "trace", "scale_by_rss", "scale_by_rms", "scale_by_adam",

@@ -1,12 +1,12 @@
 """Classic optimization test functions (formulas and minima as in Jamil & Yang, "A literature survey of benchmark
 functions for global optimization problems", 2013, and Surjanovic & Bingham's Virtual Library of Simulation
 Experiments). Minima not known in closed form were found by Newton's method in float64 and are given to 1e-12.
+
+JAX is imported inside the functions, so registering and listing these surfaces never loads it.
 """
 from __future__ import annotations
 
 import math
-
-import jax.numpy as jnp
 
 import optiviz as ov
 
@@ -75,6 +75,8 @@ def rastrigin(x, y):
     dimple, since the ripples are steeper than the bowl; a large step or momentum can hop a few dimples before it
     is caught. Local search cannot solve this surface; it shows why.
     """
+    import jax.numpy as jnp
+
     return 20.0 + x**2 - 10.0 * jnp.cos(TAU * x) + y**2 - 10.0 * jnp.cos(TAU * y)
 
 
@@ -164,6 +166,8 @@ def styblinski_tang(x, y):
 def _radius(x, y):
     """sqrt(x^2 + y^2) with derivative 0 at the origin (its subgradient there contains 0, as ReLU's does at 0):
     the double ``where`` keeps the derivative of sqrt at 0, which is infinite, out of the gradient."""
+    import jax.numpy as jnp
+
     r2 = x**2 + y**2
     safe = jnp.where(r2 > 0, r2, 1.0)
     return jnp.where(r2 > 0, jnp.sqrt(safe), 0.0)
@@ -181,6 +185,8 @@ def ackley(x, y):
     differentiable: a cusp; its gradient is taken as 0 there). Away from the centre the ripples hold every method
     in a local dimple; the funnel's pull is only felt close in.
     """
+    import jax.numpy as jnp
+
     r = _radius(x, y) / math.sqrt(2.0)
     return -20.0 * jnp.exp(-0.2 * r) - jnp.exp(0.5 * (jnp.cos(TAU * x) + jnp.cos(TAU * y))) + 20.0 + math.e
 

@@ -1,13 +1,14 @@
 """Data-driven surfaces: the loss of a two-parameter model over a seeded synthetic dataset, as a function of its
 parameters. The dataset travels with the surface (``data=(xs, ys)``), and ``batch_loss`` is the same loss on a
 minibatch, so ``sgd`` draws real minibatches (``batch_size``) instead of adding artificial noise.
+
+JAX is imported inside the functions, so registering and listing these surfaces never loads it.
 """
 from __future__ import annotations
 
 import functools
 import math
 
-import jax.numpy as jnp
 import numpy as np
 
 import optiviz as ov
@@ -33,12 +34,16 @@ def linreg_data(n: int = 64, noise: float = 0.5, seed: int = 0, x_mean: float = 
 def _floats(*arrays):
     """Everything in the current float type (float32, or float64 under x64): the dataset is float64 numpy, and
     the dtype of a constant is fixed when a program is traced, so it is stated rather than inferred."""
+    import jax.numpy as jnp
+
     dtype = jnp.result_type(float)
     return tuple(jnp.asarray(a, dtype) for a in arrays)
 
 
 def _mse(w, b, xs, ys):
     """mean_i (w x_i + b - y_i)^2, for scalar (w, b) or whole grids of them (the data axis is added last)."""
+    import jax.numpy as jnp
+
     w, b, xs, ys = _floats(w, b, xs, ys)
     residual = w[..., None] * xs + b[..., None] - ys
     return jnp.mean(residual**2, axis=-1)
@@ -109,6 +114,8 @@ def logreg_data(n: int = 64, spread: float = 1.0, seed: int = 0) -> tuple[np.nda
 
 def _xent(w, b, xs, ts):
     """mean_i [softplus(z_i) - t_i z_i] with z_i = w x_i + b: the logistic (cross-entropy) loss, computed stably."""
+    import jax.numpy as jnp
+
     w, b, xs, ts = _floats(w, b, xs, ts)
     z = w[..., None] * xs + b[..., None]
     return jnp.mean(jnp.logaddexp(0.0, z) - ts * z, axis=-1)

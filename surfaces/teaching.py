@@ -2,13 +2,12 @@
 
 Learning rates (``lr=``) were tuned with ``ov.run(surface)`` (the five default optimizers, 200 steps) so that the
 lesson in each description is what a user sees; ``tests/test_surfaces.py`` asserts each lesson.
+
+JAX is imported inside the functions, so registering and listing these surfaces never loads it.
 """
 from __future__ import annotations
 
 import math
-
-import jax
-import jax.numpy as jnp
 
 import optiviz as ov
 
@@ -29,6 +28,8 @@ def flat(x, y):
     and drop into the well. Momentum gathers speed slowly and rolls off later. Vanishing gradients on plateaus (and
     in saturated networks) are why scale-free updates matter.
     """
+    import jax.numpy as jnp
+
     return 1.0 - jnp.exp(-(x**2 + y**2) / 2.0)
 
 
@@ -47,6 +48,8 @@ def steep_then_flat(x, y):
     *moving average* that forgets the wall within about ten steps, so it crosses the floor at a steady pace: the
     reason RMSProp was proposed. (Adam's b2 = 0.999 remembers for about a thousand steps; try adam:b2=0.9.)
     """
+    import jax.numpy as jnp
+
     return jnp.exp(-3.0 * x) + jnp.exp(3.0 * (x - 6.0)) + 0.05 * (x - 3.0) ** 2 + 0.25 * y**2
 
 
@@ -122,6 +125,8 @@ def plateau_cliff(x, y):
     cliff and crawls afterwards. Gradient clipping (cap the step) is the classic remedy for such cliffs in
     recurrent networks (Pascanu et al., 2013).
     """
+    import jax
+
     k, half = _CLIFF_SHARPNESS, _CLIFF_WIDTH / 2
     ramp = _CLIFF_SLOPE / k * (jax.nn.softplus(k * (x + half)) - jax.nn.softplus(k * (x - half)))
     return ramp + 0.05 * (x + 2.0) ** 2 + 0.1 * y**2

@@ -5,10 +5,17 @@ Hypothesis loads its built-in ``ci`` profile by itself when the ``CI`` environme
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# the persistent compilation cache of this session (shared with the subprocesses tests start), not the user's
+if not os.environ.get("OPTIVIZ_CACHE_DIR"):
+    os.environ["OPTIVIZ_CACHE_DIR"] = tempfile.mkdtemp(prefix="optiviz-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["OPTIVIZ_CACHE_DIR"], ignore_errors=True)
 
 from hypothesis import settings  # noqa: E402
 

@@ -89,6 +89,8 @@ def build_parser() -> _Parser:
                "\n'optiviz COMMAND --help' shows each command's options.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show the full traceback on errors")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor store compiled programs on disk (also: OPTIVIZ_NO_CACHE=1)")
     parser.add_argument("--version", action="version", version=f"optiviz {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in COMMANDS:
@@ -169,6 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:
             parser.print_help()
             return 0
+        if getattr(args, "no_cache", False):
+            from .. import compilation_cache
+
+            compilation_cache.disable()
         return int(handler(args) or 0)
     except SystemExit as exc:  # --help and --version print, then exit 0
         return exc.code if isinstance(exc.code, int) else 0

@@ -135,8 +135,20 @@ def _describe_activation(mod: Any, name: str) -> str:
     return "\n".join(lines).rstrip()
 
 
+def _surface(name: str) -> Any:
+    """A built-in surface as registered (its metadata: describing it neither checks nor compiles it), or a plugin's
+    surface loaded and checked (a plugin is only run when named)."""
+    from ..surface import registry
+
+    if name in registry.builtin_names():
+        return registry.get(name)
+    import optiviz as ov
+
+    return ov.load_surface(name)
+
+
 _DESCRIBE: dict[str, Callable[[Any, str], str]] = {
-    "surfaces": lambda mod, name: _describe_surface(mod.get(name), spec=name),
+    "surfaces": lambda mod, name: _describe_surface(_surface(name), spec=name),
     "optimizers": _describe_optimizer,
     "schedules": _describe_schedule,
     "activations": _describe_activation,

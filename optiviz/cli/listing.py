@@ -26,62 +26,38 @@ def registry_module(kind: str) -> Any:
         raise
 
 
+def registry(kind: str) -> Any:
+    """``kind``'s ``Registry`` (its ``catalog()`` is what listing and describing read)."""
+    from ..registry import Registry
+
+    if kind == "surfaces":  # the built-in library registers into the Surface type's registry
+        from ..surface import registry as surfaces
+
+        return surfaces
+    mod = registry_module(kind)
+    for value in vars(mod).values():
+        if isinstance(value, Registry):
+            return value
+    raise Unavailable(f"{kind} are not available in this version of optiviz")
+
+
 def _entries(kind: str) -> list[tuple[str, str]]:
-    """(name, one-line summary) for every entry of ``kind``.
+    """(name, one-line summary) for every entry of ``kind``, from its registry's catalog: nothing is built,
+    checked or compiled (so neither JAX nor matplotlib is imported).
 
     A plugin is listed by its name, distribution and entry point, and never imported: listing must not run code
     the user did not name (its summary is one ``optiviz describe NAME`` away). A built-in that a plugin shadows
     says so (the registry refuses it without importing the plugin).
     """
-    mod = registry_module(kind)
-    plugins = _plugin_entry_points(kind)
-    builtins = _builtin_names(mod)
     rows = []
-    for name in mod.names():
-        if name in plugins and name not in builtins:
-            rows.append((name, _plugin_summary(plugins[name])))
-            continue
-        try:
-            rows.append((name, _summary(kind, mod, name)))
-        except OptivizError as exc:  # e.g. shadowed by a plugin: list it with the reason rather than fail
-            rows.append((name, f"(cannot load: {exc})"))
+    for entry in registry(kind).catalog():
+        if entry.problem:
+            rows.append((entry.name, f"(cannot load: {entry.problem})"))
+        elif entry.plugin:
+            rows.append((entry.name, f"plugin {entry.plugin} (not loaded until used)"))
+        else:
+            rows.append((entry.name, _shorten(entry.summary)))
     return rows
-
-
-def _plugin_entry_points(kind: str) -> dict[str, list[Any]]:
-    """name -> the installed entry points in the group ``optiviz.<kind>`` (read from metadata, nothing imported)."""
-    from importlib import metadata
-
-    found: dict[str, list[Any]] = {}
-    for ep in metadata.entry_points(group=f"optiviz.{kind}"):
-        found.setdefault(ep.name, []).append(ep)
-    return found
-
-
-def _builtin_names(mod: Any) -> set[str]:
-    """The built-in names of a registry module (``builtin_names()``, else its ``Registry``'s)."""
-    from ..registry import Registry
-
-    if callable(getattr(mod, "builtin_names", None)):
-        return set(mod.builtin_names())
-    for value in vars(mod).values():
-        if isinstance(value, Registry):
-            return set(value.builtin_names())
-    return set()  # unknown: every entry point is then listed as a plugin, which is the safe side
-
-
-def _plugin_summary(eps: list[Any]) -> str:
-    from ..registry import _describe
-
-    return "plugin " + "; ".join(_describe(ep) for ep in eps) + " (not loaded until used)"
-
-
-def _summary(kind: str, mod: Any, name: str) -> str:
-    entry = mod.get(name)
-    if kind == "surfaces":
-        return entry.title
-    text = getattr(entry, "doc", None) or first_paragraph(entry)
-    return _shorten(text.split("\n\n")[0])
 
 
 def first_paragraph(obj: Any) -> str:

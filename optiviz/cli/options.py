@@ -41,6 +41,8 @@ def _verbose_parent() -> argparse.ArgumentParser:
     # SUPPRESS: a subcommand's default must not reset a -v given before the subcommand
     p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                    help="show the full traceback on errors")
+    p.add_argument("--no-cache", action="store_true", default=argparse.SUPPRESS,
+                   help="neither read nor store compiled programs on disk (also: OPTIVIZ_NO_CACHE=1)")
     return p
 
 

@@ -35,6 +35,7 @@ import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
+from .. import compilation_cache
 from ..errors import InvalidValueError
 from .datasets import Dataset, dataset as _dataset
 from .models import MLP
@@ -213,6 +214,7 @@ def landscape(runs: Any, data: Any = None, *, plane: str = "pca", n: int = 51, c
     ``span``: the grid's half-width (default: 1 for a random plane, else the paths' extent plus ``margin``).
     ``seed``: the random directions.
     """
+    compilation_cache.enable()
     hist = _as_histories(runs)
     if data is None:
         data = getattr(runs, "data", None)

@@ -37,6 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _check as _checks
+from .. import compilation_cache
 from .. import optimizers as _opt
 from ..errors import InvalidValueError
 from ..labeled import LabeledRuns, table
@@ -461,6 +462,7 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     run), all the runs train in one compiled program, and a ``Histories`` (label -> History) is returned.
     Otherwise a single ``History`` is returned.
     """
+    compilation_cache.enable()
     data = _dataset(data) if isinstance(data, str) else data
     if not isinstance(data, Dataset):
         raise InvalidValueError(f"data must be a Dataset or a dataset name, got {type(data).__name__}")

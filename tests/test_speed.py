@@ -1,0 +1,170 @@
+"""What keeps optiviz fast, asserted as behaviour (the timings themselves live in bench/):
+
+* listing and describing read the registries' catalogs: no JAX, no matplotlib, nothing compiled;
+* the persistent compilation cache: where it lives, that a second process compiles nothing, that it can be off;
+* one command compiles few programs (a surface check, the run, the contour grid).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from optiviz.registry import CatalogEntry
+
+
+def _python(code: str, env: dict[str, str] | None = None) -> str:
+    """Run ``code`` in a fresh interpreter and return what it printed (failing the test on a crash)."""
+    full = {**os.environ, **(env or {})}
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=full,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+HEAVY = "print(json.dumps(sorted(m for m in ('jax', 'matplotlib') if m in sys.modules)))"
+
+
+@pytest.mark.parametrize("argv", [["list"], ["list", "optimizers"], ["describe", "adam"], ["describe", "ravine"],
+                                  ["describe", "cosine"], ["describe", "relu"], ["describe", "bowl"]])
+def test_list_and_describe_import_neither_jax_nor_matplotlib(argv):
+    out = _python(f"""
+        import contextlib, io, json, sys
+        from optiviz.cli import main
+        with contextlib.redirect_stdout(io.StringIO()) as text:
+            code = main({argv!r})
+        assert code == 0 and text.getvalue().strip()
+        {HEAVY}
+    """)
+    assert json.loads(out.splitlines()[-1]) == []
+
+
+def test_catalogs_read_metadata_without_jax():
+    out = _python(f"""
+        import json, sys
+        import optiviz as ov
+        from optiviz.surface import registry
+        rows = {{r.kind: [e._asdict() for e in r.catalog()] for r in (
+            registry, ov.optimizers._optimizers, ov.schedules._schedules, ov.activations._activations)}}
+        print(json.dumps(rows, default=repr))
+        {HEAVY}
+    """)
+    lines = out.splitlines()
+    assert json.loads(lines[-1]) == []
+    rows = {kind: {e["name"]: e for e in entries} for kind, entries in json.loads(lines[-2]).items()}
+    assert rows["optimizers"]["adam"]["hyperparameters"] == {"lr": 0.1, "b1": 0.9, "b2": 0.999, "eps": 1e-08}
+    assert rows["optimizers"]["adam"]["summary"].startswith("Adam: momentum on the gradient")
+    assert rows["surfaces"]["bowl"]["hyperparameters"] == {"condition": 10.0}
+    assert rows["surfaces"]["ravine"]["summary"] and "\n" not in rows["surfaces"]["ravine"]["summary"]
+    assert rows["schedules"]["cosine"]["hyperparameters"]["lr"] is None  # required
+    assert set(rows["surfaces"]) >= {"ravine", "rosenbrock", "linreg"}
+
+
+def test_catalog_lists_a_plugin_without_importing_it(monkeypatch, tmp_path):
+    from optiviz.registry import Registry
+
+    dist = tmp_path / "fruit_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fruit-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[optiviz.fruits]\nkiwi = no_such_module_anywhere:KIWI\n"
+                                           "apple = no_such_module_anywhere:APPLE\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg: Registry = Registry("fruits", describe=lambda e: (e["doc"], e["params"]))
+    reg.register("apple", {"doc": "A red fruit.\n\nMore text.", "params": {"size": 3}})
+    rows = {e.name: e for e in reg.catalog()}
+    assert rows["kiwi"] == CatalogEntry("kiwi", "", {}, rows["kiwi"].plugin, None)
+    assert "kiwi = no_such_module_anywhere:KIWI" in rows["kiwi"].plugin
+    assert rows["apple"].summary == "A red fruit." and rows["apple"].hyperparameters == {"size": 3}
+    assert "shadows the built-in fruit 'apple'" in rows["apple"].problem
+
+
+def test_surface_modules_register_without_jax():
+    out = _python(f"""
+        import json, sys
+        import optiviz as ov
+        s = ov.surfaces.builtin_names()
+        from optiviz.surface import registry
+        ravine = registry.get("ravine")
+        print(ravine.domain, ravine.start, len(ravine.minima))
+        {HEAVY}
+    """)
+    assert json.loads(out.splitlines()[-1]) == []
+
+
+# ------------------------------------------------------------------------------------- compilation cache
+
+_COUNT = """
+    import json, sys
+    import jax
+    events = []
+    jax.monitoring.register_event_listener(lambda name, **kw: events.append(name))
+    jax.monitoring.register_event_duration_secs_listener(lambda name, secs, **kw: events.append(name))
+    import optiviz as ov
+    runs = ov.run("ravine", ["gd", "adam"], steps=20)
+    X, Y, Z = ov.load_surface("ravine").grid(30)
+    print(json.dumps({"programs": events.count("/jax/core/compile/jaxpr_to_mlir_module_duration"),
+                      "compiled": events.count("/jax/compilation_cache/cache_misses"),
+                      "hits": events.count("/jax/compilation_cache/cache_hits"),
+                      "where": str(ov.compilation_cache.location())}))
+"""
+
+
+def _counts(env: dict[str, str]) -> dict:
+    return json.loads(_python(_COUNT, env).splitlines()[-1])
+
+
+def test_a_second_process_compiles_nothing(tmp_path):
+    env = {"OPTIVIZ_CACHE_DIR": str(tmp_path / "cache"), "OPTIVIZ_NO_CACHE": ""}
+    first = _counts(env)
+    # one program each: the surface check, the run, the contour grid (not one per eager operation)
+    assert 1 <= first["programs"] <= 3 and first["compiled"] == first["programs"] and first["hits"] == 0
+    assert first["where"] == str(tmp_path / "cache") and any((tmp_path / "cache").iterdir())
+    second = _counts(env)
+    assert second["hits"] == second["programs"] == first["programs"] and second["compiled"] == 0
+
+
+def test_the_cache_can_be_turned_off(tmp_path):
+    off = _counts({"OPTIVIZ_CACHE_DIR": str(tmp_path / "cache"), "OPTIVIZ_NO_CACHE": "1"})
+    assert off["where"] == "None" and off["hits"] == off["compiled"] == 0 and not (tmp_path / "cache").exists()
+
+
+def test_the_default_cache_directory_follows_xdg(tmp_path):
+    out = _python("""
+        from optiviz import compilation_cache
+        print(compilation_cache.directory())
+    """, {"XDG_CACHE_HOME": str(tmp_path), "OPTIVIZ_CACHE_DIR": ""})
+    assert out.strip() == str(tmp_path / "optiviz" / "jax")
+
+
+def test_two_processes_share_the_cache(tmp_path):
+    env = {**os.environ, "OPTIVIZ_CACHE_DIR": str(tmp_path / "cache"), "OPTIVIZ_NO_CACHE": ""}
+    procs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(_COUNT)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    assert _counts(env)["compiled"] == 0  # whatever the race wrote is whole and readable
+
+
+# --------------------------------------------------------------------------------------------- engine keys
+
+@pytest.mark.parametrize("seed", [0, 1, 12345, 2**31 - 1, 2**31, 2**32 + 5, 2**40 + 7, 2**63 - 1])
+def test_host_keys_equal_jax_keys(seed):
+    import jax
+
+    from optiviz.trajectory import _key_data
+
+    assert np.array_equal(_key_data(seed), np.asarray(jax.random.key_data(jax.random.PRNGKey(seed))))
+
+
+def test_no_cache_on_the_command_line(tmp_path):
+    env = {**os.environ, "OPTIVIZ_CACHE_DIR": str(tmp_path / "cache"), "OPTIVIZ_NO_CACHE": ""}
+    done = subprocess.run([sys.executable, "-m", "optiviz", "plot", "--surface", "bowl", "--optimizers", "gd",
+                           "--steps", "5", "--no-cache", "--out", str(tmp_path / "p.png"), "-q"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "p.png").exists() and not (tmp_path / "cache").exists()
