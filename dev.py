@@ -4,7 +4,7 @@
     python3 dev.py demo      # set up .venv, then: optiviz animate --surface ravine
     python3 dev.py test      # set up .venv, then: the whole test suite (pytest)
     python3 dev.py run ARGS  # set up .venv, then: optiviz ARGS
-    python3 dev.py bench     # set up .venv, then: every benchmark under bench/
+    python3 dev.py bench     # set up .venv, then: the speed table (bench/table.py; bench/bench_*.py in detail)
     python3 dev.py docs      # set up .venv, then: the Sphinx site into docs/_build/html
 
 The environment is rebuilt only when pyproject.toml changes (a stamp file records its hash).
@@ -61,12 +61,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "optiviz"), *rest], env=env)
     if cmd == "test":
         return subprocess.call([str(PY), "-m", "pytest", "-q", *rest], cwd=ROOT, env=env)
-    if cmd == "bench":
-        code = 0
-        for script in sorted((ROOT / "bench").glob("bench_*.py")):
-            print(f"== {script.name}", flush=True)
-            code |= subprocess.call([str(PY), str(script), *rest], cwd=ROOT, env=env)
-        return code
+    if cmd == "bench":  # the speed table, each row a ratio to its floor or peer; writes bench/results.json
+        return subprocess.call([str(PY), str(ROOT / "bench" / "table.py"), *rest], cwd=ROOT, env=env)
     if cmd == "docs":
         out = ROOT / "docs" / "_build" / "html"
         code = subprocess.call([str(PY), "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", str(ROOT / "docs"),
