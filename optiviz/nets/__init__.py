@@ -11,14 +11,14 @@ Numerical only: nothing here imports matplotlib (the figures live in ``optiviz.r
 """
 from __future__ import annotations
 
-from . import datasets
+from . import datasets, grid
 from .datasets import Dataset, dataset
 from .models import MLP, Dense, mlp
 from .train import Histories, History, data_loss, train
-from .diagnostics import (decision_frames, decision_grid, diagnose, grad_norms_at, jacobian, layer_grad_norms,
+from .diagnostics import (decision_frames, decision_grid, diagnose, judge, grad_norms_at, jacobian, layer_grad_norms,
                           near_zero_fraction, weights)
 from .landscape import Landscape, filter_normalized_direction, landscape, plane_loss
 
-__all__ = ["Dataset", "dataset", "datasets", "MLP", "Dense", "mlp", "History", "Histories", "train", "data_loss",
-           "layer_grad_norms", "grad_norms_at", "diagnose", "weights", "near_zero_fraction", "jacobian",
+__all__ = ["Dataset", "dataset", "datasets", "grid", "MLP", "Dense", "mlp", "History", "Histories", "train", "data_loss",
+           "layer_grad_norms", "grad_norms_at", "diagnose", "judge", "weights", "near_zero_fraction", "jacobian",
            "decision_frames", "decision_grid", "Landscape", "landscape", "filter_normalized_direction", "plane_loss"]

@@ -22,7 +22,7 @@ from .datasets import Dataset, dataset as _dataset
 from .models import MLP, mlp
 from .train import History, data_loss
 
-__all__ = ["layer_grad_norms", "grad_norms_at", "diagnose", "weights", "near_zero_fraction", "jacobian",
+__all__ = ["layer_grad_norms", "grad_norms_at", "diagnose", "judge", "weights", "near_zero_fraction", "jacobian",
            "decision_frames", "decision_grid"]
 
 
@@ -63,31 +63,85 @@ def layer_grad_norms(activation: Any = "sigmoid", depth: int = 8, width: int = 3
 
 # ---------------------------------------------------------------------------------------------- diagnosis
 
-def diagnose(history: History, *, good: float | None = None, max_gap: float | None = None) -> str:
-    """One line saying which side is bad, from the final records of ``history``.
+#: a score this far below the ceiling means the training set itself is not learned (``good`` = 1 - this)
+UNDERFIT_MARGIN = 0.1
 
-    The training set is *bad* when the final train score (accuracy, or R^2 for regression) is below ``good``
-    (default 0.9): the model cannot even fit what it sees, so change the model (wider, deeper, another
-    activation) or the optimizer (learning rate, more steps). Otherwise the *test set only* is bad when the test
-    score trails the train score by more than ``max_gap`` (default 0.05 for accuracy, 0.1 for R^2): the model
-    fits noise, so regularize (L1/L2), add dropout, or stop early. A diverged run is reported first.
-    Given several runs (``Histories``), one line per run, prefixed with its label.
+
+def judge(train: float, test: float, *, task: str = "binary", label_noise: float = 0.0, n_train: int | None = None,
+          n_test: int | None = None, good: float | None = None, max_gap: float | None = None) -> tuple[str, dict]:
+    r"""Which side is bad, from the final train and test scores: ``(kind, numbers)``.
+
+    ``kind`` is ``"underfitting"``, ``"overfitting"`` or ``"good"``. The rule (classification; ``train``/``test``
+    are accuracies):
+
+    * the **noise ceiling** c = 1 - eta, where eta (``label_noise``) is the fraction of labels flipped at random
+      in train and test alike: even the rule that generated the data scores c in expectation, so c, not 1, is
+      what "the training set is learned" means;
+    * **underfitting** when train < c - (1 - good) (``good`` 0.9 by default: 0.1 below the ceiling);
+    * **overfitting** when train - test exceeds the tolerance max(max_gap, 2 sigma), with max_gap 0.05 and
+      sigma = sqrt(c (1 - c) (1/n_train + 1/n_test)) the standard deviation of the difference of two accuracies
+      measured on finite samples (labels flipped independently; binomial errors), so a gap that sampling alone
+      explains is not called overfitting; or when train > c + max(max_gap, 2 sqrt(c (1 - c) / n_train)) with
+      eta > 0: the network fits flipped labels, which no rule that generalizes can;
+    * otherwise **good**.
+
+    Regression scores are R^2, with ceiling 1, ``good`` 0.9 and ``max_gap`` 0.1 (the noise level of a
+    regression target is not known here). ``numbers`` carries ceiling, threshold and tolerance.
+    """
+    reg = task == "regression"
+    eta = 0.0 if reg else float(label_noise)
+    if not 0.0 <= eta <= 0.5:
+        raise InvalidValueError(f"label_noise must be in [0, 0.5], got {label_noise!r}")
+    c = 1.0 - eta
+    good = 0.9 if good is None else float(good)
+    max_gap = (0.1 if reg else 0.05) if max_gap is None else float(max_gap)
+    sampled = (not reg) and n_train and n_test
+    sigma = float(np.sqrt(c * (1 - c) * (1 / n_train + 1 / n_test))) if sampled else 0.0
+    gap_tol = max(max_gap, 2 * sigma)
+    above = max(max_gap, 2 * float(np.sqrt(c * (1 - c) / n_train))) if sampled else max_gap
+    threshold = c - (1.0 - good)
+    numbers = {"ceiling": c, "threshold": threshold, "gap_tolerance": gap_tol, "train": float(train),
+               "test": float(test)}
+    if not train >= threshold:
+        return "underfitting", numbers
+    if train - test > gap_tol or (eta > 0 and train > c + above):
+        return "overfitting", numbers
+    return "good", numbers
+
+
+def diagnose(history: History, *, good: float | None = None, max_gap: float | None = None,
+             label_noise: float | None = None) -> str:
+    """One line saying which side is bad, from the final records of ``history`` (the rule: ``judge``).
+
+    The training set is *bad* when the final train score is more than 1 - ``good`` below the noise ceiling
+    (1 - the dataset's label noise; 1 for clean labels): the model cannot even fit what it sees, so change the
+    model (wider, deeper, another activation) or the optimizer (learning rate, more steps). Otherwise the *test
+    set only* is bad when the test score trails the train score by more than sampling explains, or the train
+    score beats the ceiling (it fits flipped labels): the model fits noise, so regularize (L1/L2), add dropout,
+    or stop early. ``label_noise`` defaults to the one the history's dataset was drawn with. A diverged run is
+    reported first. Given several runs (``Histories``), one line per run, prefixed with its label.
     """
     if isinstance(history, Mapping):
-        return "\n".join(f"{label}: {diagnose(h, good=good, max_gap=max_gap)}" for label, h in history.items())
+        return "\n".join(f"{label}: {diagnose(h, good=good, max_gap=max_gap, label_noise=label_noise)}"
+                         for label, h in history.items())
     if history.diverged_at is not None:
         return f"diverged at step {history.diverged_at}: lower the learning rate"
-    reg = history.task == "regression"
-    good = (0.9 if good is None else good)
-    max_gap = (0.1 if reg else 0.05) if max_gap is None else max_gap
-    name = "R^2" if reg else "accuracy"
-    train, test = float(history.train_acc[-1]), float(history.test_acc[-1])
-    scores = f"train {name} {train:.2f}, test {test:.2f}"
-    if not train >= good:
+    cfg = history.config or {}
+    eta = cfg.get("label_noise", 0.0) if label_noise is None else label_noise
+    kind, num = judge(float(history.train_acc[-1]), float(history.test_acc[-1]), task=history.task,
+                      label_noise=eta or 0.0, n_train=cfg.get("n_train"), n_test=cfg.get("n_test"), good=good,
+                      max_gap=max_gap)
+    name = "R^2" if history.task == "regression" else "accuracy"
+    scores = f"train {name} {num['train']:.2f}, test {num['test']:.2f}"
+    if eta:
+        scores += f", noise ceiling {num['ceiling']:.2f}"
+    if kind == "underfitting":
         return (f"training set is bad ({scores}): underfitting - change the model (wider, deeper, another "
                 "activation) or the optimizer (learning rate, more steps)")
-    if train - test > max_gap:
-        return (f"test set only is bad ({scores}): overfitting - regularize (L1/L2), drop out, or stop early")
+    if kind == "overfitting":
+        why = " (fits flipped labels)" if eta and num["train"] > num["ceiling"] and \
+            num["train"] - num["test"] <= num["gap_tolerance"] else ""
+        return f"test set only is bad ({scores}){why}: overfitting - regularize (L1/L2), drop out, or stop early"
     return f"both good ({scores}): no sign of under- or overfitting"
 
 

@@ -593,7 +593,9 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
                 stopped_at=None if stopped[j] < 0 else int(stopped[j]),
                 best_step=None if early_stopping is None else int(best[j]), spec=spec,
                 config={"l1": c.l1, "l2": c.l2, "dropout": c.dropout, "batch_size": c.batch or None,
-                        "early_stopping": early_stopping, "seed": seed, "data": data.caption()},
+                        "early_stopping": early_stopping, "seed": seed, "data": data.caption(),
+                        "label_noise": float(data.params.get("label_noise", 0.0)), "n_train": len(data.x_train),
+                        "n_test": len(data.x_test)},
                 unravel=jax.flatten_util.ravel_pytree(inits[c.model])[1])
     result = {histories[i].label: histories[i] for i in range(n)}
     if not many and not isinstance(fields["optimizer"], Mapping) and labels is None and n == 1:
