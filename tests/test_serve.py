@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("starlette", reason="the serve extra is not installed (pip install 'optiviz[serve]')")
 pytest.importorskip("httpx2", reason="Starlette's TestClient needs httpx2")
@@ -236,6 +238,22 @@ def test_bad_input_is_a_400_with_the_cli_message(client, change, fragments):
     bad(post(client, "/api/run", body), *fragments)
 
 
+BIG = "1" + "0" * 400  # a JSON integer past float's range
+
+
+@pytest.mark.parametrize("raw, fragment", [
+    ('{"steps": %s}' % BIG, "steps must be a whole number >= 1, got inf"),
+    ('{"steps": 50, "start": [%s, 0]}' % BIG, "start must be finite"),
+    ('{"steps": 50, "seed": -%s}' % BIG, "seed must be"),
+    ('{"steps": 50, "optimizers": [{"name": "adam", "lr": NaN}]}', "adam: lr must be finite, got nan"),
+    ('{"steps": 50, "starts": {"grid": %s}}' % BIG, "starts.grid must be a whole number >= 1, got inf"),
+    ('{"steps": 50, "surface": "bowl:condition=%s"}' % BIG, "too large"),
+    ('{"steps": 50, "surface": "expr:1/0"}', "is inf at its start"),
+])
+def test_numbers_past_a_float_are_a_400_too(client, raw, fragment):
+    bad(client.post("/api/run", content=raw, headers={"content-type": "application/json"}), fragment)
+
+
 def test_the_messages_are_the_library_s_own(client):
     from optiviz.errors import OptivizError
 
@@ -299,8 +317,30 @@ def test_no_cors_headers_anywhere(client):
 def test_security_headers(client):
     h = client.get("/").headers
     assert h["x-content-type-options"] == "nosniff"
-    assert "script-src" not in h["content-security-policy"] or "'unsafe-inline'" not in h["content-security-policy"]
-    assert h["content-security-policy"].startswith("default-src 'self'")
+    csp = dict(part.strip().split(" ", 1) for part in h["content-security-policy"].split(";"))
+    assert csp["default-src"] == "'self'" and "script-src" not in csp  # scripts: this server's files only
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats() | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                  max_size=3), max_leaves=6)
+
+
+@settings(max_examples=int(os.environ.get("SERVE_FUZZ", 60)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(st.sampled_from(sorted(api.RUN_FIELDS) + ["extra"]), _JSON, max_size=4),
+       route=st.sampled_from(["/api/run", "/api/tune", "/api/export"]))
+def test_any_json_body_is_answered_in_one_line_never_a_500(client, body, route):
+    """Whatever JSON a page sends: a result or one line, never a crash. (Steps are kept out of the valid range,
+    so no example compiles a new program or renders a long animation.)"""
+    steps = body.get("steps", 0)
+    whole = isinstance(steps, (int, float)) and not isinstance(steps, bool) and float(steps).is_integer()
+    if route != "/api/run" or (whole and steps > 100):
+        steps = 0
+    body["steps"] = steps
+    resp = post(client, route, body)
+    assert resp.status_code in (200, 400), resp.text
+    if resp.status_code == 400:
+        bad(resp)
 
 
 def test_a_page_cannot_name_a_file_a_module_or_a_plugin(client, tmp_path):

@@ -143,7 +143,11 @@ class Catalog:
 
     def surfaces(self) -> list[dict[str, Any]]:
         if self._described is None:
-            self._described = ([describe_surface(ov.load_surface(n)) for n in self.builtins]
+            from optiviz.surface import registry
+
+            # the registry's own entries: describing needs no check (which evaluates and differentiates each
+            # surface, seconds for all of them); a request that names one loads and checks it then
+            self._described = ([describe_surface(registry.get(n)) for n in self.builtins]
                                + [describe_surface(s, spec) for spec, s in self.extra.items()])
         return self._described
 
@@ -217,9 +221,12 @@ def _optimizers(items: Any, surface: Any, limits: Limits) -> list[Any]:
 def _bucket(steps: Any, limit: int) -> Any:
     """The bucketed step count; anything that is not a whole number >= 1 passes through for the engine to refuse
     with its own message."""
-    if isinstance(steps, bool) or not isinstance(steps, (int, float)) or not float(steps).is_integer() or steps < 1:
+    if isinstance(steps, bool) or not isinstance(steps, (int, float)) or steps < 1:
         return steps
-    steps = int(steps)
+    if isinstance(steps, float):
+        if not steps.is_integer():  # also inf and nan
+            return steps
+        steps = int(steps)
     if steps > limit:
         raise over("steps", steps, limit)
     return next((b for b in STEP_BUCKETS if b >= steps), steps)
@@ -317,9 +324,9 @@ def run(body: Any, catalog: Catalog, log: ProgramLog | None = None) -> dict[str,
         return _basins(s, specs, body["starts"], steps, seed, tol, limits, log)
     start = _field(body, "start")
     start = list(s.start) if start is None else start
-    if log is not None:
-        compiled = log.note(s, specs, bucket, "internals" if internals else "all")
     runs = ov.run(s, specs, steps=bucket, start=start, seed=seed, tol=tol, internals=internals)
+    # noted after the engine accepted the request (so the key is made of valid values)
+    compiled = log is not None and log.note(s, specs, bucket, "internals" if internals else "all")
     steps = int(steps)  # the engine accepted the bucket, so steps was a whole number
     out = []
     for t, color in zip(runs.values(), _colors([t.name for t in runs.values()])):
@@ -333,7 +340,7 @@ def run(body: Any, catalog: Catalog, log: ProgramLog | None = None) -> dict[str,
             entry.update(grad=_arr(g), step=_arr(u), effective_lr=_arr(eff))
         out.append(entry)
     return {"surface": runs.surface.name, "steps": steps, "start": _point(np.asarray(runs.start, float)),
-            "seed": seed, "tol": tol, "f_min": f_min, "compiled": bool(log is not None and compiled), "runs": out}
+            "seed": seed, "tol": tol, "f_min": f_min, "compiled": bool(compiled), "runs": out}
 
 
 def grid_starts(surface: Any, n: Any, limits: Limits) -> np.ndarray:
@@ -362,9 +369,9 @@ def _basins(s, specs, starts, steps, seed, tol, limits: Limits, log) -> dict[str
         if len(starts) > limits.starts:
             raise over("the number of starts", len(starts), limits.starts)
         pts = starts
-    if log is not None:  # end points only: the exact step count (a bucket's end point is another step's)
-        compiled = log.note(s, specs, steps, "final")
+    # end points only: the exact step count (a bucket's end point is another step's)
     runs = ov.run(s, specs, steps=steps, starts=pts, seed=seed, tol=tol, record="final")
+    compiled = log is not None and log.note(s, specs, steps, "final")
     minima = np.asarray(s.minima, dtype=float).reshape(-1, 2)
     (x0, x1), (y0, y1) = s.domain
     radius = 0.05 * math.hypot(x1 - x0, y1 - y0)
@@ -383,7 +390,7 @@ def _basins(s, specs, starts, steps, seed, tol, limits: Limits, log) -> dict[str
                     "diverged_at": _arr(t.diverged_at), "reached_at": _arr(t.reached_at)})
     return {"surface": s.name, "steps": int(steps), "n_starts": len(runs.start), "grid": grid, "seed": seed,
             "tol": tol, "minima": [_point(m) for m in s.minima], "basin_radius": radius,
-            "compiled": bool(log is not None and compiled), "runs": out}
+            "compiled": bool(compiled), "runs": out}
 
 
 def grid(params: Any, catalog: Catalog) -> dict[str, Any]:

@@ -64,6 +64,15 @@ def allowed_hosts(host: str, port: int) -> set[str]:
     return out
 
 
+def _parse_int(text: str) -> Any:
+    """A JSON integer; one past float's range (over 308 digits) becomes +-inf, which every validator refuses as
+    not finite (as an int it would overflow inside a float conversion instead)."""
+    digits = text.lstrip("-")
+    if len(digits) > 308:
+        return float("-inf") if text.startswith("-") else float("inf")
+    return int(text)
+
+
 def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -77,11 +86,11 @@ _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"cache-control", b"no-store"),
-    # only this server's own files; framed only by pages on this machine (ov.playground() in Jupyter)
+    # scripts only from this server's own files (no inline script, no eval); inline style attributes are allowed
+    # (colour swatches). Framing is allowed: ov.playground() shows the page in a notebook, whatever the
+    # notebook's origin, and the page shows nothing private and does nothing but compute and download.
     (b"content-security-policy", b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-                                 b"object-src 'none'; "
-                                 b"base-uri 'none'; form-action 'none'; frame-ancestors 'self' http://localhost:* "
-                                 b"http://127.0.0.1:* https://localhost:* https://127.0.0.1:*"),
+                                 b"object-src 'none'; base-uri 'none'; form-action 'none'"),
 ]
 
 
@@ -162,7 +171,7 @@ class Playground:
                 raise api.over("the request body", f"over {limit} bytes", f"{limit} bytes")
             chunks.append(chunk)
         try:
-            return json.loads(b"".join(chunks))
+            return json.loads(b"".join(chunks), parse_int=_parse_int)
         except RecursionError:
             raise OptivizError("the request body is nested too deeply") from None
         except ValueError as exc:
@@ -238,6 +247,8 @@ def create_app(surfaces: tuple[str, ...] | list[str] = (), *, host: str = "127.0
     async def on_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, OptivizError):
             return _error(_first_line(exc), 400 if exc.exit_code == 2 else 500)
+        if isinstance(exc, OverflowError):  # a number from the request too large for a float, met in validation
+            return _error(f"a number in the request is too large ({_first_line(exc)})")
         if isinstance(exc, _Busy):
             return _error("the server is busy: too many requests at once; try again", 503)
         if isinstance(exc, HTTPException):
@@ -269,7 +280,7 @@ def create_app(surfaces: tuple[str, ...] | list[str] = (), *, host: str = "127.0
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={Exception: on_error, HTTPException: on_error, OptivizError: on_error,
-                                        _Busy: on_error})
+                                        _Busy: on_error, OverflowError: on_error})
     app.state.playground = pg
     hosts = allowed_hosts(host, port) if hosts is None else {h.lower() for h in hosts}
     guard = Guard(app, hosts)
