@@ -368,17 +368,21 @@ def test_index_in_headless_chromium_has_no_broken_image_or_link(tiny, tmp_path):
     assert len(index["images"]) == 1 and index["links"] == [(out / "plot_ok.html").as_uri()]
 
 
-def test_readme_images_are_small_gallery_pictures():
-    """docs/images holds a few gallery pictures for the README: each a valid image under 300 KB, named after the
-    gallery output it was copied from (refresh: optiviz gallery, then copy plot_<stem>/<stem>.<ext>)."""
+def test_readme_images_are_small_used_pictures_made_by_optiviz():
+    """docs/images holds the README's pictures: each a valid image under 300 KB that the README or the docs show,
+    either a gallery output (refresh: optiviz gallery, then copy plot_<stem>/<stem>.<ext>) or the playground's
+    screenshot (taken by the browser test's page)."""
     from PIL import Image
 
     root = Path(__file__).resolve().parent.parent
     images = sorted((root / "docs" / "images").glob("*.*"))
-    assert 3 <= len(images) <= 4
+    shown = (root / "README.md").read_text() + "".join(p.read_text() for p in (root / "docs").glob("*.rst"))
+    assert images
     for path in images:
         assert path.stat().st_size < 300_000, path.name
-        assert (root / "gallery" / f"plot_{path.stem}.py").is_file(), f"{path.name} is no gallery output"
+        assert f"images/{path.name}" in shown, f"{path.name} is shown nowhere"
+        assert path.stem == "playground" or (root / "gallery" / f"plot_{path.stem}.py").is_file(), \
+            f"{path.name} is no gallery output"
         with Image.open(path) as im:
             im.verify()
 
