@@ -29,6 +29,7 @@ import numpy as np
 
 from . import _check as _checks
 from . import compilation_cache
+from ._keys import key_data
 from . import optimizers as _opt
 from .errors import InvalidTypeError, InvalidValueError
 from .labeled import LabeledRuns, table
@@ -232,19 +233,6 @@ def _flags(spec: Any) -> tuple[tuple[str, bool], ...]:
     if not isinstance(spec, OptimizerSpec):
         return ()
     return tuple((k, v) for k, v in spec.hparams.items() if isinstance(v, bool))
-
-
-def _key_data(seed: int) -> np.ndarray:
-    """The PRNG key of ``seed`` as a host array, equal to ``jax.random.key_data(jax.random.PRNGKey(seed))``.
-
-    For JAX's default generator (threefry2x32) the key is the two 32-bit words (seed >> 32, seed & 0xFFFFFFFF), the
-    high word 0 unless x64 is on; computed here on the host, since JAX would compile two small programs for it.
-    """
-    seed = int(seed)
-    if jax.config.jax_default_prng_impl != "threefry2x32":
-        return np.asarray(jax.random.key_data(jax.random.PRNGKey(seed)))
-    high = (seed >> 32) & 0xFFFFFFFF if jax.config.jax_enable_x64 else 0
-    return np.asarray([high, seed & 0xFFFFFFFF], np.uint32)
 
 
 # ------------------------------------------------------------------------------------------ the program
@@ -650,7 +638,7 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     _check_size(n_lrs * len(specs) * len(seed_list) * len(pts2), len(_recorded_steps(steps, every)),
                 internals=internals)
     tol = _check_tol(tol)
-    keys = np.stack([_key_data(int(v)) for v in seed_list])
+    keys = np.stack([key_data(int(v)) for v in seed_list])
     dtype = _dtype()
     starts_arr, n = _shard(pts2.astype(dtype))
     tols = np.full(len(specs), -np.inf if tol is None else tol, dtype)
@@ -809,7 +797,7 @@ def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum"
 
     def sweep(targets):
         return _execute_grid(prog, hparams, lr_grid, noises, salts, pt.astype(dtype)[None],
-                             _key_data(int(seed))[None], data, lo, hi, np.asarray(targets, dtype))
+                             key_data(int(seed))[None], data, lo, hi, np.asarray(targets, dtype))
 
     out = sweep(np.full(len(specs), -np.inf))
     start_loss = float(s.value(_float(pt)))

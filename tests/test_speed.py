@@ -156,9 +156,9 @@ def test_two_processes_share_the_cache(tmp_path):
 def test_host_keys_equal_jax_keys(seed):
     import jax
 
-    from optiviz.trajectory import _key_data
+    from optiviz._keys import key_data
 
-    assert np.array_equal(_key_data(seed), np.asarray(jax.random.key_data(jax.random.PRNGKey(seed))))
+    assert np.array_equal(key_data(seed), np.asarray(jax.random.key_data(jax.random.PRNGKey(seed))))
 
 
 def test_no_cache_on_the_command_line(tmp_path):

@@ -19,10 +19,12 @@ Initialization (weights ~ N(0, sigma^2), biases 0), chosen per layer from the ac
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Sequence
 
+from .._keys import key_data
 from ..activations import Activation, activation as _activation
 from ..errors import InvalidValueError
 
@@ -36,6 +38,21 @@ class Dense(NamedTuple):
 
     w: Any
     b: Any
+
+
+@functools.cache
+def _draw():
+    """The initial weights of every layer as one compiled program (drawn op by op, each random draw and product
+    would compile on its own): layer i gets key i of ``split(key, layers)``, weights std_i * N(0, 1), biases 0."""
+    import jax
+    import jax.numpy as jnp
+
+    def draw(key, shapes, stds, dtype):
+        keys = jax.random.split(key, len(shapes))
+        return tuple(Dense(std * jax.random.normal(k, shape, dtype), jnp.zeros((shape[1],), dtype))
+                     for k, shape, std in zip(keys, shapes, stds))
+
+    return jax.jit(draw, static_argnums=(1, 2, 3))
 
 
 def _init_std(scheme: str, fan_in: int, fan_out: int) -> float:
@@ -102,20 +119,15 @@ class MLP:
     # -- parameters ----------------------------------------------------------------------------------------
     def init(self, seed: int = 0, key: Any = None) -> tuple[Dense, ...]:
         """Seeded initial parameters: weights ~ N(0, sigma^2) per the layer's scheme, biases 0."""
-        import jax
         import jax.numpy as jnp
 
         if key is None:
             if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
                 raise InvalidValueError(f"seed must be a whole number >= 0, got {seed!r}")
-            key = jax.random.PRNGKey(seed)
-        keys = jax.random.split(key, self.n_layers)
-        dtype = jnp.result_type(float)
-        layers = []
-        for k, (fan_in, fan_out), scheme in zip(keys, self.layer_shapes(), self.init_schemes):
-            std = _init_std(scheme, fan_in, fan_out)
-            layers.append(Dense(std * jax.random.normal(k, (fan_in, fan_out), dtype), jnp.zeros((fan_out,), dtype)))
-        return tuple(layers)
+            key = key_data(seed)  # built on the host (as a device computation it would compile)
+        shapes = tuple(self.layer_shapes())
+        stds = tuple(_init_std(scheme, n_in, n_out) for (n_in, n_out), scheme in zip(shapes, self.init_schemes))
+        return _draw()(key, shapes, stds, jnp.dtype(jnp.result_type(float)).name)
 
     # -- forward -------------------------------------------------------------------------------------------
     def apply(self, params: Sequence[Dense], x: Any, *, dropout: Any = 0.0, key: Any = None,

@@ -38,6 +38,7 @@ import numpy as np
 
 from .. import _check as _checks
 from .. import compilation_cache
+from .._keys import key_data
 from .. import optimizers as _opt
 from ..errors import InvalidValueError
 from ..labeled import LabeledRuns, table
@@ -429,11 +430,17 @@ def _labels(configs: list[_Config], given: list[str | None], batch_given: bool =
 
 def _traced_hparams(spec: OptimizerSpec) -> dict[str, Any]:
     dtype = jnp.result_type(float)
-    return {k: (jnp.asarray(v, dtype) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+    return {k: (np.asarray(v, dtype) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
             for k, v in spec.hparams.items()}
 
 
 # ------------------------------------------------------------------------------------------- public API
+
+@partial(jax.jit, static_argnums=1)
+def _fold_in(base, salts):
+    """Each run's PRNG key, ``fold_in(base, salt)``, all in one program."""
+    return [jax.random.fold_in(base, s) for s in salts]
+
 
 def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, l1: Any = 0.0, l2: Any = 0.0,
           dropout: Any = 0.0, batch_size: Any = None, early_stopping: int | None = None, seed: int = 0,
@@ -538,14 +545,15 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     # group runs with equal static structure (stacked and vmapped); "fused" keeps every run in its own group
     dtype = jnp.result_type(float)
     statics, traced = [], []
+    keys = _fold_in(key_data(seed), tuple(zlib.crc32(c.label.encode()) & 0x7FFFFFFF for c in configs))
     for c in configs:
         hp = _traced_hparams(c.optimizer) if isinstance(c.optimizer, OptimizerSpec) else {}
         run = _Run(c.model, c.optimizer.name if isinstance(c.optimizer, OptimizerSpec) else c.optimizer,
                    jax.tree_util.tree_structure(hp), c.batch, c.dropout > 0)
-        key = jax.random.fold_in(jax.random.PRNGKey(seed), zlib.crc32(c.label.encode()) & 0x7FFFFFFF)
-        consts = {"hp": hp, "l1": jnp.asarray(c.l1, dtype), "l2": jnp.asarray(c.l2, dtype),
-                  "rate": jnp.asarray(c.dropout, dtype), "key": key,
-                  "patience": jnp.asarray(early_stopping or 0, jnp.int32)}
+        # numbers as host arrays: converting each on the device would compile a small program for each
+        consts = {"hp": hp, "l1": np.asarray(c.l1, dtype), "l2": np.asarray(c.l2, dtype),
+                  "rate": np.asarray(c.dropout, dtype), "key": keys[len(traced)],
+                  "patience": np.asarray(early_stopping or 0, np.int32)}
         statics.append(run)
         traced.append(consts)
     order: list[list[int]] = []
@@ -560,12 +568,12 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
         order = [[i] for g in order for i in g] if strategy == "fused" else \
             [part for g in order for part in ([[i] for i in g] if len(g) <= FUSE_LIMIT else [g])]
         order.sort(key=lambda g: g[0])
-    stack = lambda trees: jax.tree_util.tree_map(lambda *a: jnp.stack(a), *trees)  # noqa: E731
+    stack = lambda trees: jax.tree_util.tree_map(lambda *a: np.stack(a), *trees)  # noqa: E731  (on the host)
     groups = tuple((statics[g[0]], len(g)) for g in order)
     consts = tuple(stack([traced[i] for i in g]) for g in order)
     params0 = tuple(stack([inits[configs[i].model] for i in g]) for g in order)
     prog = _Program(groups, data.task, steps, every, early_stopping is not None, keep_path)
-    arrays = tuple(jnp.asarray(a) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
+    arrays = (data.x_train, data.y_train, data.x_test, data.y_test)
     out = _execute(prog, consts, params0, arrays)
 
     recorded = recorded_steps(steps, every)
