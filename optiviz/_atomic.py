@@ -22,7 +22,9 @@ import errno
 import os
 import secrets
 import signal
+import sys
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -59,7 +61,7 @@ def _limits(folder: Path) -> tuple[int, int]:
 
 
 def _folder_label(folder: Path) -> str:
-    return "the current folder" if str(folder) in ("", ".") else f"the folder {clip(str(folder))!r}"
+    return "the current folder" if str(folder) in ("", ".") else f"output folder {clip(str(folder))!r}"
 
 
 def resolve(path: "str | os.PathLike[str]") -> Path:
@@ -102,9 +104,9 @@ def check_target(path: "str | os.PathLike[str]") -> Path:
     if len(os.fsencode(str(p.absolute()))) >= path_max:
         raise InvalidValueError(f"the path {clip(str(p))!r} is longer than this system allows ({path_max} bytes)")
     if not folder.exists():
-        raise RenderError(f"cannot write {clip(str(p))}: {_folder_label(folder)} does not exist")
+        raise RenderError(f"{_folder_label(folder)} does not exist")
     if not folder.is_dir():
-        raise RenderError(f"cannot write {clip(str(p))}: {_folder_label(folder)} is not a folder")
+        raise RenderError(f"{_folder_label(folder)} is not a folder")
     if p.is_dir():
         raise RenderError(f"cannot write {clip(str(p))}: it is a folder")
     if p.exists() and not os.access(p, os.W_OK) and os.geteuid() != 0:
@@ -114,8 +116,7 @@ def check_target(path: "str | os.PathLike[str]") -> Path:
     try:
         fd, probe = _create_temp(p)
     except OSError as exc:
-        raise RenderError(f"cannot write {clip(str(p))}: {_folder_label(folder)} is not writable "
-                          f"({exc.strerror or exc})") from None
+        raise RenderError(f"{_folder_label(folder)} is not writable ({exc.strerror or exc})") from None
     os.close(fd)
     os.unlink(probe)
     return p
@@ -223,6 +224,19 @@ def _raise(signum: int, frame: Any) -> None:
     raise _interrupted(signum)
 
 
+def signal_name(code: int) -> str:
+    """``SIGTERM`` for exit code 143."""
+    try:
+        return signal.Signals(code - 128).name
+    except ValueError:
+        return f"signal {code - 128}"
+
+
+def handling_signals() -> bool:
+    """Whether ``handle_signals`` is active (the command line): every real interrupt is then ``received()``."""
+    return _ACTIVE.is_set()
+
+
 def received() -> int | None:
     """The exit code of the first signal received inside ``handle_signals`` (None if none)."""
     return 128 + _RECEIVED[0] if _RECEIVED else None
@@ -240,14 +254,38 @@ def handle_signals() -> Iterator[None]:
         yield
         return
     previous = {num: signal.getsignal(num) for num in SIGNALS.values()}
+    previous_hook = sys.unraisablehook
     del _RECEIVED[:]
+
+    def hook(unraisable: Any) -> None:
+        # The interrupt landed where Python cannot raise it (a gc callback, a __del__): it was swallowed.
+        # Send the signal again from another thread, so the main thread gets it back at its next bytecode.
+        if isinstance(unraisable.exc_value, Interrupted):
+            threading.Thread(target=_resend, args=(unraisable.exc_value.signum,), daemon=True).start()
+            return
+        previous_hook(unraisable)
+
+    sys.unraisablehook = hook
     for num in SIGNALS.values():
         signal.signal(num, _raise)
+    _ACTIVE.set()
     try:
         yield
     finally:
+        _ACTIVE.clear()
         for num, handler in previous.items():
             signal.signal(num, handler if handler is not None else signal.SIG_DFL)
+        sys.unraisablehook = previous_hook
+        del _RECEIVED[:]
+
+
+_ACTIVE = threading.Event()  # handle_signals' handlers are installed
+
+
+def _resend(signum: int) -> None:
+    time.sleep(0.002)
+    if _ACTIVE.is_set():
+        os.kill(os.getpid(), signum)
 
 
 def _die(signum: int, frame: Any) -> None:

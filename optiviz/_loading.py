@@ -23,7 +23,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import OptivizError, SurfaceError
+from ._check import clip, show
+from .errors import OptivizError, SurfaceError, UserCodeError
 from .registry import _describe, did_you_mean
 from .surface import Surface, _first_line, _parse_params, registry, surface, with_view
 
@@ -32,7 +33,16 @@ DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
 
 
 def _fail(spec: Any, what: str) -> SurfaceError:
-    return SurfaceError(f"surface spec {spec!r}: {what}")
+    return SurfaceError(f"surface spec {show(spec, 300)}: {what}")
+
+
+def _exited(spec: Any, where: str, exc: BaseException) -> UserCodeError:
+    """A user's file, module or plugin that called ``sys.exit`` (or raised another ``BaseException``) at import:
+    one line naming it (exit 2), instead of optiviz exiting with the user's code and no message."""
+    what = f"called sys.exit({clip(repr(exc.code), 40)})" if isinstance(exc, SystemExit) else \
+        f"raised {type(exc).__name__}"
+    return UserCodeError(f"surface spec {show(spec, 300)}: {where} {what} while being imported; a surface module must "
+                         "define functions, not exit")
 
 
 # ------------------------------------------------------------------------------------------------ entry
@@ -114,6 +124,8 @@ def _find(target: str, spec: str, *, domain: Any, start: Any) -> tuple[Surface, 
             obj = ep.load()
         except Exception as exc:
             raise _fail(spec, f"the plugin {ep.name} = {ep.value} failed to load: {_first_line(exc)}") from exc
+        except (SystemExit, GeneratorExit) as exc:
+            raise _exited(spec, f"the plugin {ep.name} = {ep.value}", exc) from None
         return _as_surface(obj, spec, ep.name, domain, start)
     known = sorted(set(registry.builtin_names()) | {e.name for e in _entry_points()})
     hint = did_you_mean(target, known)
@@ -273,8 +285,10 @@ def _from_file(path_text: str, spec: str) -> Any:
         raise _fail(spec, f"in {path}: {exc}") from None
     except BaseException as exc:
         sys.modules.pop(module_name, None)
-        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: not ours to swallow
+        if isinstance(exc, KeyboardInterrupt):  # Ctrl-C (or its like): never ours to swallow
             raise
+        if not isinstance(exc, Exception):  # SystemExit, GeneratorExit: the user's code ended the import
+            raise _exited(spec, str(path), exc) from None
         raise _fail(spec, f"running {path} failed: {_first_line(exc)}") from exc
     _FILES[key] = module
     return module
@@ -295,6 +309,8 @@ def _from_module(module_name: str, spec: str) -> Any:
         raise _fail(spec, f"in {module_name}: {exc}") from None
     except Exception as exc:
         raise _fail(spec, f"importing {module_name} failed: {_first_line(exc)}") from exc
+    except (SystemExit, GeneratorExit) as exc:
+        raise _exited(spec, module_name, exc) from None
 
 
 # ---------------------------------------------------------------------------------------------- plugins

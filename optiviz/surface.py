@@ -18,7 +18,7 @@ import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
-from .errors import SurfaceError
+from .errors import Interrupted, SurfaceError, UserCodeError
 from .registry import Registry
 
 Domain = tuple[tuple[float, float], tuple[float, float]]
@@ -177,15 +177,29 @@ class Surface:
         x0, y0 = (np.float32(v) for v in self.start)
         # 1. the value's shape and type, traced (nothing compiled): the user's own errors surface here
         try:
-            shape = jax.eval_shape(value, x0, y0).shape
+            shape = jax.eval_shape(value, x0, y0)
         except _NotANumber as exc:
             raise SurfaceError(f"{who}: {name}(x, y) must return a number, got {exc}") from None
         except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError) as exc:
             raise not_differentiable(exc) from exc
         except Exception as exc:
             raise SurfaceError(f"{who}: {name} failed {at}: {_first_line(exc)}") from exc
-        if shape != ():
-            raise SurfaceError(f"{who}: {name}(x, y) must return a scalar for scalar x and y, got shape {shape}")
+        except (SystemExit, GeneratorExit):  # the user's function tried to end the program
+            raise UserCodeError(f"{who}: {name} called sys.exit {at}; a surface must return a number") from None
+        except KeyboardInterrupt as exc:
+            from . import _atomic
+
+            if isinstance(exc, Interrupted) or not _atomic.handling_signals() or _atomic.received() is not None:
+                raise  # a real Ctrl-C (or one we cannot tell from it): never swallowed
+            raise UserCodeError(f"{who}: {name} raised KeyboardInterrupt {at}; a surface must return a "
+                                "number") from None
+        if shape.shape != ():
+            raise SurfaceError(f"{who}: {name}(x, y) must return a scalar for scalar x and y, got shape {shape.shape}")
+        if shape.dtype.kind != "f":  # an int or bool has no gradient; a complex loss has no order to descend
+            what = {"b": "a bool", "i": "an integer", "u": "an integer", "c": "a complex number"}.get(
+                shape.dtype.kind, str(shape.dtype))
+            raise SurfaceError(f"{who}: {name}(x, y) must return a number (a real float computed from x and y "
+                               f"with jax.numpy), got {what}")
         # 2. value and gradient at the start: one program
         f = lambda p: jnp.asarray(value(p[0], p[1]), jnp.result_type(float))  # noqa: E731
         try:

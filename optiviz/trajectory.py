@@ -16,6 +16,7 @@ Arrays handed out for many starts or seeds are views of the program's time-major
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 import zlib
 from collections.abc import Mapping
@@ -520,13 +521,17 @@ def _check_steps(steps: Any) -> int:
 
 def _check_points(name: str, value: Any) -> np.ndarray:
     try:
-        arr = np.asarray(value, dtype=float)
+        with warnings.catch_warnings():  # a complex start would be cast with a ComplexWarning: refuse it instead
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            arr = np.asarray(value, dtype=float)
+    except np.exceptions.ComplexWarning:
+        raise InvalidTypeError(f"{name} must be real numbers, got {_checks.show(value)}") from None
     except (TypeError, ValueError):
-        raise InvalidValueError(f"{name} must be numbers, got {value!r}") from None
+        raise InvalidTypeError(f"{name} must be numbers, got {_checks.show(value)}") from None
     if arr.shape[-1:] != (2,) or arr.ndim not in (1, 2):
         raise InvalidValueError(f"{name} must be (x, y) or an (N, 2) array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise InvalidValueError(f"{name} must be finite, got {value!r}")
+        raise InvalidValueError(f"{name} must be finite, got {_checks.show(value)}")
     if arr.ndim == 2 and len(arr) == 0:
         raise InvalidValueError(f"{name} is empty")
     return arr
@@ -547,6 +552,11 @@ def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, inte
     seed = _checks.whole(seed, "seed", lo=0, hi=2**63 - 1)
     has_data = s.data is not None and s.batch_loss is not None
     stochastic = [isinstance(o, OptimizerSpec) and o.info.stochastic and has_data for o in specs]
+    if batch_size is not None:
+        batch_size = _checks.whole(batch_size, "batch_size", lo=1)
+    if batch_size is not None and not has_data:  # silently ignoring it would draw full-batch runs as minibatch
+        raise InvalidValueError(f"batch_size applies to surfaces with a dataset (such as linreg); "
+                                f"{_checks.clip(s.name, 40)} has none")
     if batch_size is None:
         batch_size = s.batch_size or 16
     batch_size = _checks.whole(batch_size, "batch_size", lo=1)

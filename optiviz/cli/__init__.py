@@ -34,8 +34,9 @@ import sys
 import traceback
 from typing import Any, Callable, Sequence
 
-from .. import __version__
-from ..errors import OptivizError, UnknownNameError
+from .. import __version__, _atomic
+from .._check import clip
+from ..errors import Interrupted, OptivizError, UnknownNameError
 from ..registry import did_you_mean
 from .animate import animate_command
 from .describe import describe_command
@@ -47,7 +48,7 @@ from .network import network_command
 from .options import ANIMATION_FORMATS, IMAGE_FORMATS, _Parser, add_command, add_output_options, add_run_options, \
     add_scene_options, choice, domain, int_at_least, int_between, nonnegative_float, point, positive_float, \
     probability, size
-from .output import check_output, default_output, report_written, save_output
+from .output import check_output, default_output, report_written, save_output, say
 from .plot import plot_command
 from .plot_activations import plot_activations_command
 from .runs import compute_runs, optimizer_specs
@@ -153,18 +154,43 @@ def _option_taking(word: str, p: argparse.ArgumentParser) -> str | None:
 def _fail(message: str, code: int, verbose: bool) -> int:
     if verbose and sys.exc_info()[0] is not None:
         traceback.print_exc()
-    print(f"optiviz: {message}", file=sys.stderr)
+    say(f"optiviz: {clip(message, 400)}", err=True)
     return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``optiviz`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    """Run the ``optiviz`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    Exit codes: 0 done, 2 bad input (before any work), 1 a failure while running, 130/143/129 for SIGINT/SIGTERM/
+    SIGHUP. A signal ends the command wherever it lands, with its code, removing every temporary file; an
+    interrupt that something below swallowed (a JAX callback turning it into another error, say) still ends the
+    command with the signal's code, never with success.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in argv or "--verbose" in argv
+    with _atomic.handle_signals():
+        try:
+            code = _main(argv, verbose)
+        except Interrupted as exc:  # arrived while an error was being reported
+            code = _fail(str(exc), exc.exit_code, False)
+        if _atomic.received() is not None and code != _atomic.received():
+            code = _interrupted(False)  # swallowed below and the command went on: still never a success
+    return code
+
+
+def _interrupted(verbose: bool) -> int:
+    code = _atomic.received() or 130
+    return _fail("interrupted" if code == 130 else f"terminated by {_atomic.signal_name(code)}", code, verbose)
+
+
+def _main(argv: list[str], verbose: bool) -> int:
     try:
         parser = build_parser()
         _check_command(parser, argv)
-        args, extra = parser.parse_known_args(argv)
+        try:
+            args, extra = parser.parse_known_args(argv)
+        except SystemExit as exc:  # --help and --version print, then exit 0
+            return exc.code if isinstance(exc.code, int) else 0
         if extra:
             _unrecognized(args, extra)
         handler = getattr(args, "handler", None)
@@ -176,17 +202,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             compilation_cache.disable()
         return int(handler(args) or 0)
-    except SystemExit as exc:  # --help and --version print, then exit 0
-        return exc.code if isinstance(exc.code, int) else 0
     except OptivizError as exc:
+        if _atomic.received() is not None:  # an interrupt that something below turned into this error
+            return _interrupted(verbose)
         return _fail(f"error: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
                      exc.exit_code, verbose)
-    except KeyboardInterrupt:
+    except Interrupted as exc:
+        return _fail(str(exc), exc.exit_code, verbose)
+    except KeyboardInterrupt:  # Ctrl-C is never swallowed nor turned into another error
         return _fail("interrupted", 130, verbose)
+    except SystemExit as exc:  # optiviz never exits from inside a verb: this is a user's code calling sys.exit
+        return _fail(f"error: user code called sys.exit({clip(repr(exc.code), 40)}) (a surface, module or plugin "
+                     "must return a value or raise an exception, not exit)", 2, verbose)
     except BrokenPipeError:  # `optiviz list | head`: the reader left; not an error
         sys.stdout = open(os.devnull, "w")
         return 0
     except Exception as exc:  # a bug, or a failure we did not foresee: one line, exit 1, -v for the traceback
+        if _atomic.received() is not None:  # an interrupt that a callback turned into this error
+            return _interrupted(verbose)
         first = (str(exc).strip().splitlines() or [""])[0]
         hint = "" if verbose else " (run with -v for the traceback)"
         return _fail(f"error: unexpected {type(exc).__name__}{': ' + first if first else ''}{hint}", 1, verbose)

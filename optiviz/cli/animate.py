@@ -8,7 +8,7 @@ from typing import Any
 
 from .options import ANIMATION_FORMATS, add_command, add_output_options, add_run_options, add_scene_options, \
     scene_options
-from .output import check_output, default_output, save_output
+from .output import check_output, default_output, save_output, say
 from .runs import check_scene, compute_runs
 
 
@@ -31,7 +31,7 @@ def _animate(args: argparse.Namespace) -> int:
     check_scene(args)
     surface, runs = compute_runs(args, internals=args.internals)
     if not args.quiet:
-        print(runs.summary(), flush=True)
+        say(runs.summary())
     import optiviz as ov
 
     path = out or default_output(Path("."), surface.name, ANIMATION_FORMATS[0])

@@ -8,7 +8,7 @@ from typing import Any
 
 from .network import add_network_options, network_runs
 from .options import ANIMATION_FORMATS, add_command, add_output_options, choice, int_between, pixels
-from .output import check_output, default_output, save_output
+from .output import check_output, default_output, save_output, say
 
 
 def landscape_command(sub: Any) -> None:
@@ -40,10 +40,10 @@ def _landscape(args: argparse.Namespace) -> int:
 
     data, runs = network_runs(args, one_activation=True, every=max(1, args.steps // args.frames))
     if not args.quiet:
-        print(runs.summary(), flush=True)
+        say(runs.summary())
     land = ov.nets.landscape(runs, plane=args.plane, n=args.grid, seed=args.seed)
     if not args.quiet:
-        print(land.describe(), flush=True)
+        say(land.describe())
     path = out or default_output(Path("."), "landscape", ANIMATION_FORMATS[0])
     size = pixels(args)
     anim = netviz.animate_landscape(land, layout=args.layout, view=args.view, frames=args.frames, fps=args.fps,

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import InvalidValueError
 from .options import IMAGE_FORMATS, add_command, add_output_options, choice, int_at_least, nonnegative_float, \
     pixels, probability, spec_list
-from .output import check_output, default_output, save_output
+from .output import check_output, default_output, save_output, say
 from .runs import optimizer_specs
 
 
@@ -103,14 +103,14 @@ def _network(args: argparse.Namespace) -> int:
             norms[act.caption()] = ov.nets.grad_norms_at(model, model.init(args.seed), data)
         if not args.quiet:
             for label, v in norms.items():
-                print(f"{label}: per-layer gradient norms from the input layer: "
-                      + " ".join(f"{x:.3g}" for x in v) + f" (last / first = {v[-1] / v[0]:.3g}x)")
+                say(f"{label}: per-layer gradient norms from the input layer: "
+                    + " ".join(f"{x:.3g}" for x in v) + f" (last / first = {v[-1] / v[0]:.3g}x)")
         drawn = netviz.plot_grad_norms(norms, dpi=args.dpi, size=size)
     else:
         data, runs = network_runs(args, boundary=animated,
                                    every=max(1, args.steps // (args.frames if animated else 1000)))
         if not args.quiet:
-            print(runs.summary(), flush=True)
+            say(runs.summary())
         if args.plot == "boundary":
             drawn = netviz.animate_decision_boundary(runs, frames=args.frames, fps=args.fps, dpi=args.dpi, size=size)
         elif args.plot == "curves":

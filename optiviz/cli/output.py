@@ -9,32 +9,19 @@ import argparse
 import difflib
 import os
 import re
-import secrets
 import sys
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from .._atomic import check_target
+from .._check import clip
 from ..errors import InvalidValueError, RenderError, UnknownNameError
 
 
-def _folder_label(folder: Path) -> str:
-    return "the current folder" if str(folder) in ("", ".") else f"output folder {str(folder)!r}"
-
-
 def _check_folder(folder: Path) -> None:
-    """The folder exists and a file can be created in it (tried for real: permissions, read-only mounts, ACLs)."""
-    if not folder.exists():
-        raise RenderError(f"{_folder_label(folder)} does not exist")
-    if not folder.is_dir():
-        raise RenderError(f"{_folder_label(folder)} is not a folder")
-    probe = folder / f".optiviz-probe-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        with open(probe, "xb"):
-            pass
-    except OSError as exc:
-        raise RenderError(f"{_folder_label(folder)} is not writable ({exc.strerror})") from None
-    probe.unlink()
+    """The folder exists and a file can be created in it (``_atomic.check_target`` tries it for real)."""
+    check_target(folder / ".optiviz-probe")
 
 
 def _check_writer(suffix: str, *, animated: bool) -> None:
@@ -62,15 +49,17 @@ def check_output(out: str | None, formats: Sequence[str], *, animated: bool = Tr
     path = Path(out).expanduser()
     suffix = path.suffix.lower()
     if not suffix:
-        raise InvalidValueError(f"--out {out}: add a suffix to choose the format ({', '.join(formats)})")
+        raise InvalidValueError(f"--out {clip(out)}: add a suffix to choose the format ({', '.join(formats)})")
     if suffix not in formats and not _plugin_format(suffix, animated):
-        close = difflib.get_close_matches(suffix, formats, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(suffix[:20], formats, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}? (formats: " if close else "choose from "
-        raise UnknownNameError(f"unknown output format {suffix!r} in --out {out}; {hint}{', '.join(formats)}"
+        raise UnknownNameError(f"unknown output format {clip(suffix, 30)!r} in --out {clip(out)}; "
+                               f"{hint}{', '.join(formats)}"
                                + (")" if close else ""))
     if path.is_dir():
-        raise InvalidValueError(f"--out {out} is a folder; give a file name such as {path / ('out' + suffix)}")
-    _check_folder(path.parent)
+        raise InvalidValueError(f"--out {clip(out)} is a folder; give a file name such as "
+                                f"{clip(str(path / ('out' + suffix)))}")
+    check_target(path)  # name and path length, folder, permissions, links: nothing can fail late
     _check_writer(suffix, animated=animated)
     return path
 
@@ -143,4 +132,31 @@ def report_written(path: Path, started: float, quiet: bool, detail: str = "") ->
         return
     seconds = time.perf_counter() - started
     extra = f", {detail}" if detail else ""
-    print(f"wrote {path} ({_human_size(path.stat().st_size)}{extra}, {seconds:.1f} s)")
+    say(f"wrote {path} ({_human_size(path.stat().st_size)}{extra}, {seconds:.1f} s)")
+
+
+def say(line: str, *, err: bool = False) -> None:
+    """Print a line on stdout (``err``: stderr). A report comes after the file is written, an error line after
+    the exit code is settled: a stream that cannot take the line (closed, ``/dev/full``, an ASCII-only locale
+    and a non-ASCII name) loses the line, never the exit code."""
+    stream = sys.stderr if err else sys.stdout
+    try:
+        print(line, file=stream, flush=True)
+    except UnicodeEncodeError:
+        try:
+            print(line.encode("ascii", "backslashreplace").decode("ascii"), file=stream, flush=True)
+        except (OSError, ValueError):
+            _mute(err)
+    except (OSError, ValueError):
+        _mute(err)
+
+
+def _mute(err: bool) -> None:
+    # what could not be written stays in the buffer, and Python would fail flushing it at exit (exit code 120)
+    try:
+        if err:
+            sys.stderr = open(os.devnull, "w")
+        else:
+            sys.stdout = open(os.devnull, "w")
+    except OSError:  # pragma: no cover
+        pass

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 from ..errors import InvalidValueError
 from ..labeled import table
+from .output import say
 
 
 def optimizer_specs(text: str, lr: float | None = None, *, tune: bool = False) -> list[Any]:
@@ -52,7 +53,7 @@ def compute_runs(args: argparse.Namespace, *, internals: bool = False) -> tuple[
                         batch_size=args.batch_size)
         specs = [r.spec for r in tuned.values()]
         if not args.quiet:
-            print(_tune_report(tuned, args.steps))
+            say(_tune_report(tuned, args.steps))
     runs = ov.run(surface, specs, steps=args.steps, start=args.start, seed=args.seed, noise=args.noise,
                   batch_size=args.batch_size, internals=internals)
     if tuned:
@@ -74,5 +75,10 @@ def _tune_report(tuned: dict[str, Any], steps: int) -> str:
 
 
 def check_scene(args: argparse.Namespace) -> None:
+    """The picture's options that only the renderer would refuse, refused before the run."""
+    if getattr(args, "title", None) is not None:
+        from ..render import check_text  # matplotlib's mathtext parser: a bad --title fails now, not after the run
+
+        check_text(args.title, "--title")
     if args.internals and args.view == "3d":  # would only fail in the renderer, after the run: say it now
         raise InvalidValueError("--internals are drawn on contour panels: use --view contour or --view both")

@@ -8,6 +8,7 @@ from typing import Any
 
 from matplotlib.animation import FuncAnimation
 
+from .. import _check as _checks
 from .._atomic import atomic_path, check_target
 from ..errors import InvalidValueError, RenderError, UnknownNameError
 from . import scene as _scene
@@ -67,7 +68,38 @@ class Animation(FuncAnimation):
                 f"{len(self.scene.tracks)} runs>")
 
 
+def check_text(text: Any, what: str) -> str | None:
+    """``text`` (a title or a label) as matplotlib will draw it, or a one-line ``InvalidValueError`` now.
+
+    A string with an even number of unescaped ``$`` is mathtext, which matplotlib parses only when it draws,
+    after the whole run: it is parsed here, with matplotlib's own parser, so ``'$x^$'`` fails before any work.
+    """
+    if text is None:
+        return None
+    text = _checks.text(text, what, max_length=1000)
+    from matplotlib import cbook
+    from matplotlib.mathtext import MathTextParser
+
+    if cbook.is_math_text(text):
+        try:
+            MathTextParser("path").parse(text, dpi=72)
+        except ValueError as exc:
+            why = [ln.strip() for ln in str(exc).splitlines() if ln.strip()][-1:] or ["cannot be parsed"]
+            why = why[0].split("Exception: ", 1)[-1].split(", found")[0]
+            raise InvalidValueError(f"{what} {_checks.show(text)} is not valid mathtext ({_checks.clip(why, 60)}); "
+                                    r"escape a literal dollar sign as \$") from None
+    return text
+
+
+def _check_labels(sc: "_scene.Scene") -> None:
+    """The captions and labels a scene draws, checked before any frame is drawn (they may be the user's)."""
+    for t in sc.tracks:
+        check_text(t.label, "the label")
+        check_text(t.caption, "the caption")
+
+
 def _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace=True):
+    check_text(title, "title")
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0 < fps <= 100):
         raise InvalidValueError(f"fps must be a number in (0, 100], got {fps!r}")
     from .style import check_style
@@ -97,6 +129,7 @@ def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str =
     """
     opts = _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace)
     sc = _scene.build(runs, surface, **opts)
+    _check_labels(sc)
     return Animation(sc, fps=fps, dpi=dpi)
 
 
@@ -114,6 +147,7 @@ def plot(runs: Any, surface: Any = None, ax: Any = None, *, layout: str = "grid"
             raise InvalidValueError("plot(ax=...) draws a contour overlay; give a 2D axes")
         opts.update(layout="overlay", view="contour", loss_panel=False)
     sc = _scene.build(runs, surface, ax=ax, **opts)
+    _check_labels(sc)
     sc.update(sc.n_frames - 1)
     if ax is not None:
         return ax
