@@ -454,6 +454,14 @@ def test_optiviz_serve_in_a_real_subprocess(tmp_path):
     assert "Traceback" not in errtext and "optiviz: stopped" in errtext
 
 
+def test_a_host_other_machines_can_reach_gets_a_warning():
+    from optiviz.serve.server import host_warning
+
+    assert host_warning("127.0.0.1") is None and host_warning("localhost") is None and host_warning("::1") is None
+    msg = host_warning("0.0.0.0")
+    assert msg.startswith("optiviz: warning: serving on 0.0.0.0, reachable from other machines") and "\n" not in msg
+
+
 def test_serve_cli_reports_a_busy_port_in_one_line(capsys):
     import socket
 

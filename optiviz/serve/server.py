@@ -50,6 +50,14 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def host_warning(host: str) -> str | None:
+    """The warning ``serve`` prints for an address other machines can reach (None for a loopback address)."""
+    if host in _LOOPBACK or host.startswith("127."):
+        return None
+    return (f"optiviz: warning: serving on {host or 'every address'}, reachable from other machines: anyone who "
+            f"can reach this port can use the playground (the default --host 127.0.0.1 keeps it to this machine)")
+
+
 def _url(host: str, port: int) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
@@ -94,10 +102,9 @@ def serve(port: int = 8765, host: str = "127.0.0.1", *, open_browser: bool = Tru
     try:
         port = sock.getsockname()[1]
         app = create_app(surfaces, host=host, port=port, warm=True)
-        if host not in _LOOPBACK and not host.startswith("127."):
-            print(f"optiviz: warning: serving on {host}, reachable from other machines; anyone who can reach "
-                  f"this port can run the engine (use the default 127.0.0.1 to keep it private)", file=err,
-                  flush=True)
+        warning = host_warning(host)
+        if warning:
+            print(warning, file=err, flush=True)
         url = _url(host, port)
         server = _server(app, uvicorn)
         print(f"optiviz: serving on {url}", file=out, flush=True)

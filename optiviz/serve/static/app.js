@@ -203,7 +203,7 @@
       else if (byLoss) rgb = ramp(Math.log1p(Math.max(0, (run.final_loss[k] ?? hi) - lo)) / Math.log1p(Math.max(1e-12, hi - lo)));
       else if (basin === -1) rgb = [235, 235, 235];
       else rgb = hexToRgb(BASIN_COLORS[basin % BASIN_COLORS.length]);
-      data.data[q] = rgb[0]; data.data[q + 1] = rgb[1]; data.data[q + 2] = rgb[2]; data.data[q + 3] = 150;
+      data.data[q] = rgb[0]; data.data[q + 1] = rgb[1]; data.data[q + 2] = rgb[2]; data.data[q + 3] = 120;
     }
     ictx.putImageData(data, 0, 0);
     const [ax, ay] = toPx(dom()[0][0], dom()[1][1]), [bx, by] = toPx(dom()[0][1], dom()[1][0]);
@@ -217,13 +217,12 @@
     if (el.hidden) return;
     const b = S.basinRun, parts = [];
     const run = b.runs.find((r) => r.label === S.basinOpt) || b.runs[0];
+    const share = (v) => run ? Math.round(100 * run.basin.filter((q) => q === v).length / run.basin.length) + "%" : "";
+    parts.push(`<span class="muted">${run ? escapeHtml(run.label) : ""} from ${b.n_starts} starts, ${b.steps} steps:</span>`);
     if (b.minima.length === 0) parts.push("<span>coloured by final loss (this surface names no minimum)</span>");
-    b.minima.forEach((m, i) => parts.push(`<span><i style="background:${BASIN_COLORS[i % BASIN_COLORS.length]}"></i>ends near (${fmt(m[0])}, ${fmt(m[1])})</span>`));
-    if (b.minima.length) parts.push('<span><i style="background:#ebebeb"></i>ends elsewhere</span>');
-    parts.push('<span><i style="background:#780000"></i>diverged</span>');
-    const share = (v) => run ? Math.round(100 * run.basin.filter((q) => q === v).length / run.basin.length) : 0;
-    parts.push(`<span class="muted">${run ? run.label : ""}: ${b.n_starts} starts × ${b.steps} steps` +
-      (b.minima.length ? `, ${share(0)}% reach the global minimum` : "") + `, ${share(-2)}% diverge</span>`);
+    b.minima.forEach((m, i) => parts.push(`<span><i style="background:${BASIN_COLORS[i % BASIN_COLORS.length]}"></i>${share(i)} end near (${fmt(m[0])}, ${fmt(m[1])})</span>`));
+    if (b.minima.length) parts.push(`<span><i style="background:#ebebeb"></i>${share(-1)} elsewhere</span>`);
+    parts.push(`<span><i style="background:#780000"></i>${share(-2)} diverged</span>`);
     el.innerHTML = parts.join("");
   }
 
