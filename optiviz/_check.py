@@ -200,8 +200,8 @@ def limit(name: str, value: int, *, what: str | None = None) -> int:
     """Refuse ``value`` above ``LIMITS[name]`` with one line stating the limit and how to raise it."""
     top = maximum(name)
     if value > top:
-        label = what or LIMITS[name][1]
-        raise LimitError(f"{label} must be at most {top:,}, got {show(value)} "
+        label = LIMITS[name][1] if what is None else what
+        raise LimitError(f"{label + ' ' if label else ''}must be at most {top:,}, got {show(value)} "
                          f"(set OPTIVIZ_MAX_{name.upper()} to raise the limit)")
     return value
 

@@ -87,6 +87,9 @@ class Surface:
         import jax.numpy as jnp
         import numpy as np
 
+        from . import _check
+
+        n = _check.whole(n, "n", lo=2, limit_name="grid")
         (x0, x1), (y0, y1) = domain or self.domain
         carried = self.precomputed_grid
         if carried is not None:

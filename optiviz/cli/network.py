@@ -29,12 +29,12 @@ def add_network_options(p: argparse.ArgumentParser, *, activations: str, optimiz
     g.add_argument("--activation", default=activations, metavar="LIST",
                    help="comma-separated activations (optiviz list activations), each a name or name:key=value "
                         "such as leaky_relu:alpha=0.1 or maxout:pieces=3 (default: %(default)s)")
-    g.add_argument("--depth", type=int_at_least(0), default=2, help="hidden layers (default: %(default)s)")
-    g.add_argument("--width", type=int_at_least(1), default=16, help="units per hidden layer (default: %(default)s)")
+    g.add_argument("--depth", type=int_at_least(0, "depth"), default=2, help="hidden layers (default: %(default)s)")
+    g.add_argument("--width", type=int_at_least(1, "width"), default=16, help="units per hidden layer (default: %(default)s)")
     g.add_argument("--optimizers", default=optimizers, metavar="LIST",
                    help="comma-separated optimizers, each a name or name:key=value,... such as adam:lr=0.01 "
                         "(default: %(default)s)")
-    g.add_argument("--steps", type=int_at_least(1), default=steps, help="training steps (default: %(default)s)")
+    g.add_argument("--steps", type=int_at_least(1, "steps"), default=steps, help="training steps (default: %(default)s)")
     g.add_argument("--l1", type=nonnegative_float, default=0.0, help="L1 penalty strength (default: %(default)s)")
     g.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 penalty strength (default: %(default)s)")
     g.add_argument("--dropout", type=probability, default=0.0,

@@ -11,6 +11,8 @@ import math
 import re
 from typing import Any, Callable, Sequence
 
+from .. import _check as _checks
+from .._check import show
 from ..errors import InvalidValueError, OptivizError
 from ..registry import did_you_mean
 
@@ -67,10 +69,10 @@ def _bounded(convert: Callable[[str], Any], rule: str, ok: Callable[[Any], bool]
     def parse(text: str) -> Any:
         try:
             value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}") from None
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {show(text)}") from None
         if not ok(value):
-            raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {show(text)}")
         return value
 
     return _type(parse, name)
@@ -92,9 +94,21 @@ nonnegative_float = _finite_float("a finite number >= 0", lambda v: v >= 0)
 probability = _finite_float("a number from 0 up to (not including) 1", lambda v: 0 <= v < 1)
 
 
-def int_at_least(low: int) -> Callable[[str], int]:
-    """A whole number >= ``low``."""
-    return _bounded(int, f"a whole number >= {low}", lambda v: v >= low, "int")
+def int_at_least(low: int, limit: str | None = None) -> Callable[[str], int]:
+    """A whole number >= ``low`` (and within ``optiviz._check.LIMITS[limit]``, checked while parsing: before any
+    work, in milliseconds)."""
+    counted = _bounded(int, f"a whole number >= {low}", lambda v: v >= low, "int")
+    if limit is None:
+        return counted
+
+    def parse(text: str) -> int:
+        value = counted(text)
+        try:
+            return _checks.limit(limit, value, what="")
+        except OptivizError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return _type(parse, "int")
 
 
 def int_between(low: int, high: int) -> Callable[[str], int]:
@@ -177,7 +191,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lr", type=positive_float, default=None,
                    help="learning rate for every optimizer that sets none itself (default: the surface's "
                         "suggestion for each optimizer, else the optimizer's own default)")
-    g.add_argument("--steps", type=int_at_least(1), default=200, help="optimizer steps (default: %(default)s)")
+    g.add_argument("--steps", type=int_at_least(1, "steps"), default=200, help="optimizer steps (default: %(default)s)")
     g.add_argument("--start", type=point, default=None, metavar="X,Y",
                    help="where every optimizer starts (default: the surface's own start)")
     g.add_argument("--seed", type=int_at_least(0), default=0,
@@ -220,7 +234,7 @@ def add_output_options(p: argparse.ArgumentParser, *, formats: Sequence[str], an
                         f"(default: {default_name}{formats[0]} in the current folder)")
     if animated:
         g.add_argument("--fps", type=int_between(1, 100), default=20, help="frames per second (default: %(default)s)")
-        g.add_argument("--frames", type=int_at_least(1), default=200,
+        g.add_argument("--frames", type=int_at_least(1, "frames"), default=200,
                        help="frames, sampled evenly from the steps; at most one per step (default: %(default)s)")
     g.add_argument("--dpi", type=int_between(10, 600), default=100, help="dots per inch (default: %(default)s)")
     g.add_argument("--size", type=size, default=None, metavar="WxH",

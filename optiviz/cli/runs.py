@@ -42,11 +42,11 @@ def compute_runs(args: argparse.Namespace, *, internals: bool = False) -> tuple[
         ov.enable_x64()
     # --domain replaces the surface's map (a start off the new map moves to its default spot); a plain function
     # given a domain is not evaluated on a grid to infer one
+    specs = optimizer_specs(args.optimizers, args.lr, tune=args.tune)  # strings first: no surface is loaded yet
     surface = ov.load_surface(args.surface, domain=args.domain)
     if args.start is not None and not _inside(surface.domain, args.start):
         raise InvalidValueError(f"--start {args.start[0]:g},{args.start[1]:g} is outside {surface.name}'s domain "
                                 f"({fmt_domain(surface.domain)}); move it or widen the map with --domain")
-    specs = optimizer_specs(args.optimizers, args.lr, tune=args.tune)
     tuned = None
     if args.tune:
         tuned = ov.tune(surface, specs, steps=args.steps, start=args.start, seed=args.seed, noise=args.noise,

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import _check as _checks
 from ..errors import InvalidValueError
 from ..registry import Registry
 
@@ -197,44 +198,45 @@ def dataset(name: "str | Dataset", *, n: int | None = None, test_fraction: float
     if not isinstance(name, str):
         raise InvalidValueError(f"a dataset is a name like 'spiral', got {name!r}")
     text, _, rest = name.strip().partition(":")
+    pairs = []
     for item in filter(None, (t.strip() for t in rest.split(","))):
         key, eq, raw = item.partition("=")
         if not eq or not key.strip():
-            raise InvalidValueError(f"dataset spec {name!r}: write parameters as {text}:key=value,key=value")
+            raise InvalidValueError(f"dataset spec {_checks.show(name)}: write parameters as "
+                                    f"{_checks.clip(text, 30)}:key=value,key=value")
         try:
             value: Any = int(raw) if raw.strip().lstrip("-").isdigit() else float(raw)
         except ValueError:
-            raise InvalidValueError(f"dataset {text}: {key.strip()}={raw.strip()!r} is not a number") from None
-        key = key.strip()
+            raise InvalidValueError(f"dataset {_checks.clip(text, 30)}: {_checks.clip(key.strip(), 30)}="
+                                    f"{_checks.show(raw.strip())} is not a number") from None
+        pairs.append((key.strip(), value))
+    for key, value in _checks.unique(pairs, f"dataset {_checks.clip(text, 30)}").items():
         if key == "n":
-            n = int(value)
+            n = value
         elif key == "test_fraction":
-            test_fraction = float(value)
+            test_fraction = value
         elif key == "seed":
-            seed = int(value)
+            seed = value
         else:
             params.setdefault(key, value)
     info = get(text)
     for key in params:
         if key not in info.defaults:
             takes = ", ".join(["n", "test_fraction", "seed", *info.defaults])
-            raise InvalidValueError(f"dataset {text} has no parameter {key!r}; it takes {takes}")
+            raise InvalidValueError(f"dataset {text} has no parameter {_checks.show(key, 30)}; it takes {takes}")
     n = _DEFAULT_N.get(text, 400) if n is None else n
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 4:
-        raise InvalidValueError(f"n must be a whole number >= 4, got {n!r}")
-    if not 0 < float(test_fraction) < 1:
-        raise InvalidValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    n = _checks.whole(n, "n", lo=4, limit_name="dataset")  # before any point is drawn: spiral:n=1e9 is refused
+    test_fraction = _checks.number(test_fraction, "test_fraction", lo=0, hi=1, lo_open=True, hi_open=True)
+    seed = _checks.whole(seed, "seed", lo=0, hi=2**63 - 1)
     values = {**info.defaults, **params}
+    where = f"dataset {text}"
     for key, value in values.items():
-        value = float(value)
-        if not np.isfinite(value):
-            raise InvalidValueError(f"dataset {text}: {key} must be finite, got {value}")
-        if key in ("noise",) and value < 0:
-            raise InvalidValueError(f"dataset {text}: noise must be >= 0, got {value:g}")
-        if key == "label_noise" and not 0 <= value <= 0.5:
-            raise InvalidValueError(f"dataset {text}: label_noise must be in [0, 0.5], got {value:g}")
+        if key == "noise":
+            values[key] = _checks.number(value, key, lo=0, where=where)
+        elif key == "label_noise":
+            values[key] = _checks.number(value, key, lo=0, hi=0.5, where=where)
+        else:
+            values[key] = _checks.number(value, key, where=where)
     rng = np.random.default_rng(seed)
     x, y = info.generator(int(n), rng, **values)
     order = rng.permutation(len(x))

@@ -17,6 +17,7 @@ import jax.flatten_util  # the submodule is not loaded by ``import jax``
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _check as _checks
 from ..errors import InvalidValueError
 from .datasets import Dataset, dataset as _dataset
 from .models import MLP, mlp
@@ -204,6 +205,7 @@ def decision_frames(model: MLP, params_seq: Any, *, data: Any = None, domain: An
     """
     if model.in_dim != 2:
         raise InvalidValueError(f"decision boundaries need a model with 2 inputs, this one has {model.in_dim}")
+    n = _checks.whole(n, "n", lo=2, limit_name="grid")
     (x0, x1), (y0, y1) = _domain(data, domain)
     task = task or (data.task if isinstance(data, Dataset) else "binary")
     X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))

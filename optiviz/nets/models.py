@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, Sequence
 
 from .._keys import key_data
 from ..activations import Activation, activation as _activation
+from .. import _check as _checks
 from ..errors import InvalidValueError
 
 __all__ = ["Dense", "MLP", "mlp", "INIT_SCHEMES"]
@@ -173,17 +174,15 @@ def mlp(width: int | Sequence[int] = 16, depth: int | None = None, activation: A
     Glorot), one of ``glorot`` / ``he`` / ``lecun`` for all layers, or one per weight layer.
     """
     if isinstance(width, (list, tuple)):
-        widths = [int(w) for w in width]
+        _checks.limit("depth", len(width), what="hidden layers")
+        widths = [_checks.whole(w, "layer sizes", lo=1, limit_name="width") for w in width]
         if depth is not None and depth != len(widths):
-            raise InvalidValueError(f"depth={depth} does not match the {len(widths)} widths given")
+            raise InvalidValueError(f"depth={_checks.show(depth)} does not match the {len(widths)} widths given")
     else:
-        d = 2 if depth is None else depth
-        if isinstance(d, bool) or not isinstance(d, int) or d < 0:
-            raise InvalidValueError(f"depth must be a whole number >= 0, got {depth!r}")
-        widths = [width] * d
-    for w in [*widths, in_dim, out_dim]:
-        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
-            raise InvalidValueError(f"layer sizes must be whole numbers >= 1, got {w!r}")
+        d = _checks.whole(2 if depth is None else depth, "depth", lo=0, limit_name="depth")
+        widths = [_checks.whole(width, "width", lo=1, limit_name="width")] * d
+    in_dim = _checks.whole(in_dim, "in_dim", lo=1, limit_name="width")
+    out_dim = _checks.whole(out_dim, "out_dim", lo=1, limit_name="width")
     if isinstance(activation, (list, tuple)):
         if len(activation) != len(widths):
             raise InvalidValueError(f"{len(activation)} activations given for {len(widths)} hidden layers")

@@ -100,6 +100,7 @@ def _check_labels(sc: "_scene.Scene") -> None:
 
 def _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace=True):
     check_text(title, "title")
+    frames = _checks.whole(frames, "frames", lo=1, limit_name="frames")
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0 < fps <= 100):
         raise InvalidValueError(f"fps must be a number in (0, 100], got {fps!r}")
     from .style import check_style
