@@ -120,17 +120,23 @@ def test_the_page_races_reruns_and_restores_from_its_url(server, browser):
     page2.close()
 
 
-def test_basin_map_mode_and_a_formula(server, browser):
+def test_basin_map_internals_export_and_a_formula(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     console: list[str] = []
     page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
-    page.goto(server.url + "?surface=bowl&steps=60&opt=gd%3Alr%3D0.05%3Badam%3Alr%3D0.1")
+    page.goto(server.url + "?surface=bowl&steps=80")  # the first test compiled this race already
     page.wait_for_selector("body[data-ready='1']", timeout=120_000)
     page.select_option("#basin-n", "50")
     page.check("#basin")
     basin = until(page, "() => optiviz.basinRun && optiviz.basinRun.n_starts")
     assert basin == 2500
     assert page.is_visible("#basin-legend")
+    page.check("#internals")  # the race reruns with the gradient, step and effective lr of each step
+    until(page, "() => optiviz.run && optiviz.run.runs[0].grad && !document.getElementById('internals-panel').hidden")
+    with page.expect_download(timeout=120_000) as download:
+        page.click("#export")  # the same race, rendered by optiviz's renderer
+    path = download.value.path()
+    assert open(path, "rb").read(6) == b"GIF89a" and download.value.suggested_filename == "optiviz-race.gif"
     page.fill("#formula", "x**2 + 3*y**2")
     page.press("#formula", "Enter")
     until(page, "() => optiviz.run && optiviz.run.surface === 'expr:x**2 + 3*y**2'")
