@@ -22,6 +22,7 @@ import jax.flatten_util  # noqa: F401  (not loaded by ``import jax``)
 import jax.numpy as jnp
 import numpy as np
 
+from .. import compilation_cache
 from ..nets import grid
 from ..nets.datasets import Dataset, dataset
 from ..nets.diagnostics import judge
@@ -307,6 +308,7 @@ def relu_keeps_gradients(quick: bool = False, lrs: Any = None, seeds: Any = None
 
 @lru_cache(maxsize=4)
 def _piecewise_experiment(quick: bool, seeds: tuple | None, depths: tuple | None):
+    compilation_cache.enable()
     seeds = seeds or ((0, 1) if quick else (0, 1, 2, 3, 4))
     depths = depths or ((1, 3) if quick else (1, 2, 3, 4))
     rng = np.random.default_rng(0)
@@ -574,6 +576,7 @@ def _ensemble_rows(quick: bool, seeds: Sequence[int]) -> list[dict]:
     mask average is the mean output over the 1,024 equally likely masks. Linear: the output is multilinear in
     the masks, whose mean is 1, so the two agree exactly; nonlinear: they differ by the measured error.
     """
+    compilation_cache.enable()
     rng = np.random.default_rng(2)
     x = jnp.asarray(rng.uniform(-1, 1, (64, 2)), jnp.float32)
     bits = np.array(list(itertools.product((0.0, 1.0), repeat=10)), np.float32)  # (1024, 10)

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import compilation_cache
 from .. import optimizers as _opt
 from ..errors import InvalidValueError
 from .models import MLP
@@ -109,6 +110,7 @@ def run(groups: Sequence[Group], *, task: str, steps: int, every: int = 1, keep_
     """
     if not groups:
         raise InvalidValueError("a grid needs at least one group")
+    compilation_cache.enable()
     if task not in ("binary", "multiclass", "regression"):
         raise InvalidValueError(f"unknown task {task!r}")
     dtype = jnp.result_type(float)
