@@ -417,14 +417,25 @@ def test_pca_plane_reports_its_variance_and_projects_every_path(pca, runs):
     s = np.linalg.svd(M - M.mean(0), compute_uv=False)
     np.testing.assert_allclose(e, s[:2] ** 2 / np.sum(s**2), rtol=1e-4)
     assert set(pca.paths) == set(runs) and all(p.shape == (31, 2) for p in pca.paths.values())
-    best = min(runs, key=lambda k: runs[k].final_train_loss)
-    assert pca.center_label == best == "adam"  # centred on the run that ended lowest
-    np.testing.assert_allclose(pca.paths["adam"][-1], [0.0, 0.0], atol=1e-6)  # which ends at the origin
-    assert np.all(pca.paths["sgd"][0] <= 0)  # oriented: the common start at negative coordinates
+    # centred on the shared initial weights, not on any run's result: every path starts at the origin
+    assert pca.center_label == "start" and "centre: the shared initial weights" in pca.describe()
+    np.testing.assert_allclose(pca.center, runs["sgd"].path[0])
     for k, p in pca.paths.items():
-        np.testing.assert_array_equal(p[0], pca.paths["sgd"][0])  # one start for all
+        np.testing.assert_allclose(p[0], [0.0, 0.0], atol=1e-6)
         assert 0 <= pca.off_plane[k] <= 1
+    assert np.mean([p[-1] for p in pca.paths.values()], axis=0).min() >= 0  # oriented: the paths run up-right
     assert f"{e.sum():.1%}" in pca.describe()
+    # the lowest grid point is marked as the minimum, not the origin (which is the start)
+    (mx, my), = pca.surface().minima
+    assert pca.loss[np.searchsorted(pca.y, my), np.searchsorted(pca.x, mx)] == pca.loss.min()
+
+
+def test_landscape_can_still_centre_on_one_run(runs):
+    land = nets.landscape(runs, plane="pca", n=5, center="adam")
+    np.testing.assert_allclose(land.paths["adam"][-1], [0.0, 0.0], atol=1e-6)
+    assert "centre: final weights of adam" in land.describe()
+    with pytest.raises(InvalidValueError, match="no run labelled"):
+        nets.landscape(runs, n=5, center="nope")
 
 
 def test_random_plane_is_filter_normalized_and_shows_paths_as_almost_nothing(runs):
@@ -643,8 +654,12 @@ def test_cli_network_trains_every_activation_with_every_optimizer(capsys, tmp_pa
     out_file = tmp_path / "net.gif"
     code, out, err = cli(capsys, "network", *NET, *PAIRS, "--out", str(out_file))
     assert (code, err) == (0, "")
-    for label in ("tanh/gd", "tanh/adam", "relu/gd", "relu/adam"):
+    # a fair race: gd (no lr given) runs at its own tuned lr per model and says so; adam keeps the lr given
+    for label in ("tanh/gd", "relu/gd"):
+        assert f"\n{label}(lr=" in out and out.split(f"\n{label}(lr=")[1].split()[1] == "(tuned)"
+    for label in ("tanh/adam", "relu/adam"):
         assert f"\n{label} " in out
+    assert out.count("(tuned)") == 2
     assert "diagnosis" in out and out.strip().splitlines()[-1].startswith(f"wrote {out_file}")
     assert out_file.read_bytes()[:6] == b"GIF89a"
     assert [p.name for p in tmp_path.iterdir()] == ["net.gif"]  # written atomically: no temporary left
@@ -761,3 +776,21 @@ def test_decision_boundary_page_draws_what_the_gif_shows_in_a_browser(runs, tmp_
         top = np.s_[y + 2:y + int(h * 0.75), x + 2:x + w - 2]  # the panel above its (font-dependent) score label
         diff = np.abs(page[top] - agg[top]).max(axis=-1)
         assert diff.mean() < 4 and np.mean(diff > 24) < 0.005, (diff.mean(), np.mean(diff > 24))  # measured: 2.4, 0
+
+
+def test_cli_network_compares_listed_settings(capsys, tmp_path):
+    out_file = tmp_path / "cmp.png"
+    code, out, err = cli(capsys, "network", "--dataset", "moons:n=60", "--width", "4", "--steps", "3", "--dpi", "30",
+                         "--depth", "1,2", "--dropout", "0,0.5", "--l2", "0,1e-3", "--optimizers", "adam:lr=0.01",
+                         "--plot", "curves", "--out", str(out_file))
+    assert (code, err) == (0, "")
+    rows = out.split("diagnosis\n")[1].splitlines()[:-1]
+    assert len(rows) == 8  # 2 depths x 2 dropout rates x 2 penalties, side by side
+    for part in ("2-4-1", "2-4-4-1", "dropout=0.5", "l2=0.001"):
+        assert any(part in r for r in rows)
+    code, out, err = cli(capsys, "network", "--depth", "2,x")
+    assert code == 2 and "argument --depth: must be a whole number >= 0, got 'x'" in err
+    code, out, err = cli(capsys, "network", "--dropout", "0,0")
+    assert code == 2 and "lists each value once" in err
+    code, out, err = cli(capsys, "landscape", "--depth", "1,2")
+    assert code == 2 and "a landscape needs one parameter space: give one --depth" in err

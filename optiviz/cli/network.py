@@ -5,13 +5,14 @@ Also the network options and training that ``optiviz landscape`` shares.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidValueError
 from .options import IMAGE_FORMATS, add_command, add_output_options, choice, int_at_least, nonnegative_float, \
-    pixels, probability, spec_list
+    number_list, pixels, probability, spec_list
 from .output import check_output, default_output, save_output, say
 from .runs import optimizer_specs
 
@@ -29,16 +30,23 @@ def add_network_options(p: argparse.ArgumentParser, *, activations: str, optimiz
     g.add_argument("--activation", default=activations, metavar="LIST",
                    help="comma-separated activations (optiviz list activations), each a name or name:key=value "
                         "such as leaky_relu:alpha=0.1 or maxout:pieces=3 (default: %(default)s)")
-    g.add_argument("--depth", type=int_at_least(0, "depth"), default=2, help="hidden layers (default: %(default)s)")
-    g.add_argument("--width", type=int_at_least(1, "width"), default=16, help="units per hidden layer (default: %(default)s)")
+    g.add_argument("--depth", type=number_list(int_at_least(0, "depth"), "--depth"), default=[2], metavar="LIST",
+                   help="hidden layers, or a comma-separated list of depths to compare, such as 2,4,6,8,10 "
+                        "(default: 2)")
+    g.add_argument("--width", type=int_at_least(1, "width"), default=16,
+                   help="units per hidden layer (default: %(default)s)")
     g.add_argument("--optimizers", default=optimizers, metavar="LIST",
                    help="comma-separated optimizers, each a name or name:key=value,... such as adam:lr=0.01 "
                         "(default: %(default)s)")
-    g.add_argument("--steps", type=int_at_least(1, "steps"), default=steps, help="training steps (default: %(default)s)")
-    g.add_argument("--l1", type=nonnegative_float, default=0.0, help="L1 penalty strength (default: %(default)s)")
-    g.add_argument("--l2", type=nonnegative_float, default=0.0, help="L2 penalty strength (default: %(default)s)")
-    g.add_argument("--dropout", type=probability, default=0.0,
-                   help="probability of dropping a hidden unit while training (default: %(default)s)")
+    g.add_argument("--steps", type=int_at_least(1, "steps"), default=steps,
+                   help="training steps (default: %(default)s)")
+    g.add_argument("--l1", type=number_list(nonnegative_float, "--l1"), default=[0.0], metavar="LIST",
+                   help="L1 penalty strength, or a list to compare such as 0,1e-3 (default: 0)")
+    g.add_argument("--l2", type=number_list(nonnegative_float, "--l2"), default=[0.0], metavar="LIST",
+                   help="L2 penalty strength, or a list to compare such as 0,1e-3 (default: 0)")
+    g.add_argument("--dropout", type=number_list(probability, "--dropout"), default=[0.0], metavar="LIST",
+                   help="probability of dropping a hidden unit while training, or a list to compare such as "
+                        "0,0.5 (default: 0)")
     g.add_argument("--batch-size", type=int_at_least(1), default=None,
                    help="minibatch size (default: the full batch; sgd draws minibatches of 32)")
     g.add_argument("--seed", type=int_at_least(0), default=0,
@@ -58,12 +66,40 @@ def network_runs(args: argparse.Namespace, *, one_activation: bool = False, boun
     if one_activation and len(acts) > 1:
         raise InvalidValueError("a landscape needs one parameter space: give one --activation")
     specs = optimizer_specs(args.optimizers)
-    models = [ov.nets.mlp(args.width, args.depth, a, in_dim=data.in_dim, out_dim=data.out_dim) for a in acts]
-    pairs = [(m, s) for m in models for s in specs]
-    runs = ov.nets.train([m for m, _ in pairs], data, [s for _, s in pairs], args.steps, l1=args.l1, l2=args.l2,
-                         dropout=args.dropout, batch_size=args.batch_size, seed=args.seed, every=every,
-                         keep_path=True)
+    depths, l1s, l2s, rates = (_listed(getattr(args, k)) for k in ("depth", "l1", "l2", "dropout"))
+    if one_activation and len(depths) > 1:
+        raise InvalidValueError("a landscape needs one parameter space: give one --depth")
+    if any(r > 0 for r in rates) and 0 in depths:
+        raise InvalidValueError("dropout needs a hidden layer: --depth 0 has none")
+    models = [ov.nets.mlp(args.width, d, a, in_dim=data.in_dim, out_dim=data.out_dim) for a in acts for d in depths]
+    # a fair race: each optimizer whose lr was not given runs at its own tuned lr (per model), and says so
+    settings = list(itertools.product(models, l1s, l2s, rates))
+    free = [i for i, s in enumerate(specs) if "lr" not in s.given]
+    todo = [(key, i) for key in settings for i in free] if len(specs) > 1 else []
+    lrs = ov.nets.grid.tune_lr([k[0] for k, _ in todo], data, [specs[i] for _, i in todo], args.steps,
+                               seed=args.seed, batch_size=args.batch_size, l1=[k[1] for k, _ in todo],
+                               l2=[k[2] for k, _ in todo], dropout=[k[3] for k, _ in todo]) if todo else []
+    tuned = dict(zip(todo, lrs))
+    runs_in, hows = [], []
+    for key in settings:
+        for i, s in enumerate(specs):
+            if (key, i) in tuned:
+                runs_in.append((*key, s.replace(lr=tuned[(key, i)])))
+                hows.append("tuned")
+            else:
+                runs_in.append((*key, s))
+                hows.append(None)
+    runs = ov.nets.train([r[0] for r in runs_in], data, [r[4] for r in runs_in], args.steps,
+                         l1=[r[1] for r in runs_in], l2=[r[2] for r in runs_in], dropout=[r[3] for r in runs_in],
+                         batch_size=args.batch_size, seed=args.seed, every=every, keep_path=True)
+    for h, how in zip(runs.values(), hows):
+        h.how = how
     return data, runs
+
+
+def _listed(value: Any) -> list[Any]:
+    """A list option's values (``--depth 2,4,6`` arrives as a list; a single value as itself)."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def network_command(sub: Any) -> None:
@@ -72,6 +108,9 @@ def network_command(sub: Any) -> None:
         "optiviz network --dataset gaussians:label_noise=0.2 --width 64 --optimizers adam:lr=0.01 --dropout 0.5 "
         "--plot curves --out gap.png",
         "optiviz network --activation sigmoid,tanh,relu,maxout --depth 8 --width 32 --plot gradients",
+        "optiviz network --activation sigmoid,relu --depth 2,6,10 --optimizers gd --plot curves --out depth.png",
+        "optiviz network --dataset moons:noise=0.3,n=80 --width 64 --dropout 0,0.5 --plot curves --out drop.png",
+        "optiviz network --l1 0,3e-3 --l2 0,3e-3 --optimizers gd --plot weights --out penalties.png",
     ])
     add_network_options(p, activations="relu", optimizers="sgd,adam", steps=1000)
     g = p.add_argument_group("the picture")
@@ -98,9 +137,11 @@ def _network(args: argparse.Namespace) -> int:
         data = ov.nets.dataset(args.dataset, seed=args.seed)
         acts = [ov.activation(a) for a in spec_list(args.activation, "--activation")]  # all valid before any work
         norms = {}
-        for act in acts:
-            model = ov.nets.mlp(args.width, args.depth, act, in_dim=data.in_dim, out_dim=data.out_dim)
-            norms[act.caption()] = ov.nets.grad_norms_at(model, model.init(args.seed), data)
+        depths = _listed(args.depth)
+        for act, depth in itertools.product(acts, depths):
+            model = ov.nets.mlp(args.width, depth, act, in_dim=data.in_dim, out_dim=data.out_dim)
+            label = act.caption() + (f" depth {depth}" if len(depths) > 1 else "")
+            norms[label] = ov.nets.grad_norms_at(model, model.init(args.seed), data)
         if not args.quiet:
             for label, v in norms.items():
                 say(f"{label}: per-layer gradient norms from the input layer: "

@@ -94,6 +94,22 @@ nonnegative_float = _finite_float("a finite number >= 0", lambda v: v >= 0)
 probability = _finite_float("a number from 0 up to (not including) 1", lambda v: 0 <= v < 1)
 
 
+def number_list(item: Callable[[str], Any], option: str) -> Callable[[str], list[Any]]:
+    """A comma-separated list of ``item`` values (``--depth 2,4,6``): each checked by ``item``; at least one, no
+    repeats (a setting to compare is given once)."""
+
+    def parse(text: str) -> list[Any]:
+        parts = [t.strip() for t in text.split(",")]
+        if not text.strip() or any(not t for t in parts):
+            raise argparse.ArgumentTypeError(f"must be a value or a comma-separated list, got {text!r}")
+        values = [item(t) for t in parts]
+        if len(set(values)) != len(values):
+            raise argparse.ArgumentTypeError(f"lists each value once, got {text!r}")
+        return values
+
+    return _type(parse, "list")
+
+
 def int_at_least(low: int, limit: str | None = None) -> Callable[[str], int]:
     """A whole number >= ``low`` (and within ``optiviz._check.LIMITS[limit]``, checked while parsing: before any
     work, in milliseconds)."""

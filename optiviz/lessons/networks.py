@@ -562,7 +562,8 @@ def dropout_reduces_overfitting(quick: bool = False, lrs: Any = None, seeds: Any
     claim = (f"On 40 noisy moons points a 2-64-64-1 ReLU net overfits; dropout {fmt(rate)} lowers the held-out test "
              f"loss (by {pct(improve)} median, not only the gap) at every seed {_band_text(bnd, lrs)} (Adam, "
              f"{steps} steps)" + (f"; at lr {_lrs_text(out_lrs)} both nets end up grossly overconfident and "
-                                  "dropout does not reliably help" if out_lrs else "") + ". Weight scaling equals the average over all 2^10 masks to relative error "
+                                  "dropout does not reliably help" if out_lrs else "")
+             + ". Weight scaling equals the average over all 2^10 masks to relative error "
              f"{_sig(lin)} for a linear network, and approximates it with median error {pct(non['relu'])} (ReLU) "
              f"and {pct(non['tanh'])} (tanh).")
     return Sweep(rows, {"test_loss_improvement": improve, "lr_band": bnd, "ensemble_error_linear": lin,

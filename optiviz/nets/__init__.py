@@ -19,6 +19,7 @@ from .diagnostics import (decision_frames, decision_grid, diagnose, judge, grad_
                           near_zero_fraction, weights)
 from .landscape import Landscape, filter_normalized_direction, landscape, plane_loss
 
-__all__ = ["Dataset", "dataset", "datasets", "grid", "MLP", "Dense", "mlp", "History", "Histories", "train", "data_loss",
+__all__ = ["Dataset", "dataset", "datasets", "grid", "MLP", "Dense", "mlp", "History", "Histories", "train",
+           "data_loss",
            "layer_grad_norms", "grad_norms_at", "diagnose", "judge", "weights", "near_zero_fraction", "jacobian",
            "decision_frames", "decision_grid", "Landscape", "landscape", "filter_normalized_direction", "plane_loss"]

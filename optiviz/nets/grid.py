@@ -138,3 +138,56 @@ def run(groups: Sequence[Group], *, task: str, steps: int, every: int = 1, keep_
                                   rec["grad_norms"], rec.get("path"), jax.tree_util.tree_map(np.asarray, params),
                                   np.asarray(div)))
     return results
+
+
+#: the learning rates ``tune_lr`` tries: 15 values log-spaced from 0.001 to 3 (three and a half decades)
+TUNE_LRS = tuple(float(v) for v in np.geomspace(1e-3, 3.0, 15))
+
+
+def tune_lr(model: Any, data: Any, optimizers: Sequence[Any], steps: int, *, lrs: Sequence[float] | None = None,
+            seed: int = 0, batch_size: int | None = None, l1: Any = 0.0, l2: Any = 0.0,
+            dropout: Any = 0.0) -> list[float]:
+    """Each run's best learning rate for its network and data: the lr (of ``lrs``, default ``TUNE_LRS``) whose
+    run ends with the lowest training loss after ``steps`` steps (a diverged run counts as infinite).
+
+    Run i is ``optimizers[i]`` (a name, spec string or ``OptimizerSpec``; its other hyperparameters are kept) on
+    ``model`` (or ``model[i]`` when a list), with ``l1``, ``l2``, ``dropout`` likewise shared or one per run, from
+    ``model.init(seed)``; every run x lr trains in one compiled program. This is what makes a race between
+    optimizers fair: each runs at its own best lr, not at one lr that suits one of them.
+    """
+    from ..optimizers import OptimizerSpec
+    from .datasets import dataset as _dataset
+    from .train import SGD_BATCH
+
+    data = _dataset(data) if isinstance(data, str) else data
+    grid_lrs = np.asarray(TUNE_LRS if lrs is None else lrs, float)
+    if grid_lrs.ndim != 1 or not len(grid_lrs) or not np.all(np.isfinite(grid_lrs) & (grid_lrs > 0)):
+        raise InvalidValueError("lrs must be a list of positive numbers")
+    n = len(optimizers)
+    per = lambda v: list(v) if isinstance(v, (list, tuple)) else [v] * n  # noqa: E731
+    models, l1s, l2s, rates = per(model), per(l1), per(l2), per(dropout)
+    if any(len(v) != n for v in (models, l1s, l2s, rates)):
+        raise InvalidValueError("give one model / l1 / l2 / dropout per optimizer, or one for all")
+    G = len(grid_lrs)
+    split = tuple(np.broadcast_to(a, (G, *np.shape(a))) for a in (data.x_train, data.y_train, data.x_test,
+                                                                     data.y_test))
+    inits: dict[MLP, Any] = {}
+    groups = []
+    for o, m, a, b, p in zip(optimizers, models, l1s, l2s, rates):
+        s = _opt.resolve(o)
+        if not isinstance(s, OptimizerSpec):
+            raise InvalidValueError("tune_lr needs registered optimizers (a name or spec), not an opaque transform")
+        if m not in inits:
+            inits[m] = stack([m.init(seed)] * G)
+        bs = batch_size if batch_size is not None else (min(SGD_BATCH, len(data.x_train)) if s.info.stochastic
+                                                        else 0)
+        hp = {k: np.broadcast_to(np.asarray(v, float), (G,)) for k, v in s.hparams.items()
+              if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        hp["lr"] = grid_lrs
+        groups.append(Group(m, s.name, inits[m], split, hp, l1=a, l2=b, dropout=p,
+                            batch=0 if bs == len(data.x_train) else int(bs), seeds=np.full(G, seed)))
+    best = []
+    for r in run(groups, task=data.task, steps=steps, every=steps):
+        final = np.where((r.diverged_at < 0) & np.isfinite(r.train_loss[:, -1]), r.train_loss[:, -1], np.inf)
+        best.append(float(grid_lrs[int(np.argmin(final))]))
+    return best

@@ -5,8 +5,11 @@ r"""A network's loss landscape: the loss on a 2D plane through its weights, and 
     land.explained                                         # variance the PCA plane captures, per direction
     ov.animate(land.trajectories(), land.surface())        # drawn by the same renderer as the 2D surfaces
 
-The plane is theta(a, b) = theta_c + a d1 + b d2 through a centre theta_c (by default the final weights of the
-run that ended with the lowest training loss), and the picture is L(theta(a, b)), the training loss (data loss, no penalty, no dropout).
+The plane is theta(a, b) = theta_c + a d1 + b d2 through a centre theta_c, and the picture is L(theta(a, b)), the
+training loss (data loss, no penalty, no dropout). By default theta_c is the runs' shared initial weights, so no
+optimizer's result sits at the origin of the picture (centring on one run's final weights, as is common, puts
+that run's end at the bottom of the plane's bowl and favours it in a race); ``center=label`` centres on that
+run's final weights instead, and ``describe()`` says which.
 
 * ``plane="random"``: d1, d2 are Gaussian directions, **filter-normalized** (Li, Xu, Taylor, Studer & Goldstein,
   2018, "Visualizing the Loss Landscape of Neural Nets", sec. 4): for every unit ("filter": the column of a
@@ -44,6 +47,8 @@ from .train import History, data_loss
 __all__ = ["Landscape", "landscape", "filter_normalized_direction", "plane_loss"]
 
 PLANES = ("pca", "random")
+#: ``center=START`` (the default): the plane goes through the runs' shared initial weights
+START = "start"
 
 
 @dataclass
@@ -95,7 +100,9 @@ class Landscape:
         else:
             head = "filter-normalized random plane (Li et al., 2018)"
         off = ", ".join(f"{k} {v:.0%}" for k, v in self.off_plane.items())
-        return f"{head}; centre: final weights of {self.center_label}; off the plane: {off}"
+        centre = ("the shared initial weights" if self.center_label == START
+                  else f"final weights of {self.center_label}")
+        return f"{head}; centre: {centre}; off the plane: {off}"
 
     def summary(self) -> str:
         return self.describe()
@@ -112,8 +119,13 @@ class Landscape:
             title += f" ({float(np.sum(self.explained)):.0%} of the path variance)"
         (x0, x1), (y0, y1) = self.domain
         start = next(iter(self.paths.values()))[0]
+        if self.center_label == START:  # the origin is the start: mark the lowest point of the plane instead
+            j, i = np.unravel_index(np.nanargmin(self.loss), self.loss.shape)
+            lowest = ((float(self.x[i]), float(self.y[j])),)
+        else:
+            lowest = ((0.0, 0.0),)
         return Surface(fn=fn, name=f"{self.data.name}-{self.kind}", domain=((x0, x1), (y0, y1)),
-                       start=(float(start[0]), float(start[1])), minima=((0.0, 0.0),), title=title,
+                       start=(float(start[0]), float(start[1])), minima=lowest, title=title,
                        description=self.describe(), levels="auto", axis_labels=self.axis_labels,
                        precomputed_grid=(*np.meshgrid(self.x, self.y), self.loss))
 
@@ -130,6 +142,8 @@ class Landscape:
                                      loss=self.path_loss[label], grad_norm=gn, steps=self.steps,
                                      diverged_at=h.diverged_at if h is not None else None, reached_at=None,
                                      spec=h.spec if h is not None else None)
+            # the picture's label says how the lr was chosen and, for a stochastic run, its minibatch size
+            runs[label].how = h.note if h is not None else None
         start = next(iter(self.paths.values()))[0]
         return Trajectories(runs, surf, n_steps=self.n_steps, seed=self.seed, start=np.asarray(start),
                             record="all", tol=None)
@@ -209,8 +223,8 @@ def landscape(runs: Any, data: Any = None, *, plane: str = "pca", n: int = 51, c
     ``runs``: what ``ov.nets.train`` returned; every run must share one model and have kept its weight path
     (``keep_path``). ``data``: defaults to the data the runs trained on. ``plane``: ``"pca"`` or ``"random"``
     (see the module docstring). ``n``: grid points per side (51 -> a 51 x 51 grid in one vmapped call).
-    ``center``: the label of the run whose final weights are the plane's origin (default: the run with the lowest
-    final training loss, among those that did not diverge).
+    ``center``: ``"start"`` (default): the runs' shared initial weights are the plane's origin, so the picture
+    favours no run; or the label of the run whose final weights are the origin.
     ``span``: the grid's half-width (default: 1 for a random plane, else the paths' extent plus ``margin``).
     ``seed``: the random directions.
     """
@@ -238,17 +252,18 @@ def landscape(runs: Any, data: Any = None, *, plane: str = "pca", n: int = 51, c
     steps = first.steps
     if any(not np.array_equal(h.steps, steps) for h in hist.values()):
         raise InvalidValueError("all runs must record the same steps")
-    if center is None:  # the run that ended lowest: the picture is centred on the best solution found
-        finals = {k: float(h.train_loss[-1]) for k, h in hist.items() if h.diverged_at is None}
-        center_label = min(finals, key=finals.get) if finals else first.label
-    else:
-        center_label = center
-    if center_label not in hist:
+    center_label = START if center is None else center
+    if center_label == START:
+        theta_c = np.asarray(first.path[0], np.float64)
+        if any(not np.allclose(h.path[0], first.path[0]) for h in hist.values()):
+            raise InvalidValueError("the runs start from different weights: give center=<a run's label>")
+    elif center_label not in hist:
         from ..registry import did_you_mean
 
         raise InvalidValueError(f"no run labelled {center_label!r}; {did_you_mean(str(center_label), list(hist))}")
-    # a diverged run's recorded weights after the divergence are frozen finite values; NaN never enters the PCA
-    theta_c = np.asarray(hist[center_label].path[-1], np.float64)
+    else:
+        # a diverged run's recorded weights after the divergence are frozen finite values; NaN never enters the PCA
+        theta_c = np.asarray(hist[center_label].path[-1], np.float64)
     rows = {k: np.asarray(h.path, np.float64) - theta_c for k, h in hist.items()}
 
     explained = None
@@ -280,9 +295,11 @@ def landscape(runs: Any, data: Any = None, *, plane: str = "pca", n: int = 51, c
         off[k] = float(np.sum(resid**2) / norm2) if norm2 > 0 else 0.0
         paths[k] = coords
     if plane == "pca":
-        # orient the axes so the common start lies at negative coordinates: paths run left-to-right, bottom-up
+        # orient the axes so the paths run left-to-right, bottom-up: the common start at negative coordinates
+        # (or, centred on the start, the runs' mean end point at positive ones)
         start = next(iter(paths.values()))[0]
-        flip = np.where(start < 0, 1.0, -1.0)
+        ends = np.mean([p[-1] for p in paths.values()], axis=0)
+        flip = np.where(start < 0, 1.0, -1.0) if center_label != START else np.where(ends >= 0, 1.0, -1.0)
         dirs = dirs * flip[:, None]
         paths = {k: v * flip for k, v in paths.items()}
 

@@ -112,6 +112,22 @@ class History:
     spec: OptimizerSpec | None = None
     config: dict[str, Any] = field(default_factory=dict)
     unravel: Any = field(default=None, repr=False)
+    #: how the lr was chosen ("tuned", "0.5 of stability limit"), said in the pictures' labels
+    how: str | None = None
+
+    @property
+    def note(self) -> str | None:
+        """What a picture adds to the label in parentheses: how the lr was chosen and, for a run on minibatches,
+        the minibatch size ("tuned, minibatch 32"); None when there is nothing to add."""
+        parts = [self.how] if self.how else []
+        if (self.config or {}).get("batch_size"):
+            parts.append(f"minibatch {self.config['batch_size']}")
+        return ", ".join(parts) or None
+
+    @property
+    def shown(self) -> str:
+        """The label with its note: ``"sgd (minibatch 32)"``."""
+        return f"{self.label} ({self.note})" if self.note else self.label
 
     def weights_at(self, step: int) -> Any:
         """The weights (a tuple of ``Dense``) at a recorded ``step``."""
@@ -161,7 +177,7 @@ class Histories(LabeledRuns[History]):
         score = "R^2" if self.data.task == "regression" else "acc"
         rows = [("run", "train loss", "test loss", f"train {score}", f"test {score}", "diagnosis")]
         for h in self.values():
-            rows.append((h.label, f"{h.final_train_loss:.4g}", f"{h.final_test_loss:.4g}",
+            rows.append((h.shown, f"{h.final_train_loss:.4g}", f"{h.final_test_loss:.4g}",
                          f"{float(h.train_acc[-1]):.3f}", f"{float(h.test_acc[-1]):.3f}", h.diagnosis()))
         lines = table(rows)
         return "\n".join([f"{self.data.caption()}: {self.n_steps} steps", *lines])

@@ -165,8 +165,8 @@ def plot_learning_curves(runs: Any, *, dpi: float = 100, size: Any = None):
         ax_loss, ax_acc = fig.subplots(1, 2)
         for (label, h), color in zip(hist.items(), colors):
             for ax, tr, te in ((ax_loss, h.train_loss, h.test_loss), (ax_acc, h.train_acc, h.test_acc)):
-                ax.plot(h.steps, tr, color=color, lw=1.7, label=f"{label} train")
-                ax.plot(h.steps, te, color=color, lw=1.4, ls="--", label=f"{label} test")
+                ax.plot(h.steps, tr, color=color, lw=1.7, label=f"{h.shown} train")
+                ax.plot(h.steps, te, color=color, lw=1.4, ls="--", label=f"{h.shown} test")
         positive = all(np.all(h.train_loss[np.isfinite(h.train_loss)] > 0) for h in hist.values())
         if positive:
             ax_loss.set_yscale("log")
@@ -307,7 +307,7 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
             ax.set_ylim(y0, y1)
             ax.set_aspect("equal", adjustable="box")
             ax.tick_params(length=2, pad=1.5)
-            ax.set_title(label, fontsize=style.FONT["caption"] + 1, color=color, fontweight="bold", pad=3)
+            ax.set_title(h.shown, fontsize=style.FONT["caption"] + 1, color=color, fontweight="bold", pad=3)
             score = [f"train acc {h.train_acc[j]:.2f}   test acc {h.test_acc[j]:.2f}" for j in idx]
             txt = ax.text(0.5, 0.02, "", transform=ax.transAxes, ha="center", va="bottom",
                           fontsize=style.FONT["note"], color=style.TEXT, zorder=5,
@@ -331,7 +331,8 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
                 add(Trace(line, np.column_stack([steps.astype(float), series]), counts, head), ax)
         from matplotlib.lines import Line2D
 
-        ax.legend([Line2D([], [], color=c, lw=2) for c in colors], list(hist), loc="upper right",
+        ax.legend([Line2D([], [], color=c, lw=2) for c in colors], [h.shown for h in hist.values()],
+                  loc="upper right",
                   fontsize=style.FONT["legend"])
         width = len(str(n_steps))
         counter = fig.text(0.995, 0.995, "", ha="right", va="top", fontsize=style.FONT["counter"],
