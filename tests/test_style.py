@@ -238,3 +238,59 @@ def test_the_users_style_context_is_respected_unless_a_style_is_named(race):
         named = ov.animate(race, frames=2, dpi=40, pace=False, style="light").scene
     assert to_hex(own.panels[0].ax.title.get_color()) == "#123456"
     assert to_hex(named.panels[0].ax.title.get_color()) == style.TEXT.lower()
+
+
+# ------------------------------------------------------------------------------------------------ files
+
+def test_every_format_carries_the_full_configuration(race, tmp_path):
+    from PIL import Image
+
+    anim = ov.animate(race, frames=3, dpi=30, pace=False)
+    captions = [t.caption for t in race.values()]
+    ov.save(anim, tmp_path / "a.png")
+    with Image.open(tmp_path / "a.png") as im:
+        assert all(c in im.text["Description"] for c in captions)  # PNG text chunk
+    ov.save(anim, tmp_path / "a.gif")
+    with Image.open(tmp_path / "a.gif") as im:
+        assert all(c in im.info["comment"].decode() for c in captions)  # GIF comment extension
+        assert im.n_frames == anim.n_frames
+    ov.save(anim, tmp_path / "a.html")
+    page = (tmp_path / "a.html").read_text()
+    assert all(c in page for c in captions)
+    ov.save(ov.plot(race, dpi=30), tmp_path / "s.svg")
+    assert all(c in (tmp_path / "s.svg").read_text() for c in captions)
+
+
+def test_cli_style_and_verbose_configuration(tmp_path, capsys):
+    from optiviz.cli import main
+
+    out = tmp_path / "p.svg"
+    assert main(["plot", "--surface", "bowl", "--optimizers", "gd,adam", "--steps", "5", "--style", "paper",
+                 "--dpi", "30", "--out", str(out), "-v"]) == 0
+    printed = capsys.readouterr().out
+    assert "configuration" in printed and "adam lr=0.1 b1=0.9 b2=0.999 eps=1e-08" in printed
+    assert "<text" in out.read_text()  # paper: text stays text in the vector file
+    assert main(["plot", "--surface", "bowl", "--style", "drak", "--out", str(out)]) == 2
+    assert "did you mean 'dark'" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------ network figures
+
+def test_activation_panels_share_one_y_scale():
+    from optiviz.render import nets as netviz
+
+    fig = netviz.plot_activations(["sigmoid", "tanh", "relu"], dpi=30)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == 3 and len({ax.get_ylim() for ax in panels}) == 1
+
+
+def test_weight_histograms_side_by_side_on_shared_axes():
+    from optiviz.render import nets as netviz
+
+    rng = np.random.default_rng(0)
+    params = {"L1": ((rng.laplace(size=(20, 10)) * 0.01, np.zeros(10)),),
+              "L2": ((rng.normal(size=(20, 10)) * 0.3, np.zeros(10)),)}
+    fig = netviz.plot_weight_histograms(params, dpi=30)
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert len(axes) == 2 and axes[0].get_xlim() == axes[1].get_xlim() and axes[0].get_ylim() == axes[1].get_ylim()
+    assert [ax.get_title().split(":")[0] for ax in axes] == ["L1", "L2"]

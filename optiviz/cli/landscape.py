@@ -47,6 +47,6 @@ def _landscape(args: argparse.Namespace) -> int:
     path = out or default_output(Path("."), "landscape", ANIMATION_FORMATS[0])
     size = pixels(args)
     anim = netviz.animate_landscape(land, layout=args.layout, view=args.view, frames=args.frames, fps=args.fps,
-                                    dpi=args.dpi, size=size)
+                                    dpi=args.dpi, size=size, style=args.style)
     save_output(anim, path, args, started, fps=args.fps)
     return 0

@@ -128,11 +128,20 @@ def _network(args: argparse.Namespace) -> int:
     animated = args.plot == "boundary"
     formats = BOUNDARY_FORMATS if animated else IMAGE_FORMATS
     out = check_output(args.out, formats, animated=animated)
-    import optiviz as ov
-    from ..render import nets as netviz
+    from ..render import style
 
     path = out or default_output(Path("."), "network", formats[0])
     size = pixels(args)
+    with style.context(args.style):
+        drawn = _draw(args, animated, size)
+    save_output(drawn, path, args, started, fps=args.fps if animated else None)
+    return 0
+
+
+def _draw(args: argparse.Namespace, animated: bool, size: Any) -> Any:
+    import optiviz as ov
+    from ..render import nets as netviz
+
     if args.plot == "gradients":  # a property of the initialized networks: nothing to train
         data = ov.nets.dataset(args.dataset, seed=args.seed)
         acts = [ov.activation(a) for a in spec_list(args.activation, "--activation")]  # all valid before any work
@@ -158,5 +167,4 @@ def _network(args: argparse.Namespace) -> int:
             drawn = netviz.plot_learning_curves(runs, dpi=args.dpi, size=size)
         else:
             drawn = netviz.plot_weight_histograms(runs, dpi=args.dpi, size=size)
-    save_output(drawn, path, args, started, fps=args.fps if animated else None)
-    return 0
+    return drawn

@@ -255,6 +255,9 @@ def add_output_options(p: argparse.ArgumentParser, *, formats: Sequence[str], an
     g.add_argument("--dpi", type=int_between(10, 600), default=100, help="dots per inch (default: %(default)s)")
     g.add_argument("--size", type=size, default=None, metavar="WxH",
                    help="figure size in pixels, e.g. 1200x600 (default: fitted to the panels)")
+    g.add_argument("--style", type=choice("light", "dark", "paper"), default=None, metavar="{light,dark,paper}",
+                   help="the look of every element: light, dark, or paper (white, print-safe, text kept as text in "
+                        ".svg/.pdf) (default: light, keeping your matplotlib style's own settings)")
     g.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors; no progress bar")
 
 
@@ -267,7 +270,7 @@ def scene_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of ``ov.animate`` / ``ov.plot`` from ``add_scene_options``/``add_output_options``."""
     size = pixels(args)
     opts = dict(layout=args.layout, view=args.view, internals=args.internals, dpi=args.dpi, size=size,
-                loss_panel=args.loss_panel, title=args.title)
+                loss_panel=args.loss_panel, title=args.title, style=args.style)
     if hasattr(args, "frames"):
         opts.update(frames=args.frames, fps=args.fps)
     return opts

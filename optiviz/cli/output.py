@@ -96,13 +96,19 @@ def save_output(drawn: Any, path: Path, args: argparse.Namespace, started: float
     """
     import optiviz as ov
 
+    from ..render import style
+
     kwargs = dict(dpi=args.dpi, quiet=args.quiet)
     if fps is not None:
         kwargs["fps"] = fps
+    fig = getattr(drawn, "fig", None) or getattr(drawn, "figure", None) or drawn
+    config = style.description(fig)
     try:
         ov.save(drawn, path, **kwargs)
     finally:
         _close(drawn)
+    if config and getattr(args, "verbose", False) and not args.quiet:  # titles are short; the full story here
+        print("configuration (also in the file's metadata):\n  " + config.replace("\n", "\n  "), flush=True)
     report_written(path, started, args.quiet, detail)
 
 

@@ -39,9 +39,11 @@ def _plot_activations(args: argparse.Namespace) -> int:
     if args.activations is not None:  # every spec valid before matplotlib loads
         acts = [ov.activation(a) for a in spec_list(args.activations, "--activations")]
     from ..render import nets as netviz
+    from ..render import style
 
     size = pixels(args)
-    fig = netviz.plot_activations(acts, x=args.range, dpi=args.dpi, size=size)
+    with style.context(args.style):
+        fig = netviz.plot_activations(acts, x=args.range, dpi=args.dpi, size=size)
     path = out or default_output(Path("."), "activations", IMAGE_FORMATS[0])
     save_output(fig, path, args, started)
     return 0

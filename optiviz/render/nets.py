@@ -45,10 +45,10 @@ def _colors(hist: dict) -> list[str]:
 
 
 def _new_figure(size: Any, default: tuple[float, float], dpi: float):
-    import matplotlib as mpl
-
-    with mpl.rc_context(style.RC):
-        return figure(parse_size(size, dpi) or default, dpi)
+    with style.context():
+        fig = figure(parse_size(size, dpi) or default, dpi)
+        style.remember(fig, None)
+        return fig
 
 
 def _grid(n: int, per_row_max: int = 4) -> tuple[int, int]:
@@ -57,10 +57,12 @@ def _grid(n: int, per_row_max: int = 4) -> tuple[int, int]:
 
 
 def _clean(ax) -> None:
+    import matplotlib as mpl
+
     ax.tick_params(length=2, pad=1.5)
     for sp in ("top", "right"):
         ax.spines[sp].set_visible(False)
-    ax.grid(True, color="#E3E3E3", lw=0.5)
+    ax.grid(True, color=mpl.rcParams["grid.color"], lw=0.5)
 
 
 # ---------------------------------------------------------------------------------------------- activations
@@ -73,8 +75,6 @@ def plot_activations(names: Sequence[str] | None = None, *, x: tuple[float, floa
     Kinks show the documented convention: the derivative is drawn with the value JAX uses at the kink.
     Maxout is drawn as the maxout of illustrative pieces (see ``Activation.curve``).
     """
-    import matplotlib as mpl
-
     from .. import activations
 
     specs = list(activations.names()) if names is None else list(names)
@@ -86,26 +86,35 @@ def plot_activations(names: Sequence[str] | None = None, *, x: tuple[float, floa
         raise InvalidValueError(f"x must be an increasing (min, max) range, got {x!r}")
     z = np.linspace(lo, hi, n)
     per_row, rows = _grid(len(acts))
-    with mpl.rc_context(style.RC):
+    curves = [(np.asarray(act.curve(z), float), np.asarray(act.curve_derivative(z), float)) for act in acts]
+    both = np.concatenate([np.r_[y, dy] for y, dy in curves])
+    both = both[np.isfinite(both)]
+    # ONE y-range for every panel, so derivatives compare at a glance (sigmoid's 1/4 against ReLU's 1)
+    ylim = (max(-2.0, float(both.min())) - 0.2, min(float(both.max()), 4.0) + 0.3)
+    f_look, d_look = style.look(2), style.look(1)
+    with style.context() as th:
         fig = _new_figure(size, (2.6 * per_row + 0.3, 2.1 * rows + 0.5), dpi)
         gs = fig.add_gridspec(rows, per_row)
-        for i, act in enumerate(acts):
-            ax = fig.add_subplot(gs[divmod(i, per_row)])
-            y = np.asarray(act.curve(z), float)
-            dy = np.asarray(act.curve_derivative(z), float)
-            ax.axhline(0, color="#BBBBBB", lw=0.6, zorder=1)
-            ax.axvline(0, color="#BBBBBB", lw=0.6, zorder=1)
-            ax.plot(z, y, color=style.BLUE, lw=1.8, label="f(z)", zorder=3)
-            ax.plot(z, dy, color=style.VERMILLION, lw=1.4, ls="--", label="f'(z)", zorder=3)
+        first = None
+        for i, (act, (y, dy)) in enumerate(zip(acts, curves)):
+            r, c = divmod(i, per_row)
+            ax = fig.add_subplot(gs[r, c], sharey=first)
+            first = first or ax
+            ax.axhline(0, color=th.grid, lw=0.6, zorder=1)
+            ax.axvline(0, color=th.grid, lw=0.6, zorder=1)
+            ax.plot(z, y, color=f_look.color, lw=1.8, label="f(z)", zorder=3)
+            ax.plot(z, dy, color=d_look.color, lw=1.4, ls=d_look.dashes, label="f'(z)", zorder=3)
             ax.set_title(act.caption(), fontsize=style.FONT["caption"] + 0.5, pad=3)
             ax.set_xlim(lo, hi)
-            top = float(np.nanmax(np.abs(np.concatenate([y, dy]))))
-            ax.set_ylim(max(-2.0, float(np.nanmin(np.concatenate([y, dy]))) - 0.2), min(top, 4.0) + 0.3)
+            ax.set_ylim(*ylim)
+            if c:
+                ax.tick_params(labelleft=False)
             _clean(ax)
             if i == 0:
-                ax.legend(loc="upper left", fontsize=style.FONT["legend"], handlelength=1.6)
+                ax.legend(loc="upper left", fontsize=style.FONT["legend"], handlelength=2.4)
         fig.suptitle("activations f and their derivatives f' (as backpropagation uses them)", x=0.01, ha="left",
                      fontsize=style.FONT["counter"] + 1, fontweight="bold")
+        style.caption(fig, "same y-scale in every panel: compare the dashed derivatives' heights", th)
     return fig
 
 
@@ -119,8 +128,6 @@ def plot_grad_norms(norms: Any = ("sigmoid", "tanh", "relu", "maxout"), *, depth
     depth x width networks are measured at initialization here. Each line is labelled with the factor by which
     the norm falls from the last layer to the first: the vanishing gradient in one number.
     """
-    import matplotlib as mpl
-
     from ..nets import layer_grad_norms
 
     if isinstance(norms, Mapping):
@@ -129,15 +136,15 @@ def plot_grad_norms(norms: Any = ("sigmoid", "tanh", "relu", "maxout"), *, depth
         data = {str(a): layer_grad_norms(a, depth=depth, width=width, seed=seed) for a in norms}
     if not data or any(v.ndim != 1 or v.size < 2 for v in data.values()):
         raise InvalidValueError("give at least one array of two or more per-layer norms")
-    colors = style.assign_colors(data)
-    with mpl.rc_context(style.RC):
+    looks = style.assign(data)
+    with style.context():
         fig = _new_figure(size, (6.4, 3.6), dpi)
         ax = fig.add_subplot()
-        for (label, v), color in zip(data.items(), colors):
+        for (label, v), lk in zip(data.items(), looks):
             layers = np.arange(1, len(v) + 1)
             ratio = v[-1] / v[0] if v[0] > 0 else np.inf
-            ax.plot(layers, np.where(v > 0, v, np.nan), marker="o", ms=4, lw=1.8, color=color,
-                    label=f"{label}: last / first = {ratio:.3g}x")
+            ax.plot(layers, np.where(v > 0, v, np.nan), marker=lk.marker, ms=4, lw=1.8, color=lk.color,
+                    ls=lk.dashes, label=f"{label}: last / first = {ratio:.3g}x")
         ax.set_yscale("log")
         ax.set_xlabel("weight layer (1 = input layer)")
         ax.set_ylabel("gradient norm (log scale)")
@@ -155,12 +162,11 @@ def plot_grad_norms(norms: Any = ("sigmoid", "tanh", "relu", "maxout"), *, depth
 
 def plot_learning_curves(runs: Any, *, dpi: float = 100, size: Any = None):
     """Train (solid) and test (dashed) loss and accuracy against the step, per run, with each run's diagnosis."""
-    import matplotlib as mpl
 
     hist = _histories(runs)
     colors = _colors(hist)
     regression = next(iter(hist.values())).task == "regression"
-    with mpl.rc_context(style.RC):
+    with style.context() as th:
         fig = _new_figure(size, (9.0, 3.4 + 0.18 * len(hist)), dpi)
         ax_loss, ax_acc = fig.subplots(1, 2)
         for (label, h), color in zip(hist.items(), colors):
@@ -178,7 +184,7 @@ def plot_learning_curves(runs: Any, *, dpi: float = 100, size: Any = None):
         ax_acc.legend(loc="lower right", fontsize=style.FONT["legend"] - 0.5, ncol=1 if len(hist) < 4 else 2)
         lines = [f"{label}: {h.diagnosis()}" for label, h in hist.items()]
         fig.text(0.01, 0.005, "\n".join(lines), ha="left", va="bottom", fontsize=style.FONT["note"],
-                 color=style.MUTED)
+                 color=th.muted)
         fig.get_layout_engine().set(rect=(0, 0.03 + 0.045 * len(lines), 1, 1 - 0.03 - 0.045 * len(lines)))
         fig.suptitle("learning curves", x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold")
     return fig
@@ -192,8 +198,6 @@ def plot_weight_histograms(runs: Any, *, tol: float = 1e-2, bins: int = 60, dpi:
     ``runs``: the result of ``ov.nets.train``, or a dict label -> parameters. L1 piles weights at zero; L2
     shrinks them all toward zero without making them vanish.
     """
-    import matplotlib as mpl
-
     from ..nets import near_zero_fraction, weights
 
     if isinstance(runs, Mapping) and runs and not _is_histories(runs):
@@ -208,21 +212,24 @@ def plot_weight_histograms(runs: Any, *, tol: float = 1e-2, bins: int = 60, dpi:
     lim = float(np.percentile(np.abs(allw), 99.5)) or 1.0
     edges = np.linspace(-lim, lim, bins + 1)
     colors = style.assign_colors(names) if len(set(names)) == len(names) else style.assign_colors(list(params))
-    with mpl.rc_context(style.RC):
-        fig = _new_figure(size, (6.4, 3.6), dpi)
-        ax = fig.add_subplot()
-        for (label, w), color in zip(vals.items(), colors):
+    k = len(vals)
+    with style.context() as th:
+        # side by side on shared axes: overlaid, two histograms melt into one blob
+        fig = _new_figure(size, (min(3.4 * k, 10.5) + 0.4, 3.2), dpi)
+        axes = fig.subplots(1, k, sharex=True, sharey=True, squeeze=False)[0]
+        for ax, ((label, w), color) in zip(axes, zip(vals.items(), colors)):
             frac = near_zero_fraction(params[label], tol=tol)
-            ax.hist(np.clip(w, -lim, lim), bins=edges, histtype="stepfilled", alpha=0.35, color=color)
-            ax.hist(np.clip(w, -lim, lim), bins=edges, histtype="step", lw=1.4, color=color,
-                    label=f"{label}: {frac:.0%} of weights |w| < {tol:g}")
-        ax.axvspan(-tol, tol, color="#999999", alpha=0.15, lw=0)
-        ax.set_yscale("log")
-        ax.set_xlabel("weight value")
-        ax.set_ylabel("count (log scale)")
-        _clean(ax)
-        ax.legend(loc="upper right", fontsize=style.FONT["legend"])
+            ax.hist(np.clip(w, -lim, lim), bins=edges, histtype="stepfilled", alpha=0.35, color=color, lw=0)
+            ax.hist(np.clip(w, -lim, lim), bins=edges, histtype="step", lw=1.4, color=color)
+            ax.axvspan(-tol, tol, color=th.muted, alpha=0.15, lw=0)
+            ax.set_title(f"{label}: {frac:.0%} of weights |w| < {tol:g}", fontsize=style.FONT["caption"] + 0.5,
+                         pad=3)
+            ax.set_yscale("log")
+            ax.set_xlabel("weight value")
+            _clean(ax)
+        axes[0].set_ylabel("count (log scale)")
         fig.suptitle("weight histograms", x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold")
+        style.caption(fig, f"shaded band: |w| < {tol:g}; same axes in every panel", th)
     return fig
 
 
@@ -244,8 +251,6 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
     weight path). Save with ``ov.save(anim, "net.gif")`` (.gif, .mp4, .html, .png); the page draws each frame's
     field from one small indexed PNG of all frames (see ``Field``), with play/pause/step controls.
     """
-    import matplotlib as mpl
-
     from ..nets import decision_frames
 
     hist = _histories(runs)
@@ -272,13 +277,14 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
     n_steps = int(steps[-1])
     panels = len(hist) + 1
     per_row, rows = _grid(panels, 3)
-    with mpl.rc_context(style.RC):
+    with style.context() as th:
         from matplotlib.colors import LinearSegmentedColormap
 
         cmap = LinearSegmentedColormap.from_list("optiviz_classes", [CLASS_COLORS[0], "#F7F7F7", CLASS_COLORS[1]])
         fig = _new_figure(size, (3.3 * per_row + 0.3, 3.2 * rows + 0.5), dpi)
         gs = fig.add_gridspec(rows, per_row)
         prims: list[Primitive] = []
+        field_images, field_axes = [], []
 
         def add(prim: Primitive, ax) -> None:
             for a in prim.artists:
@@ -291,6 +297,8 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
             im = ax.imshow(fields[label][-1], extent=(x0, x1, y0, y1), origin="lower", cmap=cmap, vmin=0, vmax=1,
                            interpolation="bilinear", aspect="auto", alpha=0.8, zorder=1)
             add(Field(im, fields[label]), ax)
+            field_images.append(im)
+            field_axes.append(ax)
             # the points are redrawn over the moving field every frame (the frame pipeline draws moving
             # artists over the cached background, so a static scatter would end up under the field)
             dots = []
@@ -310,8 +318,8 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
             ax.set_title(h.shown, fontsize=style.FONT["caption"] + 1, color=color, fontweight="bold", pad=3)
             score = [f"train acc {h.train_acc[j]:.2f}   test acc {h.test_acc[j]:.2f}" for j in idx]
             txt = ax.text(0.5, 0.02, "", transform=ax.transAxes, ha="center", va="bottom",
-                          fontsize=style.FONT["note"], color=style.TEXT, zorder=5,
-                          bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="none", alpha=0.85))
+                          fontsize=style.FONT["note"], color=th.text, zorder=5,
+                          bbox=dict(boxstyle="round,pad=0.25", fc=th.box, ec="none", alpha=0.85))
             add(Label(txt, score), ax)
         ax = fig.add_subplot(gs[divmod(len(hist), per_row)])
         vals = np.concatenate([np.r_[h.train_loss, h.test_loss] for h in hist.values()])
@@ -336,10 +344,18 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
                   fontsize=style.FONT["legend"])
         width = len(str(n_steps))
         counter = fig.text(0.995, 0.995, "", ha="right", va="top", fontsize=style.FONT["counter"],
-                           family="monospace", color=style.TEXT)
+                           family="monospace", color=th.text)
         add(Label(counter, [f"step {int(s):>{width}d} / {n_steps}" for s in steps[idx]]), None)
         head = title if title is not None else f"decision boundary over training: {data.caption()}"
         fig.suptitle(head, x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold")
+        # what the field's colours mean: the network's probability of class 1 (0.5 = the decision boundary)
+        cb = fig.colorbar(field_images[0], ax=field_axes, shrink=0.8, aspect=25, pad=0.02, fraction=0.03,
+                          ticks=[0, 0.5, 1])
+        cb.set_label("P(class 1)", fontsize=style.FONT["note"])
+        style.caption(fig, "field: the network's probability of class 1 (boundary at 0.5); training points filled, "
+                      "test points hollow", th)
+        cb.ax.tick_params(labelsize=style.FONT["tick"], length=2)
+        cb.outline.set_linewidth(0.5)
     scene = Scene(fig=fig, primitives=prims, frame_index=idx, frame_steps=steps[idx], n_steps=n_steps, panels=[],
                   tracks=[], title=head, layout="grid", view="decision", dpi=float(dpi))
     return Animation(scene, fps=fps, dpi=dpi)

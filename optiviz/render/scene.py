@@ -292,7 +292,7 @@ def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "
     idx = paced_indices(tracks, surface.domain, frames) if pace else frame_indices(len(tracks[0].steps), frames)
     with style.context(theme) as th:
         return _Builder(tracks, surface, layout, view, internals, idx, float(dpi), size, loss_panel, title,
-                        n_steps, ax, th).scene
+                        n_steps, ax, th, theme).scene
 
 
 def paced_indices(tracks: Sequence[Track], domain: Any, frames: Any, *, quiet: int = 8, ref: float = 0.02,
@@ -346,8 +346,9 @@ def paced_indices(tracks: Sequence[Track], domain: Any, frames: Any, *, quiet: i
 
 class _Builder:
     def __init__(self, tracks, surface, layout, view, internals, idx, dpi, size, loss_panel, title, n_steps, ax,
-                 theme):
+                 theme, theme_name=None):
         self.th = theme
+        self._named = theme_name is not None
         self.tracks, self.surface, self.layout, self.view = tracks, surface, layout, view
         self.internals, self.idx, self.dpi, self.n_steps = internals, idx, dpi, n_steps
         self.steps = tracks[0].steps
@@ -377,6 +378,7 @@ class _Builder:
     def _scene(self) -> Scene:
         # the full configuration of every run rides along in the files written (the titles carry short labels)
         style.describe(self.fig, "\n".join([self.title, *(style.config(t) for t in self.tracks)]))
+        style.remember(self.fig, self.th.name if self._named else None)
         return Scene(self.fig, self.prims, self.idx, self.frame_steps, self.n_steps, self.panels, self.tracks,
                      self.title, self.layout, self.view, self.dpi)
 

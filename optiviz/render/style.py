@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
@@ -343,14 +344,30 @@ def _rc_equal(a: Any, b: Any) -> bool:
         return a is b
 
 
+#: the theme named by the innermost ``context(name)`` being drawn in (per thread / task), so a figure built
+#: inside one without naming a theme of its own takes that theme whole, not only its rcParams
+_ACTIVE: ContextVar[str | None] = ContextVar("optiviz_style", default=None)
+
+
 @contextmanager
 def context(name: str | None = None) -> Iterator[Theme]:
-    """``with style.context("dark") as theme:`` everything drawn inside takes the theme's look."""
+    """``with style.context("dark") as theme:`` everything drawn inside takes the theme's look.
+
+    ``name=None`` inside another ``context(name)`` keeps that theme; elsewhere it is the light theme under any
+    rcParams the user set (see :func:`rc`)."""
     import matplotlib as mpl
 
+    if name is None and _ACTIVE.get() is not None:
+        yield THEMES[_ACTIVE.get()]
+        return
     th = THEMES[check_style(name)]
-    with mpl.rc_context(rc(name)):
-        yield th
+    token = _ACTIVE.set(name) if name is not None else None
+    try:
+        with mpl.rc_context(rc(name)):
+            yield th
+    finally:
+        if token is not None:
+            _ACTIVE.reset(token)
 
 
 def background_cmap(theme: Theme | None = None):
@@ -366,11 +383,12 @@ def surface_cmap(theme: Theme | None = None):
 # --------------------------------------------------------------------------------------------- captions
 
 def caption(fig: Any, text: str, theme: Theme | None = None) -> Any:
-    """One line under a figure saying what to look at (kept out of the layout's way)."""
-    th = theme or THEMES["light"]
-    t = fig.text(0.01, 0.004, text, ha="left", va="bottom", fontsize=FONT["note"], color=th.muted,
-                 style="italic")
-    return t
+    """One line under a figure saying what to look at (the figure's bottom label, so the layout makes room)."""
+    import matplotlib as mpl
+
+    del theme  # the colour comes from the rcParams in force, which a theme sets
+    return fig.supxlabel(text, x=0.01, ha="left", fontsize=FONT["note"], color=mpl.rcParams["xtick.color"],
+                         style="italic")
 
 
 # --------------------------------------------------------------------------------------------- metadata
@@ -384,3 +402,20 @@ def describe(fig: Any, text: str) -> None:
 def description(fig: Any) -> str:
     """What :func:`describe` attached ("" if nothing)."""
     return str(getattr(fig, "_optiviz_config", "") or "")
+
+
+def remember(fig: Any, name: str | None) -> None:
+    """Note the theme a figure was drawn in: some of its settings act only when the file is written."""
+    fig._optiviz_style = name if name is not None else _ACTIVE.get()
+
+
+def saving(fig: Any):
+    """The rcParams a file of ``fig`` is written under: a fixed SVG hash salt, and its theme's output settings
+    (paper keeps text as text in SVG/PDF) when it was drawn in a named theme."""
+    import matplotlib as mpl
+
+    name = getattr(fig, "_optiviz_style", None)
+    keep = {k: v for k, v in THEMES[name].rc.items() if k.split(".")[0] in ("svg", "pdf", "ps")} if name else {}
+    # the SVG's clip-path and glyph ids are random unless salted: a fixed salt gives the same bytes every run
+    keep["svg.hashsalt"] = "optiviz"
+    return mpl.rc_context(keep)

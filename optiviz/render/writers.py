@@ -211,10 +211,7 @@ def _savefig_writer(fmt: str):
         meta = {"Creator": None, "Producer": None, "CreationDate": None} if fmt == "pdf" else {"Date": None}
         if style.description(fig):
             meta["Subject" if fmt == "pdf" else "Description"] = style.description(fig)
-        # the SVG's clip-path and glyph ids are random unless salted: a fixed salt gives the same bytes every run
-        import matplotlib
-
-        with matplotlib.rc_context({"svg.hashsalt": "optiviz"}):
+        with style.saving(fig):
             fig.savefig(path, format=fmt, dpi=opts.dpi, metadata=meta)
         opts.progress.update(opts.progress.total)
 
