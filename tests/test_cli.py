@@ -349,7 +349,7 @@ def test_animate_defaults(capsys, fake, tmp_path):
     assert list(anim.runs) == ["gd", "adagrad", "rmsprop", "momentum", "adam"]
     assert anim.surface.name == "ravine"
     assert anim.options == dict(layout="grid", view="contour", internals=False, dpi=40, size=None, loss_panel=True,
-                                title=None, frames=5, fps=20)
+                                title=None, frames=5, fps=20, style=None)
     (obj, path, kwargs) = fake.saved[0]
     assert obj is anim and path.suffix == ".gif" and kwargs == dict(fps=20, dpi=40, quiet=False)
     # the table first, then one line naming the file, its size and the time taken
@@ -361,11 +361,12 @@ def test_animate_defaults(capsys, fake, tmp_path):
 
 def test_animate_passes_every_picture_option(capsys, fake):
     code, _, _ = run(capsys, "animate", *SMALL, "--layout", "overlay", "--view", "both", "--internals",
-                     "--fps", "7", "--size", "300x200", "--title", "T", "--no-loss-panel", "--out", "o.html")
+                     "--fps", "7", "--size", "300x200", "--title", "T", "--no-loss-panel", "--style", "dark",
+                     "--out", "o.html")
     assert code == 0
     (anim,) = fake.animated
     assert anim.options == dict(layout="overlay", view="both", internals=True, dpi=40, size="300x200",
-                                loss_panel=False, title="T", frames=5, fps=7)
+                                loss_panel=False, title="T", frames=5, fps=7, style="dark")
     # --internals also records what the renderer draws: each step's gradient and update
     assert anim.runs["adam"].grads.shape == (20, 2) and anim.runs["adam"].updates.shape == (20, 2)
     assert fake.saved[0][1].suffix == ".html" and Path("o.html").exists()
@@ -468,7 +469,7 @@ def test_plot_writes_one_still(capsys, fake, tmp_path):
     assert (code, err) == (0, "")
     (drawn,) = fake.plotted
     assert drawn.options == dict(layout="overlay", view="contour", internals=False, dpi=100, size=None,
-                                 loss_panel=True, title=None)
+                                 loss_panel=True, title=None, style=None)
     assert fake.saved[0][1].suffix == ".png" and fake.saved[0][2] == dict(dpi=100, quiet=False)
     assert out.startswith("wrote bowl.png (120 B, ") and files(tmp_path) == ["bowl.png"]
 
