@@ -794,3 +794,21 @@ def test_cli_network_compares_listed_settings(capsys, tmp_path):
     assert code == 2 and "lists each value once" in err
     code, out, err = cli(capsys, "landscape", "--depth", "1,2")
     assert code == 2 and "a landscape needs one parameter space: give one --depth" in err
+
+
+def test_comparison_plot_draws_each_runs_final_train_and_test(runs, capsys, tmp_path):
+    from optiviz.render import nets as netviz
+
+    fig = netviz.plot_comparison(runs, dpi=40)
+    ax_acc, ax_loss = fig.axes[:2]
+    bars = [p.get_width() for p in ax_acc.patches]
+    want = [float(h.train_acc[-1]) for h in runs.values()] + [float(h.test_acc[-1]) for h in runs.values()]
+    np.testing.assert_allclose(bars, want, rtol=1e-6)
+    assert [t.get_text() for t in ax_acc.get_yticklabels()] == [h.shown for h in runs.values()]
+    assert "sgd (minibatch 32)" in [t.get_text() for t in ax_acc.get_yticklabels()]  # SGD states its minibatch
+    # lists on the command line draw this comparison by default
+    out_file = tmp_path / "cmp.png"
+    code, out, err = cli(capsys, "network", "--dataset", "moons:n=60", "--width", "4", "--steps", "3", "--dpi", "30",
+                         "--depth", "1,2", "--out", str(out_file))
+    assert (code, err) == (0, "") and out_file.read_bytes()[:4] == b"\x89PNG"
+    assert out.count("(tuned)") == 2  # two settings compared: each at its own tuned lr

@@ -17,7 +17,7 @@ from .output import check_output, default_output, save_output, say
 from .runs import optimizer_specs
 
 
-NETWORK_PLOTS = ("boundary", "curves", "gradients", "weights")
+NETWORK_PLOTS = ("boundary", "compare", "curves", "gradients", "weights")
 BOUNDARY_FORMATS = (".gif", ".mp4", ".html", ".png")
 
 
@@ -72,10 +72,11 @@ def network_runs(args: argparse.Namespace, *, one_activation: bool = False, boun
     if any(r > 0 for r in rates) and 0 in depths:
         raise InvalidValueError("dropout needs a hidden layer: --depth 0 has none")
     models = [ov.nets.mlp(args.width, d, a, in_dim=data.in_dim, out_dim=data.out_dim) for a in acts for d in depths]
-    # a fair race: each optimizer whose lr was not given runs at its own tuned lr (per model), and says so
+    # a fair comparison: each optimizer whose lr was not given runs at its own tuned lr for each setting (model,
+    # penalty, dropout), and says so; a single run is no comparison and keeps the optimizer's default lr
     settings = list(itertools.product(models, l1s, l2s, rates))
     free = [i for i, s in enumerate(specs) if "lr" not in s.given]
-    todo = [(key, i) for key in settings for i in free] if len(specs) > 1 else []
+    todo = [(key, i) for key in settings for i in free] if len(specs) * len(settings) > 1 else []
     lrs = ov.nets.grid.tune_lr([k[0] for k, _ in todo], data, [specs[i] for _, i in todo], args.steps,
                                seed=args.seed, batch_size=args.batch_size, l1=[k[1] for k, _ in todo],
                                l2=[k[2] for k, _ in todo], dropout=[k[3] for k, _ in todo]) if todo else []
@@ -108,23 +109,28 @@ def network_command(sub: Any) -> None:
         "optiviz network --dataset gaussians:label_noise=0.2 --width 64 --optimizers adam:lr=0.01 --dropout 0.5 "
         "--plot curves --out gap.png",
         "optiviz network --activation sigmoid,tanh,relu,maxout --depth 8 --width 32 --plot gradients",
-        "optiviz network --activation sigmoid,relu --depth 2,6,10 --optimizers gd --plot curves --out depth.png",
-        "optiviz network --dataset moons:noise=0.3,n=80 --width 64 --dropout 0,0.5 --plot curves --out drop.png",
+        "optiviz network --dataset moons --activation sigmoid,relu --depth 2,4,6,8,10 --optimizers gd --out depth.png",
+        "optiviz network --dataset moons:noise=0.3,n=80 --width 64 --dropout 0,0.5 --out dropout.png",
         "optiviz network --l1 0,3e-3 --l2 0,3e-3 --optimizers gd --plot weights --out penalties.png",
     ])
     add_network_options(p, activations="relu", optimizers="sgd,adam", steps=1000)
     g = p.add_argument_group("the picture")
-    g.add_argument("--plot", type=choice(*NETWORK_PLOTS), default="boundary",
+    g.add_argument("--plot", type=choice(*NETWORK_PLOTS), default=None,
                    metavar="{" + ",".join(NETWORK_PLOTS) + "}",
-                   help="boundary: the decision boundary over training, animated (2D datasets); curves: train and "
-                        "test learning curves; gradients: per-layer gradient norms at initialization, per "
-                        "activation; weights: histograms of the final weights (default: %(default)s)")
+                   help="boundary: the decision boundary over training, animated (2D datasets); compare: final "
+                        "train and test accuracy and loss per run, side by side; curves: train and test learning "
+                        "curves; gradients: per-layer gradient norms at initialization, per activation and depth; "
+                        "weights: histograms of the final weights (default: compare when --depth, --dropout, --l1 "
+                        "or --l2 lists several values, else boundary)")
     add_output_options(p, formats=(*BOUNDARY_FORMATS, ".svg", ".pdf"), animated=True, default_name="network")
     p.set_defaults(handler=_network, frames=60)
 
 
 def _network(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if args.plot is None:
+        listed = any(len(_listed(getattr(args, k))) > 1 for k in ("depth", "dropout", "l1", "l2"))
+        args.plot = "compare" if listed else "boundary"
     animated = args.plot == "boundary"
     formats = BOUNDARY_FORMATS if animated else IMAGE_FORMATS
     out = check_output(args.out, formats, animated=animated)
@@ -163,6 +169,8 @@ def _draw(args: argparse.Namespace, animated: bool, size: Any) -> Any:
             say(runs.summary())
         if args.plot == "boundary":
             drawn = netviz.animate_decision_boundary(runs, frames=args.frames, fps=args.fps, dpi=args.dpi, size=size)
+        elif args.plot == "compare":
+            drawn = netviz.plot_comparison(runs, dpi=args.dpi, size=size)
         elif args.plot == "curves":
             drawn = netviz.plot_learning_curves(runs, dpi=args.dpi, size=size)
         else:

@@ -190,6 +190,42 @@ def plot_learning_curves(runs: Any, *, dpi: float = 100, size: Any = None):
     return fig
 
 
+# ---------------------------------------------------------------------------------------------- comparison
+
+def plot_comparison(runs: Any, *, dpi: float = 100, size: Any = None):
+    """The settings side by side (``--depth 2,4,6,8,10``, ``--dropout 0,0.5``, ...): each run's final train and
+    test accuracy (left) and loss (right, log scale), one row per run, with its diagnosis as the row's note.
+
+    Train and test next to each other show which side is bad: a deep sigmoid net is low on both (poor training),
+    an overfitting net is high on train and low on test.
+    """
+    import matplotlib as mpl
+
+    hist = _histories(runs)
+    regression = next(iter(hist.values())).task == "regression"
+    labels = [h.shown for h in hist.values()]
+    y = np.arange(len(hist))[::-1].astype(float)
+    with mpl.rc_context(style.RC):
+        fig = _new_figure(size, (9.0, 1.6 + 0.42 * len(hist)), dpi)
+        ax_acc, ax_loss = fig.subplots(1, 2, sharey=True)
+        for ax, key_tr, key_te in ((ax_acc, "train_acc", "test_acc"), (ax_loss, "train_loss", "test_loss")):
+            tr = [float(getattr(h, key_tr)[-1]) for h in hist.values()]
+            te = [float(getattr(h, key_te)[-1]) for h in hist.values()]
+            ax.barh(y + 0.2, tr, height=0.38, color=style.BLUE, label="train")
+            ax.barh(y - 0.2, te, height=0.38, color=style.VERMILLION, label="test")
+            _clean(ax)
+        ax_acc.set_yticks(y, labels, fontsize=style.FONT["legend"])
+        ax_acc.set_xlabel("final R^2" if regression else "final accuracy")
+        ax_acc.set_xlim(0, 1.0)
+        ax_loss.set_xscale("log")
+        ax_loss.set_xlabel("final loss (log scale)")
+        ax_loss.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=style.FONT["legend"],
+                       frameon=False)
+        fig.suptitle("train vs test per setting: low on both = poor training; high train, low test = overfitting",
+                     x=0.01, ha="left", fontsize=style.FONT["counter"] + 0.5, fontweight="bold")
+    return fig
+
+
 # ---------------------------------------------------------------------------------------- weight histograms
 
 def plot_weight_histograms(runs: Any, *, tol: float = 1e-2, bins: int = 60, dpi: float = 100, size: Any = None):
