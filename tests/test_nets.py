@@ -812,3 +812,16 @@ def test_comparison_plot_draws_each_runs_final_train_and_test(runs, capsys, tmp_
                          "--depth", "1,2", "--out", str(out_file))
     assert (code, err) == (0, "") and out_file.read_bytes()[:4] == b"\x89PNG"
     assert out.count("(tuned)") == 2  # two settings compared: each at its own tuned lr
+
+
+def test_landscape_labels_state_the_minibatch_and_how_the_lr_was_chosen(pca):
+    from optiviz.render import style
+
+    tr = pca.trajectories()
+    assert tr["sgd"].how == "minibatch 32" and tr["adam"].how is None
+    assert style.run_label(tr["sgd"]).endswith("(minibatch 32)")
+    pca.histories["adam"].how = "tuned"
+    try:
+        assert style.run_label(pca.trajectories()["adam"]).endswith("(tuned)")
+    finally:
+        pca.histories["adam"].how = None
