@@ -75,7 +75,12 @@ def enable() -> Path | None:
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)  # every size (0 means "JAX's default")
-    jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+    try:  # the size bound is what makes JAX lock the directory (it needs filelock, a dependency of optiviz)
+        import filelock  # noqa: F401
+
+        jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+    except ImportError:
+        pass
     return path
 
 

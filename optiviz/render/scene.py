@@ -8,6 +8,7 @@ markers and layers come from ``style``; nothing is recomputed.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from dataclasses import dataclass, field
@@ -444,11 +445,16 @@ class _Builder:
             r, c = divmod(u, per_row)
             ax = fig.add_subplot(gs[r, c * width:])  # the loss panel takes the rest of the last row
             self._loss(ax)
+        ticks = self.levels[:: max(1, len(self.levels) // 6)]
+        cax = None
+        if contour_axes and not others and self.layout == "grid" and not self.internals:
+            cax = self._fixed_layout(gs, rows, per_row * width, [_fmt(v) for v in ticks])
         if contour_axes:
             cs = contour_axes[0]._optiviz_contourf
-            # attached to every map panel (3D ones too), so it sits right of the whole grid, never between panels
-            cb = fig.colorbar(cs, ax=contour_axes + others, shrink=0.85, aspect=30, pad=0.01, fraction=0.02)
-            ticks = self.levels[:: max(1, len(self.levels) // 6)]
+            if cax is not None:
+                cb = fig.colorbar(cs, cax=cax)
+            else:  # attached to every map panel (3D ones too): right of the whole grid, never between panels
+                cb = fig.colorbar(cs, ax=contour_axes + others, shrink=0.85, aspect=30, pad=0.01, fraction=0.02)
             cb.set_ticks(ticks, labels=[_fmt(v) for v in ticks])
             cb.set_label("loss" + (" (log-spaced levels)" if self.level_kind == "log" else ""),
                          fontsize=style.FONT["label"])
@@ -462,6 +468,67 @@ class _Builder:
                        fontsize=style.FONT["legend"], handlelength=2.6, columnspacing=1.5)
         fig.suptitle(self.title, x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold",
                      color=self.th.text)
+
+    def _fixed_layout(self, gs, rows: int, cols: int, colorbar_labels: list[str]):
+        """Place the grid of panels and the colorbar once, from the sizes of the texts around them, instead of
+        running constrained layout (which measures every tick label several times: most of a first frame's cost).
+
+        Every gap is the sum of what sits in it, in points: tick labels (the widest, measured), tick length and
+        pad, an axis label, a title band of the most lines any title has, and a small margin. Returns the
+        colorbar's axes, or None (the figure keeps constrained layout) when the panels would not fit.
+        """
+        from matplotlib.cbook import is_math_text
+        from matplotlib.font_manager import FontProperties
+
+        fig = self.fig
+        renderer = fig.canvas.get_renderer()
+        pt = fig.dpi / 72.0  # pixels per point
+
+        def size(text: str, fontsize: float, weight: str = "normal") -> tuple[float, float]:
+            """(width, height) of ``text`` in points."""
+            w, h, _ = renderer.get_text_width_height_descent(
+                text, FontProperties(size=fontsize, weight=weight), ismath=is_math_text(text))
+            return w / pt, h / pt
+
+        tick, label, cap = style.FONT["tick"], style.FONT["label"], style.FONT["caption"] + 0.5
+        axes = [ax for ax in fig.axes]
+        ytick_w = xtick_h = 0.0
+        for ax in axes:
+            for (axis, horizontal), which in itertools.product(((ax.xaxis, True), (ax.yaxis, False)),
+                                                               ("major", "minor")):
+                ticker = getattr(axis, which)
+                lo, hi = sorted(axis.get_view_interval())
+                locs = [v for v in ticker.locator() if lo <= v <= hi]
+                for text in ticker.formatter.format_ticks(locs) if locs else ():
+                    w, h = size(text, tick)
+                    if horizontal:
+                        xtick_h = max(xtick_h, h)
+                    else:
+                        ytick_w = max(ytick_w, w)
+        label_h = size("Ag", label)[1] * 1.2
+        lines = max((ax.get_title().count("\n") + 1 for ax in axes if ax.get_title()), default=0)
+        title_band = lines * size("Ag", cap)[1] * 1.25 + 4.0 + 2.0
+        sup_h = size("Ag", style.FONT["counter"] + 1, "bold")[1] * 1.3
+        margin, ticks_out = 3.0, 2.0 + 1.5  # edge margin; tick length + label pad
+        left = margin + label_h + 1.0 + ytick_w + ticks_out
+        bottom = margin + label_h + 1.0 + xtick_h + ticks_out
+        top = sup_h + title_band
+        gap_w = ytick_w + ticks_out + label_h + 1.0 + 2 * margin
+        gap_h = xtick_h + ticks_out + label_h + 1.0 + title_band + margin
+        cb_w = 8.0
+        cb_right = 8.0 + cb_w + ticks_out + max(size(t, tick)[0] for t in colorbar_labels) + 2.0 + label_h + margin
+        W, H = fig.get_figwidth() * 72.0, fig.get_figheight() * 72.0
+        cell_w = (W - left - cb_right - (cols - 1) * gap_w) / cols
+        cell_h = (H - top - bottom - (rows - 1) * gap_h) / rows
+        if cell_w < 36 or cell_h < 36:
+            return None
+        gs.update(left=left / W, right=1 - cb_right / W, bottom=bottom / H, top=1 - top / H,
+                  wspace=gap_w / cell_w, hspace=gap_h / cell_h)
+        for ax in axes:  # (GridSpec.update moves only the axes of pyplot-managed figures)
+            ax.set_position(ax.get_subplotspec().get_position(fig))
+        fig.set_layout_engine("none")
+        grid_h = H - top - bottom
+        return fig.add_axes(((W - cb_right + 8.0) / W, (bottom + 0.075 * grid_h) / H, cb_w / W, 0.85 * grid_h / H))
 
     @staticmethod
     def _below_is_empty(u: int, cells: dict) -> bool:
