@@ -494,11 +494,23 @@ def l1_sparse_l2_small_networks(quick: bool = False, lrs: Any = None, seeds: Any
              f"{pct(mean('near_zero_l1'))} of weights below 0.01 against {pct(mean('near_zero_l2'))} with L2 and "
              f"{pct(mean('near_zero_none'))} without, and L2 shrinks the mean |w| from {fmt(mean('mean_abs_none'))} to "
              f"{fmt(mean('mean_abs_l2'))}, at every seed {_band_text(bnd, lrs)}"
-             + (f"; at lr {_lrs_text(_outside(rows))} it fails at some seed (GD too slow for the penalty to act, "
-                "or so fast that both penalties drive nearly every weight to zero)" if _outside(rows) else "")
-             + ".")
+             + _l1_outside(rows, bnd) + ".")
     return Sweep(rows, {"near_zero": {k: mean(f"near_zero_{k}") for k in ("none", "l1", "l2")},
                         "mean_abs": {k: mean(f"mean_abs_{k}") for k in ("none", "l2")}, "lr_band": bnd}, claim)
+
+
+def _l1_outside(rows: list[dict], bnd: tuple[float, float] | None) -> str:
+    """What happens at the lrs outside the band, in words (below it: too slow; above it: collapse)."""
+    out = _outside(rows)
+    if not out or bnd is None:
+        return ""
+    low, high = [v for v in out if v < bnd[0]], [v for v in out if v > bnd[1]]
+    parts = []
+    if low:
+        parts.append(f"at lr {_lrs_text(low)} GD moves the weights too little in its steps for the penalties to show")
+    if high:
+        parts.append(f"at lr {_lrs_text(high)} both penalties drive nearly every weight to zero at some seed")
+    return "; " + "; ".join(parts)
 
 
 # ===================================== k, l. the overfitting setup: dropout, early stopping (one program)
@@ -628,7 +640,8 @@ def early_stopping(quick: bool = False, lrs: Any = None, seeds: Any = None) -> S
     stop = float(np.median([r["best_step"] for r in inside]))
     claim = (f"Early stopping: training a 2-64-64-1 ReLU net on 40 noisy moons points (Adam, {steps} steps), the "
              f"validation loss bottoms out before the end (median step {stop:.0f}) and the weights there have "
-             f"{pct(gain)} lower held-out loss than the last ones (median), at every seed {_band_text(bnd, lrs)}"
+             f"{pct(gain)} lower held-out loss than the last ones (median; records every {int(res.steps[1])} steps), "
+             f"at every seed, {_band_text(bnd, lrs)}"
              + (f"; at lr {_lrs_text(_outside(rows))} it fails at some seed (a slow run is still improving "
                 "when training ends)" if _outside(rows) else "") + ".")
     return Sweep(rows, {"held_out_gain": gain, "median_best_step": stop, "lr_band": bnd}, claim)
@@ -671,16 +684,16 @@ def diagnose_train_then_test(quick: bool = False, seeds: Any = None) -> Sweep:
     deep = 8 if 8 in depths else max(depths)
     for lr, s in itertools.product(dlrs, dseeds):
         m = out[("sigmoid", deep, lr, s)]
-        cases.append(("poor training", "underfitting", lr, s, m["train_acc"], m["test_acc"], 0.0, 100, 100))
+        cases.append(("deep sigmoid", "underfitting", lr, s, m["train_acc"], m["test_acc"], 0.0, 100, 100))
         m = out[("relu", min(depths), lr, s)]
         if not m["diverged"]:
-            cases.append(("clean, fits", "good", lr, s, m["train_acc"], m["test_acc"], 0.0, 100, 100))
+            cases.append(("clean fit", "good", lr, s, m["train_acc"], m["test_acc"], 0.0, 100, 100))
     for i, (lr, s, p) in enumerate(members):
         if p == 0.0:
-            cases.append(("overfits", "overfitting", lr, s, float(res.train_acc[i, -1]), float(res.test_acc[i, -1]),
+            cases.append(("memorizer", "overfitting", lr, s, float(res.train_acc[i, -1]), float(res.test_acc[i, -1]),
                           0.0, 40, 80))
     for r in noisy:
-        cases.append(("20% flipped labels, fits", "good", r["lr"], r["seed"], r["train"], r["test"], 0.2, 200, 200))
+        cases.append(("noisy-label fit", "good", r["lr"], r["seed"], r["train"], r["test"], 0.2, 200, 200))
     rows = []
     for case, want, lr, s, tr, te, eta, n_tr, n_te in cases:
         kind, _ = judge(tr, te, label_noise=eta, n_train=n_tr, n_test=n_te)
@@ -698,10 +711,13 @@ def diagnose_train_then_test(quick: bool = False, seeds: Any = None) -> Sweep:
         for r in sub:
             r["in_band"] = bands[c] is not None and bands[c][0] <= r["lr"] <= bands[c][1]
     old_ok = float(np.mean([r["old_rule_says"] == r["expected"] for r in rows]))
+    expected = {r["case"]: r["expected"] for r in rows}
     new_ok = float(np.mean([r["holds"] for r in rows]))
-    parts = [f"{c} {pct(v)}" + ("" if v == 1 else f" (right for lr {fmt(bands[c][0])}-{fmt(bands[c][1])})"
+    parts = [f"{c} ({expected[c]}) {pct(v)}" + ("" if v == 1 else f" (right for lr {fmt(bands[c][0])}-{fmt(bands[c][1])})"
                                 if bands[c] else " (right at no lr)") for c, v in per_case.items()]
-    claim = (f"diagnose tells poor training from overfitting on {len(rows)} constructed runs: right on "
+    claim = (f"diagnose tells poor training from overfitting on {len(rows)} constructed runs (deep sigmoid nets, "
+             "ReLU nets on clean moons, a wide net memorizing 40 noisy points, a small net on blobs with 20% flipped "
+             "labels, each over its lr x seed sweep): right on "
              + ", ".join(parts) + f" of them ({pct(new_ok)} in all, against {pct(old_ok)} for the rule without "
-             "the noise ceiling, which calls the noisy-label fit poor training).")
+             "the noise ceiling, which calls the noisy-label fit underfitting).")
     return Sweep(rows, {"correct": new_ok, "correct_old_rule": old_ok, "per_case": per_case}, claim)
