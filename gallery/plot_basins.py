@@ -45,18 +45,30 @@ print(f"Claim: of the {left.sum():,} starts left of the ridge, the global minimu
       f"(gd {back['gd']:.0%}).")
 
 # %%
-# One map per optimizer: blue starts end in the global minimum, orange ones in the local minimum.
-fig, axes = plt.subplots(1, 3, figsize=(9, 2.9), dpi=80, sharey=True)
-X_, Y_, Z = surface.grid(120)
-colors = ListedColormap(["#56B4E9", "#E69F00"])
-for ax, (label, b) in zip(axes, basin.items()):
-    ax.imshow(b.reshape(n, n), origin="lower", extent=(x0, x1, y0, y1), cmap=colors, vmin=0, vmax=1,
-              aspect="auto", interpolation="nearest")
-    ax.contour(X_, Y_, Z, levels=15, colors="k", linewidths=0.4, alpha=0.5)
-    ax.axvline(ridge, color="k", linestyle=":", linewidth=1)
-    ax.plot(*minima.T, "*", color="#FFD400", markersize=11, markeredgecolor="k")
-    ax.set_title(f"{label}: {np.mean(b == 0):.0%} of starts end in the global minimum", fontsize=8.5)
-    ax.set_xlabel("x")
-axes[0].set_ylabel("y")
-fig.tight_layout()
+# One map per optimizer, in optiviz's visual language (short labels, hollow minima over the map): sky-blue starts
+# end in the global minimum, orange ones in the local minimum; the legend says which is which.
+from matplotlib.patches import Patch
+
+style = ov.render.style
+with style.context() as theme:
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3.4), dpi=80, sharey=True, layout="constrained")
+    X_, Y_, Z = surface.grid(120)
+    basin_colors = (style.SKY, style.ORANGE)
+    colors = ListedColormap(list(basin_colors))
+    for ax, (label, b) in zip(axes, basin.items()):
+        ax.imshow(b.reshape(n, n), origin="lower", extent=(x0, x1, y0, y1), cmap=colors, vmin=0, vmax=1,
+                  aspect="auto", interpolation="nearest", zorder=style.Z["contour"])
+        ax.contour(X_, Y_, Z, levels=15, colors=theme.contour_line, linewidths=0.4, alpha=0.6,
+                   zorder=style.Z["contour"])
+        ax.axvline(ridge, color=theme.text, linestyle=":", linewidth=1, zorder=style.Z["path"])
+        ax.plot(*minima.T, "*", mfc="none", mec=theme.minimum, mew=1.2, markersize=12, zorder=style.Z["marker"])
+        # two short lines: the optimizer, then the number; one long line ran into its neighbours' titles
+        ax.set_title(f"{style.label(runs[label].spec)}\n{np.mean(b == 0):.0%} of starts reach the global minimum",
+                     fontsize=style.FONT["caption"] + 0.5)
+        ax.set_xlabel("x")
+    axes[0].set_ylabel("y")
+    fig.legend([Patch(color=c) for c in basin_colors], ["ends in the global minimum", "ends in the local minimum"],
+               loc="outside lower center", ncol=2, fontsize=style.FONT["legend"])
+    fig.suptitle("basins of attraction on local_minima (dotted: the ridge; stars: the minima)", x=0.01, ha="left",
+                 fontsize=style.FONT["title"], fontweight="bold")
 ov.save(fig, "basins.png")

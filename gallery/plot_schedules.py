@@ -40,6 +40,26 @@ print("Claim: mean loss above the minimum over the last 50 steps: "
       + f"; the best schedule is {excess['constant'] / min(excess.values()):.0f} times closer than the constant rate.")
 
 # %%
+# The learning rate itself, step by step: what each schedule does to the step size (each run in the colour, dash
+# pattern and marker it has in every optiviz picture).
+style = ov.render.style
+t = np.arange(steps + 1)
+with style.context():
+    fig = ov.render.figure((6.0, 3.0), 80)
+    ax = fig.add_subplot()
+    looks = style.assign(f"slot{i}" for i in range(len(runs)))  # one sgd four times: a look per schedule
+    for (name, s), lk in zip(schedules.items(), looks):
+        rate = np.full(t.shape, float(s)) if isinstance(s, float) else np.asarray(s(t), float)
+        ax.plot(t, rate, color=lk.color, ls=lk.dashes, lw=1.6, label=name)
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate")
+    ax.set_ylim(0, lr * 1.1)
+    ax.legend(loc="upper right", handlelength=2.6)
+    ax.set_title("the four schedules, all starting at lr 0.15", fontsize=style.FONT["caption"] + 0.5)
+    style.caption(fig, "big steps first to travel, small steps last to settle under the minibatch noise")
+ov.save(fig, "schedules_lr.png")
+
+# %%
 # Animate the four runs; the loss panel shows the noise floor each one settles to.
 anim = ov.animate(runs, layout="grid", frames=50, dpi=80)
 ov.save(anim, "schedules.gif")  # the suffix picks the format: .gif, .mp4, .html, .png

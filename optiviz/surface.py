@@ -320,6 +320,8 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
         defaults = {p.name: p.default for p in plain[2:] if p.default is not p.empty}
         defaults.update({p.name: p.default for p in sig.parameters.values()
                          if p.kind is p.KEYWORD_ONLY and p.default is not p.empty})
+        # the coordinates are called what the function calls them: linreg(w, b) draws axes w and b
+        axis_labels = (plain[0].name, plain[1].name) if len(plain) >= 2 else ("x", "y")
         doc = inspect.getdoc(f) or ""
         first, _, body = doc.partition("\n")
         label = name or getattr(f, "__name__", "surface")
@@ -351,7 +353,7 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
                 description=description if description is not None else " ".join(body.split()),
                 levels=_resolve(levels, bound), lr=dict(_resolve(lr, bound) or {}), params=bound,
                 data=_resolve(data, bound), batch_loss=bl, batch_size=_resolve(batch_size, bound),
-                factory=make if defaults else None,
+                axis_labels=axis_labels, factory=make if defaults else None,
             )
             if key is not None:
                 made[key] = s

@@ -294,3 +294,18 @@ def test_weight_histograms_side_by_side_on_shared_axes():
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert len(axes) == 2 and axes[0].get_xlim() == axes[1].get_xlim() and axes[0].get_ylim() == axes[1].get_ylim()
     assert [ax.get_title().split(":")[0] for ax in axes] == ["L1", "L2"]
+
+
+def test_linreg_axes_are_w_and_b_and_gd_vs_sgd_is_drawn_against_data_points_seen():
+    runs = ov.run("linreg", ["gd", "sgd"], steps=10, batch_size=8, seed=0)
+    assert runs.surface.axis_labels == ("w", "b")
+    sc = ov.animate(runs, frames=3, dpi=30, samples={"gd": 64, "sgd": 8}).scene
+    contour = next(p.ax for p in sc.panels if p.kind == "contour")
+    assert (contour.get_xlabel(), contour.get_ylabel()) == ("w", "b")
+    loss = next(p.ax for p in sc.panels if p.kind == "loss")
+    assert loss.get_xlabel().startswith("data points seen")
+    sc.update(sc.n_frames - 1)
+    gd, sgd = [p.line.get_xdata() for p in sc.primitives if isinstance(p, Trace) and p.ax is loss]
+    assert gd[-1] == 64 * 10 and sgd[-1] == 8 * 10
+    with pytest.raises(InvalidValueError, match="samples"):
+        ov.animate(runs, frames=3, dpi=30, samples={"gd": 64})

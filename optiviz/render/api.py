@@ -98,7 +98,7 @@ def _check_labels(sc: "_scene.Scene") -> None:
         check_text(t.caption, "the caption")
 
 
-def _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace=True):
+def _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace=True, samples=None):
     check_text(title, "title")
     frames = _checks.whole(frames, "frames", lo=1, limit_name="frames")
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0 < fps <= 100):
@@ -107,12 +107,12 @@ def _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, st
 
     check_style(style)
     return dict(layout=layout, view=view, internals=bool(internals), frames=frames, dpi=dpi, size=size,
-                loss_panel=bool(loss_panel), title=title, theme=style, pace=bool(pace))
+                loss_panel=bool(loss_panel), title=title, theme=style, pace=bool(pace), samples=samples)
 
 
 def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "contour", internals: bool = False,
             frames: int = 200, fps: float = 20, dpi: float = 100, size: Any = None, loss_panel: bool = True,
-            title: str | None = None, style: str | None = None, pace: bool = True) -> Animation:
+            title: str | None = None, style: str | None = None, pace: bool = True, samples: Any = None) -> Animation:
     """Animate recorded runs: every path and loss curve growing together, frame by frame.
 
     ``runs``: the result of ``ov.run`` (``surface`` defaults to ``runs.surface``). ``layout``: ``"grid"`` (a
@@ -126,9 +126,11 @@ def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str =
     ``frames`` is at most this many: with ``pace`` (default) frames are spent where the paths move and the
     animation jumps to the last step once every path has settled or diverged (the counter shows the real step);
     ``pace=False`` samples the steps evenly. ``style``: ``"light"``, ``"dark"`` or ``"paper"``; by default the
-    light look, keeping any rcParams you set yourself (``plt.style.context``).
+    light look, keeping any rcParams you set yourself (``plt.style.context``). ``samples``: the data points each
+    step touches (a number, or label -> number, e.g. ``{"gd": 64, "sgd": 8}``): the loss panel is then drawn
+    against data points seen, the fair axis for full-batch against minibatch methods.
     """
-    opts = _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace)
+    opts = _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace, samples)
     sc = _scene.build(runs, surface, **opts)
     _check_labels(sc)
     return Animation(sc, fps=fps, dpi=dpi)
@@ -136,13 +138,13 @@ def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str =
 
 def plot(runs: Any, surface: Any = None, ax: Any = None, *, layout: str = "grid", view: str = "contour",
          internals: bool = False, dpi: float = 100, size: Any = None, loss_panel: bool = True,
-         title: str | None = None, style: str | None = None):
+         title: str | None = None, style: str | None = None, samples: Any = None):
     """The same scene as one still image: the final frame of ``animate``.
 
     Returns the ``Figure`` when drawn on a new figure (a grid, or an overlay with its loss panel), and the
     ``Axes`` for a lone overlay (``loss_panel=False``); with ``ax`` given, the overlay of all paths is drawn onto it and that ``Axes`` is returned.
     """
-    opts = _opts(layout, view, internals, 2, 20, dpi, size, loss_panel, title, style, pace=False)
+    opts = _opts(layout, view, internals, 2, 20, dpi, size, loss_panel, title, style, pace=False, samples=samples)
     if ax is not None:
         if getattr(ax, "name", "") == "3d":
             raise InvalidValueError("plot(ax=...) draws a contour overlay; give a 2D axes")

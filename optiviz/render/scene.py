@@ -257,12 +257,14 @@ def parse_size(size: Any, dpi: float) -> tuple[float, float] | None:
 
 def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "contour", internals: bool = False,
           frames: int = 200, dpi: float = 100, size: Any = None, loss_panel: bool = True, title: str | None = None,
-          ax: Any = None, pace: bool = True, theme: str | None = None) -> Scene:
+          ax: Any = None, pace: bool = True, theme: str | None = None, samples: Any = None) -> Scene:
     """Build the figure and its primitives. With ``ax``, draw an overlay contour onto that axes only.
 
     ``pace``: frames spent where something moves and none after every path has settled (:func:`paced_indices`);
     ``False`` samples the recorded steps evenly. ``theme``: ``"light"``, ``"dark"`` or ``"paper"``; ``None`` is
-    light with the user's own rcParams kept (see ``style.rc``)."""
+    light with the user's own rcParams kept (see ``style.rc``). ``samples``: data points each step of a run
+    touches (one number, or label -> number): the loss panel is drawn against data points seen, the fair axis
+    for full-batch against minibatch methods."""
     from ..surface import Surface, load_surface
 
     if layout not in LAYOUTS:
@@ -290,10 +292,28 @@ def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "
         if view == "3d":
             raise InvalidValueError("internals are drawn on contour panels: use view='contour' or view='both'")
     n_steps = int(getattr(runs, "n_steps", int(tracks[0].steps[-1])))
+    cost = _samples(samples, tracks)
     idx = paced_indices(tracks, surface.domain, frames) if pace else frame_indices(len(tracks[0].steps), frames)
     with style.context(theme) as th:
         return _Builder(tracks, surface, layout, view, internals, idx, float(dpi), size, loss_panel, title,
-                        n_steps, ax, th, theme).scene
+                        n_steps, ax, th, theme, cost).scene
+
+
+def _samples(samples: Any, tracks: Sequence[Track]) -> dict[str, float] | None:
+    """``samples`` as label -> data points per step for every run (None: the loss panel stays against steps)."""
+    if samples is None:
+        return None
+    from collections.abc import Mapping
+
+    given = samples if isinstance(samples, Mapping) else {t.label: samples for t in tracks}
+    out = {}
+    for t in tracks:
+        v = given.get(t.label)
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not (0 < v < 1e12):
+            raise InvalidValueError(f"samples: give the data points each step of {t.label!r} touches (a number > 0), "
+                                    f"got {v!r}")
+        out[t.label] = float(v)
+    return out
 
 
 def paced_indices(tracks: Sequence[Track], domain: Any, frames: Any, *, quiet: int = 8, ref: float = 0.02,
@@ -347,8 +367,9 @@ def paced_indices(tracks: Sequence[Track], domain: Any, frames: Any, *, quiet: i
 
 class _Builder:
     def __init__(self, tracks, surface, layout, view, internals, idx, dpi, size, loss_panel, title, n_steps, ax,
-                 theme, theme_name=None):
+                 theme, theme_name=None, samples=None):
         self.th = theme
+        self.samples = samples
         self._named = theme_name is not None
         self.tracks, self.surface, self.layout, self.view = tracks, surface, layout, view
         self.internals, self.idx, self.dpi, self.n_steps = internals, idx, dpi, n_steps
@@ -855,8 +876,13 @@ class _Builder:
         # headroom at the top: losses fall, so the legend in the upper right stays clear of the curves
         ax.set_ylim(floor / 10 ** (0.04 * decades), hi * 10 ** (0.3 * decades))
         ax.set_ylabel(ylabel, labelpad=1)
-        ax.set_xlim(0, max(1, self.n_steps))
-        ax.set_xlabel("step", labelpad=1)
+        if self.samples:
+            ax.set_xlim(0, max(1, self.n_steps * max(self.samples.values())))
+            ax.set_xlabel("data points seen (" + ", ".join(f"{t.short.split(' lr ')[0]} {self.samples[t.label]:g}/step"
+                                                           for t in self.tracks) + ")", labelpad=1)
+        else:
+            ax.set_xlim(0, max(1, self.n_steps))
+            ax.set_xlabel("step", labelpad=1)
         ax.set_title("distance to the minimum" if ylabel.startswith("loss − f*") else "loss above the best seen",
                      fontsize=style.FONT["caption"] + 0.5, pad=4, color=self.th.text)
         ax.grid(True, which="major", color=self.th.grid, lw=0.5)
@@ -872,7 +898,8 @@ class _Builder:
                             solid_capstyle="round", zorder=style.Z["path"])
             head, = ax.plot([], [], marker=t.marker, ms=5, mfc=t.color, mec=self.th.head_edge, mew=0.9, ls="none",
                             zorder=style.Z["head"])
-            self._add(Trace(line, np.column_stack([steps, y]), counts, head), ax)
+            x = steps * self.samples[t.label] if self.samples else steps
+            self._add(Trace(line, np.column_stack([x, y]), counts, head), ax)
         ax.legend(self._handles(self.tracks), [t.legend for t in self.tracks], loc="upper right",
                   ncol=2 if len(self.tracks) > 3 else 1, columnspacing=1.0,
                   fontsize=style.FONT["legend"], handlelength=2.6, borderaxespad=0.3, labelspacing=0.3,
