@@ -243,7 +243,8 @@ def sigmoid_gradients_vanish(quick: bool = False, lrs: Any = None, seeds: Any = 
                                 f"; below it at {pct(np.mean([r['holds'] for r in shallow]))} of settings (a "
                                 "shallow sigmoid net at a large lr moves its first layer as much as its last)")
              + ".")
-    return Sweep(rows, {"grad_ratio_init": init, "grad_ratio_peak": peak, "change_ratio": chg,
+    return Sweep(rows, {"deepest_grad_ratio_init": init[dmax], "deepest_change_ratio": chg[dmax],
+                        "grad_ratio_init": init, "grad_ratio_peak": peak, "change_ratio": chg,
                         "depth_band": dband}, claim)
 
 
@@ -271,7 +272,8 @@ def deep_sigmoid_trains_worse(quick: bool = False, lrs: Any = None, seeds: Any =
              f"of {len(seeds)} seeds; test accuracy alike, so it is poor training, not overfitting), while ReLU "
              f"nets reach {pct(best['relu'][dmin])} and {pct(best['relu'][dmax])}. Depth {dmax} trains worse than "
              f"depth {dmin} at every seed {_band_text(bnd, lrs)}; below that lr neither trains in {steps} steps.")
-    return Sweep(rows, {"best_train_acc": best, "lr_band": bnd}, claim)
+    return Sweep(rows, {"sigmoid_shallow_acc": best["sigmoid"][dmin], "sigmoid_deep_acc": best["sigmoid"][dmax],
+                        "relu_deep_acc": best["relu"][dmax], "best_train_acc": best, "lr_band": bnd}, claim)
 
 
 @lesson("relu_keeps_gradients", topic="networks",
@@ -300,8 +302,9 @@ def relu_keeps_gradients(quick: bool = False, lrs: Any = None, seeds: Any = None
              f"depth-{dmax} net reaches >= {pct(min(deep))} training accuracy with GD in {steps} steps "
              f"{_band_text(bnd, lrs)}, and every depth trains there; outside it, GD is too slow (low lr) or "
              f"diverges or kills its units (high lr).")
-    return Sweep(rows, {"ratio_init": (min(init), max(init)), "ratio_peak": (min(peak), max(peak)),
-                        "lr_band": bnd, "deep_min_acc": min(deep)}, claim)
+    return Sweep(rows, {"deep_min_acc": min(deep), "min_ratio_init": min(init), "max_ratio_init": max(init),
+                        "ratio_init": (min(init), max(init)), "ratio_peak": (min(peak), max(peak)),
+                        "lr_band": bnd}, claim)
 
 
 # ======================================================== e. a ReLU network is piecewise linear
@@ -495,7 +498,8 @@ def l1_sparse_l2_small_networks(quick: bool = False, lrs: Any = None, seeds: Any
              f"{pct(mean('near_zero_none'))} without, and L2 shrinks the mean |w| from {fmt(mean('mean_abs_none'))} to "
              f"{fmt(mean('mean_abs_l2'))}, at every seed {_band_text(bnd, lrs)}"
              + _l1_outside(rows, bnd) + ".")
-    return Sweep(rows, {"near_zero": {k: mean(f"near_zero_{k}") for k in ("none", "l1", "l2")},
+    return Sweep(rows, {"near_zero_l1": mean("near_zero_l1"), "near_zero_l2": mean("near_zero_l2"),
+                        "near_zero": {k: mean(f"near_zero_{k}") for k in ("none", "l1", "l2")},
                         "mean_abs": {k: mean(f"mean_abs_{k}") for k in ("none", "l2")}, "lr_band": bnd}, claim)
 
 
