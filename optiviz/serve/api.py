@@ -108,9 +108,12 @@ def optimizers_catalog() -> list[dict[str, Any]]:
 
 
 def _builtin_optimizers() -> list[str]:
-    from optiviz import optimizers as _o
+    """The registered optimizers less the installed plugins' (listed by entry point, never imported): a page
+    must not make the server import a plugin."""
+    from importlib import metadata
 
-    return _o._optimizers.builtin_names()
+    plugins = {ep.name for ep in metadata.entry_points(group="optiviz.optimizers")}
+    return [n for n in ov.optimizers.names() if n not in plugins]
 
 
 def _point(p: Any) -> list[float]:
