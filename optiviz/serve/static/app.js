@@ -314,10 +314,14 @@
     body.innerHTML = run.runs.map((r) => {
       const loss = r.loss[Math.min(k, r.loss.length - 1)];
       const st = r.diverged_at !== null ? `diverged at step ${r.diverged_at}` :
-        r.reached_at !== null ? `converged at step ${r.reached_at}` : `not within tol after ${run.steps} steps`;
+        r.reached_at !== null ? `converged at step ${r.reached_at}` :
+        run.tol === null ? "–" : `not converged in ${run.steps} steps`;
       return `<tr><td><span class="swatch" style="background:${r.color}"></span> ${escapeHtml(r.label)}</td>` +
         `<td class="num">${fmt(loss)}</td><td>${st}</td></tr>`;
     }).join("");
+    $("tol-note").textContent = run.tol === null ? "This surface names no minimum, so no run is called converged." :
+      run.f_min === null ? `Converged: loss ≤ ${fmt(run.tol)}.` :
+      `Converged: loss within ${fmt(run.tol - run.f_min)} of the global minimum's (1e-4 of the drop from the surface's start).`;
     const panel = $("internals-panel");
     panel.hidden = !S.internals;
     if (S.internals && run.runs[0] && run.runs[0].effective_lr) {
