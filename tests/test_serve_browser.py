@@ -90,8 +90,8 @@ def test_the_page_races_reruns_and_restores_from_its_url(server, browser):
     page.focus("#hp-adam-lr")
     for _ in range(40):
         page.keyboard.press("ArrowLeft")
-    until(page, f"() => optiviz.runs > {runs_before} && !document.querySelector('#message.error')")
-    page.wait_for_timeout(300)  # let the last queued rerun land
+    until(page, f"() => optiviz.runs > {runs_before} && !optiviz.pending")  # the last queued rerun has landed
+    assert page.get_attribute("#message", "class") != "error"
     s = state(page)
     adam_after = s["paths"][s["labels"].index("adam")]
     assert adam_after != adam_before

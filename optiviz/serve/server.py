@@ -80,7 +80,9 @@ def _server(app: Any, uvicorn: Any) -> Any:
                 for s, h in old.items():
                     signal.signal(s, h)
 
-    return Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
+    # limit_concurrency: past 64 open connections uvicorn answers 503 itself, so bodies being read (each capped
+    # by the app) cannot pile up in memory either; the app bounds the work itself (api.Limits.workers/queue)
+    return Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, limit_concurrency=64))
 
 
 def serve(port: int = 8765, host: str = "127.0.0.1", *, open_browser: bool = True, surfaces: Any = (),

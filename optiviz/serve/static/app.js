@@ -368,9 +368,9 @@
     // one request in flight; while it runs, only the newest change waits (a drag sends no backlog)
     opts = opts || {};
     if (!S.info) return;
-    if (inFlight) { queued = Object.assign(queued || {}, opts); return; }
+    if (inFlight) { queued = Object.assign(queued || {}, opts); S.pending = true; return; }
     if (enabled().length === 0) { S.run = null; redraw(); message("Tick at least one optimizer."); return; }
-    inFlight = true;
+    inFlight = true; S.pending = true;
     const seq = ++runSeq, body = runBody();
     saveURL();
     try {
@@ -389,7 +389,7 @@
       message(e.message, true);
     } finally {
       inFlight = false;
-      if (queued) { const q = queued; queued = null; rerun(q); }
+      if (queued) { const q = queued; queued = null; rerun(q); } else S.pending = false;
     }
     if (S.basin) refreshBasins();
   }
