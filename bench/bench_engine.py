@@ -31,7 +31,7 @@ import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 
 import optiviz as ov  # noqa: E402
-from optiviz import trajectory  # noqa: E402
+from optiviz.engine import program  # noqa: E402
 
 #: the hyperparameters of both sides (the Rosenbrock surface's suggested learning rates)
 OPTIMIZERS = {
@@ -117,17 +117,17 @@ def best_interleaved(contenders: dict, repeats: int, inner: int = 1) -> dict[str
 def capture_program_args(surface, optimizers, **kw):
     """The arguments ``ov.run`` passes to its compiled program (to time the program alone)."""
     seen = {}
-    original = trajectory._execute
+    original = program._execute
 
     def spy(*args):
         seen["args"] = args
         return original(*args)
 
-    trajectory._execute = spy
+    program._execute = spy
     try:
         ov.run(surface, optimizers, **kw)
     finally:
-        trajectory._execute = original
+        program._execute = original
     return seen["args"]
 
 
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     t = best_interleaved({
         "optax": lambda: jax.block_until_ready(walk(p0)),
         "ov.run": lambda: ov.run(surface, opts, steps=steps),
-        "program": lambda: jax.block_until_ready(trajectory._execute(*program_args)),
+        "program": lambda: jax.block_until_ready(program._execute(*program_args)),
     }, repeats1, inner=5)
     t["python loop"] = best_interleaved({"python loop": python_loop}, 3)["python loop"]
     compile_ov = ov_first - t["ov.run"]

@@ -375,7 +375,8 @@ def _check(name: str, key: str, value: Any) -> Any:
     return _checks.number(value, key, where=name)
 
 
-def _fmt(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A hyperparameter as captions and labels show it: ``0.1``, ``true``, ``cosine(lr=0.1, steps=50)``."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, Schedule):
@@ -418,11 +419,12 @@ class OptimizerSpec:
         out = spec(self.name, **{k: hp[k] for k in hp}, noise=noise)
         return OptimizerSpec(out.name, out.hparams, out.noise, self.given | frozenset(changes), label)
 
-    def caption(self) -> str:
-        """Name and every hyperparameter exactly as used, e.g. ``adam lr=0.1 b1=0.9 b2=0.999 eps=1e-08``."""
-        parts = [self.name] + [f"{k}={_fmt(v)}" for k, v in self.hparams.items()]
-        if self.noise:
-            parts.append(f"noise={_fmt(self.noise)}")
+    def caption(self, noise: bool = True) -> str:
+        """Name and every hyperparameter exactly as used, e.g. ``adam lr=0.1 b1=0.9 b2=0.999 eps=1e-08``, with the
+        gradient-noise level unless ``noise`` is false (networks: there the noise is the minibatch's)."""
+        parts = [self.name] + [f"{k}={format_value(v)}" for k, v in self.hparams.items()]
+        if noise and self.noise:
+            parts.append(f"noise={format_value(self.noise)}")
         return " ".join(parts)
 
 

@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import optiviz as ov
-from optiviz import trajectory
+from optiviz.engine import program
 from optiviz.errors import InvalidValueError, OptivizError, UnknownNameError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,9 +223,9 @@ def test_enable_x64_gives_float64():
 
 def test_new_numbers_do_not_recompile():
     ov.run("bowl", {"gd": {"lr": 0.05}, "sgd": {"noise": 0.5}}, steps=STEPS, start=(1.0, 1.0), seed=1)
-    before = trajectory._execute._cache_size()
+    before = program._execute._cache_size()
     ov.run("bowl", {"gd": {"lr": 0.01}, "sgd": {"noise": 2.0, "lr": 0.3}}, steps=STEPS, start=(-2.0, 0.5), seed=9)
-    assert trajectory._execute._cache_size() == before
+    assert program._execute._cache_size() == before
 
 
 @settings(deadline=None)
@@ -249,10 +249,10 @@ SHARDED = textwrap.dedent("""
     import jax
     jax.config.update("jax_enable_x64", True)  # float64: the two programs may round differently
     import optiviz as ov
-    from optiviz import trajectory
+    from optiviz.engine import program
 
     seen = {}
-    original = trajectory._execute
+    original = program._execute
 
     def spy(prog, hparams, noises, salts, starts, *rest):
         out = original(prog, hparams, noises, salts, starts, *rest)
@@ -260,7 +260,7 @@ SHARDED = textwrap.dedent("""
         seen["path_on"] = len(out[0][0].sharding.device_set)
         return out
 
-    trajectory._execute = spy
+    program._execute = spy
     starts = np.load(sys.argv[1])
     runs = ov.run("rosenbrock", ["gd", "adam"], steps=40, starts=starts)
     np.save(sys.argv[2], np.stack([runs["gd"].path, runs["adam"].path]))
@@ -293,10 +293,10 @@ def test_tune_picks_a_stable_learning_rate_by_one_vmapped_program(monkeypatch):
     def no_runs(*args):
         raise AssertionError("tune must not loop over ov.run")
 
-    monkeypatch.setattr(trajectory, "_execute", no_runs)
-    before = trajectory._execute_grid._cache_size()
+    monkeypatch.setattr(program, "_execute", no_runs)
+    before = program._execute_grid._cache_size()
     result = ov.tune("bowl", ["gd", "momentum"], steps=60)
-    assert trajectory._execute_grid._cache_size() <= before + 1
+    assert program._execute_grid._cache_size() <= before + 1
     gd = result["gd"]
     # bowl: L = 2 * condition = 20, so GD is stable only for lr < 2 / L = 0.1
     assert 0.01 < gd.lr < 2 / 20
@@ -305,7 +305,7 @@ def test_tune_picks_a_stable_learning_rate_by_one_vmapped_program(monkeypatch):
     assert gd.lrs.shape == gd.objectives.shape == (25,) and gd.spec.hparams["lr"] == gd.lr
     # a second sweep from elsewhere reuses the same program
     again = ov.tune("bowl", ["gd", "momentum"], steps=60, start=(2.0, -1.0))
-    assert trajectory._execute_grid._cache_size() <= before + 1
+    assert program._execute_grid._cache_size() <= before + 1
     assert again["gd"].lr < 2 / 20
 
 
@@ -383,7 +383,7 @@ def test_a_comma_list_string_is_the_command_lines_form():
 def test_a_learning_rate_grid_runs_in_one_program_and_matches_single_runs():
     starts = np.array([[-2.0, 1.0], [1.5, -0.5], [0.3, 0.2]])
     grid = np.array([[0.01, 0.02], [0.05, 0.1], [0.2, 0.4]])
-    before = trajectory._execute_grid._cache_size()
+    before = program._execute_grid._cache_size()
     runs = ov.run("local_minima", ["gd", "momentum"], lrs=grid, starts=starts, steps=40, tol=0.0, record="final")
     assert runs["gd"].path.shape == (3, 3, 1, 2) and runs["gd"].reached_at.shape == (3, 3)
     np.testing.assert_array_equal(runs["momentum"].lrs, grid[:, 1])
@@ -395,7 +395,7 @@ def test_a_learning_rate_grid_runs_in_one_program_and_matches_single_runs():
             np.testing.assert_array_equal(runs[k].reached_at[g], one[k].reached_at)
     # another grid of the same size, other starts of the same count: no new program
     ov.run("local_minima", ["gd", "momentum"], lrs=grid * 2, starts=starts + 0.1, steps=40, tol=0.0, record="final")
-    assert trajectory._execute_grid._cache_size() == before + 1
+    assert program._execute_grid._cache_size() == before + 1
     one_start = ov.run("bowl", ["gd"], lrs=[0.01, 0.1, 1.0], steps=30)
     assert one_start["gd"].path.shape == (3, 31, 2) and one_start["gd"].diverged_at.tolist()[2] >= 0
     with pytest.raises(ov.InvalidValueError, match="one column per optimizer"):

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import optiviz as ov
-from optiviz import trajectory
+from optiviz.engine import program
 from optiviz.errors import InvalidValueError, UnknownNameError
 
 sched = ov.schedule
@@ -127,10 +127,10 @@ def test_converges_on_rosenbrock(converged, name):
 def test_new_learning_rates_and_start_do_not_recompile(converged):
     """Every optimizer's hyperparameters and the start are traced: a second call reuses the program."""
     del converged  # compiled the rosenbrock program
-    before = trajectory._execute._cache_size()
+    before = program._execute._cache_size()
     opts = {c.name: dict(_scaled(c.rosenbrock, 0.9), name=c.name) for c in TABLE}
     again = ov.run("rosenbrock", opts, steps=ROSEN_STEPS, start=(-1.0, 1.5), record="final")
-    assert trajectory._execute._cache_size() == before
+    assert program._execute._cache_size() == before
     assert all(np.all(np.isfinite(t.final)) for t in again.values())
 
 

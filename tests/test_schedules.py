@@ -11,7 +11,7 @@ import optax
 import pytest
 
 import optiviz as ov
-from optiviz import trajectory
+from optiviz.engine import program
 from optiviz.errors import InvalidValueError, UnknownNameError
 from optiviz.optimizers import parse
 
@@ -150,9 +150,9 @@ def test_a_schedule_is_a_pytree_of_its_numbers():
 def test_new_schedule_numbers_do_not_recompile():
     cos = ov.schedule("cosine", lr=0.05, steps=40)
     first = ov.run("bowl", {"gd": {"lr": cos}}, steps=40)
-    before = trajectory._execute._cache_size()
+    before = program._execute._cache_size()
     second = ov.run("bowl", {"gd": {"lr": ov.schedule("cosine", lr=0.08, steps=20, alpha=0.5)}}, steps=40)
-    assert trajectory._execute._cache_size() == before
+    assert program._execute._cache_size() == before
     assert not np.allclose(first["gd"].path, second["gd"].path)
 
 

@@ -380,9 +380,9 @@ def test_logreg_has_a_minimum_only_when_the_classes_overlap():
 # ------------------------------------------------------------------------------------- compiled programs
 
 def _compiled_count():
-    from optiviz import trajectory
+    from optiviz.engine import program
 
-    return trajectory._execute._cache_size()
+    return program._execute._cache_size()
 
 
 def test_the_same_surface_reuses_the_compiled_program():

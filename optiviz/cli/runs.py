@@ -5,7 +5,6 @@ import argparse
 from typing import Any, Sequence
 
 from ..errors import InvalidValueError
-from ..labeled import table
 from .output import say
 
 
@@ -47,31 +46,11 @@ def compute_runs(args: argparse.Namespace, *, internals: bool = False) -> tuple[
     if args.start is not None and not _inside(surface.domain, args.start):
         raise InvalidValueError(f"--start {args.start[0]:g},{args.start[1]:g} is outside {surface.name}'s domain "
                                 f"({fmt_domain(surface.domain)}); move it or widen the map with --domain")
-    tuned = None
-    if args.tune:
-        tuned = ov.tune(surface, specs, steps=args.steps, start=args.start, seed=args.seed, noise=args.noise,
-                        batch_size=args.batch_size)
-        specs = [r.spec for r in tuned.values()]
-        if not args.quiet:
-            say(_tune_report(tuned, args.steps))
     runs = ov.run(surface, specs, steps=args.steps, start=args.start, seed=args.seed, noise=args.noise,
-                  batch_size=args.batch_size, internals=internals)
-    if tuned:
-        for label, r in tuned.items():  # the captions say the lr was tuned, on what objective and budget
-            runs[label].caption = f"{runs[label].caption} {r.note()}"
+                  batch_size=args.batch_size, internals=internals, tune=args.tune)
+    if runs.tuned and not args.quiet:
+        say(runs.tuning_report())
     return surface, runs
-
-
-def _tune_report(tuned: dict[str, Any], steps: int) -> str:
-    first = next(iter(tuned.values()))
-    lrs = first.lrs
-    lines = [f"tuned learning rates: {len(lrs)} values from {lrs.min():.3g} to {lrs.max():.3g}, "
-             f"budget {steps} steps, objective: {first.description}"]
-    rows = [(label, f"lr={r.lr:.3g}", f"final loss {r.objective:.4g}",
-             "reached tol at " + ("-" if r.reached_at is None else f"step {r.reached_at}"))
-            for label, r in tuned.items()]
-    lines += ["  " + line for line in table(rows)]
-    return "\n".join(lines)
 
 
 def check_scene(args: argparse.Namespace) -> None:

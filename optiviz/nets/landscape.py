@@ -131,7 +131,7 @@ class Landscape:
 
     def trajectories(self):
         """The projected paths as ``ov.Trajectories`` on ``surface()``, for ``ov.animate`` / ``ov.plot``."""
-        from ..trajectory import Trajectories, Trajectory
+        from ..engine.results import Trajectories, Trajectory
 
         surf = self.surface()
         runs = {}

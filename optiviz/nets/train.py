@@ -42,6 +42,10 @@ from .._keys import key_data
 from .. import optimizers as _opt
 from ..errors import InvalidValueError
 from ..labeled import LabeledRuns, table
+from ..engine import divergence
+from ..engine.batches import batch_at
+from ..engine.hparams import flags as static_flags, traced as traced_hparams
+from ..engine.labels import distinct, optimizer_label
 from ..optimizers import Optimizer, OptimizerSpec
 from .datasets import Dataset, dataset as _dataset
 from .models import MLP, mlp
@@ -197,6 +201,7 @@ class _Run:
     hp_tree: Any  # the pytree structure of the traced hyperparameters
     batch: int  # 0 = full batch
     dropout: bool
+    flags: tuple[tuple[str, bool], ...] = ()  # the boolean hyperparameters (branches of the program, not data)
 
 
 @dataclass(frozen=True)
@@ -240,7 +245,9 @@ def _member(run: _Run, task: str, steps: int, every: int, early: bool, keep_path
         return jax.flatten_util.ravel_pytree(p)[0]
 
     def build(hp):
-        return run.optimizer if not isinstance(run.optimizer, str) else _opt.get(run.optimizer).factory(**hp)
+        if not isinstance(run.optimizer, str):
+            return run.optimizer
+        return _opt.get(run.optimizer).factory(**hp, **dict(run.flags))
 
     def evaluate(params, x, y):
         return data_loss(task, model.apply(params, x), y)
@@ -272,11 +279,7 @@ def _member(run: _Run, task: str, steps: int, every: int, early: bool, keep_path
         if run.batch:
             # epochs, as the engine's minibatches: each a fresh shuffle cut into n // B consecutive batches (the
             # remainder dropped), so every point is used once per epoch
-            n = x_tr.shape[0]
-            per_epoch = n // run.batch
-            epoch_key = jax.random.fold_in(jax.random.fold_in(c["key"], 0x5EED), t // per_epoch)
-            perm = jax.random.permutation(epoch_key, n)
-            idx = jax.lax.dynamic_slice_in_dim(perm, (t % per_epoch) * run.batch, run.batch)
+            idx = batch_at(jax.random.fold_in(c["key"], 0x5EED), t, x_tr.shape[0], run.batch)
             xb, yb = x_tr[idx], y_tr[idx]
         else:
             xb, yb = x_tr, y_tr
@@ -307,13 +310,11 @@ def _member(run: _Run, task: str, steps: int, every: int, early: bool, keep_path
                       for layer, p in zip(g, params))
         updates, opt_state = build(c["hp"]).update(total, carry["opt"], params)
         new = jax.tree_util.tree_map(lambda p, u: p + u, params, updates)
-        # one scalar tells whether any new weight is NaN/inf: a sum is non-finite iff a term is (or the sum
-        # overflows, which at ~1e38 is a divergence too); cheaper per step than a test per element
-        bad = ~jnp.isfinite(sum(jnp.sum(a) for a in jax.tree_util.tree_leaves(new)))
         live = t < steps
-        # diverged: the loss at these weights is NaN/inf (step t), or the update made them non-finite (step t + 1)
-        div = jnp.where((carry["div"] < 0) & ~jnp.isfinite(loss_b), t,
-                        jnp.where((carry["div"] < 0) & bad & live, t + 1, carry["div"]))
+        # the divergence rule (engine.divergence): the loss at these weights is NaN/inf (step t), or the update
+        # made them non-finite (step t + 1); a diverged run is frozen at its last good weights
+        div = divergence.note(carry["div"], ~jnp.isfinite(loss_b), t)
+        div = divergence.note(div, divergence.non_finite(new) & live, t + 1)
         hold = (div >= 0) | ~live
         out = dict(carry, div=div, rec=rec)
         if early:
@@ -327,7 +328,7 @@ def _member(run: _Run, task: str, steps: int, every: int, early: bool, keep_path
             hold = hold | (carry["stopped"] >= 0)
             # on stopping, restore the best weights seen
             new = jax.tree_util.tree_map(lambda b, n: jnp.where(stop_now, b, n), best, new)
-        out["params"] = jax.tree_util.tree_map(lambda a, b: jnp.where(hold, a, b), params, new)
+        out["params"] = divergence.hold(hold, params, new)
         # a held run keeps its weights; its optimizer state is never used again, so it is not frozen (freezing it
         # would cost a select per state array per step)
         out["opt"] = opt_state
@@ -422,12 +423,8 @@ def _labels(configs: list[_Config], given: list[str | None], batch_given: bool =
             parts.append(",".join(dict.fromkeys(a.caption() for a in c.model.activations)) if acts_only
                          else c.model.describe())
         if varies(lambda c: c.optimizer) or len(configs) == 1:
-            if isinstance(c.optimizer, OptimizerSpec):
-                twins = [d.optimizer for d in configs if isinstance(d.optimizer, OptimizerSpec)
-                         and d.optimizer.name == c.optimizer.name]
-                keys = [k for k in c.optimizer.hparams if len({str(t.hparams[k]) for t in twins}) > 1]
-                parts.append(c.optimizer.name + (f"({', '.join(f'{k}={_opt._fmt(c.optimizer.hparams[k])}' for k in keys)})"
-                                                 if keys else ""))
+            if isinstance(c.optimizer, OptimizerSpec):  # the engine's rule (engine.labels)
+                parts.append(optimizer_label(c.optimizer, [d.optimizer for d in configs], noise=False))
             else:
                 parts.append(f"optimizer{i + 1}")
         for key in ("l1", "l2", "dropout"):
@@ -436,18 +433,7 @@ def _labels(configs: list[_Config], given: list[str | None], batch_given: bool =
         if batch_given and varies(lambda c: c.batch):
             parts.append(f"batch={c.batch or 'full'}")
         labels.append("/".join(parts) or (opt_names[i] or f"run{i + 1}"))
-    seen: dict[str, int] = {}
-    out = []
-    for lab in labels:
-        seen[lab] = seen.get(lab, 0) + 1
-        out.append(lab if seen[lab] == 1 else f"{lab}#{seen[lab]}")
-    return out
-
-
-def _traced_hparams(spec: OptimizerSpec) -> dict[str, Any]:
-    dtype = jnp.result_type(float)
-    return {k: (np.asarray(v, dtype) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-            for k, v in spec.hparams.items()}
+    return distinct(labels)
 
 
 # ------------------------------------------------------------------------------------------- public API
@@ -563,9 +549,9 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     statics, traced = [], []
     keys = _fold_in(key_data(seed), tuple(zlib.crc32(c.label.encode()) & 0x7FFFFFFF for c in configs))
     for c in configs:
-        hp = _traced_hparams(c.optimizer) if isinstance(c.optimizer, OptimizerSpec) else {}
+        hp = traced_hparams(c.optimizer, dtype) if isinstance(c.optimizer, OptimizerSpec) else {}
         run = _Run(c.model, c.optimizer.name if isinstance(c.optimizer, OptimizerSpec) else c.optimizer,
-                   jax.tree_util.tree_structure(hp), c.batch, c.dropout > 0)
+                   jax.tree_util.tree_structure(hp), c.batch, c.dropout > 0, flags=static_flags(c.optimizer))
         # numbers as host arrays: converting each on the device would compile a small program for each
         consts = {"hp": hp, "l1": np.asarray(c.l1, dtype), "l2": np.asarray(c.l2, dtype),
                   "rate": np.asarray(c.dropout, dtype), "key": keys[len(traced)],
@@ -605,8 +591,7 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
             if c.batch:
                 reg.append(f"batch={c.batch}")
             # the spec's caption without its gradient-noise level: on networks the noise is the minibatch's
-            head = " ".join([spec.name] + [f"{k}={_opt._fmt(v)}" for k, v in spec.hparams.items()]) if spec \
-                else c.label
+            head = spec.caption(noise=False) if spec else c.label
             caption = " ".join([head, *reg])
             histories[i] = History(
                 label=c.label, caption=caption, model=c.model, task=data.task, steps=recorded,

@@ -63,7 +63,7 @@ class Track:
 def make_tracks(runs: Any, theme: "style.Theme | None" = None) -> list[Track]:
     """Trajectories -> Tracks, with their looks (colour, dashes, marker) and short labels; a clear error for
     anything that is not recorded trajectories."""
-    from ..trajectory import Trajectories, Trajectory
+    from ..engine.results import Trajectories, Trajectory
 
     if isinstance(runs, Trajectory):
         runs = {runs.label: runs}
