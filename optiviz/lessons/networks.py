@@ -112,6 +112,8 @@ def _band_text(bnd: tuple[float, float] | None, all_lrs: Sequence[float], what: 
         return f"at none of the {what}s tried"
     if bnd[0] <= min(all_lrs) and bnd[1] >= max(all_lrs):
         return f"at every {what} tried ({fmt(min(all_lrs))} to {fmt(max(all_lrs))})"
+    if bnd[0] == bnd[1]:
+        return f"only at {what} {fmt(bnd[0])} (of {fmt(min(all_lrs))} to {fmt(max(all_lrs))})"
     return f"for {what} {fmt(bnd[0])} to {fmt(bnd[1])} (of {fmt(min(all_lrs))} to {fmt(max(all_lrs))})"
 
 
@@ -269,9 +271,13 @@ def deep_sigmoid_trains_worse(quick: bool = False, lrs: Any = None, seeds: Any =
     claim = (f"Deeper sigmoid networks are worse on the training set: at the best of {len(lrs)} GD lrs "
              f"({fmt(min(lrs))}-{fmt(max(lrs))}, {steps} steps) training accuracy falls from "
              f"{pct(best['sigmoid'][dmin])} at depth {dmin} to {pct(best['sigmoid'][dmax])} at depth {dmax} (mean "
-             f"of {len(seeds)} seeds; test accuracy alike, so it is poor training, not overfitting), while ReLU "
+             f"of {len(seeds)} seed{'s' if len(seeds) > 1 else ''}; test accuracy alike, so it is poor training, not overfitting), while ReLU "
              f"nets reach {pct(best['relu'][dmin])} and {pct(best['relu'][dmax])}. Depth {dmax} trains worse than "
-             f"depth {dmin} at every seed {_band_text(bnd, lrs)}; below that lr neither trains in {steps} steps.")
+             f"depth {dmin} at every seed {_band_text(bnd, lrs)}"
+             + (f"; at lr {_lrs_text(_outside(rows))} it fails at some seed"
+                + (f" (there the depth-{dmin} net has not trained in {steps} steps either)"
+                   if all(r["sigmoid_shallow"] < 0.6 for r in rows if not r["holds"]) else "")
+                if _outside(rows) else "") + ".")
     return Sweep(rows, {"sigmoid_shallow_acc": best["sigmoid"][dmin], "sigmoid_deep_acc": best["sigmoid"][dmax],
                         "relu_deep_acc": best["relu"][dmax], "best_train_acc": best, "lr_band": bnd}, claim)
 
@@ -300,8 +306,9 @@ def relu_keeps_gradients(quick: bool = False, lrs: Any = None, seeds: Any = None
              f"largest values over training {_sig(min(peak))}-{_sig(max(peak))} where it trains (sigmoid: orders of "
              f"magnitude smaller); the "
              f"depth-{dmax} net reaches >= {pct(min(deep))} training accuracy with GD in {steps} steps "
-             f"{_band_text(bnd, lrs)}, and every depth trains there; outside it, GD is too slow (low lr) or "
-             f"diverges or kills its units (high lr).")
+             f"{_band_text(bnd, lrs)}, and every depth trains there"
+             + (f"; at lr {_lrs_text(_outside(rows))} GD is too slow (low lr) or diverges or kills its units "
+                "(high lr) at some depth and seed" if _outside(rows) else "") + ".")
     return Sweep(rows, {"deep_min_acc": min(deep), "min_ratio_init": min(init), "max_ratio_init": max(init),
                         "ratio_init": (min(init), max(init)), "ratio_peak": (min(peak), max(peak)),
                         "lr_band": bnd}, claim)
