@@ -132,6 +132,12 @@ def test_run_matches_the_engine_exactly_although_the_program_runs_a_whole_bucket
     assert data["runs"][0]["reached_at"] is not None  # gd (lr 0.05) reaches the bowl's minimum within 60 steps
 
 
+def test_run_reports_the_server_s_time(client):
+    timing = post(client, "/api/run", RACE).headers["server-timing"]
+    parts = dict(p.strip().split(";dur=") for p in timing.split(","))
+    assert set(parts) == {"compute", "json"} and all(float(v) >= 0 for v in parts.values())
+
+
 def test_a_diverged_run_reports_its_step_and_a_finite_path(client):
     data = post(client, "/api/run", {**RACE, "optimizers": [{"name": "gd", "lr": 5.0}, {"name": "adam"}]}).json()
     gd = data["runs"][0]
