@@ -92,7 +92,8 @@ class Trajectories(LabeledRuns[Trajectory]):
         return "\n".join(lines)
 
     def summary(self) -> str:
-        """A plain-text table: final point, final loss, steps to ``tol``, divergence, per optimizer."""
+        """A plain-text table: final point, final loss, steps to ``tol`` (when one was set), divergence, per
+        optimizer."""
         rows = [("optimizer", "final (x, y)", "final loss", "reached tol", "diverged at", "hyperparameters")]
         for t in self.values():
             if t.path.ndim == 2:
@@ -106,6 +107,8 @@ class Trajectories(LabeledRuns[Trajectory]):
                 rows.append((t.label, f"{fl.size} runs", f"median {np.nanmedian(fl):.4g}",
                              f"{np.mean(np.asarray(t.reached_at) >= 0):.0%} reached",
                              f"{np.mean(np.asarray(t.diverged_at) >= 0):.0%} diverged", t.caption.partition(" ")[2]))
+        if self.tol is None:  # no tolerance was set: a column of "-" says nothing
+            rows = [r[:3] + r[4:] for r in rows]
         lines = table(rows)
         # many starts: say how many (naming the first one alone would claim every run began there)
         where = f"{len(self.start)} starts" if self.start.ndim == 2 else \
