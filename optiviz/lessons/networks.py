@@ -643,7 +643,9 @@ def early_stopping(quick: bool = False, lrs: Any = None, seeds: Any = None) -> S
         rows.append({"lr": lr, "seed": s, "best_step": int(res.steps[best]), "val_best": float(val[best]),
                      "val_last": float(val[-1]), "held_at_best": float(held[i, best]),
                      "held_last": float(held[i, -1]),
-                     "holds": bool(best < len(val) - 1 and held[i, best] < held[i, -1])})
+                     # the minimum must come after some training (a minimum at the initial weights shows no
+                     # learning worth keeping) and before the end, and beat the end on held-out data
+                     "holds": bool(0 < best < len(val) - 1 and held[i, best] < held[i, -1])})
     bnd = _lr_band(rows)
     _mark_band(rows, bnd)
     inside = [r for r in rows if r["in_band"]] or rows
@@ -653,9 +655,22 @@ def early_stopping(quick: bool = False, lrs: Any = None, seeds: Any = None) -> S
              f"validation loss bottoms out before the end (median step {stop:.0f}) and the weights there have "
              f"{pct(gain)} lower held-out loss than the last ones (median; records every {int(res.steps[1])} steps), "
              f"at every seed, {_band_text(bnd, lrs)}"
-             + (f"; at lr {_lrs_text(_outside(rows))} it fails at some seed (a slow run is still improving "
-                "when training ends)" if _outside(rows) else "") + ".")
+             + (f"; at lr {_lrs_text(_outside(rows))} it fails at some seed ({_stop_reasons(rows, steps)})"
+                if _outside(rows) else "") + ".")
     return Sweep(rows, {"held_out_gain": gain, "median_best_step": stop, "lr_band": bnd}, claim)
+
+
+def _stop_reasons(rows: list[dict], steps: int) -> str:
+    """Why early stopping fails where it does, from the failing rows."""
+    bad = [r for r in rows if not r["holds"]]
+    why = []
+    if any(r["best_step"] == 0 for r in bad):
+        why.append("the validation loss is lowest at the initial weights: the net overfits from its first steps")
+    if any(r["best_step"] == steps for r in bad):
+        why.append("the run is still improving when training ends")
+    if any(0 < r["best_step"] < steps for r in bad):
+        why.append("the early-stopped weights do not beat the last ones on held-out data")
+    return "; ".join(why)
 
 
 # ===================================================== m. diagnose: poor training vs overfitting
