@@ -366,9 +366,11 @@ def test_a_surface_given_at_start_up_is_offered_by_its_spec(tmp_path):
     user.write_text("import optiviz as ov\n\n@ov.surface(domain=((-2, 2), (-2, 2)), start=(-1.5, 1.5), "
                     "minima=[(0, 0)])\ndef cup(x, y):\n    '''A round cup'''\n    return x**2 + y**2\n")
     spec = f"{user}:cup"
-    with TestClient(create_app([spec]), base_url=BASE) as c:
+    with TestClient(create_app([spec, "ravine", spec, "bowl:condition=50"]), base_url=BASE) as c:
         listed = c.get("/api/surfaces").json()
-        assert listed[-1]["name"] == spec and listed[-1]["caption"] == "A round cup"
+        names = [s["name"] for s in listed]
+        assert names == [*ov.surfaces.builtin_names(), spec, "bowl:condition=50"]  # each once
+        assert listed[-2]["caption"] == "A round cup"
         data = post(c, "/api/run", {**RACE, "surface": spec, "start": [1.0, 1.0]}).json()
         assert data["runs"][1]["path"][0] == [1.0, 1.0]
         # the same file under another spelling is still refused

@@ -141,7 +141,7 @@ class Catalog:
         self.limits = limits
         self.builtins = list(ov.surfaces.builtin_names())
         # the user's own surfaces are loaded now, by the user's command: a mistake fails the start-up, not a page
-        self.extra = {spec: ov.load_surface(spec) for spec in extra}
+        self.extra = {spec: ov.load_surface(spec) for spec in dict.fromkeys(extra) if spec not in self.builtins}
         self._described: list[dict[str, Any]] | None = None
 
     def surfaces(self) -> list[dict[str, Any]]:
