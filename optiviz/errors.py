@@ -8,8 +8,8 @@ class OptivizError(Exception):
     exit_code = 2
 
 
-class UnknownNameError(OptivizError, LookupError):
-    """A name that no registry holds; the message lists close matches."""
+class UnknownNameError(OptivizError, LookupError, ValueError):
+    """A name that no registry holds; the message lists close matches (a ``ValueError`` too: bad input)."""
 
 
 class InvalidValueError(OptivizError, ValueError):
@@ -32,7 +32,7 @@ class SurfaceError(OptivizError):
     """A surface that cannot be loaded or used (not scalar, NaN at the start, not differentiable, ...)."""
 
 
-class RenderError(OptivizError):
+class RenderError(OptivizError, ValueError):
     """A failure while writing output (a missing encoder, an unwritable path, ...)."""
 
 

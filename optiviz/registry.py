@@ -161,7 +161,8 @@ class Registry(Generic[T]):
         not a string (``None``, a number) raises ``InvalidTypeError``.
         """
         if not isinstance(name, str):
-            raise InvalidTypeError(f"a {self._noun} is given by its name, such as {self._example()!r}, "
+            article = "an" if self._noun[:1] in "aeiou" else "a"
+            raise InvalidTypeError(f"{article} {self._noun} is given by its name, such as {self._example()!r}, "
                                    f"got {show(name)}")
         self._ensure_builtins()
         if name in self._entries:

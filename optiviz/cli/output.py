@@ -56,7 +56,11 @@ def check_output(out: str | None, formats: Sequence[str], *, animated: bool = Tr
         raise UnknownNameError(f"unknown output format {clip(suffix, 30)!r} in --out {clip(out)}; "
                                f"{hint}{', '.join(formats)}"
                                + (")" if close else ""))
-    if path.is_dir():
+    try:
+        folder = os.path.isdir(path)
+    except (OSError, ValueError):  # a name too long to ask about: check_target says why
+        folder = False
+    if folder:
         raise InvalidValueError(f"--out {clip(out)} is a folder; give a file name such as "
                                 f"{clip(str(path / ('out' + suffix)))}")
     check_target(path)  # name and path length, folder, permissions, links: nothing can fail late

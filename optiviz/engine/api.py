@@ -115,6 +115,12 @@ def _check_steps(steps: Any) -> int:
 
 
 def _check_points(name: str, value: Any) -> np.ndarray:
+    if hasattr(value, "dtype"):  # an array: its dtype says it (no per-element look at a million starts)
+        is_complex = np.asarray(value).dtype.kind == "c"
+    else:  # (1j, 0): numpy would raise a bare TypeError or cast with a ComplexWarning
+        is_complex = any(isinstance(v, complex) for v in np.ravel(np.asarray(value, dtype=object)))
+    if is_complex:
+        raise InvalidTypeError(f"{name} must be real numbers, got {_checks.show(value)}")
     try:
         with warnings.catch_warnings():  # a complex start would be cast with a ComplexWarning: refuse it instead
             warnings.simplefilter("error", np.exceptions.ComplexWarning)

@@ -10,7 +10,7 @@ from matplotlib.animation import FuncAnimation
 
 from .. import _check as _checks
 from .._atomic import atomic_path, check_target
-from ..errors import InvalidValueError, RenderError, UnknownNameError
+from ..errors import InvalidTypeError, InvalidValueError, RenderError, UnknownNameError
 from . import scene as _scene
 from . import writers as _writers
 from .progress import Progress
@@ -187,7 +187,10 @@ def writer_for(path: "str | os.PathLike[str]") -> "_writers.Writer":
 def check_output(path: "str | os.PathLike[str]", *, animated: bool = True) -> Path:
     """Fail fast, before any work, on what would make ``save(..., path)`` fail: an unknown format, a missing or
     unwritable folder, a missing encoder. Returns the path. (The CLI calls this before running the engine.)"""
-    p = Path(os.fspath(path)).expanduser()
+    try:
+        p = Path(os.fspath(path)).expanduser()
+    except TypeError:
+        raise InvalidTypeError(f"an output path must be a string or a path, got {_checks.show(path)}") from None
     w = writer_for(p)
     if animated is False and not w.stills:
         raise RenderError(f"a still picture cannot be saved as .{w.name}")
