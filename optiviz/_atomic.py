@@ -117,8 +117,10 @@ def check_target(path: "str | os.PathLike[str]") -> Path:
         fd, probe = _create_temp(p)
     except OSError as exc:
         raise RenderError(f"{_folder_label(folder)} is not writable ({exc.strerror or exc})") from None
-    os.close(fd)
-    os.unlink(probe)
+    try:
+        os.close(fd)
+    finally:
+        _remove(probe)
     return p
 
 
@@ -132,13 +134,36 @@ def temp_name(path: Path, suffix: str = "") -> Path:
 
 
 def _create_temp(path: Path, suffix: str = "") -> tuple[int, str]:
+    """Create a new temporary file next to ``path``; its name is in ``_LIVE`` (the caller removes both).
+
+    The name is registered before the file exists, so a signal arriving at any point (even between ``os.open``
+    and the caller's ``try``) finds it and removes it.
+    """
     for _ in range(100):
         tmp = str(temp_name(path, suffix))
+        with _LOCK:
+            _LIVE.add(tmp)
         try:  # 0o666 and the umask: the file ends up as readable as any other the user writes
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
-        except FileExistsError:
+        except FileExistsError:  # someone else's file: not ours to remove
+            with _LOCK:
+                _LIVE.discard(tmp)
             continue
+        except BaseException:
+            with _LOCK:
+                _LIVE.discard(tmp)
+            raise
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(path))  # pragma: no cover
+
+
+def _remove(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    finally:
+        with _LOCK:
+            _LIVE.discard(tmp)
 
 
 def write_failure(path: Path, exc: OSError) -> RunFailure:
@@ -158,16 +183,14 @@ def atomic_path(path: "str | os.PathLike[str]", *, suffix: str = "") -> Iterator
     (``check_target``); a symbolic link is written through. An ``OSError`` inside the block or from the rename
     becomes ``RunFailure`` (disk full: exit 1, nothing left).
     """
-    target = check_target(path)
-    try:
-        fd, tmp = _create_temp(target, suffix)
-    except OSError as exc:
-        raise write_failure(target, exc) from None
-    os.close(fd)
-    with _LOCK:
-        _LIVE.add(tmp)
-    try:
-        with _cleanup_on_termination():
+    with _cleanup_on_termination():  # before the first file exists
+        target = check_target(path)
+        try:
+            fd, tmp = _create_temp(target, suffix)
+        except OSError as exc:
+            raise write_failure(target, exc) from None
+        try:
+            os.close(fd)
             try:
                 yield Path(tmp)
                 if _RECEIVED:  # an interrupt arrived and something below swallowed it: never rename
@@ -175,13 +198,8 @@ def atomic_path(path: "str | os.PathLike[str]", *, suffix: str = "") -> Iterator
                 os.replace(tmp, target)
             except OSError as exc:
                 raise write_failure(target, exc) from exc
-    finally:
-        with _LOCK:
-            _LIVE.discard(tmp)
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        finally:
+            _remove(tmp)
 
 
 def write_bytes(path: "str | os.PathLike[str]", data: bytes) -> Path:

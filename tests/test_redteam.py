@@ -266,6 +266,8 @@ API_REFUSED = [
     (lambda: ov.run("bowl", "gd", batch_size=4), ValueError, r"batch_size applies to surfaces with a dataset"),
     (lambda: ov.run("bowl", "gd", seed=2**64), ValueError, r"seed must be a whole number from 0 to"),
     (lambda: ov.run("bowl", "gd", tol=float("nan")), ValueError, r"tol must be finite"),
+    (lambda: ov.run("expr:1/x + y**2", "gd", start=(0.0, 0.5)), ValueError,
+     r"is inf at the start \(0, 0.5\); choose a start where it is finite"),
     (lambda: ov.nets.mlp(16, 10_000), LimitError, r"depth must be at most 100"),
     (lambda: ov.nets.mlp(10**6, 2), LimitError, r"width must be at most 10,000"),
     (lambda: ov.nets.mlp(None, 2), InvalidTypeError, r"width must be a whole number"),
@@ -306,6 +308,13 @@ def test_work_larger_than_the_memory_is_refused_up_front(monkeypatch, tripwire):
     monkeypatch.setattr(_check, "available_memory", lambda: 10_000_000)  # 10 MB free
     with pytest.raises(LimitError, match=r"this run needs about .* of memory; 10.0 MB is available"):
         ov.run("bowl", ["gd", "adam"], steps=100_000, starts=np.zeros((20, 2)))
+
+
+def test_a_network_larger_than_the_memory_is_refused_before_any_weight(monkeypatch):
+    monkeypatch.setattr(_check, "available_memory", lambda: 100_000_000)  # 100 MB free
+    data = ov.nets.dataset("spiral", n=2000)
+    with pytest.raises(LimitError, match=r"this training needs about .* of memory; 100.0 MB is available"):
+        ov.nets.train(ov.nets.mlp(10_000, 50), data, "adam", steps=10)
 
 
 def test_show_bounds_every_echo():
@@ -382,6 +391,26 @@ def test_an_exception_or_interrupt_inside_a_write_leaves_nothing(folder):
 def test_temporary_names_fit_the_file_system(tmp_path):
     tmp = _atomic.temp_name(tmp_path / ("c" * 255))
     assert len(os.fsencode(tmp.name)) <= 255 and tmp.name.startswith(".c") and tmp.name.endswith(".part")
+
+
+def test_an_interrupt_swallowed_below_never_ends_in_success(capsys, folder, monkeypatch):
+    """SIGTERM lands inside code that swallows it (as a JAX callback or a writer's broad except would): the
+    command still ends with 143 and writes nothing."""
+
+    def swallowing_plot(*args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        except BaseException:  # noqa: B036 - the point of the test
+            pass
+        return _fig()
+
+    monkeypatch.setattr(ov, "plot", swallowing_plot)
+    monkeypatch.setattr(ov, "run", lambda *a, **k: {})
+    code, out, err = cli(capsys, "plot", *BOWL, "--out", "x.png")
+    assert (code, err) == (143, "optiviz: terminated by SIGTERM\n")
+    assert _files(folder) == []
+    assert signal.getsignal(signal.SIGTERM) is not _atomic._raise  # the previous handler is back
 
 
 # ---------------------------------------------------------------------------------------------- fuzzing

@@ -227,6 +227,11 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
         raise InvalidValueError("give start or starts, not both")
     pts = _check_points("starts" if starts is not None else "start",
                         starts if starts is not None else (start if start is not None else s.start))
+    if start is not None and pts.ndim == 1:  # the rule the surface's own start follows (Surface.check)
+        at = float(np.asarray(s.value(_float(pts))))
+        if not math.isfinite(at):
+            raise InvalidValueError(f"{_checks.clip(s.name, 40)} is {at} at the start ({pts[0]:g}, {pts[1]:g}); "
+                                    "choose a start where it is finite")
     batched_starts = pts.ndim == 2
     pts2 = pts.reshape(-1, 2)
     if seeds is None:

@@ -395,6 +395,21 @@ def _whole(name: str, value: Any, lo: int, limit: str | None = None) -> int:
     return _checks.whole(value, name, lo=lo, limit_name=limit)
 
 
+def _check_memory(configs: list["_Config"], n_train: int, records: int, keep_path: bool) -> None:
+    """Refuse, before compiling, training whose estimate exceeds the available memory (``_check.memory``).
+
+    Per run: the activations of a full batch kept for the backward pass (units x points, twice), the weights with
+    their gradient and up to four optimizer slots, and the recorded series (five numbers per record, plus the
+    flattened weights when the path is kept); 4-byte floats (8 with x64).
+    """
+    size = jnp.dtype(jnp.result_type(float)).itemsize
+    total = 0.0
+    for c in configs:
+        units, params = sum(c.model.sizes), c.model.n_params
+        total += size * (2.0 * units * n_train + 6.0 * params + records * (5 + (params if keep_path else 0)))
+    _checks.memory(total, "this training")
+
+
 @dataclass
 class _Config:
     label: str
@@ -535,14 +550,15 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     for c, lab in zip(configs, _labels(configs, given_labels, "batch_size" in many)):
         c.label = lab
 
+    if keep_path == "auto":
+        keep_path = max(c.model.n_params for c in configs) * n_records(steps, every) <= PATH_BUDGET
+    keep_path = bool(keep_path)
+    _check_memory(configs, len(data.x_train), n_records(steps, every), keep_path)  # before any weight exists
     # initial weights: one draw per distinct model, so runs of the same model start from the same point
     inits: dict[MLP, Any] = {}
     for c in configs:
         if c.model not in inits:
             inits[c.model] = c.model.init(seed) if init_params is None else _check_init(c.model, init_params)
-    if keep_path == "auto":
-        keep_path = max(c.model.n_params for c in configs) * n_records(steps, every) <= PATH_BUDGET
-    keep_path = bool(keep_path)
 
     # group runs with equal static structure (stacked and vmapped); "fused" keeps every run in its own group
     dtype = jnp.result_type(float)
