@@ -79,12 +79,12 @@ def tripwire(monkeypatch):
         raise _WorkStarted
 
     patched = 0
-    for name in ("optiviz.trajectory", "optiviz.engine", "optiviz.engine.run", "optiviz.engine.program"):
+    for name in ("optiviz.engine.program", "optiviz.trajectory"):
         try:
             module = importlib.import_module(name)
         except ImportError:
             continue
-        for attr in ("_execute", "_execute_sweep"):
+        for attr in ("_execute", "_execute_grid", "_execute_sweep"):
             if hasattr(module, attr):
                 monkeypatch.setattr(module, attr, boom)
                 patched += 1
@@ -357,6 +357,15 @@ def test_a_full_disk_is_exit_1_with_nothing_left(capsys, folder, monkeypatch):
     assert _files(folder) == []
 
 
+class _NoRuns(dict):
+    """What a stubbed ``ov.run`` returns: no runs, nothing tuned."""
+
+    tuned = None
+
+    def summary(self) -> str:
+        return ""
+
+
 class _Full(io.StringIO):
     def write(self, s):  # /dev/full
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -367,7 +376,7 @@ def test_a_report_that_cannot_be_printed_keeps_exit_0(folder, monkeypatch, stdou
     stream = _Full() if stdout is _Full else io.TextIOWrapper(io.BytesIO(), encoding="ascii")
     monkeypatch.setattr(sys, "stdout", stream)
     monkeypatch.setattr(ov, "plot", lambda *a, **k: _fig())
-    monkeypatch.setattr(ov, "run", lambda *a, **k: {})
+    monkeypatch.setattr(ov, "run", lambda *a, **k: _NoRuns())
     assert main(["plot", *BOWL, "--out", name]) == 0
     assert _files(folder) == [name]
 
@@ -406,7 +415,7 @@ def test_an_interrupt_swallowed_below_never_ends_in_success(capsys, folder, monk
         return _fig()
 
     monkeypatch.setattr(ov, "plot", swallowing_plot)
-    monkeypatch.setattr(ov, "run", lambda *a, **k: {})
+    monkeypatch.setattr(ov, "run", lambda *a, **k: _NoRuns())
     code, out, err = cli(capsys, "plot", *BOWL, "--out", "x.png")
     assert (code, err) == (143, "optiviz: terminated by SIGTERM\n")
     assert _files(folder) == []
