@@ -265,11 +265,16 @@ def reference(surface: Any) -> tuple[float | None, float | None]:
     return out
 
 
-def _colors(names: list[str]) -> list[str]:
-    """The figures' colours (``optiviz.render.style``), so a page and a saved GIF agree."""
+def _looks(runs: Any) -> list[dict[str, Any]]:
+    """Each run's look from the figures' visual language (``optiviz.render.style``: colour, dash pattern in line
+    widths, head marker, short legend label), so the page and a saved GIF agree."""
     from optiviz.render import style
 
-    return style.assign_colors(names)
+    out = []
+    for t, lk in zip(runs.values(), style.assign([t.name for t in runs.values()])):
+        dash = [] if isinstance(lk.dashes, str) else [float(v) for v in lk.dashes[1]]
+        out.append({"color": lk.color, "dash": dash, "marker": lk.marker, "legend": style.label(t.spec or t.label)})
+    return out
 
 
 class ProgramLog:
@@ -332,8 +337,8 @@ def run(body: Any, catalog: Catalog, log: ProgramLog | None = None) -> dict[str,
     compiled = log is not None and log.note(s, specs, bucket, "internals" if internals else "all")
     steps = int(steps)  # the engine accepted the bucket, so steps was a whole number
     out = []
-    for t, color in zip(runs.values(), _colors([t.name for t in runs.values()])):
-        entry = {"label": t.label, "name": t.name, "caption": t.caption, "color": color,
+    for t, look in zip(runs.values(), _looks(runs)):
+        entry = {"label": t.label, "name": t.name, "caption": t.caption, **look,
                  "path": _arr(t.path[:steps + 1]), "loss": _arr(t.loss[:steps + 1]),
                  "diverged_at": _event(t.diverged_at, steps), "reached_at": _event(t.reached_at, steps)}
         if internals:
@@ -379,7 +384,7 @@ def _basins(s, specs, starts, steps, seed, tol, limits: Limits, log) -> dict[str
     (x0, x1), (y0, y1) = s.domain
     radius = 0.05 * math.hypot(x1 - x0, y1 - y0)
     out = []
-    for t, color in zip(runs.values(), _colors([t.name for t in runs.values()])):
+    for t, look in zip(runs.values(), _looks(runs)):
         final = np.asarray(t.path)[:, -1, :]
         div = np.asarray(t.diverged_at)
         basin = np.full(len(final), -1, np.int64)
@@ -388,7 +393,7 @@ def _basins(s, specs, starts, steps, seed, tol, limits: Limits, log) -> dict[str
             near = np.argmin(d, axis=1)
             basin = np.where(d[np.arange(len(final)), near] <= radius, near, -1)
         basin = np.where(div >= 0, -2, basin)
-        out.append({"label": t.label, "name": t.name, "caption": t.caption, "color": color, "final": _arr(final),
+        out.append({"label": t.label, "name": t.name, "caption": t.caption, **look, "final": _arr(final),
                     "final_loss": _arr(np.asarray(t.final_loss)), "basin": _arr(basin),
                     "diverged_at": _arr(t.diverged_at), "reached_at": _arr(t.reached_at)})
     return {"surface": s.name, "steps": int(steps), "n_starts": len(runs.start), "grid": grid, "seed": seed,

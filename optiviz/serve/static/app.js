@@ -5,7 +5,6 @@
 
 (function () {
   const $ = (id) => document.getElementById(id);
-  const DASHES = [[], [7, 3], [2, 3], [8, 3, 2, 3], [4, 4], [1, 2], [10, 4], [3, 1]];
   const RAMP = ["#7D8A96", "#AEB8C1", "#D3D9DE", "#EEF0F2", "#FBFBFC"];  // style.background_cmap
   const BASIN_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
   const DEFAULTS = ["gd", "momentum", "adagrad", "rmsprop", "adam"];
@@ -180,13 +179,29 @@
     for (const m of S.info.minima) star(c, ...toPx(m[0], m[1]), 7);
     background = off;
   }
-  function star(c, x, y, r) {
+  function star(c, x, y, r) {  // hollow, as in the figures: a path arriving under a minimum stays visible
     c.beginPath();
     for (let k = 0; k < 10; k++) {
       const a = -Math.PI / 2 + k * Math.PI / 5, rr = k % 2 ? r * 0.45 : r;
       c.lineTo(x + rr * Math.cos(a), y + rr * Math.sin(a));
     }
-    c.closePath(); c.fillStyle = "#FFD400"; c.fill(); c.strokeStyle = "#333"; c.lineWidth = 1; c.stroke();
+    c.closePath();
+    c.strokeStyle = "#fff"; c.lineWidth = 3; c.stroke();
+    c.strokeStyle = "#222"; c.lineWidth = 1.4; c.stroke();
+  }
+  function dashOf(r, width) { return (r.dash || []).map((v) => v * width); }  // the figures' dashes, in line widths
+  function marker(c, shape, x, y, r) {  // matplotlib's marker codes: o ^ v s D P X
+    c.beginPath();
+    const poly = (pts) => { pts.forEach(([px, py], i) => i ? c.lineTo(x + px * r, y + py * r) : c.moveTo(x + px * r, y + py * r)); c.closePath(); };
+    if (shape === "^") poly([[0, -1.2], [1.1, 0.8], [-1.1, 0.8]]);
+    else if (shape === "v") poly([[0, 1.2], [1.1, -0.8], [-1.1, -0.8]]);
+    else if (shape === "s") poly([[-0.9, -0.9], [0.9, -0.9], [0.9, 0.9], [-0.9, 0.9]]);
+    else if (shape === "D") poly([[0, -1.2], [1.0, 0], [0, 1.2], [-1.0, 0]]);
+    else if (shape === "P") poly([[-0.35, -1], [0.35, -1], [0.35, -0.35], [1, -0.35], [1, 0.35], [0.35, 0.35], [0.35, 1],
+      [-0.35, 1], [-0.35, 0.35], [-1, 0.35], [-1, -0.35], [-0.35, -0.35]]);
+    else if (shape === "X") poly([[-1, -0.6], [-0.6, -1], [0, -0.4], [0.6, -1], [1, -0.6], [0.4, 0], [1, 0.6], [0.6, 1],
+      [0, 0.4], [-0.6, 1], [-1, 0.6], [-0.4, 0]]);
+    else c.arc(x, y, r, 0, 2 * Math.PI);
   }
   function drawBasins(c) {
     const b = S.basinRun, run = b.runs.find((r) => r.label === S.basinOpt) || b.runs[0];
@@ -238,20 +253,20 @@
       run.runs.forEach((r, idx) => {
         const last = Math.min(k, r.path.length - 1);
         mctx.save();
-        mctx.strokeStyle = r.color; mctx.lineWidth = 2; mctx.setLineDash(DASHES[idx % DASHES.length]);
+        mctx.strokeStyle = r.color; mctx.lineWidth = 2; mctx.setLineDash(dashOf(r, 2));
         mctx.beginPath();
         for (let t = 0; t <= last; t++) { const p = toPx(r.path[t][0], r.path[t][1]); t ? mctx.lineTo(p[0], p[1]) : mctx.moveTo(p[0], p[1]); }
         mctx.stroke();
         mctx.restore();
         const p = toPx(r.path[last][0], r.path[last][1]);
         const dead = r.diverged_at !== null && k >= r.diverged_at;
-        mctx.beginPath(); mctx.arc(p[0], p[1], 5, 0, 2 * Math.PI);
-        mctx.fillStyle = dead ? "#C00000" : r.color; mctx.fill(); mctx.strokeStyle = "#fff"; mctx.lineWidth = 1.5; mctx.stroke();
+        marker(mctx, dead ? "X" : r.marker, p[0], p[1], 5.5);
+        mctx.fillStyle = dead ? "#C00000" : r.color; mctx.fill(); mctx.strokeStyle = "#fff"; mctx.lineWidth = 1.3; mctx.stroke();
         if (S.internals && r.grad && last < r.grad.length) drawInternals(r, last, p);
       });
-      const s = toPx(run.start[0], run.start[1]);
-      mctx.beginPath(); mctx.arc(s[0], s[1], 6, 0, 2 * Math.PI);
-      mctx.fillStyle = "#fff"; mctx.fill(); mctx.strokeStyle = "#000"; mctx.lineWidth = 1.5; mctx.stroke();
+      const s = toPx(run.start[0], run.start[1]);  // the start: a hollow ring, as in the figures
+      mctx.beginPath(); mctx.arc(s[0], s[1], 6.5, 0, 2 * Math.PI);
+      mctx.strokeStyle = "#fff"; mctx.lineWidth = 3.5; mctx.stroke(); mctx.strokeStyle = "#222"; mctx.lineWidth = 1.6; mctx.stroke();
       S.drawn = run.runs.map((r) => ({ label: r.label, points: Math.min(k, r.path.length - 1) + 1 }));
     }
     S.draws++;
@@ -299,7 +314,7 @@
     c.textAlign = "left"; c.fillText(gap ? "loss − f(minimum), log scale" : "loss", L, 12);
     const k = currentStep();
     run.runs.forEach((r, idx) => {
-      c.save(); c.strokeStyle = r.color; c.lineWidth = 1.6; c.setLineDash(DASHES[idx % DASHES.length]); c.beginPath();
+      c.save(); c.strokeStyle = r.color; c.lineWidth = 1.6; c.setLineDash(dashOf(r, 1.6)); c.beginPath();
       const last = Math.min(k, r.loss.length - 1);
       for (let t = 0; t <= last; t++) { const q = val(r.loss[t]); t ? c.lineTo(X(t), Y(q)) : c.moveTo(X(t), Y(q)); }
       c.stroke(); c.restore();
@@ -316,7 +331,7 @@
       const st = r.diverged_at !== null ? `diverged at step ${r.diverged_at}` :
         r.reached_at !== null ? `converged at step ${r.reached_at}` :
         run.tol === null ? "–" : `not converged in ${run.steps} steps`;
-      return `<tr><td><span class="swatch" style="background:${r.color}"></span> ${escapeHtml(r.label)}</td>` +
+      return `<tr><td><span class="swatch" style="background:${r.color}"></span> ${escapeHtml(r.legend || r.label)}</td>` +
         `<td class="num">${fmt(loss)}</td><td>${st}</td></tr>`;
     }).join("");
     $("tol-note").textContent = run.tol === null ? "This surface names no minimum, so no run is called converged." :
