@@ -128,7 +128,11 @@ def test_run_matches_the_engine_exactly_although_the_program_runs_a_whole_bucket
         np.testing.assert_allclose(r["path"], t.path, rtol=1e-6, atol=1e-7)
         np.testing.assert_allclose(r["loss"], t.loss, rtol=1e-5, atol=1e-9)
         assert r["diverged_at"] == t.diverged_at and r["reached_at"] == t.reached_at
-        assert r["color"].startswith("#")
+    from optiviz.render import style
+
+    looks = style.assign(["gd", "adam"])  # the page draws each run as the figures do
+    assert [(r["color"], r["marker"]) for r in data["runs"]] == [(lk.color, lk.marker) for lk in looks]
+    assert [r["legend"] for r in data["runs"]] == ["GD lr 0.05", "Adam lr 0.1"]
     assert data["runs"][0]["reached_at"] is not None  # gd (lr 0.05) reaches the bowl's minimum within 60 steps
 
 
