@@ -2,8 +2,8 @@
 
 Every verb parses strings, calls ``optiviz``'s functions and prints. Heavy modules (JAX, matplotlib) are imported
 inside the handlers, so ``optiviz --help`` stays fast. Bad input prints one line ``optiviz: error: ...`` and exits
-2; a failure while running exits 1; Ctrl-C exits 130; ``-v`` shows the traceback. Output files are checked before
-any work starts (format, folder, encoder) and written atomically.
+2; a failure while running exits 1; SIGINT, SIGTERM and SIGHUP exit 130, 143 and 129; ``-v`` shows the
+traceback. Output files are checked before any work starts (format, folder, encoder) and written atomically.
 
 The rooms: ``options`` (the parser, argument types, shared option groups), ``output`` (``--out`` checks, saving,
 the one-line report), ``runs`` (the 2D runs of ``animate`` and ``plot``), and one module per verb. Adding a verb

@@ -65,15 +65,16 @@ def _url(host: str, port: int) -> str:
 
 def _server(app: Any, uvicorn: Any) -> Any:
     class Server(uvicorn.Server):
-        """uvicorn's server, which on SIGINT/SIGTERM shuts down gracefully and then returns (uvicorn's own
-        re-raises the signal afterwards, which would end the command with a traceback or a kill status)."""
+        """uvicorn's server, which on SIGINT/SIGTERM/SIGHUP shuts down gracefully and then returns (uvicorn's own
+        re-raises the signal afterwards, which would end the command with a traceback or a kill status); the
+        command then exits with the signal's code (130/143/129), as every command does."""
 
         @contextlib.contextmanager
         def capture_signals(self):
             if threading.current_thread() is not threading.main_thread():
                 yield
                 return
-            old = {s: signal.signal(s, self.handle_exit) for s in (signal.SIGINT, signal.SIGTERM)}
+            old = {s: signal.signal(s, self.handle_exit) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
             try:
                 yield
             finally:
@@ -87,7 +88,8 @@ def _server(app: Any, uvicorn: Any) -> Any:
 
 def serve(port: int = 8765, host: str = "127.0.0.1", *, open_browser: bool = True, surfaces: Any = (),
           out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Serve the playground on ``host:port`` until SIGINT or SIGTERM; returns 0 after a clean shutdown.
+    """Serve the playground on ``host:port`` until SIGINT, SIGTERM or SIGHUP; after a clean shutdown returns the
+    signal's exit code (130, 143, 129), as every command does.
 
     Prints ``optiviz: serving on http://HOST:PORT/`` (flushed) once listening, and opens the browser unless
     ``open_browser`` is false. ``surfaces``: extra surface specs (``my.py:bowl``) offered to the page, loaded
@@ -115,8 +117,9 @@ def serve(port: int = 8765, host: str = "127.0.0.1", *, open_browser: bool = Tru
         server.run(sockets=[sock])
     finally:
         sock.close()
+    captured = getattr(server, "_captured_signals", None) or [0]
     print("optiviz: stopped", file=err, flush=True)
-    return 0
+    return 128 + int(captured[0]) if captured[0] else 0
 
 
 class Playground:
