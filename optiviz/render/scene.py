@@ -873,8 +873,12 @@ class _Builder:
         floor = max(float(pos.min()) if pos.size else hi * 1e-6, resolution, hi * 1e-14)
         ax.set_yscale("log")
         decades = max(1.0, np.log10(hi / floor))
-        # headroom at the top: losses fall, so the legend in the upper right stays clear of the curves
-        ax.set_ylim(floor / 10 ** (0.04 * decades), hi * 10 ** (0.3 * decades))
+        # headroom at the top for the legend (losses fall, so the upper right is where the curves are not): the
+        # curves keep the lower (1 - share) of the height, share growing with the legend's rows
+        rows = math.ceil(len(self.tracks) / (2 if len(self.tracks) > 3 else 1))
+        share = min(0.5, 0.08 + 0.085 * rows)
+        span = decades * 1.04
+        ax.set_ylim(floor / 10 ** (0.04 * decades), floor * 10 ** (span / (1 - share)))
         ax.set_ylabel(ylabel, labelpad=1)
         if self.samples:
             ax.set_xlim(0, max(1, self.n_steps * max(self.samples.values())))
