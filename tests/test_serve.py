@@ -191,6 +191,14 @@ def test_basin_map_from_a_grid_of_starts(client):
     np.testing.assert_allclose(adam["final"], runs["adam"].path[:, -1], rtol=1e-5, atol=1e-6)
 
 
+def test_a_basin_map_answers_the_fields_asked_for(client):
+    body = {k: v for k, v in RACE.items() if k != "start"} | {"starts": {"grid": 3}, "fields": ["basin"]}
+    runs = post(client, "/api/run", body).json()["runs"]
+    assert all("basin" in r and "final" not in r and "final_loss" not in r for r in runs)
+    bad(post(client, "/api/run", {**body, "fields": ["path"]}), "fields must be a non-empty list drawn from final")
+    bad(post(client, "/api/run", {**RACE, "fields": ["basin"]}), "give it with starts")
+
+
 def test_basin_map_from_a_list_of_starts_marks_divergence(client):
     body = {k: v for k, v in RACE.items() if k != "start"} | {
         "optimizers": [{"name": "gd", "lr": 5.0}], "starts": [[-2.0, 1.0], [0.0, 0.0]]}

@@ -412,7 +412,8 @@
   const refreshBasins = debounce(async function () {
     if (!S.basin || !S.info || enabled().length === 0) return;
     const seq = ++basinSeq;
-    const body = { surface: S.surface, optimizers: requestOptimizers(), starts: { grid: S.basinN }, steps: S.steps, seed: S.seed };
+    const body = { surface: S.surface, optimizers: requestOptimizers(), starts: { grid: S.basinN }, steps: S.steps, seed: S.seed,
+      fields: S.info.minima.length ? ["basin"] : ["basin", "final_loss"] };  // only what the map draws
     message("computing the basin map…");
     try {
       const t0 = performance.now();
