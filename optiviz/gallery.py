@@ -330,10 +330,34 @@ class _Children:
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill the script's process group, and any descendant that left it (``setsid``) while its parent lives."""
+    strays = _descendants(proc.pid)  # found before the kill: orphans are re-parented and lost from the tree
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    for pid in strays:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below ``root`` (from /proc; empty where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        for pid in children.get(todo.pop(), []):
+            found.append(pid)
+            todo.append(pid)
+    return found
 
 
 def _last_error_line(stderr: str) -> str:

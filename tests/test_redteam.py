@@ -253,6 +253,7 @@ API_REFUSED = [
     (lambda: ov.activation("maxout", pieces=10**12), ValueError, r"pieces must be a whole number"),
     (lambda: ov.activation("leaky_relu:alpha=0.1,alpha=0.2"), ValueError, r"alpha is given twice"),
     (lambda: ov.run("bowl", None), InvalidTypeError, r"optimizers must be a name, a list or a dict"),
+    (lambda: ov.run("bowl", {"adam:lr=0.1": {"lr": 0.2}}), ValueError, r"lr given twice"),
     (lambda: ov.run("bowl", 3), InvalidTypeError, r"optimizers must be"),
     (lambda: ov.run("bowl", "gd", steps=10**12), LimitError, r"steps must be at most 1,000,000"),
     (lambda: ov.run("bowl", "gd", steps=None), InvalidTypeError, r"steps must be a whole number >= 1, got None"),
@@ -505,6 +506,33 @@ def test_signals_mid_render_end_with_their_code_and_leave_nothing(tmp_path):
         assert _files(d) == [], _files(d)
 
 
+def test_a_gallery_timeout_stops_a_grandchild_that_left_the_process_group(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    pids = tmp_path / "pids"
+    (src / "plot_escape.py").write_text(textwrap.dedent(f'''
+        """Hang, with a grandchild in a session of its own."""
+        import subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True)
+        open({str(pids)!r}, "w").write(str(child.pid))
+        time.sleep(300)
+    '''))
+    from optiviz import gallery
+
+    report = gallery.build(src, tmp_path / "out", timeout=3, echo=None, jobs=1)
+    assert [r.ok for r in report.results] == [False] and "timed out" in report.results[0].error
+    assert _wait_for(lambda: _gone(int(pids.read_text())), timeout=10)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
 def test_sigterm_stops_the_gallery_and_every_process_it_started(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
@@ -522,13 +550,4 @@ def test_sigterm_stops_the_gallery_and_every_process_it_started(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err
     assert "Traceback" not in err
-
-    def gone(pid: int) -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        stat = Path(f"/proc/{pid}/stat")
-        return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
-
-    assert _wait_for(lambda: all(gone(int(p)) for p in pids.read_text().split()), timeout=10)
+    assert _wait_for(lambda: all(_gone(int(p)) for p in pids.read_text().split()), timeout=10)

@@ -51,6 +51,10 @@ def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimiz
                     items.append((key, _opt.spec(key, **hp)))  # a dict's keys are its labels
                 elif key.split(":")[0] in _opt._optimizers:  # {"adam:lr=0.1": None}
                     base = _opt.parse(key)
+                    twice = sorted(set(hp) & base.given)
+                    if twice:  # {"adam:lr=0.1": {"lr": 0.2}}: which one was meant?
+                        raise InvalidValueError(f"optimizer {_checks.clip(key, 40)}: {', '.join(twice)} given twice "
+                                                "(in the name and in its dict); give it once")
                     items.append((key, base.replace(**hp) if hp else base))
                 else:
                     _opt.get(key.split(":")[0])  # raises with did-you-mean
