@@ -19,7 +19,7 @@ from importlib import import_module, metadata
 from typing import Any, Callable, Generic, Iterator, NamedTuple, TypeVar
 
 from ._check import clip, show
-from .errors import InvalidTypeError, OptivizError, UnknownNameError
+from .errors import InvalidTypeError, OptivizError, UnknownNameError, UserCodeError
 
 T = TypeVar("T")
 
@@ -146,7 +146,11 @@ class Registry(Generic[T]):
             raise
         except Exception as exc:  # a broken plugin is the user's to fix: say which one
             raise OptivizError(f"cannot load the {self._noun} plugin {_describe(ep)}: "
-                               f"{type(exc).__name__}: {exc}") from exc
+                               f"{type(exc).__name__}: {clip(str(exc))}") from exc
+        except (SystemExit, GeneratorExit) as exc:  # a plugin that exits at import must not end optiviz silently
+            code = clip(repr(getattr(exc, "code", None)), 40)
+            raise UserCodeError(f"the {self._noun} plugin {_describe(ep)} called sys.exit({code}) while being "
+                                "imported") from None
         self._plugins[name] = obj
         return obj
 
