@@ -168,6 +168,8 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
 
     minus1 = jnp.asarray(-1, jnp.int32)
     loss0, g0 = value_and_grad(start)
+    if not prog.every and not prog.internals:
+        return _walk_final(prog, opt, gradient, value_and_grad, start, loss0, g0, lo, hi, tol)
     carry = (start, loss0, _norm(g0), g0, opt.init(start), minus1, minus1)
     if prog.every == 1:
         (_, _, _, _, _, div, hit), rec = jax.lax.scan(step, carry, jnp.arange(steps + 1, dtype=jnp.int32))
@@ -191,6 +193,29 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     if rec is not None:
         last = tuple(jnp.concatenate([r, l]) for r, l in zip(rec, last))
     return (*last, div, hit)
+
+
+def _walk_final(prog: _Program, opt: Any, gradient, value_and_grad, start, loss0, g0, lo, hi, tol):
+    """``_walk`` when only the end point is kept (a basin map: many starts): the loop freezes the point alone, and
+    the end point's loss and gradient norm are evaluated once after the loop (``_walk`` carries and selects all
+    three at every step). ``reached_at`` only looks at points not yet refused, which is what ``_walk``'s frozen
+    loss gives too (the last accepted point was tested when it was accepted)."""
+    steps = prog.steps
+
+    def step(t, carry):
+        p, loss, g, state, div, hit = carry
+        hit = jnp.where((hit < 0) & (div < 0) & (loss <= tol), t, hit)
+        updates, state = opt.update(gradient(t, p, g), state, p)
+        new = p + updates
+        new_loss, new_g = value_and_grad(new)
+        div = divergence.note(div, divergence.refused(new, new_loss, new_g, lo, hi) & (t < steps), t + 1)
+        return (jnp.where(div >= 0, p, new), new_loss, new_g, state, div, hit)
+
+    minus1 = jnp.asarray(-1, jnp.int32)
+    p, _, _, _, div, hit = jax.lax.fori_loop(0, steps, step, (start, loss0, g0, opt.init(start), minus1, minus1))
+    loss, g = value_and_grad(p)
+    hit = jnp.where((hit < 0) & (loss <= tol), steps, hit)
+    return (p[None], loss[None], _norm(g)[None], div, hit)
 
 
 def _simulate(prog: _Program, hparams, noises, salts, start, key, data, lo, hi, tol, *, batched=False):
