@@ -1,8 +1,9 @@
-"""Learning-rate schedules: ``lr`` may be a number or a ``Schedule``.
+"""Learning-rate schedules: ``lr`` may be a number, a ``Schedule``, or any callable of the step count.
 
 A schedule maps the update count ``t`` (0 for the first update, as in optax) to a step size. It is a
 pytree whose numbers are leaves and whose name is static, so a schedule with new numbers does not
-recompile a compiled trajectory.
+recompile a compiled trajectory. Any other callable of the step (an optax schedule such as
+``optax.cosine_decay_schedule(0.1, 500)``, a lambda) is a learning rate too, wrapped in a ``StepFunction``.
 
     ov.schedule("cosine", lr=0.1, steps=500)       # or ov.schedules.names()
 """
@@ -129,8 +130,121 @@ class Schedule:
 
 @functools.cache
 def _register_pytree() -> None:
-    """Make ``Schedule`` a JAX pytree (once per process, when the first schedule is made)."""
-    jax.tree_util.register_pytree_node_class(Schedule)
+    """Make ``Schedule``, ``StepFunction`` and ``Scaled`` JAX pytrees (once per process, when the first is made)."""
+    for cls in (Schedule, StepFunction, Scaled):
+        jax.tree_util.register_pytree_node_class(cls)
+
+
+class StepFunction:
+    """Any callable of the update count used as a learning rate (an optax schedule, a lambda, ...).
+
+    It has no traced numbers: the function itself is static, so a compiled trajectory is reused for the same
+    function object and recompiled for another. ``str()`` names the function (optax's factories such as
+    ``cosine_decay_schedule`` are recognised from the closure they return).
+    """
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        _register_pytree()
+        self.fn = fn
+
+    def __call__(self, t):
+        return self.fn(t)
+
+    @property
+    def lr(self) -> float:
+        """The step size of the first update, eta_0."""
+        return float(self.fn(0))
+
+    def tree_flatten(self):
+        return (), _Static(self.fn)
+
+    @classmethod
+    def tree_unflatten(cls, aux, leaves):
+        del leaves
+        return cls(aux.fn)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StepFunction) and other.fn is self.fn
+
+    def __hash__(self) -> int:
+        return id(self.fn)
+
+    def __str__(self) -> str:
+        name = getattr(self.fn, "__qualname__", None) or type(self.fn).__name__
+        return name.split(".<locals>")[0]
+
+    def __repr__(self) -> str:
+        return f"StepFunction({self.fn!r})"
+
+
+class _Static:
+    """A function as static pytree data: equal only to itself (a function's own ``==`` might not be usable)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Static) and other.fn is self.fn
+
+    def __hash__(self) -> int:
+        return id(self.fn)
+
+
+class Scaled:
+    """eta_t = factor * schedule(t): a schedule's shape with another height (how ``tune`` and ``run(lrs=...)`` try
+    learning rates for a schedule). ``factor`` is traced, so a new height does not recompile."""
+
+    __slots__ = ("schedule", "factor")
+
+    def __init__(self, schedule: Any, factor: Any) -> None:
+        _register_pytree()
+        self.schedule = schedule
+        self.factor = factor
+
+    def __call__(self, t):
+        return self.factor * self.schedule(t)
+
+    @property
+    def lr(self) -> float:
+        return float(self.factor) * float(self.schedule(0))
+
+    def tree_flatten(self):
+        return (self.schedule, self.factor), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, leaves):
+        del aux
+        return cls(*leaves)
+
+    def __str__(self) -> str:
+        return f"{_fmt(self.factor)} * {self.schedule}"
+
+
+def peak(schedule: Callable[[Any], Any], steps: int) -> float:
+    """The largest step size ``schedule`` gives over updates 0 .. steps - 1 (at least one update)."""
+    import numpy as np
+
+    n = max(int(steps), 1)
+    try:
+        values = np.asarray(jax.vmap(schedule)(jnp.arange(n)), dtype=float)
+    except Exception:  # a schedule that does not vectorise: one update at a time
+        values = np.array([float(schedule(i)) for i in range(n)])
+    top = float(np.max(values))
+    if not math.isfinite(top) or top <= 0:
+        raise InvalidValueError(f"the learning-rate schedule {schedule} is never > 0 over {steps} steps")
+    return top
+
+
+def as_schedule(value: Any) -> Any:
+    """A learning rate as the optimizers take it: a ``Schedule``, ``StepFunction`` or ``Scaled`` unchanged, any
+    other callable of the step count wrapped in a ``StepFunction``, anything else (a number) unchanged."""
+    if isinstance(value, (Schedule, StepFunction, Scaled)) or not callable(value):
+        return value
+    return StepFunction(value)
 
 
 def _fmt(v: Any) -> str:

@@ -8,6 +8,8 @@ NamedTuple. The registered optimizers in ``optimizers.py`` are chains of these::
 
 Each factory only uses ``jax.numpy`` on its hyperparameters, so the engine can pass traced values: a new learning
 rate never recompiles. Equations use t for the update count from 1; a schedule lr(t) sees t - 1 (as optax).
+
+Complex parameters follow optax: second moments use |g|^2 = g * conj(g), never g**2.
 """
 from __future__ import annotations
 
@@ -23,19 +25,61 @@ jnp = lazy_module("jax.numpy")
 __all__ = [
     "Optimizer", "chain", "scale", "scale_by_lr", "trace", "scale_by_rss", "scale_by_rms", "scale_by_adam",
     "scale_by_amsgrad", "scale_by_adamax", "scale_by_adadelta", "scale_by_lion", "add_decayed_weights",
+    "scale_by_inverse_time", "scale_by_nadam", "scale_by_radam",
     "EmptyState", "CountState", "TraceState", "RssState", "RmsState", "AdamState", "AmsgradState", "AdadeltaState",
-    "LionState",
+    "LionState", "NadamState",
 ]
 
 
-class Optimizer(NamedTuple):
-    """``init(params) -> state`` and ``update(grads, state, params=None) -> (updates, state)``.
-
-    The same shape as ``optax.GradientTransformation``: either can be used where the other is expected.
-    """
-
+class _Pair(NamedTuple):
     init: Callable[[Any], Any]
     update: Callable[..., tuple[Any, Any]]
+
+
+class Optimizer(_Pair):
+    """``init(params) -> state`` and ``update(grads, state, params=None) -> (updates, state)``.
+
+    optax's ``GradientTransformation`` protocol; and, once optax is imported, an instance of that very class: the
+    first optimizer built after ``import optax`` makes ``Optimizer`` a subclass of ``optax.GradientTransformation``
+    (``_adopt_optax``), so optax's ``isinstance`` checks, chains and wrappers take it. Not importing optax here keeps
+    ``import optiviz.optimizers`` free of JAX (listing and describing the registry). Its repr names the optimizer and
+    its hyperparameters when it was built by name (``ov.optimizer("adam", lr=0.1)``), or its label.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, init: Callable[[Any], Any], update: Callable[..., Any]) -> "Optimizer":
+        if not _ADOPTED:
+            _adopt_optax()
+        return super().__new__(cls, init, update)
+
+    def __repr__(self) -> str:
+        spec = getattr(self, "spec", None)
+        caption = getattr(spec, "caption", None)
+        if callable(caption):
+            return f"<optiviz optimizer {caption()}>"
+        label = getattr(self, "label", None)
+        return f"<optiviz optimizer {label}>" if label else "<optiviz optimizer (init, update)>"
+
+
+_ADOPTED = False
+
+
+def _adopt_optax() -> None:
+    """Rebase ``Optimizer`` on ``optax.GradientTransformation`` if optax has been imported (by anyone).
+
+    Both are NamedTuples of (init, update) with no other fields, so the swap changes no layout; optimizers made
+    before it become instances too (``isinstance`` reads the class's bases when asked).
+    """
+    global _ADOPTED
+    import sys
+
+    base = getattr(sys.modules.get("optax"), "GradientTransformation", None)
+    if base is None:
+        return
+    if base not in Optimizer.__mro__ and tuple(getattr(base, "_fields", ())) == _Pair._fields:
+        Optimizer.__bases__ = (base,)
+    _ADOPTED = True
 
 
 def _map(fn, *trees):
@@ -44,6 +88,11 @@ def _map(fn, *trees):
 
 def _zeros(params):
     return _map(jnp.zeros_like, params)
+
+
+def _abs_sq(g):
+    """|g|^2: g * conj(g) for complex numbers (as optax), g**2 for real ones."""
+    return (g * jnp.conj(g)).real if jnp.iscomplexobj(g) else jnp.square(g)
 
 
 class EmptyState(NamedTuple):
@@ -55,6 +104,7 @@ class CountState(NamedTuple):
 
 
 class TraceState(NamedTuple):
+    count: jax.Array
     trace: Any
 
 
@@ -64,6 +114,7 @@ class RssState(NamedTuple):
 
 class RmsState(NamedTuple):
     count: jax.Array
+    mu: Any  # the running mean of g (centered RMSProp only; zeros otherwise)
     nu: Any
 
 
@@ -78,6 +129,13 @@ class AmsgradState(NamedTuple):
     mu: Any
     nu: Any
     nu_max: Any
+
+
+class NadamState(NamedTuple):
+    count: jax.Array
+    mu: Any
+    nu: Any
+    mu_product: jax.Array
 
 
 class AdadeltaState(NamedTuple):
@@ -120,7 +178,8 @@ def scale(factor) -> Optimizer:
 
 
 def scale_by_lr(lr) -> Optimizer:
-    """u = -eta_t * g, with eta_t = lr, or lr(t) for a ``Schedule`` (t = 0 at the first update)."""
+    """u = -eta_t * g, with eta_t = lr, or lr(t) for a schedule: any callable of the update count t (t = 0 at the
+    first update), optiviz's ``Schedule`` and optax's schedules included."""
     if not callable(lr):
         return scale(-lr)
 
@@ -132,26 +191,48 @@ def scale_by_lr(lr) -> Optimizer:
     return Optimizer(lambda params: CountState(_count0()), update)
 
 
-def trace(decay, nesterov: bool = False) -> Optimizer:
-    """v_t = g_t + decay * v_{t-1};  u = v_t, or g_t + decay * v_t with ``nesterov``."""
+def trace(decay, nesterov: bool = False, dampening=0.0) -> Optimizer:
+    """v_1 = g_1;  v_t = decay * v_{t-1} + (1 - dampening) * g_t;  u = v_t, or g_t + decay * v_t with ``nesterov``.
+
+    With ``dampening`` = 0 this is optax's ``trace`` (v_0 = 0); a nonzero ``dampening`` is PyTorch's SGD option,
+    which leaves the first gradient undamped (its buffer starts as a copy of g_1).
+    """
 
     def update(grads, state, params=None):
         del params
-        v = _map(lambda g, t: g + decay * t, grads, state.trace)
+        keep = jnp.where(state.count == 0, 1.0, 1.0 - dampening)
+        v = _map(lambda g, t: decay * t + keep * g, grads, state.trace)
         out = _map(lambda g, t: g + decay * t, grads, v) if nesterov else v
-        return out, TraceState(v)
+        return out, TraceState(state.count + 1, v)
 
-    return Optimizer(lambda params: TraceState(_zeros(params)), update)
+    return Optimizer(lambda params: TraceState(_count0(), _zeros(params)), update)
 
 
-def scale_by_rss(initial_accumulator_value=0.1, eps=1e-7) -> Optimizer:
-    """G_t = G_{t-1} + g_t**2 (G_0 = initial_accumulator_value);  u = g_t / sqrt(G_t + eps)  (0 where G_t = 0)."""
+def scale_by_inverse_time(rate) -> Optimizer:
+    """u = g / (1 + t * rate), t = 0 at the first update: PyTorch's Adagrad ``lr_decay``."""
 
     def update(grads, state, params=None):
         del params
-        acc = _map(lambda g, a: a + jnp.square(g), grads, state.sum_of_squares)
-        out = _map(lambda g, a: jnp.where(a > 0, g * jax.lax.rsqrt(a + eps), 0.0), grads, acc)
-        return out, RssState(acc)
+        factor = 1.0 / (1.0 + state.count * rate)
+        return _map(lambda g: factor * g, grads), CountState(state.count + 1)
+
+    return Optimizer(lambda params: CountState(_count0()), update)
+
+
+def scale_by_rss(initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True) -> Optimizer:
+    """G_t = G_{t-1} + |g_t|**2 (G_0 = initial_accumulator_value);  u = g_t / sqrt(G_t + eps) (``eps_in_sqrt``,
+    optax) or g_t / (sqrt(G_t) + eps) (PyTorch);  u = 0 where G_t = 0."""
+
+    def update(grads, state, params=None):
+        del params
+        acc = _map(lambda g, a: a + _abs_sq(g), grads, state.sum_of_squares)
+
+        def step(g, a):
+            if eps_in_sqrt:
+                return jnp.where(a > 0, g * jax.lax.rsqrt(a + eps), 0.0)
+            return jnp.where(a > 0, g / (jnp.sqrt(a) + eps), 0.0)
+
+        return _map(step, grads, acc), RssState(acc)
 
     def init(params):
         return RssState(_map(lambda p: jnp.full_like(p, initial_accumulator_value), params))
@@ -159,11 +240,14 @@ def scale_by_rss(initial_accumulator_value=0.1, eps=1e-7) -> Optimizer:
     return Optimizer(init, update)
 
 
-def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, bias_correction=False) -> Optimizer:
-    """nu_t = decay * nu_{t-1} + (1 - decay) * g**2 (nu_0 = initial_scale);  nu_hat = nu_t / (1 - decay**t) with
+def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, bias_correction=False,
+                 centered: bool = False) -> Optimizer:
+    """nu_t = decay * nu_{t-1} + (1 - decay) * |g|**2 (nu_0 = initial_scale);  nu_hat = nu_t / (1 - decay**t) with
     ``bias_correction``;  u = g / sqrt(nu_hat + eps) (``eps_in_sqrt``) or g / (sqrt(nu_hat) + eps).
 
-    The two flags may be Python bools (the branch is chosen while tracing, so the other costs nothing) or traced
+    ``centered`` (Graves, 2013; optax's ``scale_by_stddev``, PyTorch's ``centered``) also keeps
+    mu_t = decay * mu_{t-1} + (1 - decay) * g (mu_0 = 0) and uses nu_hat - |mu_hat|**2, the variance, instead.
+    The flags may be Python bools (the branch is chosen while tracing, so the other costs nothing) or traced
     booleans (both branches are computed and one is selected).
     """
 
@@ -175,17 +259,20 @@ def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, bias_
     def update(grads, state, params=None):
         del params
         count = state.count + 1
-        nu = _map(lambda g, n: decay * n + (1 - decay) * jnp.square(g), grads, state.nu)
+        nu = _map(lambda g, n: decay * n + (1 - decay) * _abs_sq(g), grads, state.nu)
+        mu = state.mu
+        if not (isinstance(centered, bool) and not centered):
+            mu = _map(lambda g, m: decay * m + (1 - decay) * g, grads, state.mu)
         correction = choose(bias_correction, lambda: 1 - decay ** count, lambda: 1.0)
 
-        def step(g, n):
-            n_hat = n / correction
-            return choose(eps_in_sqrt, lambda: g * jax.lax.rsqrt(n_hat + eps), lambda: g / (jnp.sqrt(n_hat) + eps))
+        def step(g, m, n):
+            var = choose(centered, lambda: n / correction - _abs_sq(m / correction), lambda: n / correction)
+            return choose(eps_in_sqrt, lambda: g * jax.lax.rsqrt(var + eps), lambda: g / (jnp.sqrt(var) + eps))
 
-        return _map(step, grads, nu), RmsState(count, nu)
+        return _map(step, grads, mu, nu), RmsState(count, mu, nu)
 
     def init(params):
-        return RmsState(_count0(), _map(lambda p: jnp.full_like(p, initial_scale), params))
+        return RmsState(_count0(), _zeros(params), _map(lambda p: jnp.full_like(p, initial_scale), params))
 
     return Optimizer(init, update)
 
@@ -199,7 +286,7 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, nesterov: bool = False) -> Optimiz
         del params
         count = state.count + 1
         mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
-        nu = _map(lambda g, v: b2 * v + (1 - b2) * jnp.square(g), grads, state.nu)
+        nu = _map(lambda g, v: b2 * v + (1 - b2) * _abs_sq(g), grads, state.nu)
         c1, c2 = 1 - b1 ** count, 1 - b2 ** count
         if nesterov:
             c1_next = 1 - b1 ** (count + 1)
@@ -212,17 +299,25 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, nesterov: bool = False) -> Optimiz
     return Optimizer(lambda params: AdamState(_count0(), _zeros(params), _zeros(params)), update)
 
 
-def scale_by_amsgrad(b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
-    """As Adam, but divides by the running maximum of the bias-corrected v_hat (Reddi et al., 2018):
-    v_max_t = max(v_max_{t-1}, v_hat_t);  u = m_hat / (sqrt(v_max_t) + eps)."""
+def scale_by_amsgrad(b1=0.9, b2=0.999, eps=1e-8, convention: str = "optax") -> Optimizer:
+    """As Adam, but divides by a running maximum of the second moment (Reddi et al., 2018).
+
+    ``"optax"``: v_max_t = max(v_max_{t-1}, v_hat_t) over the bias-corrected v_hat;  u = m_hat / (sqrt(v_max_t) + eps).
+    ``"torch"``: v_max_t = max(v_max_{t-1}, v_t) over the raw v;  u = m_hat / (sqrt(v_max_t / (1 - b2**t)) + eps).
+    """
 
     def update(grads, state, params=None):
         del params
         count = state.count + 1
         mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
-        nu = _map(lambda g, v: b2 * v + (1 - b2) * jnp.square(g), grads, state.nu)
-        nu_max = _map(lambda vm, v: jnp.maximum(vm, v / (1 - b2 ** count)), state.nu_max, nu)
-        out = _map(lambda m, vm: m / (1 - b1 ** count) / (jnp.sqrt(vm) + eps), mu, nu_max)
+        nu = _map(lambda g, v: b2 * v + (1 - b2) * _abs_sq(g), grads, state.nu)
+        c1, c2 = 1 - b1 ** count, 1 - b2 ** count
+        if convention == "torch":
+            nu_max = _map(jnp.maximum, state.nu_max, nu)
+            out = _map(lambda m, vm: m / c1 / (jnp.sqrt(vm) / jnp.sqrt(c2) + eps), mu, nu_max)
+        else:
+            nu_max = _map(lambda vm, v: jnp.maximum(vm, v / c2), state.nu_max, nu)
+            out = _map(lambda m, vm: m / c1 / (jnp.sqrt(vm) + eps), mu, nu_max)
         return out, AmsgradState(count, mu, nu, nu_max)
 
     def init(params):
@@ -245,15 +340,79 @@ def scale_by_adamax(b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
     return Optimizer(lambda params: AdamState(_count0(), _zeros(params), _zeros(params)), update)
 
 
+def scale_by_nadam(b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3) -> Optimizer:
+    """PyTorch's NAdam, with Dozat's momentum schedule mu_t = b1 * (1 - 0.5 * 0.96**(t * momentum_decay)):
+
+        m_t = b1 m + (1 - b1) g;  v_t = b2 v + (1 - b2) |g|**2;  P_t = mu_1 ... mu_t;  d_t = sqrt(v_t / (1 - b2**t)) + eps
+        u = (1 - mu_t) / (1 - P_t) * g / d_t + mu_{t+1} / (1 - P_t mu_{t+1}) * m_t / d_t
+    """
+
+    def update(grads, state, params=None):
+        del params
+        count = state.count + 1
+        mu_t = b1 * (1 - 0.5 * 0.96 ** (count * momentum_decay))
+        mu_next = b1 * (1 - 0.5 * 0.96 ** ((count + 1) * momentum_decay))
+        product = state.mu_product * mu_t
+        mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
+        nu = _map(lambda g, v: b2 * v + (1 - b2) * _abs_sq(g), grads, state.nu)
+        c2 = 1 - b2 ** count
+
+        def step(g, m, v):
+            d = jnp.sqrt(v / c2) + eps
+            return (1 - mu_t) / (1 - product) * g / d + mu_next / (1 - product * mu_next) * m / d
+
+        return _map(step, grads, mu, nu), NadamState(count, mu, nu, product)
+
+    def init(params):
+        leaves = jax.tree_util.tree_leaves(params)
+        one = jnp.ones([], jnp.result_type(*leaves) if leaves else jnp.float32)
+        return NadamState(_count0(), _zeros(params), _zeros(params), one.real)
+
+    return Optimizer(init, update)
+
+
+def scale_by_radam(b1=0.9, b2=0.999, eps=1e-8, threshold=5.0, convention: str = "optax") -> Optimizer:
+    """Rectified Adam (Liu et al., 2020): Adam's step times a rectification r_t once the variance of the adaptive
+    step is tractable, plain momentum m_hat before.
+
+        rho_inf = 2 / (1 - b2) - 1;  rho_t = rho_inf - 2 t b2**t / (1 - b2**t)
+        r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
+        ``"optax"``: u = r_t m_hat / (sqrt(v_hat) + eps) if rho_t >= threshold, else m_hat
+        ``"torch"``: u = r_t m_hat sqrt(1 - b2**t) / (sqrt(v_t) + eps) if rho_t > threshold, else m_hat
+    """
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+
+    def update(grads, state, params=None):
+        del params
+        count = state.count + 1
+        mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
+        nu = _map(lambda g, v: b2 * v + (1 - b2) * _abs_sq(g), grads, state.nu)
+        b2t = b2 ** count
+        c1, c2 = 1 - b1 ** count, 1 - b2t
+        rho = rho_inf - 2 * count * b2t / c2
+        # the rectification is used only where rho > 4; clamp elsewhere so the unused branch is no NaN
+        safe = jnp.maximum(rho, 5.0)
+        r = jnp.sqrt((safe - 4) * (safe - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * safe))
+        if convention == "torch":
+            use = rho > threshold
+            out = _map(lambda m, v: jnp.where(use, m / c1 * r * jnp.sqrt(c2) / (jnp.sqrt(v) + eps), m / c1), mu, nu)
+        else:
+            use = rho >= threshold
+            out = _map(lambda m, v: jnp.where(use, r * (m / c1) / (jnp.sqrt(v / c2) + eps), m / c1), mu, nu)
+        return out, AdamState(count, mu, nu)
+
+    return Optimizer(lambda params: AdamState(_count0(), _zeros(params), _zeros(params)), update)
+
+
 def scale_by_adadelta(rho=0.9, eps=1e-6) -> Optimizer:
     """E[g²]_t = rho E[g²] + (1 - rho) g²;  dx = sqrt(E[dx²]_{t-1} + eps) / sqrt(E[g²]_t + eps) * g;
     E[dx²]_t = rho E[dx²] + (1 - rho) dx²  (Zeiler, 2012)."""
 
     def update(grads, state, params=None):
         del params
-        e_g = _map(lambda g, e: rho * e + (1 - rho) * jnp.square(g), grads, state.e_g)
+        e_g = _map(lambda g, e: rho * e + (1 - rho) * _abs_sq(g), grads, state.e_g)
         dx = _map(lambda g, eg, ex: jnp.sqrt(ex + eps) / jnp.sqrt(eg + eps) * g, grads, e_g, state.e_x)
-        e_x = _map(lambda d, e: rho * e + (1 - rho) * jnp.square(d), dx, state.e_x)
+        e_x = _map(lambda d, e: rho * e + (1 - rho) * _abs_sq(d), dx, state.e_x)
         return dx, AdadeltaState(e_g, e_x)
 
     return Optimizer(lambda params: AdadeltaState(_zeros(params), _zeros(params)), update)

@@ -322,7 +322,10 @@ def test_describe_an_optimizer_gives_its_equations_and_defaults(capsys):
     assert code == 0
     info = optiviz.optimizers.get("adam")
     assert info.doc.splitlines()[0] in out
-    assert "defaults    lr=0.1, b1=0.9, b2=0.999, eps=1e-08" in out
+    # the defaults of both conventions side by side, the ones that differ marked
+    assert "defaults" in out and "default (optax)" in out and "convention=torch (PyTorch)" in out
+    assert any(line.split() == ["lr", "0.1", "0.001", "<-", "differs"] for line in out.splitlines())
+    assert any(line.split() == ["b1", "0.9", "0.9"] for line in out.splitlines())
 
 
 def test_describe_a_schedule(capsys):
@@ -609,7 +612,8 @@ def test_start_outside_the_domain(capsys, fake, tmp_path):
 
 
 def test_tune_with_a_given_lr(capsys, fake, tmp_path):
-    message = "--tune picks every learning rate: drop --lr and lr=... from --optimizers"
+    message = ("--tune picks every learning rate: drop --lr and lr=... from --optimizers (a schedule such as "
+               "lr=cosine(0.1) may stay: --tune picks its peak)")
     assert_one_line_error(*run(capsys, "animate", *SMALL, "--tune", "--lr", "0.1")[::2], message)
     code, _, err = run(capsys, "animate", "--optimizers", "gd,adam:lr=0.1", "--tune", *FAST)
     assert_one_line_error(code, err, message)

@@ -84,6 +84,8 @@ def test_optimizers_lists_every_builtin_with_slider_ranges(client):
     assert adam["hyperparameters"]["b1"] == {"default": 0.9, "min": 0.0, "max": 0.999, "log": False, "type": "number"}
     rms = next(o for o in data if o["name"] == "rmsprop")
     assert rms["hyperparameters"]["bias_correction"]["type"] == "bool"
+    assert rms["hyperparameters"]["convention"] == {"default": "optax", "type": "choice", "choices": ["optax", "torch"]}
+    assert "convention" not in next(o for o in data if o["name"] == "lion")["hyperparameters"]  # torch has no Lion
     sgd = next(o for o in data if o["name"] == "sgd")
     assert sgd["hyperparameters"]["noise"]["default"] > 0
 

@@ -103,12 +103,38 @@ def _describe_optimizer(mod: Any, name: str) -> str:
     if info.stochastic:
         defaults["noise"] = 1.0
     example = ",".join(f"{k}={_g(v)}" for k, v in list(info.defaults.items())[:2])
-    return "\n".join([
-        f"{name}: optimizer", "", _indent(info.doc), "",
-        _field("defaults", ", ".join(f"{k}={_g(v)}" for k, v in defaults.items())),
+    conventions = getattr(info, "conventions", None) or {}
+    lines = [f"{name}: optimizer", "", _indent(info.doc), ""]
+    if "torch" in conventions:
+        lines += _conventions_table(info, defaults)
+    else:
+        lines.append(_field("defaults", ", ".join(f"{k}={_g(v)}" for k, v in defaults.items() if k != "convention")))
+        lines.append(_field("conventions", "optax's only: torch.optim has no such optimizer"))
+    lines += [
         _field("also", "noise=<std>: Gaussian noise added to every gradient (stochastic gradients)"),
         _field("try", f"optiviz animate --optimizers gd,{name}:{example}"),
-    ])
+    ]
+    if "torch" in conventions:
+        lines.append(_field("", f"optiviz animate --optimizers {name},{name}:convention=torch"))
+    return "\n".join(lines)
+
+
+def _conventions_table(info: Any, defaults: dict[str, Any]) -> list[str]:
+    """The defaults under optax's and PyTorch's conventions side by side, and where their formulas differ."""
+    torch = {**defaults, **info.conventions["torch"]}
+    keys = [k for k in defaults if k != "convention"]
+    width = max(len(k) for k in keys) + 2
+    rows = [f"  {'defaults':<12}{'':<{width}}{'default (optax)':<18}convention=torch (PyTorch)"]
+    for k in keys:
+        mark = "" if _g(defaults[k]) == _g(torch[k]) else "   <- differs"
+        rows.append(f"  {'':<12}{k:<{width}}{_g(defaults[k]):<18}{_g(torch[k])}{mark}")
+    formulas = getattr(info, "formulas", None) or {}
+    if formulas:
+        rows.append(_field("formulas", f"optax: {formulas.get('optax', 'the same')}"))
+        rows.append(_field("", f"torch: {formulas.get('torch', 'the same')}"))
+    else:
+        rows.append(_field("formulas", "the same in both frameworks; only the defaults above differ"))
+    return rows
 
 
 def _describe_schedule(mod: Any, name: str) -> str:

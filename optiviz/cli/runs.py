@@ -9,17 +9,23 @@ from .output import say
 
 
 def optimizer_specs(text: str, lr: float | None = None, *, tune: bool = False) -> list[Any]:
-    """``--optimizers`` and ``--lr`` as validated ``OptimizerSpec`` objects."""
+    """``--optimizers`` and ``--lr`` as validated ``OptimizerSpec`` objects, or labelled optax transformations for
+    ``optax:ALIAS:key=value,...`` items. With ``tune``, a learning-rate schedule may stay: its peak is tuned."""
     from .. import optimizers as _opt
 
     items = _opt.split_list(text)
     if not items:
         raise InvalidValueError(f"--optimizers {text!r} names no optimizer; for example --optimizers gd,adam")
-    specs = [_opt.parse(item) for item in items]
-    if tune and (lr is not None or any("lr" in s.given for s in specs)):
-        raise InvalidValueError("--tune picks every learning rate: drop --lr and lr=... from --optimizers")
+    specs = [_opt.resolve(item) for item in items]
+    named = [s for s in specs if isinstance(s, _opt.OptimizerSpec)]
+    if tune and (lr is not None or any("lr" in s.given and not callable(s.hparams["lr"]) for s in named)):
+        raise InvalidValueError("--tune picks every learning rate: drop --lr and lr=... from --optimizers "
+                                "(a schedule such as lr=cosine(0.1) may stay: --tune picks its peak)")
+    if tune and len(named) < len(specs):
+        raise InvalidValueError("--tune needs registered optimizers: optax:... items have no learning rate "
+                                "optiviz can set; give their learning_rate yourself and drop --tune")
     if lr is not None:
-        specs = [s if "lr" in s.given else s.replace(lr=lr) for s in specs]
+        specs = [s if not isinstance(s, _opt.OptimizerSpec) or "lr" in s.given else s.replace(lr=lr) for s in specs]
     return specs
 
 

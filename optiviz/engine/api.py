@@ -21,6 +21,7 @@ from .. import optimizers as _opt
 from .._keys import key_data
 from ..errors import InvalidTypeError, InvalidValueError
 from ..optimizers import Optimizer, OptimizerSpec
+from ..schedules import Scaled, peak
 from ..surface import load_surface
 from . import divergence, program
 from .hparams import flags as static_flags, traced as traced_hparams
@@ -49,6 +50,8 @@ def _as_specs(optimizers: Any) -> list[tuple[str | None, OptimizerSpec | Optimiz
                     items.append((key, _opt.spec(name, **hp)))
                 elif ":" not in key and key in _opt._optimizers:  # {"adam": {"lr": 0.1}}: validate once
                     items.append((key, _opt.spec(key, **hp)))  # a dict's keys are its labels
+                elif key.startswith(_opt.OPTAX_PREFIX) and not hp:  # {"optax:adam:learning_rate=0.1": None}
+                    items.append((key, _opt.resolve(key)))
                 elif key.split(":")[0] in _opt._optimizers:  # {"adam:lr=0.1": None}
                     base = _opt.parse(key)
                     twice = sorted(set(hp) & base.given)
@@ -84,7 +87,9 @@ def _check_size(n_runs: int, n_records: int, *, internals: bool, what: str = "th
 def _labels(items: list[tuple[str | None, Any]]) -> list[str]:
     """Distinct labels (the rule in ``labels``): the caller's, the spec's own, else the name plus what differs."""
     specs = [s for _, s in items]
-    labels = [given or (s.label or optimizer_label(s, specs) if isinstance(s, OptimizerSpec) else f"optimizer{i + 1}")
+    # an opaque pair has its own label (("mine", optax.adam(0.1)), "optax:adam:...") or is named by its position
+    labels = [given or (s.label or optimizer_label(s, specs) if isinstance(s, OptimizerSpec)
+                        else getattr(s, "label", None) or f"optimizer{i + 1}")
               for i, (given, s) in enumerate(items)]
     return distinct(labels)
 
@@ -267,7 +272,8 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     if grid is None:
         out = program._execute(prog, hparams, noises, salts, starts_arr, keys, data, lo, hi, tols)
     else:
-        out = program._execute_grid(prog, hparams, grid.astype(dtype), noises, salts, starts_arr, keys, data, lo, hi, tols)
+        out = program._execute_grid(prog, hparams, _grid_factors(grid, specs, steps).astype(dtype), noises, salts,
+                                    starts_arr, keys, data, lo, hi, tols)
     recorded = program._recorded_steps(steps, every)
     runs: dict[str, Trajectory] = {}
     single = len(pts2) == 1 and len(seed_list) == 1
@@ -307,6 +313,23 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
             grads=extra[0] if extra else None, updates=extra[1] if extra else None,
             lrs=None if grid is None else grid[:, i])
     return Trajectories(runs, s, n_steps=steps, seed=seed, start=pts, record=record, tol=tol)
+
+
+def _grid_factors(grid: np.ndarray, specs: list[Any], steps: int) -> np.ndarray:
+    """A (G, n) grid of learning rates as the program takes it: an optimizer whose lr is a schedule gets its column
+    divided by the schedule's peak over the run, so each grid value is the peak step size and the shape stays."""
+    out = np.array(grid, dtype=float)
+    for i, o in enumerate(specs):
+        lr = o.hparams.get("lr") if isinstance(o, OptimizerSpec) else None
+        if callable(lr):
+            out[:, i] /= peak(lr, steps)
+    return out
+
+
+def _tuned_lr(spec: OptimizerSpec, lr: float, steps: int) -> Any:
+    """The learning rate a tuned ``lr`` stands for: the number, or the spec's schedule scaled to peak at it."""
+    base = spec.hparams.get("lr")
+    return Scaled(base, lr / peak(base, steps)) if callable(base) else lr
 
 
 def _check_lrs(lrs: Any, specs: list[Any]) -> np.ndarray | None:
@@ -356,7 +379,7 @@ def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum"
     tol = _check_tol(tol)
     dtype = _dtype()
 
-    lr_grid = np.repeat(grid.astype(dtype)[:, None], len(specs), axis=1)
+    lr_grid = _grid_factors(np.repeat(grid[:, None], len(specs), axis=1), specs, steps).astype(dtype)
 
     def sweep(targets):
         return program._execute_grid(prog, hparams, lr_grid, noises, salts, pt.astype(dtype)[None],
@@ -385,7 +408,7 @@ def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum"
             pick = int(tied[np.argmin(r)])
         lr = float(grid[pick])
         results[label] = TuneResult(label, lr, float(final[pick]), None if reached[pick] < 0 else int(reached[pick]),
-                                    grid, final, reached, o.replace(lr=lr, label=label), steps)
+                                    grid, final, reached, o.replace(lr=_tuned_lr(o, lr, steps), label=label), steps)
     return results
 
 

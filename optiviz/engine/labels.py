@@ -22,7 +22,9 @@ def optimizer_label(spec: OptimizerSpec, others: Sequence[Any], *, noise: bool =
     keys = [k for k in spec.hparams if len({str(t.hparams[k]) for t in twins}) > 1]
     if noise and len({t.noise for t in twins}) > 1:
         keys.append("noise")
-    values = {**spec.hparams, "noise": spec.noise}
+    if len({t.convention for t in twins}) > 1 and "convention" not in keys:
+        keys.append("convention")
+    values = {**spec.hparams, "noise": spec.noise, "convention": spec.convention}
     return f"{spec.name}(" + ", ".join(f"{k}={format_value(values[k])}" for k in keys) + ")" if keys else spec.name
 
 

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import optimizers as _opt
+from ..schedules import Scaled
 from ..surface import Surface
 from . import divergence
 from .batches import all_batches
@@ -268,7 +269,8 @@ def _execute_grid(prog: _Program, hparams, lr_grid, noises, salts, starts, keys,
     in one compiled program (every output gains a leading G axis). Used by ``run(lrs=...)`` and ``tune``."""
 
     def at(lrs):
-        hp = tuple(dict(h, lr=lrs[i]) if isinstance(o, str) else h
+        # a schedule keeps its shape: its column holds factors (``api._grid_factors``)
+        hp = tuple(dict(h, lr=Scaled(h["lr"], lrs[i]) if callable(h["lr"]) else lrs[i]) if isinstance(o, str) else h
                    for i, (h, o) in enumerate(zip(hparams, prog.optimizers)))
         return _execute_body(prog, hp, noises, salts, starts, keys, data, lo, hi, tol)
 

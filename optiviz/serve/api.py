@@ -99,7 +99,9 @@ def optimizers_catalog() -> list[dict[str, Any]]:
     names = _builtin_optimizers()
     for name in [*DEFAULT_OPTIMIZERS, *(n for n in names if n not in DEFAULT_OPTIMIZERS)]:
         info = ov.optimizers.get(name)
-        hp = {k: _slider(k, v) for k, v in info.defaults.items()}
+        hp = {k: _slider(k, v) for k, v in info.defaults.items() if k != "convention"}
+        if info.conventions:  # optax's formulas and defaults (the default) or PyTorch's: a choice, not a slider
+            hp["convention"] = {"default": "optax", "type": "choice", "choices": ["optax", *info.conventions]}
         if info.stochastic:
             hp["noise"] = _slider("noise", ov.optimizers.spec(name).noise)
         out.append({"name": name, "summary": info.summary, "stochastic": bool(info.stochastic),
@@ -291,7 +293,7 @@ class ProgramLog:
 
     def note(self, surface: Any, specs: list[Any], bucket: Any, mode: str) -> bool:
         key = (id(surface), surface.name, bucket, mode,
-               tuple((s.name, tuple((k, v) for k, v in s.hparams.items() if isinstance(v, bool)), s.noise > 0)
+               tuple((s.name, tuple((k, v) for k, v in s.hparams.items() if isinstance(v, (bool, str))), s.noise > 0)
                      for s in specs))
         with self._lock:
             if key in self._keys:

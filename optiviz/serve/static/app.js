@@ -455,6 +455,13 @@
   function sliderFor(name, key, meta) {
     const id = `hp-${name}-${key}`, st = S.opts[name];
     const row = document.createElement("div"); row.className = "hp";
+    if (meta.type === "choice") {  // the convention: optax's formulas and defaults, or PyTorch's
+      const current = st.hp[key] !== undefined ? st.hp[key] : meta.default;
+      row.innerHTML = `<label for="${id}">${key}</label><select id="${id}">` +
+        meta.choices.map((c) => `<option${c === current ? " selected" : ""}>${c}</option>`).join("") + `</select><span></span>`;
+      row.querySelector("select").addEventListener("change", (e) => { st.hp[key] = e.target.value; rerun(); });
+      return row;
+    }
     if (meta.type === "bool") {
       row.innerHTML = `<label for="${id}">${key}</label><input id="${id}" type="checkbox"${st.hp[key] ? " checked" : ""}><span></span>`;
       row.querySelector("input").addEventListener("change", (e) => { st.hp[key] = e.target.checked; rerun(); });
