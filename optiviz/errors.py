@@ -28,7 +28,7 @@ class LimitError(InvalidValueError):
     """A request larger than a documented limit (``optiviz._check.LIMITS``) or than the machine's free memory."""
 
 
-class SurfaceError(OptivizError):
+class SurfaceError(OptivizError, ValueError):
     """A surface that cannot be loaded or used (not scalar, NaN at the start, not differentiable, ...)."""
 
 
