@@ -33,7 +33,12 @@ DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
 
 
 def _fail(spec: Any, what: str) -> SurfaceError:
-    return SurfaceError(f"surface spec {show(spec, 300)}: {what}")
+    return SurfaceError(f"surface spec {_shown(spec)}: {what}")
+
+
+def _shown(spec: Any) -> str:
+    # a path may be long and is worth quoting whole; past 300 characters it is no path anyone typed
+    return show(spec, 300) if isinstance(spec, str) and len(spec) <= 300 else show(spec)
 
 
 def _exited(spec: Any, where: str, exc: BaseException) -> UserCodeError:
@@ -41,7 +46,7 @@ def _exited(spec: Any, where: str, exc: BaseException) -> UserCodeError:
     one line naming it (exit 2), instead of optiviz exiting with the user's code and no message."""
     what = f"called sys.exit({clip(repr(exc.code), 40)})" if isinstance(exc, SystemExit) else \
         f"raised {type(exc).__name__}"
-    return UserCodeError(f"surface spec {show(spec, 300)}: {where} {what} while being imported; a surface module must "
+    return UserCodeError(f"surface spec {_shown(spec)}: {where} {what} while being imported; a surface module must "
                          "define functions, not exit")
 
 
@@ -131,7 +136,7 @@ def _find(target: str, spec: str, *, domain: Any, start: Any) -> tuple[Surface, 
     hint = did_you_mean(target, known)
     if "." in target:
         hint += f"; for a function in a module write {target}:name"
-    raise _fail(spec, f"no built-in or plugin surface {target!r}; {hint}")
+    raise _fail(spec, f"no built-in or plugin surface {show(target)}; {hint}")
 
 
 def _split_attr(target: str) -> tuple[str, str]:

@@ -2,10 +2,20 @@
 from __future__ import annotations
 
 
+#: the longest message an error keeps: whatever a caller interpolated (a 200 kB formula, a huge repr), the
+#: message stays readable; each validator quotes at most ~80 characters of the input itself (``_check.show``)
+MAX_MESSAGE = 600
+
+
 class OptivizError(Exception):
     """Base class: a problem the user can act on. The CLI prints it on one line and exits 2."""
 
     exit_code = 2
+
+    def __init__(self, *args: object) -> None:
+        if len(args) == 1 and isinstance(args[0], str) and len(args[0]) > MAX_MESSAGE:
+            args = (args[0][: MAX_MESSAGE - 3] + "...",)
+        super().__init__(*args)
 
 
 class UnknownNameError(OptivizError, LookupError, ValueError):

@@ -286,6 +286,8 @@ API_REFUSED = [
     (lambda: ov.schedule("cosine", lr=0.1, steps=None), InvalidTypeError, r"steps must be a number, got None"),
     (lambda: ov.activation(None), ValueError, r"an activation is a name like 'relu', got None"),
     (lambda: ov.load_surface(None), ValueError, r"cannot make a surface from NoneType"),
+    (lambda: ov.load_surface(LONG), ValueError, r"surface spec 'xxx+\.\.\.: no built-in or plugin surface"),
+    (lambda: ov.load_surface("expr:" + "x+" * 50_000 + "x"), ValueError, r"longer than 2000 characters"),
     (lambda: ov.load_surface("bowl:condition=-1"), ValueError, r"condition must be a finite number > 0"),
     (lambda: ov.run("bowl", "gd", record=0), ValueError, r"record must be 'all', 'final' or a whole number"),
     (lambda: ov.run("bowl", "gd", noise=-1), ValueError, r"noise must be >= 0, got -1"),
