@@ -7,6 +7,9 @@ wall, the heavy ball comes down with speed, rolls *up* the ridge between the two
 while) and over it into the deeper, global minimum. Gradient descent only ever goes downhill, so it stops in the
 first well.
 
+Both run at lr 0.006, inside the band where the lesson ``momentum_escapes`` holds (at its tuned lr GD overshoots
+the ridge too).
+
 The claim: Momentum crosses the ridge at x = -0.13 (0.55 above the local minimum) and its loss rises on the way;
 gradient descent's loss never rises and it stays in the local well.
 """
@@ -18,7 +21,8 @@ import numpy as np
 import optiviz as ov
 
 surface = ov.load_surface("local_minima")
-runs = ov.run(surface, ["gd", "momentum"], steps=200)
+lr, how = 0.006, "the same for both, inside momentum_escapes' band"  # not tuned: tuned, GD jumps the ridge too
+runs = ov.run(surface, {"gd": {"lr": lr}, "momentum": {"lr": lr}}, steps=200, how={"gd": how, "momentum": how})
 
 # %%
 # When did Momentum cross the ridge, how high is the ridge above the local minimum, and how much did each loss rise?

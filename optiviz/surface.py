@@ -40,7 +40,9 @@ class Surface:
     ``batch_loss(x, y, batch)`` and ``batch_size``. ``axis_labels`` names the two coordinates in pictures
     (default ("x", "y"); a network's landscape says "d1", "d2" or "PC1 (96.2% var)", ...). ``precomputed_grid``
     (X, Y, Z), optional, is f already evaluated on a ``meshgrid`` over the domain (an expensive surface, such as a
-    network's loss on a plane, computed once): ``grid`` hands it out instead of evaluating f again.
+    network's loss on a plane, computed once): ``grid`` hands it out instead of evaluating f again. ``lr_tuned``
+    names the optimizers whose suggested lr is their tuned one (``ov.tune``: 200 steps from ``start``), so a race
+    drawn with it can say so ("(tuned)"); the others' labels say "(suggested)".
 
     Surfaces hash by identity, so the engine's compiled programs are reused for the same surface object.
     """
@@ -59,6 +61,7 @@ class Surface:
     batch_loss: Callable[..., Any] | None = None
     batch_size: int | None = None
     axis_labels: tuple[str, str] = ("x", "y")
+    lr_tuned: tuple[str, ...] = ()
     precomputed_grid: Any = field(default=None, repr=False)
     factory: Callable[..., "Surface"] | None = field(default=None, repr=False)
 
@@ -297,13 +300,14 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
             minima: Any = (), name: str | None = None, title: str | None = None, description: str | None = None,
             levels: Any = "auto", lr: dict[str, float] | None = None, data: Any = None,
             batch_loss: Callable[..., Any] | None = None, batch_size: int | None = None,
-            validate: Callable[..., None] | None = None):
+            validate: Callable[..., None] | None = None, lr_tuned: Any = ()):
     """Decorate ``f(x, y, **params)`` (written with jax.numpy) to make it a ``Surface``.
 
     Keyword parameters of ``f`` after ``x, y`` become the surface's parameters (``s.with_params(k=v)``).
     ``domain``, ``start``, ``minima``, ``levels``, ``lr``, ``data`` and ``batch_size`` may be callables of those
     parameters (each is passed the ones it names); ``batch_loss(x, y, batch, **params)`` is the loss on a minibatch
-    of ``data``; ``validate(**params)`` may raise ``SurfaceError`` for values that make no sense.
+    of ``data``; ``validate(**params)`` may raise ``SurfaceError`` for values that make no sense. ``lr_tuned``: the
+    optimizers whose ``lr`` entry is their tuned lr (the labels of a race say "(tuned)" for them).
     ``start`` defaults to a point a quarter of the way into the domain; ``name`` to the function's name; ``title``
     and ``description`` to the docstring's first line and body. The same parameters give the same Surface object,
     so the engine's compiled programs are reused.
@@ -353,7 +357,7 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
                 description=description if description is not None else " ".join(body.split()),
                 levels=_resolve(levels, bound), lr=dict(_resolve(lr, bound) or {}), params=bound,
                 data=_resolve(data, bound), batch_loss=bl, batch_size=_resolve(batch_size, bound),
-                axis_labels=axis_labels, factory=make if defaults else None,
+                axis_labels=axis_labels, factory=make if defaults else None, lr_tuned=tuple(lr_tuned),
             )
             if key is not None:
                 made[key] = s

@@ -4,6 +4,12 @@ from __future__ import annotations
 import math
 
 
+#: the optimizers whose suggested lr on a built-in surface is their tuned one: ``ov.tune(surface, TUNED, steps=200)``
+#: from the surface's start (25 lrs from 1e-4 to 10; final loss, ties by steps), rounded to two figures.
+#: ``tests/test_surfaces.py`` re-tunes and checks them; a race drawn at these rates says "(tuned)" in its labels.
+TUNED = ("gd", "adagrad", "rmsprop", "momentum", "adam")
+
+
 def lrs(*, gd: float, adagrad: float, rmsprop: float, momentum: float, adam: float, lion: float | None = None,
         **extra: float) -> dict[str, float]:
     """Suggested learning rates for every optimizer from the five that were tuned on the surface.

@@ -10,7 +10,7 @@ import math
 
 import optiviz as ov
 
-from ._common import linear_levels, log_levels, lrs, require
+from ._common import TUNED, linear_levels, log_levels, lrs, require
 
 TAU = 2.0 * math.pi
 
@@ -34,7 +34,7 @@ def rosenbrock(x, y, a=1.0, b=100.0):
 @ov.register_surface
 @ov.surface(domain=((-4.5, 4.5), (-4.5, 4.5)), start=(2.0, 2.0), minima=[(3.0, 0.5)],
             levels=log_levels(0.0, 1.8e5, 24, lowest=1e-2),
-            lr=lrs(gd=0.002, adagrad=1.0, rmsprop=0.02, momentum=7e-4, adam=0.5))
+            lr_tuned=TUNED, lr=lrs(gd=0.0011, adagrad=3.83, rmsprop=0.562, momentum=0.0011, adam=1.47))
 def beale(x, y):
     """Beale's function: flat plains and sharp ridges
 
@@ -51,7 +51,7 @@ def beale(x, y):
             minima=[(3.0, 2.0), (-2.805118086952745, 3.131312518250573), (-3.779310253377747, -3.2831859912861696),
                     (3.5844283403304917, -1.8481265269644036)],
             levels=log_levels(0.0, 890.0, 22, lowest=0.1),
-            lr=lrs(gd=0.005, adagrad=0.5, rmsprop=0.03, momentum=0.002, adam=0.1))
+            lr_tuned=TUNED, lr=lrs(gd=0.0121, adagrad=0.909, rmsprop=0.0825, momentum=0.00287, adam=3.83))
 def himmelblau(x, y):
     """Himmelblau's function: four equal minima
 
@@ -66,7 +66,7 @@ def himmelblau(x, y):
 @ov.register_surface
 @ov.surface(domain=((-5.12, 5.12), (-5.12, 5.12)), start=(-4.3, 4.6), minima=[(0.0, 0.0)],
             levels=linear_levels(0.0, 81.0, 24),
-            lr=lrs(gd=0.002, adagrad=0.3, rmsprop=0.02, momentum=0.004, adam=0.1))
+            lr_tuned=TUNED, lr=lrs(gd=0.0511, adagrad=2.37, rmsprop=0.562, momentum=0.0121, adam=0.909))
 def rastrigin(x, y):
     """Rastrigin's function: a bowl covered in ripples
 
@@ -83,7 +83,7 @@ def rastrigin(x, y):
 @ov.register_surface
 @ov.surface(domain=((-10.0, 10.0), (-10.0, 10.0)), start=(-8.0, -7.0), minima=[(1.0, 3.0)],
             levels=log_levels(0.0, 2500.0, 22, lowest=1e-2),
-            lr=lrs(gd=0.1, adagrad=3.0, rmsprop=0.1, momentum=0.02, adam=0.5))
+            lr_tuned=TUNED, lr=lrs(gd=0.0511, adagrad=10, rmsprop=0.562, momentum=0.0121, adam=1.47))
 def booth(x, y):
     """Booth's function: a tilted, elongated bowl
 
@@ -98,7 +98,7 @@ def booth(x, y):
 @ov.register_surface
 @ov.surface(domain=((-10.0, 10.0), (-10.0, 10.0)), start=(-9.0, -5.0), minima=[(0.0, 0.0)],
             levels=log_levels(0.0, 100.0, 22, lowest=1e-3),
-            lr=lrs(gd=1.0, adagrad=2.0, rmsprop=0.1, momentum=0.2, adam=0.3))
+            lr_tuned=TUNED, lr=lrs(gd=1.47, adagrad=3.83, rmsprop=0.133, momentum=0.909, adam=1.47))
 def matyas(x, y):
     """Matyas' function: a flat diagonal valley
 
@@ -113,7 +113,7 @@ def matyas(x, y):
 @ov.surface(domain=((-2.0, 2.0), (-2.0, 2.0)), start=(1.5, 1.7),
             minima=[(0.0, -1.0), (-0.6, -0.4), (1.8, 0.2), (1.2, 0.8)],
             levels=log_levels(3.0, 1.02e6, 24, lowest=1.0),
-            lr=lrs(gd=1e-5, adagrad=1.0, rmsprop=0.02, momentum=2e-6, adam=0.5))
+            lr_tuned=TUNED, lr=lrs(gd=0.0001, adagrad=2.37, rmsprop=1.47, momentum=0.0001, adam=1.47))
 def goldstein_price(x, y):
     """Goldstein-Price: a minimum hidden among values up to a million
 
@@ -133,7 +133,7 @@ def goldstein_price(x, y):
                     (-1.703606714969981, 0.7960835686726252), (1.703606714969981, -0.7960835686726252),
                     (-1.6071047529201976, -0.5686514548841314), (1.6071047529201976, 0.5686514548841314)],
             levels=log_levels(-1.0316284534898774, 163.0, 22, lowest=0.02),
-            lr=lrs(gd=0.01, adagrad=0.5, rmsprop=0.02, momentum=0.003, adam=0.05))
+            lr_tuned=TUNED, lr=lrs(gd=0.0511, adagrad=2.37, rmsprop=0.215, momentum=0.00287, adam=1.47))
 def six_hump_camel(x, y):
     """The six-hump camel: two global minima among six
 
@@ -151,14 +151,15 @@ _ST_LOW, _ST_HIGH = -2.903534027771177, 2.746802770990837
 @ov.surface(domain=((-5.0, 5.0), (-5.0, 5.0)), start=(4.6, 4.2),
             minima=[(_ST_LOW, _ST_LOW), (_ST_LOW, _ST_HIGH), (_ST_HIGH, _ST_LOW), (_ST_HIGH, _ST_HIGH)],
             levels=linear_levels(-78.33233140754284, 250.0, 24),
-            lr=lrs(gd=0.01, adagrad=1.0, rmsprop=0.05, momentum=0.003, adam=0.2))
+            lr_tuned=TUNED, lr=lrs(gd=0.0511, adagrad=6.19, rmsprop=1.47, momentum=0.0075, adam=2.37))
 def styblinski_tang(x, y):
     """Styblinski-Tang: a double well in each coordinate
 
     f(x, y) = (x^4 - 16x^2 + 5x + y^4 - 16y^2 + 5y) / 2: each coordinate has its own double well, with the deeper
     well at -2.90 and a shallower one at 2.75, so there are four minima (-78.3, -64.2 twice, -50.1). From the corner
-    (4.6, 4.2) the shallow wells are the nearest: plain descent ends in the worst of the four minima, and only
-    enough momentum carries a coordinate over its central hump.
+    (4.6, 4.2) the shallow wells are the nearest: gradient descent with a small step ends in the worst of the four
+    minima, and only momentum or a step long enough carries a coordinate over its central hump; at their tuned lrs
+    (the default race) GD, Momentum, Adagrad and Adam all reach the deepest minimum.
     """
     return 0.5 * (x**4 - 16.0 * x**2 + 5.0 * x + y**4 - 16.0 * y**2 + 5.0 * y)
 
@@ -176,7 +177,7 @@ def _radius(x, y):
 @ov.register_surface
 @ov.surface(domain=((-5.0, 5.0), (-5.0, 5.0)), start=(3.3, 3.7), minima=[(0.0, 0.0)],
             levels=linear_levels(0.0, 14.6, 24),
-            lr=lrs(gd=0.05, adagrad=1.0, rmsprop=0.05, momentum=0.01, adam=0.2))
+            lr_tuned=TUNED, lr=lrs(gd=0.348, adagrad=1.47, rmsprop=0.348, momentum=0.0825, adam=0.909))
 def ackley(x, y):
     """Ackley's function: a funnel in an egg box
 

@@ -13,7 +13,7 @@ import numpy as np
 
 import optiviz as ov
 
-from ._common import log_levels, lrs, require
+from ._common import TUNED, log_levels, lrs, require
 
 # ------------------------------------------------------------------------------------- linear regression
 
@@ -84,7 +84,7 @@ def _check_linreg(n, noise, seed, x_mean):
 @ov.surface(domain=_LINREG_DOMAIN, start=(-1.0, 2.0), minima=lambda n, noise, seed, x_mean: [_ols(n, noise, seed, x_mean)],
             levels=_linreg_levels, data=linreg_data,
             batch_loss=lambda w, b, batch: _mse(w, b, batch[0], batch[1]), batch_size=8,
-            lr=lrs(gd=0.15, adagrad=0.5, rmsprop=0.05, momentum=0.03, adam=0.2), validate=_check_linreg)
+            lr_tuned=TUNED, lr=lrs(gd=0.348, adagrad=2.37, rmsprop=0.0511, momentum=0.348, adam=0.562), validate=_check_linreg)
 def linreg(w, b, n=64, noise=0.5, seed=0, x_mean=1.0):
     """Linear regression: the mean squared error of y = w x + b
 
@@ -150,7 +150,7 @@ def _check_logreg(n, spread, seed):
 @ov.register_surface
 @ov.surface(domain=((-3.0, 7.0), (-5.0, 3.0)), start=(-2.0, 2.0), minima=_mle, levels="log", data=logreg_data,
             batch_loss=lambda w, b, batch: _xent(w, b, batch[0], batch[1]), batch_size=8,
-            lr=lrs(gd=1.0, adagrad=1.0, rmsprop=0.05, momentum=0.3, adam=0.2), validate=_check_logreg)
+            lr_tuned=TUNED, lr=lrs(gd=6.19, adagrad=6.19, rmsprop=3.83, momentum=1.47, adam=0.562), validate=_check_logreg)
 def logreg(w, b, n=64, spread=1.0, seed=0):
     """Logistic regression: the cross-entropy of p = sigmoid(w x + b)
 

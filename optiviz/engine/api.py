@@ -22,7 +22,7 @@ from .._keys import key_data
 from ..errors import InvalidTypeError, InvalidValueError
 from ..optimizers import Optimizer, OptimizerSpec
 from ..schedules import Scaled, peak
-from ..surface import load_surface
+from ..surface import Surface, load_surface
 from . import divergence, program
 from .hparams import flags as static_flags, traced as traced_hparams
 from .labels import distinct, optimizer_label
@@ -147,17 +147,28 @@ def _check_points(name: str, value: Any) -> np.ndarray:
     return arr
 
 
+def lr_choice(surface: Surface, name: str) -> str:
+    """How ``surface``'s suggested lr for optimizer ``name`` was chosen, as a race's label states it: "tuned" (by
+    ``tune``, the rule every built-in surface follows; see ``Surface.lr_tuned``) or "suggested" (by the surface's
+    author). The labels state it through ``render.style.label(spec, how=...)``."""
+    return "tuned" if name in surface.lr_tuned else "suggested"
+
+
 def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, internals):
     s = load_surface(surface)
     items = _as_specs(optimizers)
     specs: list[Any] = []
+    notes: list[str | None] = []
     for _, o in items:
+        note = None
         if isinstance(o, OptimizerSpec):
             if "lr" not in o.given and o.name in s.lr:
                 o = o.replace(lr=s.lr[o.name])
+                note = lr_choice(s, o.name)
             if noise is not None:
                 o = o.replace(noise=noise)
         specs.append(o)
+        notes.append(note)
     labels = _labels([(given, o) for (given, _), o in zip(items, specs)])
     seed = _checks.whole(seed, "seed", lo=0, hi=2**63 - 1)
     has_data = s.data is not None and s.batch_loss is not None
@@ -194,13 +205,14 @@ def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, inte
     data = jax.tree_util.tree_map(_float, s.data) if any(stochastic) else None
     specs = [o.replace(noise=n) if isinstance(o, OptimizerSpec) and o.noise != n else o
              for o, n in zip(specs, noises)]
-    return s, specs, labels, prog, hparams, np.asarray(noises, dtype), salts, data, lo, hi
+    return s, specs, labels, prog, hparams, np.asarray(noises, dtype), salts, data, lo, hi, notes
 
 
 def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum", "adam"), *, steps: int = 200,
         start: Any = None, starts: Any = None, seed: int = 0, seeds: Any = None, record: Any = "all",
         noise: float | None = None, batch_size: int | None = None, tol: float | None = None,
-        internals: bool = False, lrs: Any = None, tune: bool = False) -> Trajectories:
+        internals: bool = False, lrs: Any = None, tune: bool = False,
+        how: Mapping[str, str] | None = None) -> Trajectories:
     """Run ``optimizers`` on ``surface`` for ``steps`` steps and return their ``Trajectories``.
 
     ``surface``: a Surface or a spec (``"ravine"``, ``"bowl:condition=50"``, ``"file.py:f"``, ...).
@@ -218,6 +230,9 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     recompile).
     ``tune``: first pick each optimizer's learning rate with ``ov.tune`` (the same surface, steps, start, seed,
     noise and batch size), then run with those: each caption says so and ``Trajectories.tuned`` holds the choices.
+    ``how``: label -> how that optimizer's lr was chosen ("0.5 of its stability limit", "inside the band of the
+    lesson ..."), kept in ``Trajectory.how`` (as "tuned" is where the surface's suggested, tuned lr was used, or
+    ``tune=True`` chose it), so a race's labels state how every lr was chosen.
     """
     compilation_cache.enable()
     if tune:
@@ -229,9 +244,15 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
         raise InvalidValueError("internals=True needs record='all'")
     if noise is not None:
         noise = _opt._check("run", "noise", noise)
-    s, specs, labels, prog, hparams, noises, salts, data, lo, hi = _prepare(
+    s, specs, labels, prog, hparams, noises, salts, data, lo, hi, notes = _prepare(
         surface, optimizers, noise=noise, batch_size=batch_size, seed=seed, every=every, steps=steps,
         internals=internals)
+    if how:
+        unknown = [k for k in how if k not in labels]
+        if unknown:
+            raise InvalidValueError(f"how names no run {unknown[0]!r}; the labels are {', '.join(labels)}")
+        notes = [_checks.text(how.get(lab, note), "how", max_length=200) if lab in how else note
+                 for lab, note in zip(labels, notes)]
     if start is not None and starts is not None:
         raise InvalidValueError("give start or starts, not both")
     pts = _check_points("starts" if starts is not None else "start",
@@ -296,7 +317,7 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
                   for a in arrays]
         return [shape(a[:, :n]) for a in arrays]
 
-    for i, (label, o, res) in enumerate(zip(labels, specs, out)):
+    for i, (label, o, res, note) in enumerate(zip(labels, specs, out, notes)):
         arrays = [np.asarray(a) for a in res]
         if grid is None:
             arrays = arrange(arrays)
@@ -311,7 +332,7 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
             steps=recorded, diverged_at=event(div) if grid is None else div.astype(np.int64),
             reached_at=event(hit) if grid is None else hit.astype(np.int64), spec=spec,
             grads=extra[0] if extra else None, updates=extra[1] if extra else None,
-            lrs=None if grid is None else grid[:, i])
+            lrs=None if grid is None else grid[:, i], how=note if grid is None else None)
     return Trajectories(runs, s, n_steps=steps, seed=seed, start=pts, record=record, tol=tol)
 
 
@@ -367,7 +388,7 @@ def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum"
     grid = np.logspace(-4, 1, 25) if lrs is None else np.asarray(lrs, dtype=float).ravel()
     if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
         raise InvalidValueError("lrs must be a non-empty list of finite numbers > 0")
-    s, specs, labels, prog, hparams, noises, salts, data, lo, hi = _prepare(
+    s, specs, labels, prog, hparams, noises, salts, data, lo, hi, _ = _prepare(
         surface, optimizers, noise=noise, batch_size=batch_size, seed=seed, every=0, steps=steps, internals=False)
     if any(not isinstance(o, OptimizerSpec) for o in specs):
         raise InvalidValueError("tune needs registered optimizers (names or specs), not opaque (init, update) pairs")
@@ -422,5 +443,6 @@ def _run_tuned(surface: Any, optimizers: Any, *, steps: Any, start: Any, noise: 
                batch_size=batch_size, **rest)
     for label, r in tuned.items():  # the captions say the lr was tuned, on what objective and budget
         runs[label].caption = f"{runs[label].caption} {r.note()}"
+        runs[label].how = "tuned"
     runs.tuned = tuned
     return runs

@@ -22,7 +22,9 @@ class Trajectory:
     ``reached_at`` are the first step that diverged / had loss <= ``tol``: an int or None for a single run, an
     int array with -1 for "never" otherwise. With ``internals=True``, ``grads`` and ``updates`` (shape
     ``(..., steps, 2)``) hold the gradient each step used and the update it made. A run over a grid of learning
-    rates (``run(lrs=...)``) puts the grid first, ``(G, ...)``, and keeps it in ``lrs``.
+    rates (``run(lrs=...)``) puts the grid first, ``(G, ...)``, and keeps it in ``lrs``. ``how`` says how the lr
+    was chosen ("tuned", "suggested", or what ``run(how=...)`` said; see ``api.lr_choice``), None when the user gave
+    it; the render's labels end with it (``render.style.run_label``).
     """
 
     label: str
@@ -37,6 +39,7 @@ class Trajectory:
     grads: np.ndarray | None = None
     updates: np.ndarray | None = None
     lrs: np.ndarray | None = None
+    how: str | None = None
 
     @property
     def name(self) -> str:

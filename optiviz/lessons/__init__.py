@@ -11,5 +11,13 @@ from . import report
 from .core import (Lesson, LessonResult, Sweep, band, check, check_all, fmt, get, lesson, mark_band, names, pct,
                    registry, verdict)
 
-__all__ = ["report", "Lesson", "LessonResult", "Sweep", "band", "check", "check_all", "fmt", "get", "lesson", "mark_band", "names",
+__all__ = ["penalized_surface", "report", "Lesson", "LessonResult", "Sweep", "band", "check", "check_all", "fmt", "get", "lesson", "mark_band", "names",
            "pct", "registry", "verdict"]
+
+
+def __getattr__(name: str):
+    if name == "penalized_surface":  # the experiments' module loads numpy: only when asked
+        from .optimizers import penalized_surface
+
+        return penalized_surface
+    raise AttributeError(f"module 'optiviz.lessons' has no attribute {name!r}")

@@ -81,12 +81,14 @@ class Sweep:
     (bool: the claim is true at this setting), optionally ``"in_band": False`` for a setting outside the band the
     sentence states, and any numbers measured there. ``measured``: the key numbers (for the table and the
     figures). ``claim``: the sentence refined with what was measured ("... from 71% of starts ..."), or None to
-    keep the registered one.
+    keep the registered one. ``headline``: the short form a figure carries ("Momentum reaches the global minimum
+    from 42% of starts, GD from 0%, at lr 0.03"), or None to use the claim.
     """
 
     rows: Sequence[Mapping[str, Any]]
     measured: Mapping[str, Any] = field(default_factory=dict)
     claim: str | None = None
+    headline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class LessonResult:
     topic: str = ""
     rows: tuple[dict[str, Any], ...] = ()
     quick: bool = False
+    headline: str = ""
 
     def to_dict(self, *, rows: bool = False) -> dict[str, Any]:
         """Plain JSON-ready values: name, claim, holds, robustness, settings, failures, measured, seconds, topic,
@@ -111,7 +114,7 @@ class LessonResult:
         out = {"name": self.name, "claim": self.claim, "holds": self.holds, "robustness": self.robustness,
                "settings": self.settings, "failures": [_plain(r) for r in self.failures],
                "measured": _plain(self.measured), "seconds": round(self.seconds, 3), "topic": self.topic,
-               "quick": self.quick}
+               "quick": self.quick, "headline": self.headline}
         if rows:
             out["rows"] = [_plain(r) for r in self.rows]
         return out
@@ -165,7 +168,7 @@ def verdict(name: str, claim: str, sweep: Sweep, *, topic: str = "", seconds: fl
     failures = tuple({k: v for k, v in r.items() if k not in _RESERVED} for r, o in zip(rows, ok) if not o)
     return LessonResult(name=name, claim=sweep.claim or claim, holds=holds, robustness=sum(ok) / len(ok),
                         settings=len(rows), failures=failures, measured=dict(sweep.measured), seconds=seconds,
-                        topic=topic, rows=rows, quick=quick)
+                        topic=topic, rows=rows, quick=quick, headline=sweep.headline or sweep.claim or claim)
 
 
 def check(name: str, quick: bool = False, **overrides: Any) -> LessonResult:

@@ -81,7 +81,9 @@ def momentum_escapes(quick: bool = False, *, lrs: Any = None, steps: int = 500) 
              f"{pct(measured['best_momentum'])}, GD {pct(measured['best_gd'])}, Adam {pct(measured['best_adam'])} "
              f"(lr {fmt(measured['best_adam_lr'])}: steps that long jump the ridge), RMSProp "
              f"{pct(measured['best_rmsprop'])}.")
-    return Sweep(rows=rows, measured=measured, claim=claim)
+    headline = (f"At the same lr {fmt(show['lr'])}, Momentum reaches the global minimum from "
+                f"{pct(show['momentum'])} of starts, GD from {pct(show['gd'])} (the claim holds for {_span(b)})")
+    return Sweep(rows=rows, measured=measured, claim=claim, headline=headline)
 
 
 # ----------------------------------------------------------------------------------- g: Adagrad vs RMSProp
@@ -143,7 +145,10 @@ def adagrad_vs_rmsprop(quick: bool = False, *, lrs: Any = None, steps: int = 500
              f"the floor); at their tuned lrs ({fmt(tuned['adagrad'].lr)}, {fmt(tuned['rmsprop'].lr)}) Adagrad "
              f"takes {'/'.join(_steps(v) for v in at_tuned['adagrad'])}, RMSProp "
              f"{'/'.join(_steps(v) for v in at_tuned['rmsprop'])}.")
-    return Sweep(rows=rows, measured=measured, claim=claim)
+    headline = (f"Adagrad's effective step only shrinks, RMSProp's grows back x{fmt(measured['min_rmsprop_recovery'])}"
+                f" after the wall ({_span(b)}); at tuned lrs Adagrad takes {_steps(at_tuned['adagrad'][0])}, RMSProp "
+                f"{_steps(at_tuned['rmsprop'][0])}")
+    return Sweep(rows=rows, measured=measured, claim=claim, headline=headline)
 
 
 # --------------------------------------------------------------------------- i: Adam = RMSProp + Momentum
@@ -224,7 +229,10 @@ def adam_is_rmsprop_momentum(quick: bool = False, *, lrs: Any = None, steps: int
              f"difference {worst:.1e}, {n_ok}/{len(rows)} settings within 1e-5); RMSProp with momentum 0.9 against "
              f"Adam (b1 = 0.9), each at its best lr, steps until every start is within {fmt(tol)} of the minimum: "
              f"{parts}.")
-    return Sweep(rows=rows, measured=measured, claim=claim)
+    rv = side["ravine"]
+    headline = (f"Adam with b1 = 0 is bias-corrected RMSProp (to {worst:.0e}); on the ravine RMSProp+momentum "
+                f"takes {_steps(rv['rmsprop_momentum']['steps'])}, Adam {_steps(rv['adam']['steps'])}, each at its best lr")
+    return Sweep(rows=rows, measured=measured, claim=claim, headline=headline)
 
 
 # ----------------------------------------------------------------------------------- j: L1 vs L2 in 2D
@@ -234,9 +242,11 @@ _CENTRE = (2.0, 0.5)
 
 
 @lru_cache(maxsize=None)
-def _penalized(kind: str) -> Any:
-    """0.5 ((x - 2)^2 + (y - 0.5)^2) plus |x| + |y| (L1) or 0.5 (x^2 + y^2) (L2); built once, so a second check
-    reuses the compiled program."""
+def penalized_surface(kind: str) -> Any:
+    """The surface of the ``l1_vs_l2_geometry`` lesson: 0.5 ((x - 2)^2 + (y - 0.5)^2) plus |x| + |y| (``"l1"``) or
+    0.5 (x^2 + y^2) (``"l2"``); built once, so a second call (and a second check) reuses the compiled program."""
+    if kind not in ("l1", "l2"):
+        raise ov.InvalidValueError(f"kind must be 'l1' or 'l2', got {kind!r}")
     import jax.numpy as jnp
 
     cx, cy = _CENTRE
@@ -268,7 +278,7 @@ def l1_vs_l2_geometry(quick: bool = False, *, lrs: Any = None, steps: int = 3000
     starts = np.asarray([(-2.5, 1.5), (2.5, -1.5), (0.5, 1.8), (-1.0, -1.5), (2.8, 1.0), (-2.0, 0.2)])
     starts = starts[:3] if quick else starts
     opts = ["gd", "adam"]
-    ends = {kind: ov.run(_penalized(kind), opts, lrs=grid, starts=starts, steps=steps, record="final")
+    ends = {kind: ov.run(penalized_surface(kind), opts, lrs=grid, starts=starts, steps=steps, record="final")
             for kind in ("l1", "l2")}
     rows = []
     for k in opts:
@@ -285,7 +295,9 @@ def l1_vs_l2_geometry(quick: bool = False, *, lrs: Any = None, steps: int = 3000
              f"weight is zero, up to a tenth of the L2 distance) while an L2-penalized one stays about {fmt(measured['l2_abs_y'])} away, for GD at "
              f"{_span(bands['gd'])} and Adam at {_span(bands['adam'])} ({steps} steps; larger steps hover around "
              f"the kink at a distance of about lr).")
-    return Sweep(rows=rows, measured=measured, claim=claim)
+    headline = (f"The L1 path ends within {fmt(axis_tol)} of the axis, the L2 one {fmt(measured['l2_abs_y'])} away "
+                f"(GD at {_span(bands['gd'])}, Adam at {_span(bands['adam'])})")
+    return Sweep(rows=rows, measured=measured, claim=claim, headline=headline)
 
 
 # ------------------------------------------------------------------------------------------------ saddle
@@ -327,7 +339,9 @@ def saddle_slows_gd(quick: bool = False, *, lrs: Any = None, steps: int = 300, t
              f"for {_span(b)} (Momentum lingers too, up to {fmt(measured['momentum_near'])} steps at small lr); how much it costs is the lr's doing: at their tuned lrs GD reaches a valley in "
              f"{_steps(ts['gd'])} (lr {fmt(tuned['gd'].lr)}), Adam {_steps(ts['adam'])}, RMSProp "
              f"{_steps(ts['rmsprop'])}, Momentum {_steps(ts['momentum'])}.")
-    return Sweep(rows=rows, measured=measured, claim=claim)
+    headline = (f"GD lingers {lingers} near the saddle, RMSProp and Adam at most {fmt(measured['adaptive_near'])} "
+                f"({_span(b)}); at its tuned lr GD reaches a valley in {_steps(ts['gd'])}, Adam in {_steps(ts['adam'])}")
+    return Sweep(rows=rows, measured=measured, claim=claim, headline=headline)
 
 
 # ------------------------------------------------------------------------------------------------ plateau
@@ -372,4 +386,7 @@ def plateau_stalls_gd(quick: bool = False, *, lrs: Any = None, steps: int = 300,
                     for rad, b in bands.items())
     claim = (f"From the plateau, Adam or RMSProp reach the well from more starts than GD at the same lr, a band that "
              f"widens the flatter the start: {per}; {steps} steps.")
-    return Sweep(rows=rows, measured=measured, claim=claim)
+    far = max(bands)
+    headline = (f"From the plateau's far edge (radius {fmt(far)}) Adam or RMSProp reach the well from more starts than "
+                f"GD at {_span(bands[far])}; GD's best below lr 2: {pct(gd_best[far])}")
+    return Sweep(rows=rows, measured=measured, claim=claim, headline=headline)

@@ -80,3 +80,11 @@ def markdown_table(results: Sequence[LessonResult]) -> str:
         claim = r.claim.replace("|", "\\|")
         rows.append(f"| `{r.name}` | {claim} | {verdict_text(r)} | {r.robustness:.0%} of {r.settings} settings |")
     return "\n".join(rows)
+
+
+def caption(result: LessonResult, width: int = 100) -> str:
+    """The lesson as a figure states it: the short measured sentence (``headline``), its verdict and robustness,
+    wrapped to ``width`` characters. The gallery's lesson figures use it, so picture and numbers agree."""
+    text = (f"{result.headline or result.claim} [{verdict_text(result)}: {result.robustness:.0%} of "
+            f"{result.settings} settings; optiviz lessons {result.name}]")
+    return "\n".join(textwrap.wrap(text, width=width))
