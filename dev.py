@@ -6,6 +6,7 @@
     python3 dev.py run ARGS  # set up .venv, then: optiviz ARGS
     python3 dev.py bench     # set up .venv, then: the speed table (bench/table.py; bench/bench_*.py in detail)
     python3 dev.py docs      # set up .venv, then: the Sphinx site into docs/_build/html
+    python3 dev.py readme    # set up .venv, then: rewrite README's "What optiviz teaches" from `optiviz lessons`
 
 The environment is rebuilt only when pyproject.toml changes (a stamp file records its hash).
 """
@@ -70,9 +71,21 @@ def main(argv: list[str]) -> int:
         if code == 0:
             print(f"dev.py: the site is in {out / 'index.html'}", file=sys.stderr)
         return code
+    if cmd == "readme":  # the lessons table is generated, never typed: full sweeps, then the section is replaced
+        done = subprocess.run([str(BIN / "optiviz"), "lessons", "--markdown", *rest], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+        if done.returncode not in (0, 1):
+            return done.returncode
+        sys.path.insert(0, str(ROOT))
+        from optiviz.lessons.report import replace_block
+
+        readme = ROOT / "README.md"
+        readme.write_text(replace_block(readme.read_text(), done.stdout.strip()))
+        print("dev.py: README.md's lessons section rewritten", file=sys.stderr)
+        return done.returncode
     if cmd == "setup":
         return 0
-    print(f"dev.py: error: unknown command {cmd!r} (choose demo, test, run, bench, docs, setup)", file=sys.stderr)
+    print(f"dev.py: error: unknown command {cmd!r} (choose demo, test, run, bench, docs, readme, setup)", file=sys.stderr)
     return 2
 
 

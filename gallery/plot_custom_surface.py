@@ -22,7 +22,8 @@ import optiviz as ov
 
 surface = ov.load_surface("my_surfaces:bump")
 print(surface.title, surface.domain, surface.start)
-runs = ov.run(surface, {"gd": {"lr": 0.02}, "adam": {"lr": 0.05}}, steps=300)
+runs = ov.run(surface, {"gd": {"lr": 0.02}, "adam": {"lr": 0.05}}, steps=300,
+              how={"gd": "chosen by hand", "adam": "chosen by hand"})
 print(runs.summary())
 
 # %%

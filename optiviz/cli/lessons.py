@@ -22,6 +22,8 @@ def lessons_command(sub: Any) -> None:
                    help="print a JSON list of objects (name, claim, holds, robustness, settings, failures, measured, "
                         "seconds; the sweep's rows too for named claims)")
     p.add_argument("--list", action="store_true", help="list the claims' names and sentences without running them")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the README's generated section (the table in markdown) instead of the text table")
 
     def run(args: argparse.Namespace) -> int:
         from .. import lessons
@@ -34,11 +36,13 @@ def lessons_command(sub: Any) -> None:
             return 0
         results = []
         for e in entries:
-            if not args.json and len(entries) > 1:
+            if len(entries) > 1:
                 print(f"checking {e.name} ...", file=sys.stderr, flush=True)
             results.append(lessons.check(e.name, quick=args.quick))
         if args.json:
             print(json.dumps([r.to_dict(rows=bool(args.names)) for r in results], indent=1))
+        elif args.markdown:
+            print(lessons.report.readme_block(results))
         elif len(results) == 1 and args.names:
             print(lessons.report.sweep_text(results[0]))
         else:
