@@ -513,6 +513,25 @@ def test_fuzzed_formulas_end_in_one_line_or_work(folder, tripwire, formula):
     _fuzz_once(["plot", "--surface", f"expr:{formula}", "--optimizers", "gd", "--steps", "3"], folder)
 
 
+HOSTILE = st.one_of(st.none(), st.booleans(), st.text(max_size=20), st.integers(min_value=-(2**80), max_value=2**80),
+                   st.floats(), st.complex_numbers(), st.lists(st.floats(), max_size=3), st.binary(max_size=5))
+
+
+@settings(deadline=None)
+@given(name=st.sampled_from(["adam", "sgd", "rmsprop", "adagrad", "momentum", "lion"]),
+       key=st.sampled_from(["lr", "b1", "b2", "eps", "momentum", "decay", "weight_decay", "noise", "eps_in_sqrt"]),
+       value=HOSTILE)
+def test_fuzzed_hyperparameters_build_or_raise_one_bounded_line(name, key, value):
+    """Any value for any hyperparameter: a built optimizer, or a TypeError/ValueError OptivizError, one line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            ov.optimizer(name, **{key: value})
+        except OptivizError as exc:
+            assert isinstance(exc, (TypeError, ValueError)), type(exc)
+            assert "\n" not in str(exc) and len(str(exc)) <= ECHO_BOUND, str(exc)
+
+
 # ------------------------------------------------------------------------------------------ real signals
 
 def _spawn(argv: list[str], cwd: Path) -> subprocess.Popen:
