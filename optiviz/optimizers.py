@@ -35,7 +35,7 @@ from .schedules import as_schedule
 from .transforms import (  # re-exported: the public ``ov.optimizers.chain`` & co. keep working
     Optimizer, add_decayed_weights, chain, scale, scale_by_adadelta, scale_by_adam, scale_by_adamax,
     scale_by_amsgrad, scale_by_inverse_time, scale_by_lion, scale_by_lr, scale_by_nadam, scale_by_radam,
-    scale_by_rms, scale_by_rss, trace,
+    scale_by_rms, scale_by_rprop, scale_by_rss, trace,
 )
 
 # JAX loads when an optimizer is first built or stepped, not when the registry is read (list, describe)
@@ -45,7 +45,7 @@ __all__ = [
     "Optimizer", "OptimizerInfo", "OptimizerSpec", "optimizer", "names", "get", "spec", "chain",
     "scale", "scale_by_lr", "trace", "scale_by_rss", "scale_by_rms", "scale_by_adam", "scale_by_amsgrad",
     "scale_by_adamax", "scale_by_adadelta", "scale_by_lion", "add_decayed_weights", "scale_by_inverse_time",
-    "scale_by_nadam", "scale_by_radam", "CONVENTIONS", "parse_optax",
+    "scale_by_nadam", "scale_by_radam", "scale_by_rprop", "CONVENTIONS", "parse_optax",
 ]
 
 
@@ -495,6 +495,33 @@ def radam(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, threshold=5.0, weight_decay=0.0, c
     return _decayed(weight_decay, scale_by_radam(b1, b2, eps, threshold, convention), scale_by_lr(lr))
 
 
+@register("rprop", torch=dict(lr=0.01, convention="torch"),
+          formulas={"optax": "step_size * sign(g) applied one update late (the first update is 0); sign test "
+                             "against the last step",
+                    "torch": "step_size * sign(g) applied at once; sign test against the last gradient"})
+def rprop(lr=0.01, eta_minus=0.5, eta_plus=1.2, min_step_size=1e-6, max_step_size=50.0,
+          convention="optax") -> Optimizer:
+    r"""Rprop: a step size per coordinate that grows while the gradient keeps its sign and shrinks when it flips.
+
+        s_t = sign(g_t * g_{t-1})
+        eta_t = clip(eta_{t-1} * (eta_plus if s_t > 0, eta_minus if s_t < 0, 1 otherwise), min_step_size, max_step_size)
+        theta_t = theta_{t-1} - eta_t * sign(g_t)        (no move where s_t < 0; g_t is then remembered as 0)
+
+    Symbols: the first step size eta_0 = ``lr`` (a number: Rprop has no learning-rate schedule), ``eta_minus``,
+    ``eta_plus``, ``min_step_size``, ``max_step_size``, ``convention``.
+    Conventions: PyTorch (``torch.optim.Rprop``, ``convention="torch"``) applies the rule above, the "Rprop
+    without weight-backtracking" variant. optax (``optax.rprop``) tests the sign against its previous step instead
+    of the previous gradient, leaves the step size unclipped where that sign is 0, and applies each step one update
+    late, so its first update is 0: followed here exactly, as its default. Only the gradient's sign matters, so a
+    rescaled surface gives the same path.
+    Reference: Riedmiller & Braun, "A direct adaptive method for faster backpropagation learning: the RPROP
+    algorithm", IEEE ICNN 1993; Igel & Husken, "Improving the Rprop learning algorithm", 2000.
+    """
+    if callable(lr):
+        raise InvalidValueError("rprop: lr is the first step size of every coordinate, a number, not a schedule")
+    return chain(scale_by_rprop(lr, eta_minus, eta_plus, min_step_size, max_step_size, convention), scale(-1.0))
+
+
 @register("lion")
 def lion(lr=0.01, b1=0.9, b2=0.99, weight_decay=1e-3) -> Optimizer:
     r"""Lion: the sign of an interpolated momentum, so every coordinate moves by exactly lr.
@@ -513,8 +540,9 @@ def lion(lr=0.01, b1=0.9, b2=0.99, weight_decay=1e-3) -> Optimizer:
 
 # --------------------------------------------------------------------------------------- specs and checks
 
-_UNIT = ("b1", "b2", "momentum", "decay", "rho")
-_NONNEG = ("eps", "initial_accumulator_value", "weight_decay", "noise", "lr_decay", "momentum_decay", "threshold")
+_UNIT = ("b1", "b2", "momentum", "decay", "rho", "eta_minus")
+_NONNEG = ("eps", "initial_accumulator_value", "weight_decay", "noise", "lr_decay", "momentum_decay", "threshold",
+           "eta_plus", "min_step_size", "max_step_size")
 _CLOSED_UNIT = ("dampening",)
 _FLAGS = ("bias_correction", "eps_in_sqrt", "centered", "nesterov")
 

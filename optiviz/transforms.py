@@ -25,9 +25,9 @@ jnp = lazy_module("jax.numpy")
 __all__ = [
     "Optimizer", "chain", "scale", "scale_by_lr", "trace", "scale_by_rss", "scale_by_rms", "scale_by_adam",
     "scale_by_amsgrad", "scale_by_adamax", "scale_by_adadelta", "scale_by_lion", "add_decayed_weights",
-    "scale_by_inverse_time", "scale_by_nadam", "scale_by_radam",
+    "scale_by_inverse_time", "scale_by_nadam", "scale_by_radam", "scale_by_rprop",
     "EmptyState", "CountState", "TraceState", "RssState", "RmsState", "AdamState", "AmsgradState", "AdadeltaState",
-    "LionState", "NadamState",
+    "LionState", "NadamState", "RpropState",
 ]
 
 
@@ -441,3 +441,46 @@ def add_decayed_weights(weight_decay) -> Optimizer:
         return _map(lambda g, p: g + weight_decay * p, grads, params), state
 
     return Optimizer(lambda params: EmptyState(), update)
+
+
+class RpropState(NamedTuple):
+    step_sizes: Any
+    prev: Any  # torch: the last gradient used (0 where its sign flipped); optax: the last step it computed
+
+
+def scale_by_rprop(lr=0.01, eta_minus=0.5, eta_plus=1.2, min_step_size=1e-6, max_step_size=50.0,
+                   convention: str = "optax") -> Optimizer:
+    """Rprop (Riedmiller & Braun, 1993): a step size per coordinate, grown by ``eta_plus`` while the gradient keeps
+    its sign and cut by ``eta_minus`` when it flips (a flipped coordinate does not move, and forgets its gradient);
+    the step is step_size * sign(g), whatever the gradient's size. Outputs the step to subtract.
+
+    ``"torch"``: s = sign(g_t g_{t-1});  step_t = clip(step_{t-1} * (eta_plus if s > 0, eta_minus if s < 0, else 1));
+                 u_t = step_t * sign(g_t) (0 where s < 0, and g_t is then remembered as 0).
+    ``"optax"``: the same rule with the sign test against optax's previous *step*, the step size left unclipped
+                 where s = 0, and the step returned one update late: u_t = step_{t-1} * sign(g_{t-1}) (u_1 = 0).
+    """
+
+    def update(grads, state, params=None):
+        del params
+        for g in jax.tree_util.tree_leaves(grads):
+            if jnp.iscomplexobj(g):
+                raise InvalidValueError("rprop compares the signs of successive gradients, which complex numbers do "
+                                        "not have: give it real parameters")
+        s = _map(lambda g, p: jnp.sign(g * p), grads, state.prev)
+        if convention == "torch":
+            factor = _map(lambda s: jnp.where(s > 0, eta_plus, jnp.where(s < 0, eta_minus, 1.0)), s)
+            steps = _map(lambda st, f: jnp.clip(st * f, min_step_size, max_step_size), state.step_sizes, factor)
+            kept = _map(lambda s, g: jnp.where(s < 0, 0.0, g), s, grads)
+            out = _map(lambda g, st: jnp.sign(g) * st, kept, steps)
+            return out, RpropState(steps, kept)
+        steps = _map(lambda s, st: jnp.where(s == 0, st, jnp.clip(st * jnp.where(s > 0, eta_plus, eta_minus),
+                                                                      min_step_size, max_step_size)),
+                     s, state.step_sizes)
+        new_prev = _map(lambda s, g, st: jnp.where(s < 0, 0.0, st * jnp.sign(g)), s, grads, steps)
+        out = _map(lambda s, p: jnp.where(s < 0, 0.0, p), s, state.prev)
+        return out, RpropState(steps, new_prev)
+
+    def init(params):
+        return RpropState(_map(lambda p: jnp.full_like(p, lr), params), _zeros(params))
+
+    return Optimizer(init, update)

@@ -157,7 +157,7 @@ def test_conventions_are_metadata_of_the_hyperparameter_spec():
 
 def test_every_torch_optimizer_has_a_torch_convention_and_lion_has_none():
     torch_optim = {"gd", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "adamax",
-                   "nadam", "radam", "amsgrad"}
+                   "nadam", "radam", "amsgrad", "rprop"}
     assert {n for n in ov.optimizers.names() if "torch" in ov.optimizers.get(n).conventions} == torch_optim
     # every one of them is compared with torch itself
     assert {c.name for c in golden.TORCH_CASES} == torch_optim - {"sgd"}  # sgd is gd on noisy gradients
@@ -417,7 +417,7 @@ def test_complex_parameters_follow_optax(name, hp):
     assert np.abs(np.asarray(u1)).max() > 0
 
 
-@pytest.mark.parametrize("name", [n for n in ov.optimizers.names() if n != "sgd"])
+@pytest.mark.parametrize("name", [n for n in ov.optimizers.names() if n not in ("sgd", "rprop")])
 def test_complex_updates_turn_with_the_gradients_phase(name):
     # with |g|^2 every optimizer is equivariant: gradients all turned by a phase turn every update by it. g**2
     # would not be (optax's own adadelta squares complex gradients, so adadelta is checked here, not against it)
@@ -435,6 +435,10 @@ def test_complex_parameters_are_refused_under_torchs_convention():
     opt = ov.optimizer("adam", convention="torch")
     params = jnp.ones(2, jnp.complex64)
     with pytest.raises(ov.OptivizError, match="convention='torch' takes real parameters only"):
+        opt.update(params, opt.init(params), params)
+    # Rprop compares signs, which complex numbers lack: refused under either convention
+    opt = ov.optimizer("rprop")
+    with pytest.raises(ov.OptivizError, match="rprop compares the signs of successive gradients"):
         opt.update(params, opt.init(params), params)
 
 

@@ -74,6 +74,9 @@ TABLE = [
          why="the running max of v_hat remembers the large gradients of the start, so it needs a larger lr"),
     Case("radam", dict(lr=0.05), dict(lr=5e-3),
          why="its first steps (until rho_t > 5) are momentum on the raw gradient, which is ~200 at Rosenbrock's start"),
+    Case("rprop", dict(lr=0.01), dict(lr=0.01), rosen_tol=2e-3,
+         why="it steps by the sign of each coordinate, and along Rosenbrock's flat valley floor that sign is set by "
+             "the steep cross-valley slope, so it ends ~1.1e-3 short along the floor (loss 2.5e-7)"),
     Case("adamw", dict(lr=0.05), dict(lr=0.01),
          why="the default weight decay 1e-4 moves the fixed point by ~1e-4, inside the tolerance"),
     Case("lion", dict(lr=sched("cosine", lr=0.02, steps=BOWL_STEPS), weight_decay=0.0),
@@ -310,6 +313,7 @@ PAIRS = [
     Pair("adamw", "adamw", dict(lr=0.02, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-2),
          optax.adamw(0.02, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-2)),
     Pair("radam", "radam", dict(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8), optax.radam(1e-3, b1=0.9, b2=0.999, eps=1e-8)),
+    Pair("rprop", "rprop", dict(lr=1e-3), optax.rprop(1e-3)),
     Pair("lion", "lion", dict(lr=3e-3, b1=0.9, b2=0.99, weight_decay=1e-3),
          optax.lion(3e-3, b1=0.9, b2=0.99, weight_decay=1e-3)),
 ]

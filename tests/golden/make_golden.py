@@ -117,6 +117,9 @@ TORCH_CASES = [
     Case("nadam-momentum-decay", "NAdam", dict(lr=0.01, momentum_decay=0.02, eps=1e-2, weight_decay=0.05),
          "nadam", dict(T, lr=0.01, momentum_decay=0.02, eps=1e-2, weight_decay=0.05)),
     Case("radam", "RAdam", dict(lr=0.01), "radam", dict(T, lr=0.01)),
+    Case("rprop", "Rprop", dict(lr=0.01), "rprop", dict(T, lr=0.01)),
+    Case("rprop-etas", "Rprop", dict(lr=0.02, etas=(0.3, 1.1), step_sizes=(1e-4, 0.05)), "rprop",
+         dict(T, lr=0.02, eta_minus=0.3, eta_plus=1.1, min_step_size=1e-4, max_step_size=0.05)),
     Case("radam-large-eps", "RAdam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-2, weight_decay=0.05), "radam",
          dict(T, lr=0.01, b1=0.8, b2=0.99, eps=1e-2, weight_decay=0.05)),
 ]
@@ -162,6 +165,10 @@ OPTAX_CASES = [
     Case("radam", "radam", dict(learning_rate=0.01), "radam", dict(lr=0.01)),
     Case("radam-large-eps", "radam", dict(learning_rate=0.01, b1=0.8, b2=0.99, eps=1e-2), "radam",
          dict(lr=0.01, b1=0.8, b2=0.99, eps=1e-2)),
+    Case("rprop", "rprop", dict(learning_rate=0.01), "rprop", dict(lr=0.01)),
+    Case("rprop-etas", "rprop", dict(learning_rate=0.02, eta_minus=0.3, eta_plus=1.1, min_step_size=1e-4,
+                                     max_step_size=0.05),
+         "rprop", dict(lr=0.02, eta_minus=0.3, eta_plus=1.1, min_step_size=1e-4, max_step_size=0.05)),
     Case("lion", "lion", dict(learning_rate=0.002, weight_decay=0.01), "lion", dict(lr=0.002, weight_decay=0.01)),
 ]
 
