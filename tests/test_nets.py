@@ -628,6 +628,7 @@ def test_landscape_animation_is_the_2d_renderer_on_the_network_plane(pca, tmp_pa
     assert levels[0] == pytest.approx(pca.loss.min()) and levels[-1] == pytest.approx(pca.loss.max())
     anim = netviz.animate_landscape(pca, frames=3, dpi=40)
     assert anim.scene.title.startswith("spiral: paths on the PCA plane (")
+    assert anim.scene.title.endswith("centred on the shared initial weights")  # the picture says where
     e1, e2 = pca.explained
     ax = next(p.ax for p in anim.scene.panels if p.kind == "contour")
     assert ax.get_ylabel() == f"PC2 ({e2:.1%} var)"  # the axes say what the plane's coordinates are

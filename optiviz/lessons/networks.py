@@ -17,20 +17,27 @@ import itertools
 from functools import lru_cache
 from typing import Any, Sequence
 
-import jax
-import jax.flatten_util  # noqa: F401  (not loaded by ``import jax``)
-import jax.numpy as jnp
 import numpy as np
 
-from .. import compilation_cache
-from ..nets import grid
-from ..nets.datasets import Dataset, dataset
-from ..nets.diagnostics import judge
-from ..nets.models import Dense, mlp
-from ..nets.train import data_loss
 from .core import Sweep, band, fmt, lesson, pct
 
 __all__: list[str] = []
+
+
+def _load() -> None:
+    """Import JAX and the networks code on first use: registering (and listing) the lessons must not import JAX,
+    so this module binds these names only when an experiment runs."""
+    global jax, jnp, compilation_cache, grid, Dataset, dataset, judge, Dense, mlp, data_loss
+    import jax
+    import jax.flatten_util  # noqa: F401  (not loaded by ``import jax``)
+    import jax.numpy as jnp
+
+    from .. import compilation_cache
+    from ..nets import grid
+    from ..nets.datasets import Dataset, dataset
+    from ..nets.diagnostics import judge
+    from ..nets.models import Dense, mlp
+    from ..nets.train import data_loss
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -121,6 +128,7 @@ def _band_text(bnd: tuple[float, float] | None, all_lrs: Sequence[float], what: 
 
 @lru_cache(maxsize=4)
 def _linear_experiment(quick: bool, lrs: tuple | None, seeds: tuple | None, depths: tuple | None):
+    _load()
     seeds = seeds or ((0, 1) if quick else (0, 1, 2))
     lrs = lrs or (_lrs(0.003, 0.3, 3) if quick else _lrs(0.003, 0.3))
     depths = depths or ((1, 4) if quick else (1, 2, 4, 6, 8, 10))
@@ -153,6 +161,7 @@ def _linear_experiment(quick: bool, lrs: tuple | None, seeds: tuple | None, dept
         claim="Without activation functions a network of any depth is one linear map (its output is one matrix "
               "times the input, plus a bias) and cannot fit XOR, while one hidden ReLU layer can.")
 def linear_without_activations(quick: bool = False, lrs: Any = None, seeds: Any = None, depths: Any = None) -> Sweep:
+    _load()
     exact, fits, fit_depth = _linear_experiment(quick, _tuple(lrs, "lrs"), _tuple(seeds, "seeds"),
                                                 _tuple(depths, "depths"))
     rows = [dict(r, part="one matrix", holds=r["relative_error"] < 1e-5) for r in exact]
@@ -177,6 +186,7 @@ def linear_without_activations(quick: bool = False, lrs: Any = None, seeds: Any 
 @lru_cache(maxsize=4)
 def _depth_experiment(quick: bool, lrs: tuple | None, seeds: tuple | None, depths: tuple | None):
     """Sigmoid and ReLU MLPs (width 16) of each depth, full-batch GD on moons, every lr x seed: one program."""
+    _load()
     seeds = seeds or ((0, 1) if quick else (0, 1, 2))
     lrs = lrs or (_lrs(0.03, 3, 3) if quick else _lrs(0.03, 3))
     depths = depths or ((2, 8) if quick else (2, 4, 6, 8, 10))
@@ -215,6 +225,7 @@ def _depth(quick, lrs, seeds, depths):
         claim="Sigmoid gradients vanish toward the input, at initialization and over training: the first layers "
               "of a deep sigmoid net barely change while the last ones learn.")
 def sigmoid_gradients_vanish(quick: bool = False, lrs: Any = None, seeds: Any = None, depths: Any = None) -> Sweep:
+    _load()
     out, lrs, seeds, depths, steps = _depth(quick, lrs, seeds, depths)
     rows = []
     for d, lr, s in itertools.product(depths, lrs, seeds):
@@ -254,6 +265,7 @@ def sigmoid_gradients_vanish(quick: bool = False, lrs: Any = None, seeds: Any = 
         claim="A deeper sigmoid network is worse on the training set (poor training, not overfitting), where a "
               "ReLU network of the same depth trains.")
 def deep_sigmoid_trains_worse(quick: bool = False, lrs: Any = None, seeds: Any = None, depths: Any = None) -> Sweep:
+    _load()
     out, lrs, seeds, depths, steps = _depth(quick, lrs, seeds, depths)
     dmin, dmax = min(depths), max(depths)
     rows = []
@@ -286,6 +298,7 @@ def deep_sigmoid_trains_worse(quick: bool = False, lrs: Any = None, seeds: Any =
         claim="ReLU keeps gradients alive: the first and last layers' gradients stay within an order of magnitude "
               "and the deep ReLU net trains.")
 def relu_keeps_gradients(quick: bool = False, lrs: Any = None, seeds: Any = None, depths: Any = None) -> Sweep:
+    _load()
     out, lrs, seeds, depths, steps = _depth(quick, lrs, seeds, depths)
     rows = []
     for d, lr, s in itertools.product(depths, lrs, seeds):
@@ -318,6 +331,7 @@ def relu_keeps_gradients(quick: bool = False, lrs: Any = None, seeds: Any = None
 
 @lru_cache(maxsize=4)
 def _piecewise_experiment(quick: bool, seeds: tuple | None, depths: tuple | None):
+    _load()
     compilation_cache.enable()
     seeds = seeds or ((0, 1) if quick else (0, 1, 2, 3, 4))
     depths = depths or ((1, 3) if quick else (1, 2, 3, 4))
@@ -367,6 +381,7 @@ def _piecewise_experiment(quick: bool, seeds: tuple | None, depths: tuple | None
               "sub-network's weights), and different inputs use different sub-networks.")
 def relu_piecewise_linear(quick: bool = False, seeds: Any = None, depths: Any = None) -> Sweep:
     """No optimizer is involved (the property holds for any weights): swept over init seeds and depths."""
+    _load()
     rows = [dict(r, holds=r["product_error"] < 1e-5 and r["region_error"] < 1e-5 and r["sub_networks"] >= 2)
             for r in _piecewise_experiment(quick, _tuple(seeds, "seeds"), _tuple(depths, "depths"))]
     depths_ = sorted({r["depth"] for r in rows})
@@ -404,6 +419,7 @@ def _target(name: str, seed: int) -> Dataset:
 
 @lru_cache(maxsize=4)
 def _maxout_experiment(quick: bool, lrs: tuple | None, seeds: tuple | None):
+    _load()
     seeds = seeds or ((0, 1) if quick else (0, 1, 2))
     lrs = lrs or (_lrs(0.003, 0.3, 3) if quick else _lrs(0.003, 0.3))
     steps = 300 if quick else 600
@@ -442,6 +458,7 @@ def _maxout_experiment(quick: bool, lrs: tuple | None, seeds: tuple | None):
               "a ReLU or |x| target; over the data every piece wins for some input, so every weight receives "
               "gradient.")
 def maxout_generalizes_relu(quick: bool = False, lrs: Any = None, seeds: Any = None) -> Sweep:
+    _load()
     exact, fits, steps = _maxout_experiment(quick, _tuple(lrs, "lrs"), _tuple(seeds, "seeds"))
     rows = [dict(r, part="pieces (w, 0)", holds=r["max_difference"] == 0.0) for r in exact]
     fit_rows = [dict(r, part="fit", holds=r["test_r2"] >= 0.99) for r in fits]
@@ -465,6 +482,7 @@ def maxout_generalizes_relu(quick: bool = False, lrs: Any = None, seeds: Any = N
 
 @lru_cache(maxsize=4)
 def _penalty_experiment(quick: bool, lrs: tuple | None, seeds: tuple | None, strength: float):
+    _load()
     seeds = seeds or ((0, 1) if quick else (0, 1, 2))
     lrs = lrs or (_lrs(0.03, 3, 3) if quick else _lrs(0.03, 3))
     steps = 400 if quick else 1000
@@ -487,6 +505,7 @@ def _penalty_experiment(quick: bool, lrs: tuple | None, seeds: tuple | None, str
               "smaller weights with L2 than without a penalty.")
 def l1_sparse_l2_small_networks(quick: bool = False, lrs: Any = None, seeds: Any = None,
                                 strength: float = 3e-3) -> Sweep:
+    _load()
     out, lrs, seeds, steps = _penalty_experiment(quick, _tuple(lrs, "lrs"), _tuple(seeds, "seeds"), float(strength))
     rows = []
     for lr, s in itertools.product(lrs, seeds):
@@ -533,6 +552,7 @@ def _overfit_experiment(quick: bool, lrs: tuple | None, seeds: tuple | None, rat
     The grid's test split is the validation set (what early stopping watches); a third split, never used for
     any choice, is the held-out set every verdict reads.
     """
+    _load()
     seeds = seeds or ((0, 1) if quick else (0, 1, 2))
     lrs = lrs or (_lrs(0.001, 0.1, 3) if quick else _lrs(0.001, 0.1))
     steps, every = (600, 20) if quick else (1500, 25)
@@ -568,6 +588,7 @@ def _overfit(quick, lrs, seeds, rate):
               "weight scaling at test time equals the average over all 2^n masks exactly for a linear network and "
               "approximates it for a nonlinear one.")
 def dropout_reduces_overfitting(quick: bool = False, lrs: Any = None, seeds: Any = None, rate: float = 0.5) -> Sweep:
+    _load()
     members, res, held, lrs, seeds, steps = _overfit(quick, lrs, seeds, rate)
     idx = {m: i for i, m in enumerate(members)}
     rows = []
@@ -606,6 +627,7 @@ def _ensemble_rows(quick: bool, seeds: Sequence[int]) -> list[dict]:
     mask average is the mean output over the 1,024 equally likely masks. Linear: the output is multilinear in
     the masks, whose mean is 1, so the two agree exactly; nonlinear: they differ by the measured error.
     """
+    _load()
     compilation_cache.enable()
     rng = np.random.default_rng(2)
     x = jnp.asarray(rng.uniform(-1, 1, (64, 2)), jnp.float32)
@@ -633,6 +655,7 @@ def _ensemble_rows(quick: bool, seeds: Sequence[int]) -> list[dict]:
         claim="Early stopping: on a setup that overfits, the validation loss has a minimum before the last epoch, "
               "and stopping there beats the last epoch on held-out data.")
 def early_stopping(quick: bool = False, lrs: Any = None, seeds: Any = None) -> Sweep:
+    _load()
     members, res, held, lrs, seeds, steps = _overfit(quick, lrs, seeds, 0.5)
     rows = []
     for i, (lr, s, p) in enumerate(members):
@@ -678,6 +701,7 @@ def _stop_reasons(rows: list[dict], steps: int) -> str:
 @lru_cache(maxsize=4)
 def _noisy_fit_experiment(quick: bool, lrs: tuple | None, seeds: tuple | None, label_noise: float):
     """A small ReLU net on Gaussian blobs with a fraction of flipped labels: a good fit sits at the noise ceiling."""
+    _load()
     seeds = seeds or ((0, 1) if quick else (0, 1, 2))
     lrs = lrs or (_lrs(0.003, 0.3, 3) if quick else _lrs(0.003, 0.3))
     steps = 200 if quick else 300
@@ -702,6 +726,7 @@ def diagnose_train_then_test(quick: bool = False, seeds: Any = None) -> Sweep:
     The verdict of ``judge`` (what ``diagnose`` says) is compared with the case; the old rule (an absolute 90%
     bar, no ceiling, no sampling tolerance) is scored on the same runs.
     """
+    _load()
     seeds_t = _tuple(seeds, "seeds")
     out, dlrs, dseeds, depths, _ = _depth_experiment(quick, None, seeds_t, None)
     members, res, held, olrs, oseeds, _ = _overfit_experiment(quick, None, seeds_t, 0.5)

@@ -400,11 +400,17 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
 # ---------------------------------------------------------------------------------------------- landscape
 
 def _landscape_title(land) -> str:
+    """The plane, the share of the path variance it keeps and where it is centred (a plane centred on one run's
+    result favours that run, so the picture says which it is)."""
+    from ..nets.landscape import START
+
+    centre = ("centred on the shared initial weights" if land.center_label == START
+              else f"centred on {land.center_label}'s final weights")
     if land.kind == "pca":
         e = land.explained
         return (f"{land.data.name}: paths on the PCA plane ({e[0]:.1%} + {e[1]:.1%} = {e.sum():.1%} of the path "
-                f"variance)")
-    return f"{land.data.name}: filter-normalized random plane (Li et al., 2018)"
+                f"variance), {centre}")
+    return f"{land.data.name}: filter-normalized random plane (Li et al., 2018), {centre}"
 
 
 def animate_landscape(land: Any, **kwargs: Any) -> Animation:
