@@ -15,7 +15,8 @@ from .errors import InvalidValueError, OptivizError, RenderError, SurfaceError, 
 
 # surface.py is light (JAX loads inside its functions). Importing it here binds the name ``surface`` to the
 # decorator rather than to the submodule, which Python would otherwise set as a package attribute.
-from .surface import Surface, load_surface, register_surface, surface
+from .surface import Surface, register_surface, surface
+from .loading import load_surface  # noqa: E402  (after surface: the name ``surface`` stays the decorator)
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,4 @@
-"""Formulas as surfaces: ``expr:x**2 + 10*y**2``, parsed safely and never evaluated by Python.
+"""The safe formula compiler: ``x**2 + 10*y**2`` -> a function of (x, y), parsed safely, never evaluated by Python.
 
 The text is parsed with ``ast.parse`` (parsing runs no code) and every node of the tree is checked against a
 whitelist before anything else happens:
@@ -13,15 +13,16 @@ Anything else (attributes, subscripts, other names or calls, keywords, lambdas, 
 An accepted tree is compiled by walking it into a closure of ``jax.numpy`` calls: the text never reaches
 ``eval``, ``exec`` or ``compile``, so no Python code from the user runs, ever.
 
-    >>> s = parse_surface("x**2 + 10*y**2")
-    >>> float(s(1.0, 1.0))
+    >>> f = compile_formula(validate("x**2 + 10*y**2"))
+    >>> float(f(1.0, 1.0))
     11.0
+
+This module only compiles; ``loading.from_formula`` makes the Surface of ``"expr:<formula>"``.
 """
 from __future__ import annotations
 
 import ast
 import math
-from collections import OrderedDict
 from typing import Any, Callable
 
 from .errors import SurfaceError
@@ -228,36 +229,3 @@ def _small_int(node: ast.AST) -> int | None:
             and node.value <= 64:
         return sign * node.value
     return None
-
-
-#: (formula, domain, start) -> Surface: the same formula gives the same object, so compiled programs are reused
-_CACHE: "OrderedDict[Any, Any]" = OrderedDict()
-_CACHE_SIZE = 64
-
-
-def parse_surface(text: str, spec: str | None = None, *, domain: Any = None, start: Any = None):
-    """The Surface for a formula in x and y (validated first; see the module docstring).
-
-    The domain is inferred as for a plain function unless given; its name is ``expr:<formula>``.
-    """
-    from . import _loading
-    from .surface import surface
-
-    source = text.strip() if isinstance(text, str) else text
-    label = spec if spec is not None else f"expr:{source}"
-    key = (source, _loading._key(domain), _loading._key(start))
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
-    tree = validate(source, label)
-    fn = compile_formula(tree)
-    fn.__name__ = "formula"
-    try:
-        s = surface(fn, name=f"expr:{source}", title=source, domain=domain if domain is not None else
-                    _loading.infer_domain(fn), start=start, description=f"The formula {source}, given by the user.")
-    except SurfaceError as exc:
-        raise SurfaceError(f"surface spec {label!r}: {str(exc).partition(': ')[2] or exc}") from None
-    _CACHE[key] = s
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return s

@@ -38,7 +38,8 @@ def _docstring_summary(entry: Any) -> tuple[str, dict[str, Any]]:
     return getattr(entry, "doc", None) or inspect.getdoc(entry) or "", {}
 
 
-def _describe(ep: metadata.EntryPoint) -> str:
+def describe_entry_point(ep: metadata.EntryPoint) -> str:
+    """``name = module:attr from the distribution 'dist'``: how messages name an installed plugin."""
     dist = getattr(ep, "dist", None)
     owner = f" from the distribution {dist.name!r}" if dist is not None and getattr(dist, "name", None) else ""
     return f"{ep.name} = {ep.value}{owner}"
@@ -120,7 +121,9 @@ class Registry(Generic[T]):
         """Forget the cached entry-point scan (after installing a plugin into a running interpreter)."""
         self._eps_key = None
 
-    def _entry_points(self) -> list[metadata.EntryPoint]:
+    def entry_points(self) -> list[metadata.EntryPoint]:
+        """The installed entry points of this registry's group (nothing imported): the one scan of the installed
+        distributions, cached per ``sys.path``. Every caller that looks for plugins asks here."""
         key = tuple(sys.path)
         if key != self._eps_key:
             self._eps = list(metadata.entry_points(group=self.group))
@@ -128,7 +131,7 @@ class Registry(Generic[T]):
         return self._eps
 
     def _shadowing(self, name: str) -> list[metadata.EntryPoint]:
-        return [ep for ep in self._entry_points() if ep.name == name]
+        return [ep for ep in self.entry_points() if ep.name == name]
 
     def _load_plugin(self, name: str) -> T | None:
         eps = self._shadowing(name)
@@ -136,7 +139,7 @@ class Registry(Generic[T]):
             return None
         if len({ep.value for ep in eps}) > 1:
             raise OptivizError(f"several installed plugins provide the {self._noun} {name!r}: "
-                               + "; ".join(_describe(ep) for ep in eps) + "; uninstall all but one")
+                               + "; ".join(describe_entry_point(ep) for ep in eps) + "; uninstall all but one")
         ep = eps[0]
         try:
             obj = ep.load()
@@ -145,17 +148,17 @@ class Registry(Generic[T]):
         except OptivizError:
             raise
         except Exception as exc:  # a broken plugin is the user's to fix: say which one
-            raise OptivizError(f"cannot load the {self._noun} plugin {_describe(ep)}: "
+            raise OptivizError(f"cannot load the {self._noun} plugin {describe_entry_point(ep)}: "
                                f"{type(exc).__name__}: {clip(str(exc))}") from exc
         except (SystemExit, GeneratorExit) as exc:  # a plugin that exits at import must not end optiviz silently
             code = clip(repr(getattr(exc, "code", None)), 40)
-            raise UserCodeError(f"the {self._noun} plugin {_describe(ep)} called sys.exit({code}) while being "
+            raise UserCodeError(f"the {self._noun} plugin {describe_entry_point(ep)} called sys.exit({code}) while being "
                                 "imported") from None
         self._plugins[name] = obj
         return obj
 
     def _shadow_message(self, name: str, ep: metadata.EntryPoint) -> str:
-        return (f"the installed plugin ({_describe(ep)}, group {self.group}) shadows the built-in {self._noun} "
+        return (f"the installed plugin ({describe_entry_point(ep)}, group {self.group}) shadows the built-in {self._noun} "
                 f"{name!r}; built-in names are reserved, so rename the plugin's entry point")
 
     def get(self, name: str) -> T:
@@ -190,7 +193,7 @@ class Registry(Generic[T]):
         self._ensure_builtins()
         found = set(self._entries)
         if plugins:
-            found |= {ep.name for ep in self._entry_points()} | set(self._plugins)
+            found |= {ep.name for ep in self.entry_points()} | set(self._plugins)
         return sorted(found)
 
     def builtin_names(self) -> list[str]:
@@ -209,7 +212,7 @@ class Registry(Generic[T]):
         """
         self._ensure_builtins()
         plugins: dict[str, list[metadata.EntryPoint]] = {}
-        for ep in self._entry_points():
+        for ep in self.entry_points():
             plugins.setdefault(ep.name, []).append(ep)
         rows = []
         for name in self.names():
@@ -220,16 +223,16 @@ class Registry(Generic[T]):
             elif name in self._plugins:  # already loaded by get(): its metadata is known
                 summary, hyper = self._describe(self._plugins[name])
                 rows.append(CatalogEntry(name, first_paragraph(summary), dict(hyper),
-                                         "; ".join(_describe(ep) for ep in plugins.get(name, []))))
+                                         "; ".join(describe_entry_point(ep) for ep in plugins.get(name, []))))
             else:
-                rows.append(CatalogEntry(name, "", {}, "; ".join(_describe(ep) for ep in plugins[name])))
+                rows.append(CatalogEntry(name, "", {}, "; ".join(describe_entry_point(ep) for ep in plugins[name])))
         return rows
 
     def __contains__(self, name: object) -> bool:
         self._ensure_builtins()
         if name in self._entries or name in self._plugins:
             return True
-        return any(ep.name == name for ep in self._entry_points())
+        return any(ep.name == name for ep in self.entry_points())
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {len(self._entries)} built-in)"

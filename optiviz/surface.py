@@ -1,4 +1,4 @@
-"""The Surface type, the ``@surface`` decorator, and resolving a spec string to a Surface.
+"""The Surface type and the ``@surface`` decorator (a leaf: it imports only ``errors`` and ``registry``).
 
 A surface is a scalar function f(x, y) written with ``jax.numpy``, plus what a picture of it needs: the domain to
 draw, a start from which its lesson shows, its known minima and contour levels. JAX differentiates it.
@@ -7,8 +7,8 @@ draw, a start from which its lesson shows, its known minima and contour levels. 
     def bowl(x, y):
         return x**2 + 10 * y**2
 
-Specs resolve in one order: a built-in name (``"ravine"``, ``"bowl:condition=50"``) -> ``path/to/file.py:name``
--> ``package.module:name`` -> an entry point in the group ``optiviz.surfaces``.
+Turning what a user names (``"ravine"``, ``"file.py:bowl"``, ``"expr:x**2"``, ...) into a Surface is
+``loading.load_surface``'s job.
 """
 from __future__ import annotations
 
@@ -385,39 +385,6 @@ register_surface = register
 
 def names() -> list[str]:
     return registry.names()
-
-
-def _parse_params(text: str, spec: str) -> dict[str, Any]:
-    """``"condition=50,a=1.5"`` -> {"condition": 50, "a": 1.5} (ints stay ints)."""
-    out: dict[str, Any] = {}
-    for item in filter(None, (t.strip() for t in text.split(","))):
-        key, sep, raw = item.partition("=")
-        key, raw = key.strip(), raw.strip()
-        if not sep or not key:
-            raise SurfaceError(f"surface spec {spec!r}: parameters must look like name:key=value,key=value")
-        try:
-            out[key] = int(raw) if raw.lstrip("+-").isdigit() else float(raw)
-        except ValueError:
-            raise SurfaceError(f"surface spec {spec!r}: {key}={raw!r} is not a number") from None
-    return out
-
-
-def load_surface(spec: "str | Surface | Callable[..., Any]", *, domain: Any = None, start: Any = None,
-                 **params: Any) -> Surface:
-    """Resolve ``spec`` to a checked ``Surface``.
-
-    ``spec`` is a Surface, a plain function f(x, y), a built-in name with optional parameters
-    (``"bowl:condition=50"``), ``"path/to/file.py:name"``, ``"package.module:name"``, an installed plugin's name,
-    or ``"expr:<formula in x and y>"``. Keyword ``params`` are bound with ``with_params``; ``domain`` and ``start``
-    replace the surface's own (for a plain function or a formula, the domain is otherwise inferred).
-    Every problem raises ``SurfaceError`` naming the spec.
-    """
-    if isinstance(spec, Surface):
-        s = spec.with_params(**params) if params else spec
-        return with_view(s, domain, start, who=f"surface {s.name!r}").check()
-    from . import _loading  # user code is only touched there, when a user names it
-
-    return _loading.load(spec, params, domain=domain, start=start)
 
 
 #: surfaces with a replaced domain/start, per original, so that asking twice gives the same object

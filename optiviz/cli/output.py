@@ -70,12 +70,12 @@ def check_output(out: str | None, formats: Sequence[str], *, animated: bool = Tr
 
 def _plugin_format(suffix: str, animated: bool) -> bool:
     """Whether an installed writer plugin (entry points ``optiviz.writers``) handles ``suffix``."""
-    from importlib import metadata
+    from .. import render
+    from ..render.writers import registry
 
     name = suffix.lstrip(".")
-    if not any(ep.name == name for ep in metadata.entry_points(group="optiviz.writers")):
+    if not any(ep.name == name for ep in registry.entry_points()):
         return False
-    from .. import render
 
     return animated or render.writer_for(f"out{suffix}").stills
 
@@ -110,22 +110,12 @@ def save_output(drawn: Any, path: Path, args: argparse.Namespace, started: float
     try:
         ov.save(drawn, path, **kwargs)
     finally:
-        _close(drawn)
+        from .. import render  # loaded already: check_output asked it for the writer
+
+        render.close(drawn)  # free the figure (long in-process sessions, tests)
     if config and getattr(args, "verbose", False) and not args.quiet:  # titles are short; the full story here
         print("configuration (also in the file's metadata):\n  " + config.replace("\n", "\n  "), flush=True)
     report_written(path, started, args.quiet, detail)
-
-
-def _close(obj: Any) -> None:
-    """Free the figure behind an animation or figure (long in-process sessions, tests)."""
-    fig = getattr(obj, "fig", None) or getattr(obj, "figure", None) or obj
-    if "matplotlib.pyplot" in sys.modules:
-        import matplotlib.pyplot as plt
-
-        try:
-            plt.close(fig)
-        except Exception:  # not a figure: nothing to free
-            pass
 
 
 def _human_size(n: int) -> str:

@@ -21,8 +21,9 @@ from .. import optimizers as _opt
 from .._keys import key_data
 from ..errors import InvalidTypeError, InvalidValueError
 from ..optimizers import Optimizer, OptimizerSpec
+from ..loading import load_surface
 from ..schedules import Scaled, peak
-from ..surface import Surface, load_surface
+from ..surface import Surface
 from . import divergence, program
 from .hparams import flags as static_flags, traced as traced_hparams
 from .labels import distinct, optimizer_label

@@ -14,7 +14,9 @@ from __future__ import annotations
 from . import datasets, grid
 from .datasets import Dataset, dataset
 from .models import MLP, Dense, mlp
-from .train import Histories, History, data_loss, train
+from .history import Histories, History
+from .losses import data_loss
+from .train import train
 from .diagnostics import (decision_frames, decision_grid, diagnose, judge, grad_norms_at, jacobian, layer_grad_norms,
                           near_zero_fraction, weights)
 from .landscape import Landscape, filter_normalized_direction, landscape, plane_loss

@@ -21,7 +21,7 @@ from .. import _check as _checks
 from ..errors import InvalidValueError
 from .datasets import Dataset, dataset as _dataset
 from .models import MLP, mlp
-from .train import History, data_loss
+from .losses import data_loss
 
 __all__ = ["layer_grad_norms", "grad_norms_at", "diagnose", "judge", "weights", "near_zero_fraction", "jacobian",
            "decision_frames", "decision_grid"]
@@ -110,7 +110,7 @@ def judge(train: float, test: float, *, task: str = "binary", label_noise: float
     return "good", numbers
 
 
-def diagnose(history: History, *, good: float | None = None, max_gap: float | None = None,
+def diagnose(history: Any, *, good: float | None = None, max_gap: float | None = None,
              label_noise: float | None = None) -> str:
     """One line saying which side is bad, from the final records of ``history`` (the rule: ``judge``).
 
@@ -150,8 +150,7 @@ def diagnose(history: History, *, good: float | None = None, max_gap: float | No
 
 def weights(params: Any) -> np.ndarray:
     """Every weight (not bias) of ``params`` (a tuple of ``Dense``, or a ``History``) as one flat array."""
-    if isinstance(params, History):
-        params = params.params
+    params = getattr(params, "params", params)  # a History: its final weights
     return np.concatenate([np.asarray(layer[0]).ravel() for layer in params])
 
 

@@ -42,7 +42,8 @@ from .. import compilation_cache
 from ..errors import InvalidValueError
 from .datasets import Dataset, dataset as _dataset
 from .models import MLP
-from .train import History, data_loss
+from .history import History
+from .losses import data_loss
 
 __all__ = ["Landscape", "landscape", "filter_normalized_direction", "plane_loss"]
 

@@ -6,14 +6,10 @@ r"""Training small networks: any number of runs side by side, as one compiled pr
     hs = ov.nets.train(model, data, ["sgd", "momentum", "adam"], 2000)     # -> Histories, one compiled program
 
 The program is ``lax.scan`` over the steps. Every run (one model, optimizer, regularization and dropout
-setting) steps inside the same scan body, side by side ("fused"), and XLA runs those independent parts on
-several cores at once. Runs that share their static structure (same model, optimizer name, batch mode) can
-instead be stacked and ``vmap``-ped as one group, which does less work in total. Measured on a 2-core CPU
-(bench/bench_nets.py, 2,000 steps of a 2-16-16-1 MLP on 1,000 points): 5 runs fused took 0.75 s of wall time
-against 1.07 s vmapped when a core was free, and about 10% longer than vmapped when other jobs held the second
-core; 5 different optimizers fused took 0.68 s against 0.87 s as 5 separate programs. So ``strategy="auto"``
-fuses up to ``FUSE_LIMIT`` runs of one structure and vmaps larger groups (whose fused program would also take
-long to compile). Steps, the models, the optimizer names and the batch sizes are static; learning rates and
+setting) steps inside the same scan body, side by side ("fused"); runs that share their static structure
+(same model, optimizer name, batch mode) can instead be stacked and ``vmap``-ped as one group. ``strategy="auto"``
+fuses up to ``FUSE_LIMIT`` runs of one structure and vmaps larger groups (why, measured: bench/ENGINE_NOTES.md).
+The divergence rule, run labels, traced hyperparameters and minibatches are the 2D engine's (``engine/``). Steps, the models, the optimizer names and the batch sizes are static; learning rates and
 every other hyperparameter, l1, l2, the dropout rate, the early-stopping patience, the seed, the data and the
 initial weights are traced, so changing them never recompiles.
 
@@ -27,7 +23,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Sequence
 
@@ -41,13 +37,14 @@ from .. import compilation_cache
 from .._keys import key_data
 from .. import optimizers as _opt
 from ..errors import InvalidValueError
-from ..labeled import LabeledRuns, table
 from ..engine import divergence
 from ..engine.batches import batch_at
 from ..engine.hparams import flags as static_flags, traced as traced_hparams
 from ..engine.labels import distinct, optimizer_label
 from ..optimizers import Optimizer, OptimizerSpec
 from .datasets import Dataset, dataset as _dataset
+from .history import Histories, History
+from .losses import data_loss
 from .models import MLP, mlp
 
 __all__ = ["History", "Histories", "train", "data_loss", "SGD_BATCH", "FUSE_LIMIT"]
@@ -58,136 +55,6 @@ SGD_BATCH = 32
 FUSE_LIMIT = 8
 #: keep the flattened weights at every recorded step when (parameters x recorded steps) is at most this
 PATH_BUDGET = 4_000_000
-
-
-# ---------------------------------------------------------------------------------------------- the loss
-
-def data_loss(task: str, out: Any, y: Any) -> tuple[Any, Any]:
-    """(loss, score) of network outputs ``out`` (N, out_dim) against targets ``y`` (N,).
-
-    binary: mean log(1 + exp(z)) - y z on the logit z (the stable form of cross-entropy), score = accuracy of
-    z > 0. multiclass: mean -log softmax(out)[y], score = accuracy of argmax. regression: mean (out - y)^2,
-    score = R^2 = 1 - MSE / Var(y).
-    """
-    if task == "binary":
-        z = out[:, 0]
-        loss = jnp.mean(jnp.logaddexp(0.0, z) - y * z)
-        return loss, jnp.mean(((z > 0) == (y > 0.5)).astype(out.dtype))
-    if task == "multiclass":
-        labels = y.astype(jnp.int32)
-        logp = jax.nn.log_softmax(out, axis=-1)
-        loss = -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=-1))
-        return loss, jnp.mean((jnp.argmax(out, axis=-1) == labels).astype(out.dtype))
-    r = out[:, 0] - y
-    mse = jnp.mean(r * r)
-    return mse, 1.0 - mse / jnp.maximum(jnp.var(y), 1e-12)
-
-
-# -------------------------------------------------------------------------------------------- results
-
-@dataclass
-class History:
-    """One run's record, as numpy arrays indexed by recorded step (``steps``, length T).
-
-    ``train_loss`` / ``test_loss``: the data loss (without the penalty) of the deterministic network (no
-    dropout) on the whole train / test split; ``train_acc`` / ``test_acc``: accuracy (R^2 for regression).
-    ``grad_norms`` (T, layers): the norm of each weight layer's gradient (weights and bias together) of the data
-    loss, as used by the step (a minibatch's, with dropout's masks), input layer first. ``path`` (T, P): the
-    flattened weights at each recorded step (``weights_at(step)`` unflattens them), or None if not kept.
-    ``params``: the final weights (the best ones if early stopping stopped the run). ``diverged_at`` /
-    ``stopped_at``: the step a NaN/inf appeared / early stopping stopped, or None.
-    """
-
-    label: str
-    caption: str
-    model: MLP
-    task: str
-    steps: np.ndarray
-    train_loss: np.ndarray
-    test_loss: np.ndarray
-    train_acc: np.ndarray
-    test_acc: np.ndarray
-    grad_norms: np.ndarray
-    path: np.ndarray | None
-    params: Any
-    diverged_at: int | None
-    stopped_at: int | None
-    best_step: int | None
-    spec: OptimizerSpec | None = None
-    config: dict[str, Any] = field(default_factory=dict)
-    unravel: Any = field(default=None, repr=False)
-    #: how the lr was chosen ("tuned", "0.5 of stability limit"), said in the pictures' labels
-    how: str | None = None
-
-    @property
-    def note(self) -> str | None:
-        """What a picture adds to the label in parentheses: how the lr was chosen and, for a run on minibatches,
-        the minibatch size ("tuned, minibatch 32"); None when there is nothing to add."""
-        parts = [self.how] if self.how else []
-        if (self.config or {}).get("batch_size"):
-            parts.append(f"minibatch {self.config['batch_size']}")
-        return ", ".join(parts) or None
-
-    @property
-    def shown(self) -> str:
-        """The label with its note: ``"sgd (minibatch 32)"``."""
-        return f"{self.label} ({self.note})" if self.note else self.label
-
-    def weights_at(self, step: int) -> Any:
-        """The weights (a tuple of ``Dense``) at a recorded ``step``."""
-        if self.path is None:
-            raise InvalidValueError("this history kept no weight path: train with keep_path=True")
-        hits = np.nonzero(self.steps == step)[0]
-        if not len(hits):
-            raise InvalidValueError(f"step {step} was not recorded; recorded steps are 0, "
-                                    f"{self.steps[1] if len(self.steps) > 1 else ''} ... {self.steps[-1]}")
-        return jax.tree_util.tree_map(np.asarray, self.unravel(jnp.asarray(self.path[hits[0]])))
-
-    @property
-    def final_train_loss(self) -> float:
-        return float(self.train_loss[-1])
-
-    @property
-    def final_test_loss(self) -> float:
-        return float(self.test_loss[-1])
-
-    @property
-    def gap(self) -> float:
-        """Final test loss minus final train loss: how much worse the model does on data it has not seen."""
-        return self.final_test_loss - self.final_train_loss
-
-    def diagnosis(self) -> str:
-        """One line saying which side is bad (see ``ov.nets.diagnose``)."""
-        from .diagnostics import diagnose
-
-        return diagnose(self)
-
-    def __repr__(self) -> str:
-        return (f"<History {self.label}: {len(self.steps)} records to step {int(self.steps[-1])}, "
-                f"train {self.final_train_loss:.4g} test {self.final_test_loss:.4g}>")
-
-
-class Histories(LabeledRuns[History]):
-    """label -> ``History``, in the order the runs were given, with the data they trained on."""
-
-    def __init__(self, runs: dict[str, History], data: Dataset, n_steps: int, seed: int) -> None:
-        super().__init__(runs)
-        self.data = data
-        self.n_steps = n_steps
-        self.seed = seed
-
-    def summary(self) -> str:
-        """A plain-text table: final train/test loss and accuracy, and the diagnosis, per run."""
-        score = "R^2" if self.data.task == "regression" else "acc"
-        rows = [("run", "train loss", "test loss", f"train {score}", f"test {score}", "diagnosis")]
-        for h in self.values():
-            rows.append((h.shown, f"{h.final_train_loss:.4g}", f"{h.final_test_loss:.4g}",
-                         f"{float(h.train_acc[-1]):.3f}", f"{float(h.test_acc[-1]):.3f}", h.diagnosis()))
-        lines = table(rows)
-        return "\n".join([f"{self.data.caption()}: {self.n_steps} steps", *lines])
-
-    def __repr__(self) -> str:
-        return f"<Histories on {self.data.name}: {', '.join(self)} ({self.n_steps} steps)>"
 
 
 # ------------------------------------------------------------------------------------------ the program

@@ -14,10 +14,10 @@ primitives (``Trace``, ``Label``, ...), ``Scene`` and ``Animation``; ``ov.save``
 from __future__ import annotations
 
 from . import style, writers
-from .api import Animation, animate, check_output, check_text, plot, save, writer_for
+from .api import Animation, animate, check_output, close, check_text, plot, save, writer_for
 from .primitives import Arrow, Bar, Field, Label, Mark, Overlay, Primitive, Trace
 from .scene import Scene, figure, frame_indices, parse_size
 
-__all__ = ["Animation", "animate", "plot", "save", "check_output", "check_text", "writer_for", "writers", "style",
+__all__ = ["Animation", "animate", "plot", "save", "close", "check_output", "check_text", "writer_for", "writers", "style",
            "Scene", "figure", "frame_indices", "parse_size",
            "Primitive", "Trace", "Label", "Arrow", "Bar", "Mark", "Field", "Overlay"]

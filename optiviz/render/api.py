@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +236,16 @@ def save(anim_or_figure: Any, path: "str | os.PathLike[str]", *, fps: float | No
     with bar, atomic_path(p) as tmp:  # an OSError while writing (disk full) is RunFailure: exit 1, nothing left
         w.write(src, tmp, _writers.Options(float(fps), float(dpi), bar))
     return p
+
+
+def close(obj: Any) -> None:
+    """Free the figure behind an animation or a figure (long in-process sessions, servers, tests); anything else
+    is left alone."""
+    fig = getattr(obj, "fig", None) or getattr(obj, "figure", None) or obj
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        try:
+            plt.close(fig)
+        except Exception:  # not a figure: nothing to free
+            pass

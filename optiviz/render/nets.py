@@ -31,7 +31,7 @@ CLASS_COLORS = (style.ORANGE, style.BLUE)
 
 
 def _histories(runs: Any) -> dict:
-    from ..nets.train import History
+    from ..nets.history import History
 
     if isinstance(runs, History):
         return {runs.label: runs}
@@ -270,7 +270,7 @@ def plot_weight_histograms(runs: Any, *, tol: float = 1e-2, bins: int = 60, dpi:
 
 
 def _is_histories(runs: Mapping) -> bool:
-    from ..nets.train import History
+    from ..nets.history import History
 
     return all(isinstance(h, History) for h in runs.values())
 

@@ -265,7 +265,8 @@ def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "
     light with the user's own rcParams kept (see ``style.rc``). ``samples``: data points each step of a run
     touches (one number, or label -> number): the loss panel is drawn against data points seen, the fair axis
     for full-batch against minibatch methods."""
-    from ..surface import Surface, load_surface
+    from ..loading import load_surface
+    from ..surface import Surface
 
     if layout not in LAYOUTS:
         from ..registry import did_you_mean

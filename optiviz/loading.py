@@ -1,4 +1,4 @@
-"""Resolve a surface spec, in one order: built-in -> ``file.py:name`` -> ``package.module:name`` -> entry point.
+"""Spec -> Surface, the one owner: a built-in -> ``file.py:name`` -> ``package.module:name`` -> entry point.
 
     "ravine", "bowl:condition=50"             a built-in, with parameters after a colon
     "path/to/my_surfaces.py:bowl"             a file (``.py`` or a path separator marks it), then the function
@@ -19,14 +19,17 @@ import importlib.util
 import os
 import sys
 import weakref
+from collections import OrderedDict
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
 from ._check import clip, show
 from .errors import OptivizError, SurfaceError, UserCodeError
-from .registry import _describe, did_you_mean
-from .surface import Surface, _first_line, _parse_params, registry, surface, with_view
+from .registry import describe_entry_point, did_you_mean
+from .surface import Surface, _first_line, registry, surface, with_view
+
+__all__ = ["load_surface", "from_callable", "from_formula", "infer_domain", "parse_params"]
 
 GROUP = "optiviz.surfaces"
 DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
@@ -52,7 +55,23 @@ def _exited(spec: Any, where: str, exc: BaseException) -> UserCodeError:
 
 # ------------------------------------------------------------------------------------------------ entry
 
-def load(spec: Any, params: dict[str, Any], *, domain: Any = None, start: Any = None) -> Surface:
+def load_surface(spec: "str | Surface | Callable[..., Any]", *, domain: Any = None, start: Any = None,
+                 **params: Any) -> Surface:
+    """Resolve ``spec`` to a checked ``Surface``.
+
+    ``spec`` is a Surface, a plain function f(x, y), a built-in name with optional parameters
+    (``"bowl:condition=50"``), ``"path/to/file.py:name"``, ``"package.module:name"``, an installed plugin's name,
+    or ``"expr:<formula in x and y>"``. Keyword ``params`` are bound with ``with_params``; ``domain`` and ``start``
+    replace the surface's own (for a plain function or a formula, the domain is otherwise inferred).
+    Every problem raises ``SurfaceError`` naming the spec.
+    """
+    if isinstance(spec, Surface):
+        s = spec.with_params(**params) if params else spec
+        return with_view(s, domain, start, who=f"surface {s.name!r}").check()
+    return _load(spec, params, domain=domain, start=start)
+
+
+def _load(spec: Any, params: dict[str, Any], *, domain: Any = None, start: Any = None) -> Surface:
     """Resolve a spec string or a plain function to a checked Surface (see the module docstring)."""
     if callable(spec) and not isinstance(spec, str):
         label = getattr(spec, "__name__", repr(spec))
@@ -67,9 +86,7 @@ def load(spec: Any, params: dict[str, Any], *, domain: Any = None, start: Any = 
     if text.startswith("expr:"):
         if params:
             raise _fail(spec, f"a formula takes no parameters (got {', '.join(params)})")
-        from . import expr
-
-        return expr.parse_surface(text[len("expr:"):], spec, domain=domain, start=start).check(spec)
+        return from_formula(text[len("expr:"):], spec, domain=domain, start=start).check(spec)
     target, bound = _split_params(text, spec)
     bound.update(params)
     s, user = _find(target, spec, domain=domain, start=start)
@@ -87,12 +104,27 @@ def _finish(s: Surface, params: dict[str, Any], domain: Any, start: Any, spec: s
     return s.check(spec)
 
 
+def parse_params(text: str, spec: str) -> dict[str, Any]:
+    """``"condition=50,a=1.5"`` -> {"condition": 50, "a": 1.5} (ints stay ints)."""
+    out: dict[str, Any] = {}
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        key, sep, raw = item.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key:
+            raise SurfaceError(f"surface spec {spec!r}: parameters must look like name:key=value,key=value")
+        try:
+            out[key] = int(raw) if raw.lstrip("+-").isdigit() else float(raw)
+        except ValueError:
+            raise SurfaceError(f"surface spec {spec!r}: {key}={raw!r} is not a number") from None
+    return out
+
+
 def _split_params(text: str, spec: str) -> tuple[str, dict[str, Any]]:
     """``"bowl:condition=50"`` -> ("bowl", {"condition": 50}); the parameter list is the last ``:``-part when it
     holds a ``=`` (a file or module name never does)."""
     head, sep, tail = text.rpartition(":")
     if sep and "=" in tail and not _is_drive(head):
-        return head.strip(), _parse_params(tail, spec)
+        return head.strip(), parse_params(tail, spec)
     return text, {}
 
 
@@ -321,15 +353,15 @@ def _from_module(module_name: str, spec: str) -> Any:
 # ---------------------------------------------------------------------------------------------- plugins
 
 def _entry_points() -> list[metadata.EntryPoint]:
-    # the registry caches the scan per sys.path (a scan costs milliseconds; every load of a built-in looks)
-    return registry._entry_points()
+    # the registry's one scan, cached per sys.path (a scan costs milliseconds; every load of a built-in looks)
+    return registry.entry_points()
 
 
 def _entry_point(name: str, spec: str) -> metadata.EntryPoint | None:
     eps = [ep for ep in _entry_points() if ep.name == name]
     values = {ep.value for ep in eps}
     if len(values) > 1:
-        raise _fail(spec, "several installed plugins provide it: " + "; ".join(_describe(ep) for ep in eps)
+        raise _fail(spec, "several installed plugins provide it: " + "; ".join(describe_entry_point(ep) for ep in eps)
                     + "; uninstall all but one")
     return eps[0] if eps else None
 
@@ -338,5 +370,39 @@ def _refuse_shadowing(name: str, spec: str) -> None:
     """A plugin may not reuse a built-in's name: say so rather than silently ignore it (or it us)."""
     for ep in _entry_points():
         if ep.name == name:
-            raise _fail(spec, f"the installed plugin ({_describe(ep)}, group {GROUP}) shadows the built-in "
+            raise _fail(spec, f"the installed plugin ({describe_entry_point(ep)}, group {GROUP}) shadows the built-in "
                               f"surface {name!r}; built-in names are reserved, so rename the plugin's entry point")
+
+
+# ---------------------------------------------------------------------------------------------- formulas
+
+#: (formula, domain, start) -> Surface: the same formula gives the same object, so compiled programs are reused
+_CACHE: "OrderedDict[Any, Any]" = OrderedDict()
+_CACHE_SIZE = 64
+
+
+def from_formula(text: str, spec: str | None = None, *, domain: Any = None, start: Any = None):
+    """The Surface for a formula in x and y (``"expr:..."``), validated and compiled by ``optiviz.expr``.
+
+    The domain is inferred as for a plain function unless given; its name is ``expr:<formula>``.
+    """
+    from . import expr  # the formula compiler, only for a formula
+
+    source = text.strip() if isinstance(text, str) else text
+    label = spec if spec is not None else f"expr:{source}"
+    key = (source, _key(domain), _key(start))
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    tree = expr.validate(source, label)
+    fn = expr.compile_formula(tree)
+    fn.__name__ = "formula"
+    try:
+        s = surface(fn, name=f"expr:{source}", title=source, domain=domain if domain is not None else
+                    infer_domain(fn), start=start, description=f"The formula {source}, given by the user.")
+    except SurfaceError as exc:
+        raise SurfaceError(f"surface spec {label!r}: {str(exc).partition(': ')[2] or exc}") from None
+    _CACHE[key] = s
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return s
