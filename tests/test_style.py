@@ -68,10 +68,11 @@ def test_labels_stay_short(name, lr, change):
 def test_run_labels_keep_a_chosen_label_and_say_tuned(race):
     runs = ov.run("ravine", {"fast": {"name": "adam", "lr": 0.2}, "gd": {}}, steps=3)
     assert style.run_label(runs["fast"]) == "fast: Adam lr 0.2"
-    assert style.run_label(runs["gd"]) == style.label(runs["gd"].spec)
-    t = runs["gd"]
-    t.caption += " (tuned: final loss 0.1 after 3 steps)"  # what the command line's --tune adds
-    assert style.run_label(t).endswith("(tuned)")
+    given = ov.run("ravine", {"gd": {"lr": 0.01}}, steps=3)["gd"]  # an lr the user chose: nothing to state
+    assert style.run_label(given) == style.label(given.spec) == "GD lr 0.01"
+    t = runs["gd"]  # the surface's suggested lr, a tuned one: the race says so
+    t.caption = t.caption.split(" (")[0] + " (tuned: final loss 0.1 after 3 steps)"
+    assert style.run_label(t) == style.label(t.spec, "tuned")
     runs2 = ov.run("ravine", {style.label(opt.spec("adam", lr=0.2), "tuned"): "adam:lr=0.2"}, steps=3)
     assert style.run_label(next(iter(runs2.values()))) == "Adam lr 0.2 (tuned)"  # already in the language
 

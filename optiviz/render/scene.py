@@ -321,7 +321,8 @@ def paced_indices(tracks: Sequence[Track], domain: Any, frames: Any, *, quiet: i
                   settle: float = 0.004) -> np.ndarray:
     """Which recorded points the frames show, spending frames where something moves (a time warp).
 
-    Motion per step is the largest move of any path, as a fraction of the map's extent on each axis. A step
+    Motion per step is the largest move of any path over two steps (so a zigzag that retraces itself does not
+    count), as a fraction of the map's extent on each axis. A step
     that moves a path ``ref`` (2% of the map) or more gets a frame of its own; a quiet step costs 1/``quiet``
     of a frame, so slow drifts still advance. A path has settled once it stays within ``settle`` of where it
     ends (or has diverged); after the last one settles the animation jumps to the final step (the step counter
@@ -340,7 +341,10 @@ def paced_indices(tracks: Sequence[Track], domain: Any, frames: Any, *, quiet: i
     for t in tracks:
         p = t.path / scale  # (M, T, 2) in map fractions
         valid = np.arange(T)[None, :] < t.n_valid[:, None]  # (M, T): points drawn
-        step = np.linalg.norm(np.diff(p, axis=1), axis=-1)  # (M, T-1)
+        # speed over two steps: a path that flips back and forth every step (GD across a ravine, RMSProp's
+        # jitter) retraces what is already drawn, so its zigzag earns no frames; the first step counts as is
+        two = np.concatenate([np.diff(p[:, :2], axis=1), (p[:, 2:] - p[:, :-2]) / 2], axis=1)
+        step = np.linalg.norm(two, axis=-1)  # (M, T-1): motion arriving at point s + 1
         step = np.where(valid[:, 1:] & np.isfinite(step), np.minimum(step, 1.0), 0.0)
         motion = np.maximum(motion, step.max(axis=0))
         last = p[np.arange(len(p)), t.n_valid - 1]  # where each member ends (or last drawn before diverging)
