@@ -165,3 +165,18 @@ def test_host_keys_equal_jax_keys(seed):
 
     assert np.array_equal(key_data(seed), np.asarray(jax.random.key_data(jax.random.PRNGKey(seed))))
 
+
+
+def test_initial_weights_are_one_program_and_equal_drawing_op_by_op():
+    import jax
+    import jax.numpy as jnp
+
+    import optiviz as ov
+    from optiviz.nets.models import _init_std
+
+    for act in ("sigmoid", "relu"):
+        m = ov.nets.mlp(8, 3, act, in_dim=2, out_dim=1)
+        keys = jax.random.split(jax.random.PRNGKey(3), m.n_layers)
+        for k, (n_in, n_out), scheme, layer in zip(keys, m.layer_shapes(), m.init_schemes, m.init(3)):
+            w = _init_std(scheme, n_in, n_out) * jax.random.normal(k, (n_in, n_out), jnp.float32)
+            assert np.array_equal(np.asarray(w), np.asarray(layer.w)) and not np.asarray(layer.b).any()

@@ -50,10 +50,13 @@ def _draw():
 
     def draw(key, shapes, stds, dtype):
         keys = jax.random.split(key, len(shapes))
-        return tuple(Dense(std * jax.random.normal(k, shape, dtype), jnp.zeros((shape[1],), dtype))
-                     for k, shape, std in zip(keys, shapes, stds))
+        # the barrier keeps XLA from folding std into the draw's own constants: the weights stay bit for bit
+        # those of drawing and scaling one operation at a time
+        return tuple(Dense(stds[i].astype(dtype) * jax.lax.optimization_barrier(jax.random.normal(k, shape, dtype)),
+                           jnp.zeros((shape[1],), dtype)) for i, (k, shape) in enumerate(zip(keys, shapes)))
 
-    return jax.jit(draw, static_argnums=(1, 2, 3))
+    # the standard deviations are traced: nets of the same shapes with other activations share the program
+    return jax.jit(draw, static_argnums=(1, 3))
 
 
 def _init_std(scheme: str, fan_in: int, fan_out: int) -> float:
@@ -121,6 +124,7 @@ class MLP:
     def init(self, seed: int = 0, key: Any = None) -> tuple[Dense, ...]:
         """Seeded initial parameters: weights ~ N(0, sigma^2) per the layer's scheme, biases 0."""
         import jax.numpy as jnp
+        import numpy as np
 
         if key is None:
             if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -128,7 +132,8 @@ class MLP:
             key = key_data(seed)  # built on the host (as a device computation it would compile)
         shapes = tuple(self.layer_shapes())
         stds = tuple(_init_std(scheme, n_in, n_out) for (n_in, n_out), scheme in zip(shapes, self.init_schemes))
-        return _draw()(key, shapes, stds, jnp.dtype(jnp.result_type(float)).name)
+        dtype = jnp.dtype(jnp.result_type(float))
+        return _draw()(key, shapes, np.asarray(stds, dtype), dtype.name)
 
     # -- forward -------------------------------------------------------------------------------------------
     def apply(self, params: Sequence[Dense], x: Any, *, dropout: Any = 0.0, key: Any = None,
