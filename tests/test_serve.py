@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest

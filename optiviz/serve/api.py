@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 import optiviz as ov
-from optiviz.errors import InvalidValueError, OptivizError, SurfaceError, UnknownNameError
+from optiviz.errors import InvalidValueError, SurfaceError, UnknownNameError
 from optiviz.registry import did_you_mean
 
 #: JSON API version: bumped when a route's request or answer changes incompatibly (the package's own version
