@@ -60,7 +60,8 @@ def test_catalogs_read_metadata_without_jax():
     lines = out.splitlines()
     assert json.loads(lines[-1]) == []
     rows = {kind: {e["name"]: e for e in entries} for kind, entries in json.loads(lines[-2]).items()}
-    assert rows["optimizers"]["adam"]["hyperparameters"] == {"lr": 0.1, "b1": 0.9, "b2": 0.999, "eps": 1e-08}
+    adam = rows["optimizers"]["adam"]["hyperparameters"]  # the registered defaults (others may join them)
+    assert {"lr": 0.1, "b1": 0.9, "b2": 0.999, "eps": 1e-08}.items() <= adam.items()
     assert rows["optimizers"]["adam"]["summary"].startswith("Adam: momentum on the gradient")
     assert rows["surfaces"]["bowl"]["hyperparameters"] == {"condition": 10.0}
     assert rows["surfaces"]["ravine"]["summary"] and "\n" not in rows["surfaces"]["ravine"]["summary"]
