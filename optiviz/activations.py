@@ -149,14 +149,9 @@ def register(name: str, *, init: str = "glorot"):
     return decorator
 
 
-def names() -> list[str]:
-    """The registered activation names."""
-    return _activations.names()
-
-
-def get(name: str) -> ActivationInfo:
-    """The registry entry for ``name`` (``UnknownNameError`` with close matches if there is none)."""
-    return _activations.get(name)
+#: the registered activation names (``names()``) and the entry for one (``get(name)``: ``UnknownNameError`` with close
+#: matches if there is none): the registry's own methods
+names, get = _activations.names, _activations.get
 
 
 # ------------------------------------------------------------------------------------------------ built-ins

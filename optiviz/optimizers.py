@@ -189,14 +189,9 @@ def register(name: str, *, stochastic: bool = False, torch: dict[str, Any] | Non
     return decorator
 
 
-def names() -> list[str]:
-    """The registered optimizer names."""
-    return _optimizers.names()
-
-
-def get(name: str) -> OptimizerInfo:
-    """The registry entry for ``name`` (``UnknownNameError`` with close matches if there is none)."""
-    return _optimizers.get(name)
+#: the registered optimizer names (``names()``) and the entry for one (``get(name)``: ``UnknownNameError`` with close
+#: matches if there is none): the registry's own methods
+names, get = _optimizers.names, _optimizers.get
 
 
 # Every docstring below: a one-line summary (``optiviz list``), the update with each symbol mapped to its

@@ -93,12 +93,9 @@ def register(name: str, *, task: str = "binary", n_classes: int = 2):
     return decorator
 
 
-def names() -> list[str]:
-    return _datasets.names()
-
-
-def get(name: str) -> _Info:
-    return _datasets.get(name)
+#: the registered dataset names (``names()``) and the entry for one (``get(name)``: ``UnknownNameError`` with close
+#: matches if there is none): the registry's own methods
+names, get = _datasets.names, _datasets.get
 
 
 # ------------------------------------------------------------------------------------------------ generators
