@@ -491,3 +491,9 @@ def test_tune_on_the_command_line_keeps_a_schedule_and_tunes_its_peak(capsys, re
     gd = recorder[0]["gd"].spec.hparams["lr"]
     assert isinstance(gd, ov.schedules.Scaled) and str(gd.schedule) == "cosine(lr=0.1, steps=10, alpha=0)"
     assert recorder[0]["adagrad"].spec.convention == "torch"
+
+
+def test_networks_label_optax_optimizers_by_their_own_labels():
+    runs = ov.nets.train(None, "moons", [ov.optimizers.resolve("optax:sgd:learning_rate=0.1"), ("mine", optax.sgd(0.2))],
+                         5)
+    assert list(runs) == ["optax.sgd(learning_rate=0.1)", "mine"]

@@ -75,7 +75,8 @@ def network_runs(args: argparse.Namespace, *, one_activation: bool = False, boun
     # a fair comparison: each optimizer whose lr was not given runs at its own tuned lr for each setting (model,
     # penalty, dropout), and says so; a single run is no comparison and keeps the optimizer's default lr
     settings = list(itertools.product(models, l1s, l2s, rates))
-    free = [i for i, s in enumerate(specs) if "lr" not in s.given]
+    # an optax:... item is opaque: it keeps the learning rate it was given
+    free = [i for i, s in enumerate(specs) if isinstance(s, ov.optimizers.OptimizerSpec) and "lr" not in s.given]
     todo = [(key, i) for key in settings for i in free] if len(specs) * len(settings) > 1 else []
     lrs = ov.nets.grid.tune_lr([k[0] for k, _ in todo], data, [specs[i] for _, i in todo], args.steps,
                                seed=args.seed, batch_size=args.batch_size, l1=[k[1] for k, _ in todo],

@@ -307,8 +307,8 @@ def _labels(configs: list[_Config], given: list[str | None], batch_given: bool =
         if varies(lambda c: c.optimizer) or len(configs) == 1:
             if isinstance(c.optimizer, OptimizerSpec):  # the engine's rule (engine.labels)
                 parts.append(optimizer_label(c.optimizer, [d.optimizer for d in configs], noise=False))
-            else:
-                parts.append(f"optimizer{i + 1}")
+            else:  # an opaque pair: its own label (("mine", optax.adam(0.1)), "optax:adam:...") or its position
+                parts.append(getattr(c.optimizer, "label", None) or f"optimizer{i + 1}")
         for key in ("l1", "l2", "dropout"):
             if varies(lambda c, key=key: getattr(c, key)):
                 parts.append(f"{key}={_fmt(getattr(c, key))}")
