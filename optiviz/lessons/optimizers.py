@@ -379,14 +379,14 @@ def plateau_stalls_gd(quick: bool = False, *, lrs: Any = None, steps: int = 300,
     bands = mark_band(rows, group="radius")
     gd_stable = [r for r in rows if r["lr"] < 2.0]
     gd_best = {rad: max(r["gd"] for r in gd_stable if r["radius"] == rad) for rad in bands}
-    measured = {"bands": {str(k): v for k, v in bands.items()}, "gd_best_stable": {str(k): v for k, v in
+    far = max(bands)
+    measured = {"far_radius": far, "gd_best_stable_far": gd_best[far], "bands": {str(k): v for k, v in bands.items()}, "gd_best_stable": {str(k): v for k, v in
                                                                                     gd_best.items()},
                 "adam_lr_all": [r["lr"] for r in rows if r["adam"] == 1.0 and r["radius"] == max(bands)]}
     per = "; ".join(f"radius {fmt(rad)}: {_span(b)} (GD's best below lr 2: {pct(gd_best[rad])})"
                     for rad, b in bands.items())
     claim = (f"From the plateau, Adam or RMSProp reach the well from more starts than GD at the same lr, a band that "
              f"widens the flatter the start: {per}; {steps} steps.")
-    far = max(bands)
     headline = (f"From the plateau's far edge (radius {fmt(far)}) Adam or RMSProp reach the well from more starts than "
                 f"GD at {_span(bands[far])}; GD's best below lr 2: {pct(gd_best[far])}")
     return Sweep(rows=rows, measured=measured, claim=claim, headline=headline)

@@ -42,11 +42,12 @@ def verdict_text(result: LessonResult) -> str:
 def text_table(results: Sequence[LessonResult], width: int = 100) -> str:
     """One line per claim (name, verdict, robustness over how many settings, key numbers, seconds), then its
     sentence wrapped below it."""
-    head = f"{'lesson':<26} {'verdict':<7} {'robustness':>16}  {'time':>6}  key numbers"
+    w = max([26, *(len(r.name) for r in results)])
+    head = f"{'lesson':<{w}} {'verdict':<7} {'robustness':>16}  {'time':>6}  key numbers"
     lines = [head, "-" * len(head)]
     for r in results:
         robust = f"{r.robustness:.0%} of {r.settings}"
-        lines.append(f"{r.name:<26} {verdict_text(r):<7} {robust:>16}  {r.seconds:>5.1f}s  {key_numbers(r)}")
+        lines.append(f"{r.name:<{w}} {verdict_text(r):<7} {robust:>16}  {r.seconds:>5.1f}s  {key_numbers(r)}")
         lines += textwrap.wrap(r.claim, width=width, initial_indent="    ", subsequent_indent="    ")
     held = sum(r.holds for r in results)
     lines.append(f"{held} of {len(results)} claims hold as stated"
