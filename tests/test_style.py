@@ -310,3 +310,8 @@ def test_linreg_axes_are_w_and_b_and_gd_vs_sgd_is_drawn_against_data_points_seen
     assert gd[-1] == 64 * 10 and sgd[-1] == 8 * 10
     with pytest.raises(InvalidValueError, match="samples"):
         ov.animate(runs, frames=3, dpi=30, samples={"gd": 64})
+
+
+def test_a_dark_page_is_dark_all_over(race, tmp_path):
+    ov.save(ov.animate(race, frames=2, dpi=30, style="dark"), tmp_path / "d.html")
+    assert f"background:{style.THEMES['dark'].rc['figure.facecolor'].lower()}" in (tmp_path / "d.html").read_text()

@@ -196,13 +196,14 @@ def fragment(data: dict, element_id: str) -> str:
             f"<script>{script}</script></div>")
 
 
-def page(data: dict, title: str, description: str = "") -> str:
-    """The player as a page; ``description`` (the full configuration) goes into its description meta tag."""
+def page(data: dict, title: str, description: str = "", background: str = "#fff") -> str:
+    """The player as a page; ``description`` (the full configuration) goes into its description meta tag;
+    ``background``: the page around the player (the figure's own colour, so a dark theme is dark all over)."""
     from html import escape
 
     desc = f"<meta name=\"description\" content=\"{escape(description)}\">" if description else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{escape(title)}</title>"
             + desc +
-            "<style>body{margin:16px;background:#fff}</style></head><body>\n"
+            f"<style>body{{margin:16px;background:{escape(background)}}}</style></head><body>\n"
             + fragment(data, "optiviz-player") + "\n</body></html>\n")

@@ -299,5 +299,8 @@ def write_html(source: Any, path: Path, opts: Options) -> None:
         return
     with FrameRenderer(scene, opts.dpi) as fr:
         data = html.player_data(fr, opts.fps)
-    path.write_text(html.page(data, scene.title, style.description(scene.fig)), encoding="utf-8")
+    from matplotlib.colors import to_hex
+
+    path.write_text(html.page(data, scene.title, style.description(scene.fig), to_hex(scene.fig.get_facecolor())),
+                    encoding="utf-8")
     opts.progress.update(opts.progress.total)
