@@ -356,9 +356,12 @@ def test_tune_keeps_a_schedules_shape_and_picks_its_peak():
     np.testing.assert_allclose(grid["gd"].path[0], again["gd"].path, rtol=1e-5)
 
 
-def test_an_optax_schedule_trains_a_network():
-    h = ov.nets.train(None, "moons", ov.optimizer("adam", lr=optax.exponential_decay(0.05, 20, 0.5)), 30)
-    h2 = ov.nets.train(None, "moons", optax.adam(optax.exponential_decay(0.05, 20, 0.5)), 30)
+def test_an_optax_schedule_trains_a_network_and_optax_optimizers_keep_their_labels():
+    sched = optax.exponential_decay(0.05, 20, 0.5)
+    runs = ov.nets.train(None, "moons", [ov.optimizer("adam", lr=sched), ("mine", optax.adam(sched)),
+                                         ov.optimizers.resolve("optax:sgd:learning_rate=0.1")], 30)
+    assert list(runs) == ["adam", "mine", "optax.sgd(learning_rate=0.1)"]
+    h, h2 = runs["adam"], runs["mine"]
     np.testing.assert_allclose(h.train_loss, h2.train_loss, rtol=1e-3)  # float32 over 30 steps
     assert h.train_loss[-1] < h.train_loss[0]
 
@@ -492,8 +495,3 @@ def test_tune_on_the_command_line_keeps_a_schedule_and_tunes_its_peak(capsys, re
     assert isinstance(gd, ov.schedules.Scaled) and str(gd.schedule) == "cosine(lr=0.1, steps=10, alpha=0)"
     assert recorder[0]["adagrad"].spec.convention == "torch"
 
-
-def test_networks_label_optax_optimizers_by_their_own_labels():
-    runs = ov.nets.train(None, "moons", [ov.optimizers.resolve("optax:sgd:learning_rate=0.1"), ("mine", optax.sgd(0.2))],
-                         5)
-    assert list(runs) == ["optax.sgd(learning_rate=0.1)", "mine"]
