@@ -337,6 +337,10 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
                 raise SurfaceError(f"surface {label!r} has no parameter {sorted(unknown)[0]!r}"
                                    + (f"; it takes {', '.join(defaults)}" if defaults else "; it takes none"))
             bound = {**defaults, **params}
+            for k, v in params.items():  # an int beyond a float's range would overflow in the first math below
+                if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 1e308:
+                    raise SurfaceError(f"surface {label!r}: parameter {k} is too large for a float "
+                                       f"(an integer of {len(str(abs(v)))} digits)")
             key = _freeze(bound)
             if key is not None and key in made:
                 return made[key]

@@ -139,6 +139,8 @@ def _check_points(name: str, value: Any) -> np.ndarray:
         raise InvalidTypeError(f"{name} must be real numbers, got {_checks.show(value)}") from None
     except (TypeError, ValueError):
         raise InvalidTypeError(f"{name} must be numbers, got {_checks.show(value)}") from None
+    except OverflowError:  # an int beyond a float's range
+        raise InvalidValueError(f"{name} must be finite, got {_checks.show(value)}") from None
     if arr.shape[-1:] != (2,) or arr.ndim not in (1, 2):
         raise InvalidValueError(f"{name} must be (x, y) or an (N, 2) array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
