@@ -83,7 +83,12 @@ def test_optimizers_lists_every_builtin_with_slider_ranges(client):
     assert adam["hyperparameters"]["b1"] == {"default": 0.9, "min": 0.0, "max": 0.999, "log": False, "type": "number"}
     rms = next(o for o in data if o["name"] == "rmsprop")
     assert rms["hyperparameters"]["bias_correction"]["type"] == "bool"
-    assert rms["hyperparameters"]["convention"] == {"default": "optax", "type": "choice", "choices": ["optax", "torch"]}
+    assert rms["hyperparameters"]["convention"] == {
+        "default": "optax", "type": "choice", "choices": ["optax", "torch"],
+        # what picking a convention sets (lr stays the race's): torch's RMSprop decays 0.99, eps outside the root
+        "sets": {"optax": {"decay": 0.9, "eps_in_sqrt": True}, "torch": {"decay": 0.99, "eps_in_sqrt": False}}}
+    adagrad = next(o for o in data if o["name"] == "adagrad")["hyperparameters"]["convention"]["sets"]
+    assert adagrad["torch"] == {"initial_accumulator_value": 0.0, "eps": 1e-10, "eps_in_sqrt": False}
     assert "convention" not in next(o for o in data if o["name"] == "lion")["hyperparameters"]  # torch has no Lion
     sgd = next(o for o in data if o["name"] == "sgd")
     assert sgd["hyperparameters"]["noise"]["default"] > 0

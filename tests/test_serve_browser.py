@@ -98,6 +98,15 @@ def test_the_page_races_reruns_and_restores_from_its_url(server, browser):
     assert s["paths"][s["labels"].index("gd")] == gd_before
     assert "adam%3Alr%3D" in s["url"]
 
+    # PyTorch's convention for RMSprop: its own defaults move onto the sliders (decay 0.99) and into the request
+    runs_before = s["runs"]
+    page.select_option("#hp-rmsprop-convention", "torch")
+    until(page, f"() => optiviz.runs > {runs_before} && !optiviz.pending")
+    assert page.text_content("output[for='hp-rmsprop-decay']") == "0.99"
+    assert page.evaluate("() => document.getElementById('hp-rmsprop-eps_in_sqrt').checked") is False
+    s = state(page)
+    assert "convention%3Dtorch" in s["url"] and "decay%3D0.99" in s["url"]
+
     # the canvas shows coloured paths over the grey map (adam's blue, #0072B2, somewhere)
     blue = page.evaluate("""() => { const c = document.getElementById('map'), d = c.getContext('2d')
         .getImageData(0, 0, c.width, c.height).data; let n = 0;
@@ -114,6 +123,7 @@ def test_the_page_races_reruns_and_restores_from_its_url(server, browser):
     s2 = state(page2)
     assert s2["surface"] == "bowl" and s2["runStart"] == pytest.approx([x, y], abs=1e-3)
     np.testing.assert_allclose(s2["paths"][s2["labels"].index("adam")], adam_after, atol=1e-3)
+    assert page2.input_value("#hp-rmsprop-convention") == "torch"  # the convention comes back from the URL
 
     assert console == [] and s["errors"] == [] and s2["errors"] == []
     page.close()

@@ -101,7 +101,13 @@ def optimizers_catalog() -> list[dict[str, Any]]:
         info = ov.optimizers.get(name)
         hp = {k: _slider(k, v) for k, v in info.defaults.items() if k != "convention"}
         if info.conventions:  # optax's formulas and defaults (the default) or PyTorch's: a choice, not a slider
-            hp["convention"] = {"default": "optax", "type": "choice", "choices": ["optax", *info.conventions]}
+            # picking a convention also moves the sliders it changes to its defaults (torch's RMSprop: decay 0.99,
+            # eps outside the root); lr stays the race's (the surface's tuned lr), as the rest of the page keeps it
+            changed = sorted({k for c in info.conventions.values() for k in c} - {"lr", "convention"})
+            sets = {c: {k: v for k, v in info.defaults_for(c).items() if k in changed}
+                    for c in ["optax", *info.conventions]}
+            hp["convention"] = {"default": "optax", "type": "choice", "choices": ["optax", *info.conventions],
+                                "sets": sets}
         if info.stochastic:
             hp["noise"] = _slider("noise", ov.optimizers.spec(name).noise)
         out.append({"name": name, "summary": info.summary, "stochastic": bool(info.stochastic),

@@ -56,7 +56,7 @@
     // each ticked optimizer with its lr and the hyperparameters that differ from their defaults
     p.set("opt", enabled().map((o) => o.name + ":" + Object.entries(S.opts[o.name].hp)
       .filter(([k, v]) => k === "lr" || v !== o.hyperparameters[k].default)
-      .map(([k, v]) => k + "=" + (typeof v === "boolean" ? v : +(+v).toPrecision(4))).join(",")).join(";"));
+      .map(([k, v]) => k + "=" + (typeof v === "number" ? +v.toPrecision(4) : v)).join(",")).join(";"));
     if (S.start) p.set("start", S.start.map((v) => +v.toPrecision(5)).join(","));
     p.set("steps", S.steps); p.set("seed", S.seed);
     if (S.internals) p.set("internals", "1");
@@ -75,7 +75,8 @@
         const hp = {};
         for (const kv of (rest || "").split(",").filter(Boolean)) {
           const [k, v] = kv.split("=");
-          hp[k] = v === "true" ? true : v === "false" ? false : parseFloat(v);
+          // a number, a flag, or a choice's name (the convention: "torch")
+          hp[k] = v === "true" ? true : v === "false" ? false : /^[A-Za-z_]\w*$/.test(v) ? v : parseFloat(v);
         }
         out.opts[name] = hp;
       }
@@ -459,7 +460,11 @@
       const current = st.hp[key] !== undefined ? st.hp[key] : meta.default;
       row.innerHTML = `<label for="${id}">${key}</label><select id="${id}">` +
         meta.choices.map((c) => `<option${c === current ? " selected" : ""}>${c}</option>`).join("") + `</select><span></span>`;
-      row.querySelector("select").addEventListener("change", (e) => { st.hp[key] = e.target.value; rerun(); });
+      row.querySelector("select").addEventListener("change", (e) => {
+        st.hp[key] = e.target.value;
+        Object.assign(st.hp, (meta.sets || {})[e.target.value] || {});  // the convention's own defaults
+        buildOptimizers(); rerun();
+      });
       return row;
     }
     if (meta.type === "bool") {
