@@ -138,8 +138,18 @@ def test_run_matches_the_engine_exactly_although_the_program_runs_a_whole_bucket
 
     looks = style.assign(["gd", "adam"])  # the page draws each run as the figures do
     assert [(r["color"], r["marker"]) for r in data["runs"]] == [(lk.color, lk.marker) for lk in looks]
-    assert [r["legend"] for r in data["runs"]] == ["GD lr 0.05", "Adam lr 0.1"]
+    # adam runs at the bowl's own lr, which its author suggested (not tuned): the label says so, as figures do
+    assert [r["legend"] for r in data["runs"]] == ["GD lr 0.05", "Adam lr 0.1 (suggested)"]
     assert data["runs"][0]["reached_at"] is not None  # gd (lr 0.05) reaches the bowl's minimum within 60 steps
+
+
+def test_run_labels_a_lr_on_the_surface_s_tuned_value_as_tuned_and_a_moved_one_as_given(client):
+    lr = ov.load_surface("ravine").lr  # every built-in race's lrs are tuned (Surface.lr_tuned)
+    body = {"surface": "ravine", "steps": 20, "optimizers": [{"name": "gd", "lr": lr["gd"]}, {"name": "adam", "lr": round(lr["adam"] * 0.7, 4)},
+                                   {"name": "rmsprop", "lr": float(f"{lr['rmsprop']:.4g}")}]}
+    legends = [r["legend"] for r in post(client, "/api/run", body).json()["runs"]]
+    assert legends[0].endswith("(tuned)") and legends[2].endswith("(tuned)")  # the page keeps 4 significant figures
+    assert "(" not in legends[1]  # the student's own lr claims nothing
 
 
 def test_run_reports_the_server_s_time(client):

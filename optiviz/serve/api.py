@@ -273,15 +273,31 @@ def reference(surface: Any) -> tuple[float | None, float | None]:
     return out
 
 
-def _looks(runs: Any) -> list[dict[str, Any]]:
+def lr_how(surface: Any, spec: Any) -> str | None:
+    """How a page's lr was chosen, as the figures' labels state it: the surface's own lr for that optimizer is
+    "tuned" (or "suggested", see ``engine.api.lr_choice``) while the slider sits on it (to the 4 significant
+    figures the page keeps); a moved slider is the user's choice and says nothing."""
+    from optiviz.engine.api import lr_choice
+
+    lr = getattr(spec, "hparams", {}).get("lr")
+    want = surface.lr.get(getattr(spec, "name", None))
+    if lr is None or want is None or not math.isclose(float(lr), float(want), rel_tol=5e-4):
+        return None
+    return lr_choice(surface, spec.name)
+
+
+def _looks(runs: Any, surface: Any) -> list[dict[str, Any]]:
     """Each run's look from the figures' visual language (``optiviz.render.style``: colour, dash pattern in line
-    widths, head marker, short legend label), so the page and a saved GIF agree."""
+    widths, head marker, short legend label, stating a tuned lr as the figures do), so the page and a saved GIF
+    agree."""
     from optiviz.render import style
 
     out = []
     for t, lk in zip(runs.values(), style.assign([t.name for t in runs.values()])):
         dash = [] if isinstance(lk.dashes, str) else [float(v) for v in lk.dashes[1]]
-        out.append({"color": lk.color, "dash": dash, "marker": lk.marker, "legend": style.label(t.spec or t.label)})
+        how = t.how or (lr_how(surface, t.spec) if t.spec is not None else None)
+        out.append({"color": lk.color, "dash": dash, "marker": lk.marker,
+                    "legend": style.label(t.spec or t.label, how=how)})
     return out
 
 
@@ -355,7 +371,7 @@ def run(body: Any, catalog: Catalog, log: ProgramLog | None = None) -> dict[str,
     compiled = log is not None and log.note(s, specs, bucket, "internals" if internals else "all")
     steps = int(steps)  # the engine accepted the bucket, so steps was a whole number
     out = []
-    for t, look in zip(runs.values(), _looks(runs)):
+    for t, look in zip(runs.values(), _looks(runs, s)):
         entry = {"label": t.label, "name": t.name, "caption": t.caption, **look,
                  "path": _arr(t.path[:steps + 1]), "loss": _arr(t.loss[:steps + 1]),
                  "diverged_at": _event(t.diverged_at, steps), "reached_at": _event(t.reached_at, steps)}
@@ -402,7 +418,7 @@ def _basins(s, specs, starts, steps, seed, tol, limits: Limits, log, fields: set
     (x0, x1), (y0, y1) = s.domain
     radius = 0.05 * math.hypot(x1 - x0, y1 - y0)
     out = []
-    for t, look in zip(runs.values(), _looks(runs)):
+    for t, look in zip(runs.values(), _looks(runs, s)):
         final = np.asarray(t.path)[:, -1, :]
         div = np.asarray(t.diverged_at)
         basin = np.full(len(final), -1, np.int64)
