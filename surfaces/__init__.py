@@ -12,8 +12,6 @@ with any installed plugins, ``optiviz.surfaces.get(name)`` loads one.
 """
 from __future__ import annotations
 
-from importlib import metadata
-
 import optiviz as ov
 
 from . import classic, data, teaching  # noqa: F401  (importing them registers their surfaces)
@@ -33,8 +31,9 @@ def builtin_names() -> list[str]:
 
 def names() -> list[str]:
     """The names of every available surface: the built-ins and installed plugins (group ``optiviz.surfaces``)."""
-    plugins = {ep.name for ep in metadata.entry_points(group="optiviz.surfaces")}
-    return sorted(set(builtin_names()) | plugins)
+    from optiviz.surface import registry
+
+    return registry.names()
 
 
 def get(name: str, **params) -> "ov.Surface":
