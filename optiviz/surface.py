@@ -65,6 +65,13 @@ class Surface:
     precomputed_grid: Any = field(default=None, repr=False)
     factory: Callable[..., "Surface"] | None = field(default=None, repr=False)
 
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if type(value) is _Deferred:  # a lazy surface's minima, levels or data: computed on first use, then kept
+            value = value.compute()
+            object.__setattr__(self, name, value)
+        return value
+
     def __call__(self, x, y):
         return self.fn(x, y)
 
@@ -222,6 +229,15 @@ class Surface:
         return self
 
 
+class _Deferred:
+    """A field of a lazy surface (``@surface(lazy=True)``) not computed yet: ``compute()`` makes it."""
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute: Callable[[], Any]) -> None:
+        self.compute = compute
+
+
 class _NotANumber(Exception):
     """A surface function returned something that is not a number (its type's name is the message)."""
 
@@ -300,7 +316,7 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
             minima: Any = (), name: str | None = None, title: str | None = None, description: str | None = None,
             levels: Any = "auto", lr: dict[str, float] | None = None, data: Any = None,
             batch_loss: Callable[..., Any] | None = None, batch_size: int | None = None,
-            validate: Callable[..., None] | None = None, lr_tuned: Any = ()):
+            validate: Callable[..., None] | None = None, lr_tuned: Any = (), lazy: bool = False):
     """Decorate ``f(x, y, **params)`` (written with jax.numpy) to make it a ``Surface``.
 
     Keyword parameters of ``f`` after ``x, y`` become the surface's parameters (``s.with_params(k=v)``).
@@ -308,6 +324,8 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
     parameters (each is passed the ones it names); ``batch_loss(x, y, batch, **params)`` is the loss on a minibatch
     of ``data``; ``validate(**params)`` may raise ``SurfaceError`` for values that make no sense. ``lr_tuned``: the
     optimizers whose ``lr`` entry is their tuned lr (the labels of a race say "(tuned)" for them).
+    ``lazy=True``: ``minima``, ``levels`` and ``data`` are computed when first read, not when the surface is made
+    (a surface whose dataset or minimum is costly to compute registers, and is listed, without computing them).
     ``start`` defaults to a point a quarter of the way into the domain; ``name`` to the function's name; ``title``
     and ``description`` to the docstring's first line and body. The same parameters give the same Surface object,
     so the engine's compiled programs are reused.
@@ -355,12 +373,16 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
             bl = batch_loss
             if batch_loss is not None and bound:
                 bl = lambda x, y, b: _call_with(batch_loss, bound, x, y, b)  # noqa: E731
+            def later(compute: Callable[[], Any]) -> Any:
+                return _Deferred(compute) if lazy else compute()
+
             s = Surface(
                 fn=fn, name=label, domain=dom, start=_as_point(st),
-                minima=tuple(_as_point(m) for m in _resolve(minima, bound)), title=title or first.strip() or label,
+                minima=later(lambda: tuple(_as_point(m) for m in _resolve(minima, bound))),
+                title=title or first.strip() or label,
                 description=description if description is not None else " ".join(body.split()),
-                levels=_resolve(levels, bound), lr=dict(_resolve(lr, bound) or {}), params=bound,
-                data=_resolve(data, bound), batch_loss=bl, batch_size=_resolve(batch_size, bound),
+                levels=later(lambda: _resolve(levels, bound)), lr=dict(_resolve(lr, bound) or {}), params=bound,
+                data=later(lambda: _resolve(data, bound)), batch_loss=bl, batch_size=_resolve(batch_size, bound),
                 axis_labels=axis_labels, factory=make if defaults else None, lr_tuned=tuple(lr_tuned),
             )
             if key is not None:

@@ -2,14 +2,14 @@
 parameters. The dataset travels with the surface (``data=(xs, ys)``), and ``batch_loss`` is the same loss on a
 minibatch, so ``sgd`` draws real minibatches (``batch_size``) instead of adding artificial noise.
 
-JAX is imported inside the functions, so registering and listing these surfaces never loads it.
+JAX and NumPy are imported inside the functions, and the surfaces are lazy (``@ov.surface(lazy=True)``): each
+dataset, least-squares minimum and contour levels are computed when the surface is first used, so registering and
+listing these surfaces loads neither.
 """
 from __future__ import annotations
 
 import functools
 import math
-
-import numpy as np
 
 import optiviz as ov
 
@@ -23,6 +23,8 @@ TRUE_W, TRUE_B = 2.0, -1.0
 @functools.lru_cache(maxsize=32)
 def linreg_data(n: int = 64, noise: float = 0.5, seed: int = 0, x_mean: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points with x ~ N(x_mean, 1) and y = 2 x - 1 + N(0, noise^2), from ``numpy.random.default_rng(seed)``."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     xs = rng.normal(x_mean, 1.0, n)
     ys = TRUE_W * xs + TRUE_B + rng.normal(0.0, noise, n)
@@ -51,6 +53,8 @@ def _mse(w, b, xs, ys):
 
 def _ols(n, noise, seed, x_mean):
     """The least-squares (w, b): the minimum of the full-data loss, in closed form (float64)."""
+    import numpy as np
+
     xs, ys = linreg_data(n, noise, seed, x_mean)
     A = np.stack([xs, np.ones_like(xs)], axis=1)
     (w, b), *_ = np.linalg.lstsq(A, ys, rcond=None)
@@ -61,6 +65,8 @@ _LINREG_DOMAIN = ((TRUE_W - 3.5, TRUE_W + 3.5), (TRUE_B - 3.5, TRUE_B + 3.5))
 
 
 def _linreg_levels(n, noise, seed, x_mean):
+    import numpy as np
+
     xs, ys = linreg_data(n, noise, seed, x_mean)
     fmin = float(np.mean((np.polyval(_ols(n, noise, seed, x_mean), xs) - ys) ** 2))
     # a quadratic is largest at a corner of the box
@@ -84,7 +90,7 @@ def _check_linreg(n, noise, seed, x_mean):
 @ov.surface(domain=_LINREG_DOMAIN, start=(-1.0, 2.0), minima=lambda n, noise, seed, x_mean: [_ols(n, noise, seed, x_mean)],
             levels=_linreg_levels, data=linreg_data,
             batch_loss=lambda w, b, batch: _mse(w, b, batch[0], batch[1]), batch_size=8,
-            lr_tuned=TUNED, lr=lrs(gd=0.348, adagrad=2.37, rmsprop=0.0511, momentum=0.348, adam=0.562), validate=_check_linreg)
+            lr_tuned=TUNED, lr=lrs(gd=0.348, adagrad=2.37, rmsprop=0.0511, momentum=0.348, adam=0.562), validate=_check_linreg, lazy=True)
 def linreg(w, b, n=64, noise=0.5, seed=0, x_mean=1.0):
     """Linear regression: the mean squared error of y = w x + b
 
@@ -104,6 +110,8 @@ def linreg(w, b, n=64, noise=0.5, seed=0, x_mean=1.0):
 @functools.lru_cache(maxsize=32)
 def logreg_data(n: int = 64, spread: float = 1.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points of two classes: label t ~ Bernoulli(1/2), x ~ N(-0.5 + 2t, spread^2) (seeded)."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     ts = rng.integers(0, 2, n).astype(float)
     xs = -0.5 + 2.0 * ts + spread * rng.normal(0.0, 1.0, n)
@@ -124,6 +132,8 @@ def _xent(w, b, xs, ts):
 def _mle(n, spread, seed):
     """The maximum-likelihood (w, b) by Newton's method (float64); none when the classes are separable (then the
     loss keeps falling as |w| grows, and its infimum 0 is not attained)."""
+    import numpy as np
+
     xs, ts = logreg_data(n, spread, seed)
     if ts.min() == ts.max():
         return []
@@ -150,7 +160,7 @@ def _check_logreg(n, spread, seed):
 @ov.register_surface
 @ov.surface(domain=((-3.0, 7.0), (-5.0, 3.0)), start=(-2.0, 2.0), minima=_mle, levels="log", data=logreg_data,
             batch_loss=lambda w, b, batch: _xent(w, b, batch[0], batch[1]), batch_size=8,
-            lr_tuned=TUNED, lr=lrs(gd=6.19, adagrad=6.19, rmsprop=3.83, momentum=1.47, adam=0.562), validate=_check_logreg)
+            lr_tuned=TUNED, lr=lrs(gd=6.19, adagrad=6.19, rmsprop=3.83, momentum=1.47, adam=0.562), validate=_check_logreg, lazy=True)
 def logreg(w, b, n=64, spread=1.0, seed=0):
     """Logistic regression: the cross-entropy of p = sigmoid(w x + b)
 

@@ -100,6 +100,31 @@ def test_surface_modules_register_without_jax():
     assert json.loads(out.splitlines()[-1]) == []
 
 
+def test_listing_imports_no_numpy_and_a_lazy_surface_computes_its_data_when_read():
+    out = _python("""
+        import contextlib, io, json, sys
+        from optiviz.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(["list"]) == 0
+        before = "numpy" in sys.modules
+        import optiviz as ov
+        calls = []
+
+        @ov.surface(lazy=True, minima=lambda k: calls.append("minima") or [(k, 0.0)],
+                    data=lambda k: calls.append("data") or (k,))
+        def lazy(x, y, k=1.0):
+            return (x - k) ** 2 + y ** 2
+
+        made = list(calls)
+        first = (lazy.minima, lazy.data, lazy.minima, lazy.with_params(k=2.0).minima)
+        print(json.dumps([before, made, calls, first]))
+    """)
+    before, made, calls, first = json.loads(out.splitlines()[-1])
+    assert before is False  # the data surfaces' datasets and minima wait until a surface is used
+    assert made == [] and calls == ["minima", "data", "minima"]  # computed once each, when first read
+    assert first == [[[1.0, 0.0]], [1.0], [[1.0, 0.0]], [[2.0, 0.0]]]
+
+
 # ------------------------------------------------------------------------------------- compilation cache
 
 _COUNT = """
