@@ -303,6 +303,8 @@ def test_tune_picks_a_stable_learning_rate_by_one_vmapped_program(monkeypatch):
     assert gd.objective < gd.objectives[0] and gd.objective < gd.objectives[-1]
     assert np.isinf(gd.objectives[-1])  # lr = 10 diverges
     assert gd.lrs.shape == gd.objectives.shape == (25,) and gd.spec.hparams["lr"] == gd.lr
+    # its repr is one line of plain numbers, not the 25-value arrays of the sweep
+    assert repr(gd).startswith(f"<TuneResult gd: lr={gd.lr:.3g} of 25, final loss {gd.objective:.4g} after 60 steps")
     # a second sweep from elsewhere reuses the same program
     again = ov.tune("bowl", ["gd", "momentum"], steps=60, start=(2.0, -1.0))
     assert program._execute_grid._cache_size() <= before + 1

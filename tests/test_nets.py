@@ -301,6 +301,11 @@ def test_divergence_is_recorded_not_raised(small, spiral):
     assert np.all(h.path[-1] == h.path[np.searchsorted(h.steps, h.diverged_at)])
     assert h.diagnosis().startswith("diverged at step")
     assert hs["adam"].diverged_at is None
+    # the results table (text and a notebook's HTML) has the divergence row, with plain numbers
+    row = next(line for line in hs.summary().splitlines() if line.startswith("momentum "))
+    assert f"diverged at step {h.diverged_at}" in row and f"{h.final_train_loss:.4g}" in row
+    assert f"<td style=\"text-align:left\">diverged at step {h.diverged_at}</td>" in hs._repr_html_()
+    assert "array" not in repr(hs) + repr(h) + hs.summary()
 
 
 def test_diagnosis_names_the_bad_side(runs):

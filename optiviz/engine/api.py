@@ -335,7 +335,7 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
             steps=recorded, diverged_at=event(div) if grid is None else div.astype(np.int64),
             reached_at=event(hit) if grid is None else hit.astype(np.int64), spec=spec,
             grads=extra[0] if extra else None, updates=extra[1] if extra else None,
-            lrs=None if grid is None else grid[:, i], how=note if grid is None else None)
+            lrs=None if grid is None else grid[:, i], how=note if grid is None else None, tol=tol)
     return Trajectories(runs, s, n_steps=steps, seed=seed, start=pts, record=record, tol=tol)
 
 

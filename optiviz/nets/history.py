@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import InvalidValueError
-from ..labeled import LabeledRuns, table
+from ..labeled import LabeledRuns, Report, as_html
 from ..optimizers import OptimizerSpec
 from .datasets import Dataset
 from .diagnostics import diagnose
@@ -93,9 +93,32 @@ class History:
         """One line saying which side is bad (see ``ov.nets.diagnose``)."""
         return diagnose(self)
 
+    def row(self, score: str) -> dict[str, str]:
+        """This run's cells of the results table: final train/test loss and ``score`` (accuracy or R^2),
+        divergence or early stopping, the diagnosis."""
+        end = "-" if self.diverged_at is None and self.stopped_at is None else \
+            f"diverged at step {self.diverged_at}" if self.diverged_at is not None else \
+            f"stopped at step {self.stopped_at}" + ("" if self.best_step is None else f" (best {self.best_step})")
+        return {"run": self.shown, "train loss": f"{self.final_train_loss:.4g}",
+                "test loss": f"{self.final_test_loss:.4g}", f"train {score}": f"{float(self.train_acc[-1]):.3f}",
+                f"test {score}": f"{float(self.test_acc[-1]):.3f}", "ended": end, "diagnosis": self.diagnosis()}
+
+    def _repr_html_(self) -> str:
+        return as_html(_report(f"{self.label}: {len(self.steps)} records to step {int(self.steps[-1])}", [self],
+                               self.task))
+
     def __repr__(self) -> str:
         return (f"<History {self.label}: {len(self.steps)} records to step {int(self.steps[-1])}, "
                 f"train {self.final_train_loss:.4g} test {self.final_test_loss:.4g}>")
+
+
+def _report(title: str, runs: list[History], task: str) -> Report:
+    score = "R^2" if task == "regression" else "acc"
+    rows = [h.row(score) for h in runs]
+    header = list(rows[0]) if rows else ["run"]
+    if all(r["ended"] == "-" for r in rows):
+        header.remove("ended")
+    return Report(title, header, [tuple(r[h] for h in header) for r in rows])
 
 
 class Histories(LabeledRuns[History]):
@@ -107,15 +130,10 @@ class Histories(LabeledRuns[History]):
         self.n_steps = n_steps
         self.seed = seed
 
-    def summary(self) -> str:
-        """A plain-text table: final train/test loss and accuracy, and the diagnosis, per run."""
-        score = "R^2" if self.data.task == "regression" else "acc"
-        rows = [("run", "train loss", "test loss", f"train {score}", f"test {score}", "diagnosis")]
-        for h in self.values():
-            rows.append((h.shown, f"{h.final_train_loss:.4g}", f"{h.final_test_loss:.4g}",
-                         f"{float(h.train_acc[-1]):.3f}", f"{float(h.test_acc[-1]):.3f}", h.diagnosis()))
-        lines = table(rows)
-        return "\n".join([f"{self.data.caption()}: {self.n_steps} steps", *lines])
+    def report(self) -> Report:
+        """The results table (``summary()``, ``str()``, the notebook's HTML): final train/test loss and accuracy
+        (R^2 for regression), how the run ended (diverged, stopped early) and the diagnosis, per run."""
+        return _report(f"{self.data.caption()}: {self.n_steps} steps", list(self.values()), self.data.task)
 
     def __repr__(self) -> str:
-        return f"<Histories on {self.data.name}: {', '.join(self)} ({self.n_steps} steps)>"
+        return f"<Histories on {self.data.name}: {self._named()} ({self.n_steps} steps)>"
