@@ -13,6 +13,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 os.environ.setdefault("MPLBACKEND", "Agg")
+# sphinx-gallery runs each example in gallery/, so the helper module one imports would leave a __pycache__ there
+sys.dont_write_bytecode = True
 
 project = "optiviz"
 author = "The optiviz developers"
@@ -60,6 +62,8 @@ sphinx_gallery_conf = {
     "matplotlib_animations": True,
     "image_scrapers": ("matplotlib",),
     "download_all_examples": False,
+    # the same seeds as `optiviz gallery` before each example, after sphinx-gallery's own matplotlib reset
+    "reset_modules": ("matplotlib", "optiviz.gallery.reset_example"),
     "remove_config_comments": True,
     "plot_gallery": "True",
     "abort_on_example_error": False,

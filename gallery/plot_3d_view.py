@@ -37,5 +37,3 @@ print(f"Claim: momentum crosses the ridge (a barrier {barrier:.2f} above the loc
 # %%
 # The 3D view next to the contour map (``view="both"``).
 anim = ov.animate(runs, layout="overlay", view="both", frames=50, dpi=80)
-ov.save(anim, "3d_view.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
-ov.save(anim, "3d_view.html")  # a page with play, pause and step controls

@@ -32,4 +32,3 @@ print(f"Claim: max sigmoid'(z) = {d['sigmoid'].max():.4f} (at z = {z[np.argmax(d
 # One panel per activation: the function (solid) and its derivative (dashed), drawn by optiviz's network figures.
 names = ["sigmoid", "tanh", "relu", "leaky_relu:alpha=0.1", "elu", "gelu", "swish", "maxout:pieces=3"]
 fig = netviz.plot_activations(names, x=(-5.0, 5.0), dpi=80)
-ov.save(fig, "activations.png")

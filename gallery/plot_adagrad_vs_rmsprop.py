@@ -39,5 +39,3 @@ print(f"effective lr along x, first step -> step 100: Adagrad {eff['adagrad'][0]
 # coordinate's effective learning rate as bars on a log scale. The title is the claim, with its numbers.
 anim = ov.animate(runs, layout="overlay", internals=True, frames=60, dpi=80,
                   title=ov.lessons.report.caption(result, width=80))
-ov.save(anim, "adagrad_vs_rmsprop.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
-ov.save(anim, "adagrad_vs_rmsprop.html")  # a page with play, pause and step controls

@@ -29,4 +29,3 @@ print(runs.summary())
 # %%
 # The race, titled with the claim and its numbers.
 fig = ov.plot(runs, layout="overlay", dpi=80, title=ov.lessons.report.caption(result, width=80))
-ov.save(fig, "adam_ablation.png")

@@ -78,4 +78,3 @@ with style.context() as theme:
                loc="outside lower center", ncol=2, fontsize=style.FONT["legend"])
     fig.suptitle("basins of attraction on local_minima (dotted: the ridge; stars: the minima)", x=0.01, ha="left",
                  fontsize=style.FONT["title"], fontweight="bold")
-ov.save(fig, "basins.png")

@@ -37,5 +37,3 @@ print(f"Claim: the straight line to the minimum is {straight:.2f} long; gd's pat
 # %%
 # Animate both optimizers on the custom surface.
 anim = ov.animate(runs, layout="overlay", frames=50, dpi=80)
-ov.save(anim, "custom_surface.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
-ov.save(anim, "custom_surface.html")  # a page with play, pause and step controls

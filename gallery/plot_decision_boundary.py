@@ -35,5 +35,3 @@ print("Claim: test accuracy " + "; ".join(
 # Animate both boundaries over training (orange: class 0, blue: class 1; training points filled, test points
 # hollow) with the learning curves.
 anim = netviz.animate_decision_boundary(runs, data, frames=30, n=60, dpi=70)
-ov.save(anim, "decision_boundary.gif")
-ov.save(anim, "decision_boundary.html")  # a page with play/pause/step controls, a tenth of the GIF's size

@@ -25,14 +25,6 @@ print(f"Claim: {result.claim}")
 print(f"Claim: {grads.claim}")
 
 
-def wrap(text, width=100):
-    """The claim on a few lines, for the figure's title."""
-    lines = [""]
-    for word in text.split():
-        lines[-1:] = [lines[-1] + " " + word] if len(lines[-1]) + len(word) < width else [lines[-1], word]
-    return "\n".join(line.strip() for line in lines)
-
-
 # %%
 # Left: training accuracy against depth at each depth's best lr. Right: first / last layer gradient.
 best = result.measured["best_train_acc"]
@@ -48,5 +40,4 @@ for key, label, ls in (("grad_ratio_init", "at initialization", "-"), ("grad_rat
     ax2.plot([int(d) for d in depths], [r[d] for d in depths], "o", ls=ls, color="#0072B2", label=label)
 ax2.set(yscale="log", xlabel="hidden layers", ylabel="sigmoid: first / last layer gradient norm")
 ax2.legend()
-fig.suptitle(wrap(result.claim, 130), fontsize=7.5, x=0.01, ha="left")
-ov.save(fig, "deep_sigmoid.png")
+fig.suptitle(ov.lessons.report.caption(result, width=130), fontsize=7.5, x=0.01, ha="left")

@@ -24,14 +24,6 @@ result = ov.lessons.check("diagnose_train_then_test")
 print(f"Claim: {result.claim}")
 
 
-def wrap(text, width=100):
-    """The claim on a few lines, for the figure's title."""
-    lines = [""]
-    for word in text.split():
-        lines[-1:] = [lines[-1] + " " + word] if len(lines[-1]) + len(word) < width else [lines[-1], word]
-    return "\n".join(line.strip() for line in lines)
-
-
 # %%
 # Every constructed run: train against test accuracy, coloured by its case; a cross where the diagnosis missed.
 fig, ax = plt.subplots(figsize=(7, 5.2), dpi=80, layout="constrained")
@@ -48,5 +40,4 @@ ax.axvline(0.8, color="#CC79A7", lw=0.8, ls="--")
 ax.text(0.805, 0.42, "noise ceiling of 20% flipped labels", rotation=90, fontsize=7, color="#CC79A7")
 ax.set(xlabel="training accuracy", ylabel="test accuracy", xlim=(0.4, 1.02), ylim=(0.4, 1.02))
 ax.legend(loc="upper left", fontsize=7.5)
-ax.set_title(wrap(result.claim, 100), fontsize=7.5, loc="left")
-ov.save(fig, "diagnose.png")
+ax.set_title(ov.lessons.report.caption(result, width=100), fontsize=7.5, loc="left")

@@ -25,14 +25,6 @@ result = ov.lessons.check("dropout_reduces_overfitting")
 print(f"Claim: {result.claim}")
 
 
-def wrap(text, width=100):
-    """The claim on a few lines, for the figure's title."""
-    lines = [""]
-    for word in text.split():
-        lines[-1:] = [lines[-1] + " " + word] if len(lines[-1]) + len(word) < width else [lines[-1], word]
-    return "\n".join(line.strip() for line in lines)
-
-
 # %%
 # Left: held-out test loss with dropout against without, one dot per lr x seed (below the diagonal: dropout
 # helped). Right: the learning curves of one run of the setup (seed 0, lr 0.003), with and without dropout.
@@ -53,5 +45,4 @@ for (label, h), color in zip(runs.items(), ("#D55E00", "#0072B2")):
     ax2.plot(h.steps, h.test_loss, color=color, ls="--", label=f"{label} test")
 ax2.set(yscale="log", xlabel="step", ylabel="loss")
 ax2.legend(fontsize=7.5)
-fig.suptitle(wrap(result.claim, 130), fontsize=7.5, x=0.01, ha="left")
-ov.save(fig, "dropout.png")
+fig.suptitle(ov.lessons.report.caption(result, width=130), fontsize=7.5, x=0.01, ha="left")

@@ -22,14 +22,6 @@ result = ov.lessons.check("early_stopping")
 print(f"Claim: {result.claim}")
 
 
-def wrap(text, width=100):
-    """The claim on a few lines, for the figure's title."""
-    lines = [""]
-    for word in text.split():
-        lines[-1:] = [lines[-1] + " " + word] if len(lines[-1]) + len(word) < width else [lines[-1], word]
-    return "\n".join(line.strip() for line in lines)
-
-
 # %%
 # Left: one run of the lesson's setup (seed 0, lr 0.01), its train and validation loss and the stopping point.
 # Right: held-out loss at the validation minimum against at the last step, one dot per lr x seed.
@@ -51,5 +43,4 @@ lim = [min(r["held_at_best"] for r in rows) * 0.8, max(r["held_last"] for r in r
 ax2.plot(lim, lim, color="#999999", lw=0.8, ls=":")
 ax2.set(xscale="log", yscale="log", xlabel="held-out loss, last step", ylabel="held-out loss, early-stopped",
         title="one dot per lr x seed (colour: lr, dark = small)")
-fig.suptitle(wrap(result.claim, 130), fontsize=7.5, x=0.01, ha="left")
-ov.save(fig, "early_stopping.png")
+fig.suptitle(ov.lessons.report.caption(result, width=130), fontsize=7.5, x=0.01, ha="left")

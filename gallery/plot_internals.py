@@ -44,5 +44,3 @@ print(f"Claim: at step 20 the effective learning rate along x divided by that al
 # %%
 # The internals overlay: one panel per optimizer, each with its arrows and learning-rate bars.
 anim = ov.animate(runs, layout="grid", internals=True, frames=60, dpi=80)
-ov.save(anim, "internals.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
-ov.save(anim, "internals.html")  # a page with play, pause and step controls

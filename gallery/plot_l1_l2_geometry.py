@@ -3,11 +3,11 @@
 
 Add a penalty to a loss and its minimum moves towards the origin. With L2, (x^2 + y^2) / 2, the pull is
 proportional to each weight, so it shrinks both and zeroes neither: the minimum of 0.5 ((x - 2)^2 + (y - 0.5)^2)
-moves from (2, 0.5) to (1, 0.25). With L1, |x| + |y|, the pull has the same size however small the weight, so a
+moves from (2, 0.5) to (1, 0.25). With L1, ``|x| + |y|``, the pull has the same size however small the weight, so a
 weight whose loss gradient is weaker than the pull is held at zero: the minimum is (1, 0), on the x axis. That
 is why L1 makes weights sparse.
 
-Gradient steps cannot sit exactly on the kink of |y|: they hover around it at a distance of about the learning
+Gradient steps cannot sit exactly on the kink of ``|y|``: they hover around it at a distance of about the learning
 rate. The claim (the lesson ``l1_vs_l2_geometry``: GD and Adam, 13 learning rates, 6 starts) states the band of
 learning rates where the L1 path ends within a tenth of the L2 distance from the axis.
 """
@@ -33,5 +33,3 @@ print(l2.summary())
 # Both paths, each on its own loss, titled with the claim and its numbers.
 fig_l1 = ov.plot(l1, layout="overlay", dpi=80, title="L1: " + ov.lessons.report.caption(result, width=80))
 fig_l2 = ov.plot(l2, layout="overlay", dpi=80, title="L2: the minimum (1, 0.25) is off the axis")
-ov.save(fig_l1, "l1_geometry.png")
-ov.save(fig_l2, "l2_geometry.png")

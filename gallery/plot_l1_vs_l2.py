@@ -31,4 +31,3 @@ print(f"Claim: weights with |w| < 0.01: L1 {sparse['L1']:.0%}, L2 {sparse['L2']:
 # %%
 # Histograms of the trained weights: L1's spike at zero, L2's narrow bell.
 fig = netviz.plot_weight_histograms(runs, tol=1e-2, dpi=80)
-ov.save(fig, "l1_vs_l2.png")

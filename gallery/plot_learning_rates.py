@@ -33,5 +33,3 @@ print(f"Claim: with L = 20 the limit is 2/L = 0.1: after 150 steps the loss is {
 # %%
 # Animate the four runs side by side; the diverging one is marked where it left the picture.
 anim = ov.animate(runs, layout="grid", frames=50, dpi=80)
-ov.save(anim, "learning_rates.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
-ov.save(anim, "learning_rates.html")  # a page with play, pause and step controls

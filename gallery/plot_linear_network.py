@@ -22,15 +22,6 @@ result = ov.lessons.check("linear_without_activations")
 print(f"Claim: {result.claim}")
 
 
-
-def wrap(text, width=100):
-    """The claim on a few lines, for the figure's title."""
-    lines = [""]
-    for word in text.split():
-        lines[-1:] = [lines[-1] + " " + word] if len(lines[-1]) + len(word) < width else [lines[-1], word]
-    return "\n".join(line.strip() for line in lines)
-
-
 # %%
 # Training accuracy on XOR against the learning rate, one dot per seed.
 fits = [r for r in result.rows if r["part"] == "XOR fit"]
@@ -41,6 +32,5 @@ for key, label, color in (("linear_acc", "deep linear net (no activation)", "#00
 ax.axhline(0.5, color="#999999", lw=0.8, ls=":")
 ax.set(xscale="log", xlabel="Adam learning rate", ylabel="training accuracy on XOR", ylim=(0.0, 1.05))
 ax.legend(loc="lower right")
-ax.set_title(wrap(result.claim), fontsize=7.5, loc="left")
+ax.set_title(ov.lessons.report.caption(result), fontsize=7.5, loc="left")
 print("max relative error of the composed map:", f"{result.measured['max_relative_error']:.1e}")
-ov.save(fig, "linear_network.png")

@@ -2,12 +2,12 @@
 =======================
 
 A Maxout unit outputs the largest of k affine pieces of its input. Give it two pieces, one of them the zero
-function, and it is exactly a ReLU: max(w x + b, 0). With learned pieces it can also be |x| = max(x, -x), or any
+function, and it is exactly a ReLU: max(w x + b, 0). With learned pieces it can also be ``|x| = max(x, -x)``, or any
 convex piecewise-linear function. The gradient flows through whichever piece wins for an input, so a unit never
 dies the way a ReLU stuck at zero does; but a piece that wins for no input at all gets no gradient.
 
 The claim (the lesson ``maxout_generalizes_relu``, over 3 seeds, two targets and 7 Adam learning rates from
-0.003 to 0.3): pieces (w, 0) give ReLU bit for bit; a small Maxout net learns |x| and ReLU(x); and the lesson
+0.003 to 0.3): pieces (w, 0) give ReLU bit for bit; a small Maxout net learns ``|x|`` and ReLU(x); and the lesson
 measures how often every piece wins for some input, rather than assuming it always does.
 """
 
@@ -22,14 +22,6 @@ result = ov.lessons.check("maxout_generalizes_relu")
 print(f"Claim: {result.claim}")
 
 
-def wrap(text, width=100):
-    """The claim on a few lines, for the figure's title."""
-    lines = [""]
-    for word in text.split():
-        lines[-1:] = [lines[-1] + " " + word] if len(lines[-1]) + len(word) < width else [lines[-1], word]
-    return "\n".join(line.strip() for line in lines)
-
-
 # %%
 # Left: test R^2 against the learning rate per target. Right: the share of pieces that win for some input.
 fits = [r for r in result.rows if r["part"] == "fit"]
@@ -42,5 +34,4 @@ ax.set(xscale="log", xlabel="Adam learning rate", ylabel="test R^2", ylim=(0.9, 
 ax2.set(xscale="log", xlabel="Adam learning rate", ylabel="share of pieces that win for some input",
         ylim=(0, 1.05))
 ax.legend(loc="lower right")
-fig.suptitle(wrap(result.claim, 130), fontsize=7.5, x=0.01, ha="left")
-ov.save(fig, "maxout.png")
+fig.suptitle(ov.lessons.report.caption(result, width=130), fontsize=7.5, x=0.01, ha="left")

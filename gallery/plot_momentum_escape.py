@@ -39,7 +39,6 @@ ax.set(xscale="log", xlabel="learning rate (the same for every optimizer)", ylab
        ylim=(-0.03, 1.03))
 ax.legend(loc="upper left", fontsize=7)
 fig.suptitle(ov.lessons.report.caption(result, width=110), fontsize=7, ha="left", x=0.01)
-ov.save(fig, "momentum_escape_sweep.png")
 
 # %%
 # One start (the surface's), at a learning rate inside the band: the in-band learning rates are tried from this
@@ -56,5 +55,3 @@ how = "the same for both, inside the measured band"
 runs = ov.run(surface, {"gd": {"lr": lr}, "momentum": {"lr": lr}}, steps=300, how={"gd": how, "momentum": how})
 print(runs.summary())
 anim = ov.animate(runs, layout="overlay", frames=60, dpi=80, title=ov.lessons.report.caption(result, width=80))
-ov.save(anim, "momentum_escape.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
-ov.save(anim, "momentum_escape.html")  # a page with play, pause and step controls

@@ -35,5 +35,3 @@ print(f"Claim: the PCA plane keeps {float(land.explained.sum()):.0%} of the path
 # Animate the projected paths on the landscape with the 2D surface renderer (``ov.animate`` on
 # ``land.trajectories()`` and ``land.surface()`` does the same).
 anim = netviz.animate_landscape(land, layout="overlay", frames=50, dpi=80)
-ov.save(anim, "network_landscape.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
-ov.save(anim, "network_landscape.html")  # a page with play, pause and step controls

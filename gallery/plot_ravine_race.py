@@ -31,5 +31,5 @@ print(f"Claim: steps to reach loss 1e-3: {fast}; gd never does in 300 steps "
 # %%
 # Animate the race: one panel per optimizer on the same map, and their losses on one log scale.
 anim = ov.animate(runs, layout="grid", frames=60, dpi=80)
-ov.save(anim, "ravine_race.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
-ov.save(anim, "ravine_race.html")  # a page with play, pause and step controls
+# The gallery shows ``anim``, left open in pyplot. In a script of your own, ``ov.save(anim, "ravine_race.gif")``
+# writes it to a file (the suffix picks the format: .gif, .mp4, .html, .png) and ``plt.show()`` plays it.

@@ -22,14 +22,6 @@ result = ov.lessons.check("relu_piecewise_linear")
 print(f"Claim: {result.claim}")
 
 
-def wrap(text, width=100):
-    """The claim on a few lines, for the figure's title."""
-    lines = [""]
-    for word in text.split():
-        lines[-1:] = [lines[-1] + " " + word] if len(lines[-1]) + len(word) < width else [lines[-1], word]
-    return "\n".join(line.strip() for line in lines)
-
-
 # %%
 # The activation regions of a 2-8-8-8-1 ReLU network trained on the moons: each colour is one pattern of active
 # units, i.e. one linear sub-network. The output's contour lines bend only at region borders.
@@ -46,5 +38,5 @@ ax.imshow((region.reshape(X.shape) * 0.6180339) % 1.0, extent=(-1, 1, -1, 1), or
           interpolation="nearest")
 ax.contour(X, Y, np.asarray(out).reshape(X.shape), levels=12, colors="k", linewidths=0.6)
 ax.set(xlabel="x1", ylabel="x2")
-ax.set_title(wrap(f"{region.max() + 1} linear regions in this square. " + result.claim, 80), fontsize=7.5, loc="left")
-ov.save(fig, "relu_regions.png")
+ax.set_title(f"{region.max() + 1} linear regions in this square.\n" + ov.lessons.report.caption(result, width=80),
+             fontsize=7.5, loc="left")

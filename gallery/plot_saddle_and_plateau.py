@@ -40,7 +40,3 @@ anim_saddle = ov.animate(saddle, layout="overlay", frames=60, dpi=80,
                          title=ov.lessons.report.caption(saddle_claim, width=80))
 anim_plateau = ov.animate(plateau, layout="overlay", frames=60, dpi=80,
                           title=ov.lessons.report.caption(plateau_claim, width=80))
-ov.save(anim_saddle, "saddle.gif")
-ov.save(anim_saddle, "saddle.html")  # a page with play, pause and step controls
-ov.save(anim_plateau, "plateau.gif")
-ov.save(anim_plateau, "plateau.html")

@@ -57,10 +57,7 @@ with style.context():
     ax.legend(loc="upper right", handlelength=2.6)
     ax.set_title("the four schedules, all starting at lr 0.15", fontsize=style.FONT["caption"] + 0.5)
     style.caption(fig, "big steps first to travel, small steps last to settle under the minibatch noise")
-ov.save(fig, "schedules_lr.png")
 
 # %%
 # Animate the four runs; the loss panel shows the noise floor each one settles to.
 anim = ov.animate(runs, layout="grid", frames=50, dpi=80)
-ov.save(anim, "schedules.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
-ov.save(anim, "schedules.html")  # a page with play, pause and step controls

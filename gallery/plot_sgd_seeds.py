@@ -40,5 +40,3 @@ print(f"Claim: the 64 final points lie at an RMS distance of {spread['lr=0.04']:
 # %%
 # Animate the two ensembles: every seed's path, side by side.
 anim = ov.animate(runs, layout="grid", frames=50, dpi=80)
-ov.save(anim, "sgd_seeds.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
-ov.save(anim, "sgd_seeds.html")  # a page with play, pause and step controls

@@ -41,5 +41,3 @@ print(f"Claim: to come within 0.05 of the minimum loss {best:.3f}, gd touches {t
 # Animate the two paths side by side; SGD's jitter is the minibatch noise. The loss panel is drawn against the data
 # points each method has touched (GD 64 per step, SGD 8), the fair axis for comparing their cost.
 anim = ov.animate(runs, layout="grid", frames=60, dpi=80, samples=cost)
-ov.save(anim, "sgd_vs_gd_linreg.gif")  # the suffix picks the format: .gif, .mp4, .html, .png
-ov.save(anim, "sgd_vs_gd_linreg.html")  # a page with play, pause and step controls

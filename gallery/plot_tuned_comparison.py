@@ -61,6 +61,3 @@ ax.legend()
 fig.tight_layout()
 
 anim = ov.animate(tuned, layout="grid", frames=50, dpi=80)
-ov.save(anim, "tuned_comparison.gif")
-ov.save(anim, "tuned_comparison.html")  # a page with play, pause and step controls
-ov.save(fig, "tuned_comparison.png")

@@ -34,4 +34,3 @@ print(f"Claim: first-layer / output-layer gradient norm in a {depth}-hidden-laye
 # %%
 # The gradient norm of each layer on a log scale, one line per activation.
 fig = netviz.plot_grad_norms(norms, dpi=80)
-ov.save(fig, "vanishing_gradients.png")

@@ -1,38 +1,35 @@
-"""Build the gallery: run every ``gallery/plot_*.py`` in a fresh process and turn what it draws into web pages.
+"""``optiviz gallery``: run the gallery scripts headless, keep what they draw, and write an index page.
 
-    optiviz gallery [--src gallery] [--out gallery-out] [--only PATTERN] [--jobs N] [--timeout SECONDS]
+    optiviz gallery [--src DIR] [--out gallery-out] [--only PATTERN] [--jobs N] [--timeout SECONDS] [--list]
 
-The contract between a script and the builder (sphinx-gallery's conventions, so the scripts are also plain
-examples a user can copy and run with ``python plot_x.py``):
+The scripts are sphinx-gallery examples, and the documentation site is built from them by sphinx-gallery itself
+(``docs/conf.py``), which renders their ``# %%`` cells and printed output, captures their pictures and makes the
+thumbnails and pages. This module is the thin runner for a look without Sphinx. It follows the same conventions,
+so a script that works here works there:
 
-* the module docstring's first line is the title (an RST underline below it is allowed); its body explains the
-  lesson. ``# %%`` lines split the rest into cells; the comment lines that open a cell are its prose;
-* the script draws with the public ``optiviz`` API and saves its pictures into its working directory with
-  relative names, as a user's copy would: ``ov.save(anim, "ravine_race.gif")``. The builder runs it in a fresh
-  folder (also named by the ``OPTIVIZ_GALLERY_OUT`` environment variable) and collects the media files
-  (.png .gif .html .mp4 .svg .jpg) in the order they were written;
-* a script that saves nothing (sphinx-gallery style, ending with ``plt.show()``) has its pictures scraped: every
-  matplotlib ``Animation`` bound to a module-level name is saved with ``ov.save`` (or matplotlib's writers) as
-  ``<stem>.gif`` and ``<stem>.html`` (GIF only, with a note, for an animation that has no page form); every
-  other figure, open in pyplot or bound to a module-level name (a ``Figure`` or an ``Axes``), as ``<stem>.png``
-  (``<stem>`` is the script name without ``plot_``; a second one gets ``_2``, ...);
-* the script prints one line starting with ``Claim:`` that states its claim with the number that shows it;
-  the builder uses that line as the example's caption.
+* the module docstring's first line is the title (an RST underline may follow), the rest is the lesson;
+* the script leaves its figures open in pyplot and binds its animations to module-level names; it writes no file
+  (sphinx-gallery runs it in its source folder). As sphinx-gallery's matplotlib scraper does with
+  ``matplotlib_animations``, every pyplot figure is kept: an animation's as ``<stem>.gif`` and ``<stem>.html``
+  (the HTML player; a plain matplotlib animation gets the GIF only), any other as ``<stem>.png``, where
+  ``<stem>`` is the script's name without ``plot_`` and a second picture of a kind is ``<stem>_2``. A file the
+  script writes into its working folder is reported as a warning;
+* the script prints one line starting with ``Claim:``, the index's caption for it;
+* :func:`reset_example` seeds Python's and NumPy's global generators before each script, here and in the docs
+  build (sphinx-gallery's ``reset_modules``).
 
-Each script runs in its own process with a deterministic environment (``MPLBACKEND=Agg``, JAX on the CPU,
-``PYTHONHASHSEED=0``, Python's and NumPy's global seeds fixed, ``SOURCE_DATE_EPOCH=0``, ``TZ=UTC``) and a timeout.
-A script that fails or times out is reported on one line with its name and error (its full log is kept in
-``<out>/_failed/``); the others still build, and ``build`` reports the failure so the command exits non-zero.
+Each script runs in its own process (``jobs`` at once, sharing JAX's persistent compilation cache on disk) with
+``MPLBACKEND=Agg``, JAX on the CPU, ``PYTHONHASHSEED=0``, ``SOURCE_DATE_EPOCH=0``, ``TZ=UTC`` and a timeout. A
+failure is reported on one line with the script's name and error (its log is kept in ``<out>/_failed/``); the
+others still build, and ``build`` reports the failure so the command exits 1.
 
-Output layout (every file is written to a temporary name in its folder, then renamed)::
+Output (every file is written under a temporary name, then renamed)::
 
-    <out>/index.html            self-contained: inline CSS, thumbnails embedded as data URIs
-    <out>/index.md              the same index in Markdown (thumbnails as files)
-    <out>/<name>.html           one page per example: the pictures, the caption, the lesson and the source
-    <out>/<name>/               the example's files: pictures, thumb.png, a copy of the script, meta.json
+    <out>/index.html            self-contained: thumbnails embedded as data URIs
+    <out>/<name>.html           one page per example: pictures, claim, lesson, printed output and source
+    <out>/<name>/               the example's pictures, thumb.png, a copy of the script, meta.json
 
-This module imports neither JAX nor matplotlib in the parent process: only the child runner (``_child_main``,
-``python -m optiviz.gallery SCRIPT DIR``) loads them.
+The parent process imports neither JAX nor matplotlib: only the child (``python -m optiviz.gallery SCRIPT DIR``).
 """
 from __future__ import annotations
 
@@ -40,6 +37,7 @@ import ast
 import base64
 import fnmatch
 import html
+import io
 import json
 import math
 import os
@@ -55,101 +53,83 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Sequence
+from typing import Any, Callable, Sequence
 
 from ._atomic import atomic_path, write_bytes
 from .errors import InvalidValueError, OptivizError
 
 SCRIPT_GLOB = "plot_*.py"
 CLAIM_PREFIX = "Claim:"
-MEDIA_SUFFIXES = (".png", ".gif", ".html", ".mp4", ".svg", ".jpg", ".jpeg")
-#: images a thumbnail can be made from, in order of preference (an animation shows the lesson best)
-THUMB_SOURCES = (".gif", ".png", ".jpg", ".jpeg")
 THUMB_SIZE = (360, 270)
-ENV_OUT = "OPTIVIZ_GALLERY_OUT"
 DEFAULT_TIMEOUT = 180.0
 MANIFEST = ".ov-manifest.json"
 ERROR_FILE = ".ov-error"
 
-__all__ = ["build", "find_scripts", "parse_script", "read_header", "BuildReport", "ExampleResult", "Header", "Script",
-           "default_source", "make_thumbnail", "write_index"]
+__all__ = ["build", "find_scripts", "read_script", "read_header", "reset_example", "default_source", "make_thumbnail",
+           "write_index", "BuildReport", "ExampleResult", "Header"]
 
 
 # ------------------------------------------------------------------------------------------ reading scripts
 
-@dataclass
-class Script:
-    """A gallery script split the sphinx-gallery way: title, lesson, and (prose, code) cells."""
-
-    path: Path
-    title: str
-    lesson: str
-    cells: list[tuple[str, str]]
-
-    @property
-    def name(self) -> str:
-        return self.path.stem
-
-    @property
-    def stem(self) -> str:
-        return self.name[len("plot_"):] if self.name.startswith("plot_") else self.name
+def _underline(line: str) -> bool:
+    return bool(line.strip()) and set(line.strip()) <= set("=-~^*#")
 
 
-def parse_script(path: str | os.PathLike[str]) -> Script:
-    """Title (docstring's first line), lesson (the rest of the docstring) and cells of a gallery script."""
+def read_script(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """``(title, lesson)`` of a gallery script: its docstring's first line, and the rest of the docstring."""
     path = Path(path)
-    source = path.read_text(encoding="utf-8")
     try:
-        module = ast.parse(source)
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
     except SyntaxError:
-        return Script(path, path.stem, "", [("", source)])
-    doc = ast.get_docstring(module, clean=True) or ""
-    lines = doc.splitlines()
-    title = lines[0].strip() if lines else path.stem
+        doc = ""
+    lines = doc.strip().splitlines() or [path.stem]
     rest = lines[1:]
-    if rest and rest[0].strip() and set(rest[0].strip()) <= set("=-~^*#"):
-        rest = rest[1:]  # an RST underline under the title
-    lesson = "\n".join(rest).strip()
-    body_start = 0
-    if module.body and isinstance(module.body[0], ast.Expr) and isinstance(getattr(module.body[0], "value", None),
-                                                                          ast.Constant) and doc:
-        body_start = module.body[0].end_lineno or 0
-    code_lines = source.splitlines()[body_start:]
-    cells: list[tuple[str, str]] = []
-    chunk: list[str] = []
+    if rest and _underline(rest[0]):
+        rest = rest[1:]
+    return lines[0].strip(), "\n".join(rest).strip()
 
-    def flush() -> None:
-        prose: list[str] = []
-        i = 0
-        if chunk and chunk[0].lstrip().startswith("# %%"):
-            head = chunk[0].lstrip()[4:].strip()
-            if head:
-                prose.append(head)
-            i = 1
-            while i < len(chunk) and (chunk[i].startswith("#") or (not chunk[i].strip() and not prose)):
-                prose.append(chunk[i][1:].strip() if chunk[i].startswith("#") else "")
-                i += 1
-        code = "\n".join(chunk[i:]).strip("\n")
-        text = "\n".join(prose).strip()
-        if text or code.strip():
-            cells.append((text, code))
 
-    for line in code_lines:
-        if line.lstrip().startswith("# %%"):
-            flush()
-            chunk = [line]
-        else:
-            chunk.append(line)
-    flush()
-    return Script(path, title, lesson, cells)
+@dataclass
+class Header:
+    """The gallery's ``README.txt`` (sphinx-gallery's header file): the title on its first line (an RST underline
+    is allowed) and intro paragraphs. Lines naming scripts (``* plot_ravine_race.py``), usually inside an RST
+    comment (``..`` and the indented lines under it, which no page shows), give the order of the examples, here
+    and in the docs (``docs/_ext/gallery_order.py``); scripts it does not name follow in name order."""
+
+    title: str = "optiviz gallery"
+    intro: str = ""
+    order: list[str] = field(default_factory=list)
+
+
+def read_header(src: str | os.PathLike[str]) -> Header:
+    path = Path(src) / "README.txt"
+    if not path.is_file():
+        return Header()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    title = lines[0].strip() if lines else ""
+    rest = lines[1:]
+    if rest and _underline(rest[0]):
+        rest = rest[1:]
+    order, intro, in_comment = [], [], False
+    for line in rest:
+        m = re.fullmatch(r"\s*(?:[-*]\s+)?(plot_\w+)\.py\b.*", line)
+        if m:
+            order.append(m.group(1))
+        in_comment = line.startswith("..") or (in_comment and (not line.strip() or line[:1].isspace()))
+        if not m and not in_comment:
+            intro.append(line)
+    return Header(title or Header.title, "\n".join(intro).strip(), order)
 
 
 def default_source() -> Path:
-    """``./gallery`` when it exists, else the ``gallery/`` folder next to the package (a source checkout)."""
-    here = Path.cwd() / "gallery"
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parent.parent / "gallery"
+    """``./gallery`` when it exists, else the scripts installed with optiviz (a wheel ships them as
+    ``optiviz/examples``; a source checkout has them in ``gallery/`` next to the package)."""
+    here = Path(__file__).resolve().parent
+    for folder in (Path.cwd() / "gallery", here / "examples", here.parent / "gallery"):
+        if folder.is_dir():
+            return folder
+    raise InvalidValueError("this installation of optiviz has no gallery scripts and there is no ./gallery folder; "
+                            "give --src DIR (the scripts are in the gallery/ folder of optiviz's source)")
 
 
 def find_scripts(src: str | os.PathLike[str], only: str | None = None) -> list[Path]:
@@ -163,22 +143,23 @@ def find_scripts(src: str | os.PathLike[str], only: str | None = None) -> list[P
     if not scripts:
         raise InvalidValueError(f"gallery folder {str(src)!r} has no {SCRIPT_GLOB} scripts")
     if only:
-        globbing = any(c in only for c in "*?[")
-
-        def match(p: Path) -> bool:
-            if globbing:
-                return fnmatch.fnmatchcase(p.name, only) or fnmatch.fnmatchcase(p.stem, only)
-            return only in p.name
-
-        keep = [p for p in scripts if match(p)]
-        if not keep:
+        if any(c in only for c in "*?["):
+            scripts_ = [p for p in scripts if fnmatch.fnmatchcase(p.name, only) or fnmatch.fnmatchcase(p.stem, only)]
+        else:
+            scripts_ = [p for p in scripts if only in p.name]
+        if not scripts_:
             raise InvalidValueError(f"no gallery script matches {only!r}; scripts: "
                                     + ", ".join(p.stem for p in scripts))
-        scripts = keep
+        scripts = scripts_
     return scripts
 
 
-# ----------------------------------------------------------------------------------------- atomic writes
+# ----------------------------------------------------------------------------------------------- building
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes(path, text.encode("utf-8"))
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -189,27 +170,9 @@ def _umask() -> int:
 _UMASK = _umask()  # read once at import: os.umask can only be read by setting it, which is not thread-safe
 
 
-def _atomic(path: Path) -> "ContextManager[Path]":
-    """A temporary file next to ``path`` keeping its suffix (matplotlib picks the format from it); see _atomic."""
-    return atomic_path(path, suffix=path.suffix)
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes(path, data)
-
-
-def _write_text(path: Path, text: str) -> None:
-    _write_bytes(path, text.encode("utf-8"))
-
-
 def _replace_dir(new: Path, final: Path) -> None:
     """Put the finished folder ``new`` at ``final``: each step is one rename, the old folder goes last."""
-    os.chmod(new, 0o777 & ~_UMASK)  # mkdtemp makes 0700 folders
-    for p in new.iterdir():
-        if p.is_file():
-            os.chmod(p, 0o666 & ~_UMASK)
+    os.chmod(new, 0o777 & ~_UMASK)  # mkdtemp makes 0700 folders (the files in it follow the umask)
     old = None
     if final.exists():
         old = Path(tempfile.mkdtemp(prefix=f".old-{final.name}-", dir=final.parent))
@@ -218,8 +181,6 @@ def _replace_dir(new: Path, final: Path) -> None:
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
-
-# ---------------------------------------------------------------------------------------------- thumbnails
 
 def make_thumbnail(image: str | os.PathLike[str], dest: str | os.PathLike[str], size: tuple[int, int] = THUMB_SIZE
                    ) -> None:
@@ -235,14 +196,11 @@ def make_thumbnail(image: str | os.PathLike[str], dest: str | os.PathLike[str], 
     canvas.alpha_composite(frame)
     rgb = canvas.convert("RGB")
     rgb.thumbnail(size, Image.Resampling.LANCZOS)
-    import io
-
     buf = io.BytesIO()
     rgb.save(buf, format="PNG", optimize=True)
-    _write_bytes(Path(dest), buf.getvalue())
+    Path(dest).parent.mkdir(parents=True, exist_ok=True)
+    write_bytes(dest, buf.getvalue())
 
-
-# ----------------------------------------------------------------------------------------------- building
 
 @dataclass
 class ExampleResult:
@@ -259,7 +217,6 @@ class ExampleResult:
     log: str | None = None
     stdout: str = ""
     warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -278,19 +235,12 @@ class BuildReport:
         return not self.failed
 
 
-def _child_env(workdir: Path) -> dict[str, str]:
+def _child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONSTARTUP", "MPLBACKEND"))}
-    env.update({
-        "MPLBACKEND": "Agg",
-        "JAX_PLATFORMS": env.get("JAX_PLATFORMS", "cpu") or "cpu",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",  # importing a helper module next to the scripts leaves no __pycache__
-        "PYTHONUNBUFFERED": "1",
-        "SOURCE_DATE_EPOCH": "0",
-        "TZ": "UTC",
-        "LC_ALL": "C.UTF-8",
-        ENV_OUT: str(workdir),
-    })
+    env.update({"MPLBACKEND": "Agg", "JAX_PLATFORMS": env.get("JAX_PLATFORMS", "cpu") or "cpu",
+                "PYTHONHASHSEED": "0", "PYTHONUNBUFFERED": "1", "SOURCE_DATE_EPOCH": "0", "TZ": "UTC",
+                "PYTHONDONTWRITEBYTECODE": "1",  # importing a helper next to the scripts leaves no __pycache__
+                "LC_ALL": "C.UTF-8"})
     return env
 
 
@@ -303,24 +253,25 @@ class _Children:
         self._lock = threading.Lock()
         self.stopped = False
 
-    def run(self, cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, str, str]:
+    def run(self, cmd: list[str], cwd: Path, timeout: float) -> tuple[int | None, str, str]:
         """Run ``cmd`` in its own process group; on timeout kill that group. Returns (code or None, out, err)."""
         with self._lock:
             if self.stopped:
                 raise KeyboardInterrupt
-            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            proc = subprocess.Popen(cmd, cwd=cwd, env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
             self._procs.add(proc)
         try:
             out, err = proc.communicate(timeout=timeout)
-            return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+            code = proc.returncode
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             out, err = proc.communicate()
-            return None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+            code = None
         finally:
             with self._lock:
                 self._procs.discard(proc)
+        return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
     def stop(self) -> None:
         with self._lock:
@@ -332,13 +283,9 @@ class _Children:
 def _kill_group(proc: subprocess.Popen) -> None:
     """Kill the script's process group, and any descendant that left it (``setsid``) while its parent lives."""
     strays = _descendants(proc.pid)  # found before the kill: orphans are re-parented and lost from the tree
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    for pid in strays:
+    for kill, pid in [(os.killpg, proc.pid)] + [(os.kill, p) for p in strays]:
         try:
-            os.kill(pid, signal.SIGKILL)
+            kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
 
@@ -360,68 +307,45 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def _last_error_line(stderr: str) -> str:
-    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else "no error message"
-
-
-def _claims(stdout: str) -> list[str]:
-    return [ln.strip()[len(CLAIM_PREFIX):].strip() for ln in stdout.splitlines()
-            if ln.strip().startswith(CLAIM_PREFIX)]
-
-
 def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, python: str | None = None,
               children: _Children | None = None) -> ExampleResult:
     """Run one script in a fresh process and install its pictures, thumbnail and source under ``out/<name>/``."""
     children = children or _Children()
-    info = parse_script(script)
-    name = info.name
+    name, (title, _) = script.stem, read_script(script)
     t0 = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=f".build-{name}-", dir=out))
     try:
         cmd = [python or sys.executable, "-m", "optiviz.gallery", str(script.resolve()), str(work)]
-        code, stdout, stderr = children.run(cmd, work, _child_env(work), timeout)
+        code, stdout, stderr = children.run(cmd, work, timeout)
         if children.stopped:
             raise KeyboardInterrupt
+
+        def fail(error: str) -> ExampleResult:
+            return _fail(out, name, title, error, stdout, stderr, time.perf_counter() - t0)
+
+        if code is None:
+            return fail(f"timed out after {timeout:g} s")
         if code != 0:
-            if code is None:
-                error = f"timed out after {timeout:g} s"
-            else:
-                err_file = work / ERROR_FILE
-                error = err_file.read_text().strip() if err_file.exists() else _last_error_line(stderr)
-            return _fail(out, name, info.title, error, stdout, stderr, time.perf_counter() - t0)
-        manifest = json.loads((work / MANIFEST).read_text()) if (work / MANIFEST).exists() else {"files": []}
-        made = [f for f in manifest["files"] if (work / f).is_file()]
-        # the files the script saved itself, in the order it saved them
-        extra = [p.name for p in sorted(work.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name))
-                 if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES and p.name not in made
-                 and not p.name.startswith(".")]
-        files = made + extra
-        for p in list(work.iterdir()):  # keep only the media (and nothing the script left half-written)
-            if p.name not in files:
-                shutil.rmtree(p) if p.is_dir() else p.unlink()
-        warnings = []
+            lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()] or ["no error message"]
+            return fail((work / ERROR_FILE).read_text() if (work / ERROR_FILE).exists() else lines[-1])
+        made = json.loads((work / MANIFEST).read_text())
+        files, warnings = made["files"], made["warnings"]
         if not files:
-            return _fail(out, name, info.title, "made no picture (leave a figure open or an animation in a "
-                         "module-level variable)", stdout, stderr, time.perf_counter() - t0)
-        claims = _claims(stdout)
+            return fail("made no picture (leave its figures open in pyplot, its animations bound to module-level "
+                        "names)")
+        claims = [ln.strip()[len(CLAIM_PREFIX):].strip() for ln in stdout.splitlines()
+                  if ln.strip().startswith(CLAIM_PREFIX)]
         if not claims:
             warnings.append(f"printed no '{CLAIM_PREFIX} ...' line: the caption is empty")
-        thumb = None
-        source = next((f for suffix in THUMB_SOURCES for f in files if f.lower().endswith(suffix)), None)
-        if source is not None:
-            try:
-                make_thumbnail(work / source, work / "thumb.png")
-                thumb = f"{name}/thumb.png"
-            except Exception as exc:  # a picture Pillow cannot read is the script's problem, not the gallery's
-                return _fail(out, name, info.title, f"cannot make a thumbnail of {source}: {exc}", stdout, stderr,
-                             time.perf_counter() - t0)
-        else:
-            warnings.append("no PNG or GIF to make a thumbnail from")
+        source = next(f for suffix in (".gif", ".png") for f in files if f.endswith(suffix))
+        make_thumbnail(work / source, work / "thumb.png")
         shutil.copyfile(script, work / script.name)
-        result = ExampleResult(name=name, ok=True, seconds=0.0, title=info.title, caption=" ".join(claims),
-                               files=[f"{name}/{f}" for f in files], thumb=thumb, stdout=stdout, warnings=warnings,
-                               notes=list(manifest.get("notes", [])))
+        for p in work.iterdir():  # keep the pictures, the thumbnail and the script
+            if p.name not in {*files, "thumb.png", script.name}:
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        result = ExampleResult(name=name, ok=True, seconds=0.0, title=title, caption=" ".join(claims),
+                               files=[f"{name}/{f}" for f in files], thumb=f"{name}/thumb.png", stdout=stdout,
+                               warnings=warnings)
         meta = {k: v for k, v in asdict(result).items() if k not in ("ok", "seconds", "error", "log")}
         meta["source"] = f"{name}/{script.name}"
         _write_text(work / "meta.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
@@ -454,8 +378,7 @@ def _fail(out: Path, name: str, title: str, error: str, stdout: str, stderr: str
     """Record a failure: keep the full log, and remove any earlier build's output so no stale picture shows."""
     log = out / "_failed" / f"{name}.log"
     _write_text(log, f"$ {name}.py\n--- stdout\n{stdout}\n--- stderr\n{stderr}")
-    if (out / name).is_dir():
-        shutil.rmtree(out / name, ignore_errors=True)
+    shutil.rmtree(out / name, ignore_errors=True)
     (out / f"{name}.html").unlink(missing_ok=True)
     return ExampleResult(name=name, ok=False, seconds=seconds, title=title, error=" ".join(error.split()),
                          log=str(log), stdout=stdout)
@@ -488,12 +411,10 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
         done.append(r)
         if echo:
             where = ", ".join(Path(f).name for f in r.files) if r.ok else f"{r.error}  (log: {r.log})"
-            status = "ok  " if r.ok else "FAIL"
-            echo(f"[{len(done):>2}/{len(scripts)}] {status} {script.name:<{width}} {r.seconds:6.1f} s  {where}")
+            echo(f"[{len(done):>2}/{len(scripts)}] {'ok  ' if r.ok else 'FAIL'} {script.name:<{width}} "
+                 f"{r.seconds:6.1f} s  {where}")
             for w in r.warnings:
                 echo(f"        warning: {script.name}: {w}")
-            for note in r.notes:
-                echo(f"        note: {note}")
         return r
 
     children = _Children()
@@ -520,31 +441,23 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
 # ------------------------------------------------------------------------------------------------ the index
 
 _CSS = """
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1100px;padding:1.5em;
-color:#222}
-h1{font-size:1.7em;margin:.2em 0 .6em}a{color:#1f5fa8}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:1.1em}
+body{font:15px/1.5 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1.5em;color:#222}
+a{color:#1f5fa8}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:1.1em}
 .card{border:1px solid #ddd;border-radius:6px;padding:.6em;background:#fafafa;color:inherit;text-decoration:none}
-.card:hover{border-color:#1f5fa8}.card h2{color:#1f5fa8}
-.card img{width:100%;height:auto;display:block;background:#fff}
-.card h2{font-size:1em;margin:.5em 0 .3em}.card p{font-size:.85em;margin:0;color:#444}
-.claim{background:#eef5ee;border-left:4px solid #3a7d44;padding:.5em .8em;margin:1em 0}
-pre{background:#f4f4f4;border:1px solid #e2e2e2;border-radius:4px;padding:.7em;overflow-x:auto;font-size:13px}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.media img,.media video{max-width:100%;height:auto;border:1px solid #ddd}
-.out{color:#555}
+.card img,.media img{max-width:100%;height:auto;display:block}.card h2{font-size:1em;margin:.5em 0 .3em;color:#1f5fa8}
+.card p{font-size:.85em;margin:0;color:#444}.claim{background:#eef5ee;border-left:4px solid #3a7d44;padding:.5em .8em}
+pre{background:#f4f4f4;border:1px solid #e2e2e2;padding:.7em;overflow-x:auto;font-size:13px}
 """
 
 
 def _inline(text: str) -> str:
     """Escape text, then render ``code`` / `code` spans."""
-    out = html.escape(text, quote=False)
-    return re.sub(r"``(.+?)``|`([^`]+)`", lambda m: f"<code>{m.group(1) or m.group(2)}</code>", out)
+    return re.sub(r"``(.+?)``|`([^`]+)`", lambda m: f"<code>{m.group(1) or m.group(2)}</code>",
+                  html.escape(text, quote=False))
 
 
 def _paragraphs(text: str) -> str:
-    blocks = [b for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
-    return "\n".join(f"<p>{_inline(' '.join(b.split()))}</p>" for b in blocks)
+    return "\n".join(f"<p>{_inline(' '.join(b.split()))}</p>" for b in re.split(r"\n\s*\n", text.strip()) if b.strip())
 
 
 def _page(title: str, body: str) -> str:
@@ -553,244 +466,142 @@ def _page(title: str, body: str) -> str:
             f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
-def _example_page(meta: dict[str, Any], script: Script, title: str = "optiviz gallery") -> str:
+def _example_page(meta: dict[str, Any], lesson: str, source: str, title: str) -> str:
     parts = [f"<p><a href=\"index.html\">&larr; {html.escape(title)}</a></p>", f"<h1>{html.escape(meta['title'])}</h1>"]
     if meta.get("caption"):
         parts.append(f"<p class=\"claim\"><strong>Claim.</strong> {_inline(meta['caption'])}</p>")
-    media = []
     for f in meta["files"]:
-        href = html.escape(f, quote=True)
-        base = html.escape(Path(f).name)
-        suffix = Path(f).suffix.lower()
-        if suffix in (".png", ".gif", ".jpg", ".jpeg", ".svg"):
-            media.append(f"<p><a href=\"{href}\"><img src=\"{href}\" alt=\"{base}\"></a></p>")
-        elif suffix == ".mp4":
-            media.append(f"<p><video src=\"{href}\" controls loop></video></p>")
-        elif suffix == ".html":
-            media.append(f"<p><a href=\"{href}\">{base}</a>: the animation with play, pause and step controls</p>")
-    parts.append("<div class=\"media\">" + "\n".join(media) + "</div>")
-    parts.append(_paragraphs(script.lesson))
-    parts.append("<h2>The code</h2>")
-    for prose, code in script.cells:
-        if prose:
-            parts.append(_paragraphs(prose))
-        if code.strip():
-            parts.append(f"<pre><code>{html.escape(code)}</code></pre>")
+        href, base = html.escape(f, quote=True), html.escape(Path(f).name)
+        if f.endswith(".html"):
+            parts.append(f"<p><a href=\"{href}\">{base}</a>: the animation with play, pause and step controls</p>")
+        else:
+            parts.append(f"<p class=\"media\"><a href=\"{href}\"><img src=\"{href}\" alt=\"{base}\"></a></p>")
+    parts.append(_paragraphs(lesson))
     if meta.get("stdout", "").strip():
-        parts.append(f"<p class=\"out\">Output:</p>\n<pre class=\"out\">{html.escape(meta['stdout'].rstrip())}</pre>")
-    src = html.escape(meta["source"], quote=True)
-    parts.append(f"<p>Download the script: <a href=\"{src}\">{html.escape(Path(meta['source']).name)}</a></p>")
+        parts.append(f"<h2>What it prints</h2>\n<pre>{html.escape(meta['stdout'].rstrip())}</pre>")
+    link = f"<a href=\"{html.escape(meta['source'], quote=True)}\">{html.escape(Path(meta['source']).name)}</a>"
+    parts.append(f"<h2>The code ({link})</h2>\n<pre><code>{html.escape(source)}</code></pre>")
     return _page(f"{meta['title']} - {title}", "\n".join(parts))
 
 
-@dataclass
-class Header:
-    """The gallery's ``README.txt`` (sphinx-gallery's header file): the title on its first line (an RST
-    underline is allowed), intro paragraphs, and optionally the order of the examples as lines naming scripts
-    (``* plot_ravine_race.py``); scripts it does not name follow in name order. Lines starting with ``..``
-    (RST comments) are not shown."""
-
-    title: str = "optiviz gallery"
-    intro: str = ("Every picture is made by a script in `gallery/` and rebuilt by `optiviz gallery`; each page "
-                  "shows the claim, the number behind it and the code.")
-    order: list[str] = field(default_factory=list)
-
-
-def read_header(src: str | os.PathLike[str]) -> Header:
-    path = Path(src) / "README.txt"
-    if not path.is_file():
-        return Header()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    title = lines[0].strip() if lines else Header.title
-    rest = lines[1:]
-    if rest and rest[0].strip() and set(rest[0].strip()) <= set("=-~^*#"):
-        rest = rest[1:]
-    order, intro = [], []
-    for line in rest:
-        m = re.fullmatch(r"\s*(?:[-*]\s+)?(plot_\w+)\.py\b.*", line)
-        if m:
-            order.append(m.group(1))
-        elif not line.lstrip().startswith(".."):  # an RST comment: for whoever edits the file
-            intro.append(line)
-    return Header(title or Header.title, "\n".join(intro).strip(), order)
-
-
-def _collect(out: Path, src: Path) -> list[tuple[dict[str, Any], Script]]:
-    """The examples built in ``out`` whose script is still in ``src``, in the header's order, then by name."""
-    order = read_header(src).order
-    scripts = sorted(src.glob(SCRIPT_GLOB), key=lambda p: (order.index(p.stem) if p.stem in order else len(order),
-                                                           p.name))
-    found = []
-    for script in scripts:
-        meta_file = out / script.stem / "meta.json"
-        if meta_file.is_file():
-            meta = json.loads(meta_file.read_text(encoding="utf-8"))
-            found.append((meta, parse_script(out / meta["source"])))  # the copy that was run, not a newer edit
-    return found
-
-
 def write_index(out: str | os.PathLike[str], src: str | os.PathLike[str]) -> list[str]:
-    """Write ``index.html``, ``index.md`` and one page per example; returns the example names listed."""
+    """Write ``index.html`` and one page per example built in ``out`` whose script is still in ``src``, in the
+    header's order; returns the example names listed."""
     out, src = Path(out), Path(src)
-    examples = _collect(out, src)
     header = read_header(src)
-    cards, md = [], [f"# {header.title}", "", header.intro, ""]
-    for meta, script in examples:
-        name = meta["name"]
-        _write_text(out / f"{name}.html", _example_page(meta, script, header.title))
-        thumb_html = ""
-        if meta.get("thumb"):
-            data = base64.b64encode((out / meta["thumb"]).read_bytes()).decode("ascii")
-            thumb_html = f"<img src=\"data:image/png;base64,{data}\" alt=\"{html.escape(meta['title'], quote=True)}\">"
-        cards.append(f"<a class=\"card\" href=\"{html.escape(name, quote=True)}.html\">{thumb_html}"
+    order = {stem: i for i, stem in enumerate(header.order)}
+    cards, names = [], []
+    for script in sorted(src.glob(SCRIPT_GLOB), key=lambda p: (order.get(p.stem, len(order)), p.name)):
+        meta_file = out / script.stem / "meta.json"
+        if not meta_file.is_file():
+            continue
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        copy = out / meta["source"]  # the copy that was run, not a newer edit
+        _write_text(out / f"{script.stem}.html", _example_page(meta, read_script(copy)[1], copy.read_text(
+            encoding="utf-8"), header.title))
+        thumb = base64.b64encode((out / meta["thumb"]).read_bytes()).decode("ascii")
+        cards.append(f"<a class=\"card\" href=\"{html.escape(script.stem, quote=True)}.html\">"
+                     f"<img src=\"data:image/png;base64,{thumb}\" alt=\"{html.escape(meta['title'], quote=True)}\">"
                      f"<h2>{html.escape(meta['title'])}</h2><p>{_inline(meta.get('caption', ''))}</p></a>")
-        first = meta["files"][0]
-        md += [f"## {meta['title']}", ""]
-        if meta.get("thumb"):
-            md += [f"[![{meta['title']}]({meta['thumb']})]({first})", ""]
-        if meta.get("caption"):
-            md += [f"**Claim.** {meta['caption']}", ""]
-        links = ", ".join(f"[{Path(f).name}]({f})" for f in meta["files"])
-        md += [f"Files: {links}. Page: [{name}.html]({name}.html). Source: [{Path(meta['source']).name}]"
-               f"({meta['source']}).", ""]
+        names.append(script.stem)
     body = (f"<h1>{html.escape(header.title)}</h1>\n{_paragraphs(header.intro)}\n"
             "<div class=\"grid\">\n" + "\n".join(cards) + "\n</div>")
     _write_text(out / "index.html", _page(header.title, body))
-    _write_text(out / "index.md", "\n".join(md).rstrip() + "\n")
-    return [m["name"] for m, _ in examples]
+    return names
 
 
 # ------------------------------------------------------------------------------------- the child process
 
-def _stem(path: Path) -> str:
-    return path.stem[len("plot_"):] if path.stem.startswith("plot_") else path.stem
+def reset_example(gallery_conf: Any = None, fname: Any = None) -> None:
+    """Seed Python's and NumPy's global generators with 0 before an example runs: the runner's child calls it, and
+    the docs build through sphinx-gallery's ``reset_modules`` (whose signature this has)."""
+    import random
 
+    import numpy as np
 
-def _numbered(stem: str, i: int, suffix: str) -> str:
-    return f"{stem}{'' if i == 0 else f'_{i + 1}'}{suffix}"
+    random.seed(0)
+    np.random.seed(0)
 
 
 def _error_line(exc: BaseException, script: Path) -> str:
     """``line N: Type: message`` with N the last line of the script in the traceback."""
-    line = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if Path(frame.filename).resolve() == script:
-            line = frame.lineno
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == script]
     msg = (str(exc).strip().splitlines() or [""])[0]
     what = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
-    return f"line {line}: {what}" if line else what
+    return f"line {lines[-1]}: {what}" if lines else what
 
 
-def _save_matplotlib_animation(anim: Any, path: Path, element_id: str) -> None:
-    """GIF through Pillow, or matplotlib's JavaScript player as a page; written to a temporary name, then renamed.
-    The page's random element id is replaced by ``element_id`` so the same script gives the same bytes."""
-    from matplotlib.animation import PillowWriter
-
-    fps = 1000.0 / float(getattr(anim, "_interval", 50) or 50)
-    with _atomic(path) as tmp:
-        if path.suffix == ".gif":
-            anim.save(tmp, writer=PillowWriter(fps=fps))
-        else:
-            page = anim.to_jshtml(fps=fps, default_mode="loop")
-            ids = sorted(set(re.findall(r"_anim_img([0-9a-f]{32})", page)))
-            for k, old in enumerate(ids):
-                page = page.replace(old, f"{re.sub(r'[^0-9A-Za-z]', '_', element_id)}_{k}")
-            tmp.write_text(f"<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"></head>\n<body>\n{page}\n"
-                           "</body>\n</html>\n", encoding="utf-8")
-
-
-def _scrape(namespace: dict[str, Any], stem: str, workdir: Path) -> tuple[list[str], list[str]]:
-    """Save the animations bound to module-level names (GIF + HTML) and every other open figure (PNG).
-    Returns the files written and notes (an animation that has no HTML form is saved as GIF only)."""
+def _scrape(namespace: dict[str, Any], stem: str, work: Path) -> list[str]:
+    """Save every figure open in pyplot, as sphinx-gallery's matplotlib scraper does: an animation bound to a
+    module-level name as GIF and HTML player (GIF only for a plain matplotlib animation), any other as PNG."""
     import matplotlib.pyplot as plt
-    from matplotlib.animation import Animation
+    from matplotlib.animation import Animation, PillowWriter
 
-    files: list[str] = []
-    notes: list[str] = []
-    anims: list[Any] = []
-    for value in namespace.values():
-        if isinstance(value, Animation) and all(value is not a for a in anims):
-            anims.append(value)
-    if anims:
-        import optiviz as ov
+    from .render import Animation as OvAnimation
+    from .render import save
 
-        for i, anim in enumerate(anims):
-            for suffix in (".gif", ".html"):
-                name = _numbered(stem, i, suffix)
-                if isinstance(anim, ov.render.Animation):
-                    try:
-                        ov.save(anim, str(workdir / name))
-                    except OptivizError as exc:
-                        if suffix == ".gif":
-                            raise
-                        notes.append(f"{name} not written: {exc}")
-                        continue
-                else:  # a plain matplotlib animation: matplotlib's own writers
-                    _save_matplotlib_animation(anim, workdir / name, f"{stem}-{i}")
-                files.append(name)
-    from matplotlib.axes import Axes
+    anims = {id(v._fig): v for v in namespace.values() if isinstance(v, Animation)}
+    figs = [plt.figure(num) for num in plt.get_fignums()]
+    # until every optiviz figure is pyplot-managed: an optiviz animation or figure bound to a module-level name
     from matplotlib.figure import Figure
 
-    anim_figs = {id(getattr(a, "_fig", None)) for a in anims}
-    # pyplot's figures, then figures (or axes) bound to module-level names: optiviz's figure functions make
-    # figures without pyplot, so pyplot's list does not know them
-    candidates = [plt.figure(n) for n in plt.get_fignums()]
-    candidates += [v.figure if isinstance(v, Axes) else v for v in namespace.values() if isinstance(v, (Figure, Axes))]
-    figs: list[Any] = []
-    for f in candidates:
-        if id(f) not in anim_figs and all(f is not g for g in figs):
-            figs.append(f)
-    for i, fig in enumerate(figs):
-        name = _numbered(stem, i, ".png")
-        with _atomic(workdir / name) as tmp:
-            fig.savefig(tmp, format="png")
-        files.append(name)
+    for v in namespace.values():
+        fig = v.fig if isinstance(v, OvAnimation) else v if isinstance(v, Figure) else None
+        if fig is not None and all(fig is not f for f in figs):
+            figs.append(fig)
+    files: list[str] = []
+    for fig in figs:
+        anim = anims.get(id(fig))
+        suffixes = (".png",) if anim is None else (".gif", ".html") if isinstance(anim, OvAnimation) else (".gif",)
+        for suffix in suffixes:
+            n = sum(f.endswith(suffix) for f in files)
+            name = f"{stem}{f'_{n + 1}' if n else ''}{suffix}"
+            if isinstance(anim, OvAnimation):
+                save(anim, work / name, progress=False)
+                files.append(name)
+                continue
+            with atomic_path(work / name, suffix=suffix) as tmp:
+                if anim is None:
+                    fig.savefig(tmp, format="png")
+                else:
+                    anim.save(tmp, writer=PillowWriter(fps=1000.0 / float(getattr(anim, "_interval", 50) or 50)))
+            files.append(name)
     plt.close("all")
-    return files, notes
+    return files
 
 
 def _child_main(argv: Sequence[str]) -> int:
-    """Run one gallery script as ``__main__`` in ``workdir`` and save what it drew (see the module docstring)."""
-    import random
+    """Run one gallery script as ``__main__`` in a scratch folder and save what it drew (see the module docstring)."""
     import runpy
 
-    script, workdir = Path(argv[0]).resolve(), Path(argv[1]).resolve()
-    os.chdir(workdir)
+    script, work = Path(argv[0]).resolve(), Path(argv[1]).resolve()
+    scratch = work / ".cwd"
+    scratch.mkdir()
+    os.chdir(scratch)
     sys.path.insert(0, str(script.parent))
     sys.argv = [str(script)]
-    random.seed(0)
-    import numpy as np
-
-    np.random.seed(0)
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.show = lambda *args, **kwargs: None  # the script's plt.show() is where the builder takes over
-    namespace: dict[str, Any] = {}
+    plt.show = lambda *args, **kwargs: None  # the script's plt.show() is where the runner takes over
+    reset_example()
+    stem = script.stem[len("plot_"):] if script.stem.startswith("plot_") else script.stem
     try:
-        namespace = runpy.run_path(str(script), run_name="__main__")
-    except SystemExit as exc:
-        if exc.code not in (0, None):
-            (workdir / ERROR_FILE).write_text(f"exited with status {exc.code}")
-            return 1
-    except BaseException as exc:  # report every failure of the script as one line; the log keeps the traceback
+        try:
+            namespace = runpy.run_path(str(script), run_name="__main__")
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                (work / ERROR_FILE).write_text(f"exited with status {exc.code}")
+                return 1
+            namespace = {}
+        files = _scrape(namespace, stem, work)
+    except BaseException as exc:  # every failure as one line; the log keeps the traceback
         traceback.print_exc()
-        (workdir / ERROR_FILE).write_text(_error_line(exc, script))
+        (work / ERROR_FILE).write_text(_error_line(exc, script))
         return 1
-    saved = [p for p in workdir.iterdir() if p.suffix.lower() in MEDIA_SUFFIXES and not p.name.startswith(".")]
-    if saved:  # the script saved its pictures itself (ov.save): the builder takes those and adds nothing
-        (workdir / MANIFEST).write_text(json.dumps({"files": [], "notes": []}))
-        return 0
-    try:
-        files, notes = _scrape(namespace, _stem(script), workdir)
-    except BaseException as exc:
-        traceback.print_exc()
-        first = (str(exc).strip().splitlines() or [""])[0]
-        (workdir / ERROR_FILE).write_text(f"saving its pictures failed: {type(exc).__name__}: {first}")
-        return 1
-    (workdir / MANIFEST).write_text(json.dumps({"files": files, "notes": notes}))
+    stray = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
+    warnings = [f"wrote {', '.join(stray)} into its working folder (sphinx-gallery runs it in the source folder): "
+                "leave figures open in pyplot instead"] if stray else []
+    (work / MANIFEST).write_text(json.dumps({"files": files, "warnings": warnings}))
     return 0
 
 

@@ -220,7 +220,7 @@ def scale_by_inverse_time(rate) -> Optimizer:
 
 
 def scale_by_rss(initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True) -> Optimizer:
-    """G_t = G_{t-1} + |g_t|**2 (G_0 = initial_accumulator_value);  u = g_t / sqrt(G_t + eps) (``eps_in_sqrt``,
+    """``G_t = G_{t-1} + |g_t|**2`` (G_0 = initial_accumulator_value);  u = g_t / sqrt(G_t + eps) (``eps_in_sqrt``,
     optax) or g_t / (sqrt(G_t) + eps) (PyTorch);  u = 0 where G_t = 0."""
 
     def update(grads, state, params=None):
@@ -242,11 +242,11 @@ def scale_by_rss(initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True) -> O
 
 def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, bias_correction=False,
                  centered: bool = False) -> Optimizer:
-    """nu_t = decay * nu_{t-1} + (1 - decay) * |g|**2 (nu_0 = initial_scale);  nu_hat = nu_t / (1 - decay**t) with
+    """``nu_t = decay * nu_{t-1} + (1 - decay) * |g|**2`` (nu_0 = initial_scale);  nu_hat = nu_t / (1 - decay**t) with
     ``bias_correction``;  u = g / sqrt(nu_hat + eps) (``eps_in_sqrt``) or g / (sqrt(nu_hat) + eps).
 
     ``centered`` (Graves, 2013; optax's ``scale_by_stddev``, PyTorch's ``centered``) also keeps
-    mu_t = decay * mu_{t-1} + (1 - decay) * g (mu_0 = 0) and uses nu_hat - |mu_hat|**2, the variance, instead.
+    mu_t = decay * mu_{t-1} + (1 - decay) * g (mu_0 = 0) and uses ``nu_hat - |mu_hat|**2``, the variance, instead.
     The flags may be Python bools (the branch is chosen while tracing, so the other costs nothing) or traced
     booleans (both branches are computed and one is selected).
     """
@@ -327,7 +327,7 @@ def scale_by_amsgrad(b1=0.9, b2=0.999, eps=1e-8, convention: str = "optax") -> O
 
 
 def scale_by_adamax(b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
-    """m_t = b1 m + (1 - b1) g;  u_t = max(b2 u_{t-1}, |g| + eps);  step = m_t / (1 - b1**t) / u_t  (Kingma & Ba, 2015, sec. 7)."""
+    """m_t = b1 m + (1 - b1) g;  ``u_t = max(b2 u_{t-1}, |g| + eps)``;  step = m_t / (1 - b1**t) / u_t  (Kingma & Ba, 2015, sec. 7)."""
 
     def update(grads, state, params=None):
         del params
@@ -341,7 +341,9 @@ def scale_by_adamax(b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
 
 
 def scale_by_nadam(b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3) -> Optimizer:
-    """PyTorch's NAdam, with Dozat's momentum schedule mu_t = b1 * (1 - 0.5 * 0.96**(t * momentum_decay)):
+    """PyTorch's NAdam, with Dozat's momentum schedule mu_t = b1 * (1 - 0.5 * 0.96**(t * momentum_decay)).
+
+    The update::
 
         m_t = b1 m + (1 - b1) g;  v_t = b2 v + (1 - b2) |g|**2;  P_t = mu_1 ... mu_t;  d_t = sqrt(v_t / (1 - b2**t)) + eps
         u = (1 - mu_t) / (1 - P_t) * g / d_t + mu_{t+1} / (1 - P_t mu_{t+1}) * m_t / d_t

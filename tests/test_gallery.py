@@ -108,17 +108,13 @@ def test_ok_script_gives_picture_thumbnail_page_and_caption(tiny):
     assert meta["title"] == "A small figure"
     assert meta["caption"] == "the area under x^2 is 0.333"
     page = (out / "plot_ok.html").read_text()
-    assert "the area under x^2 is 0.333" in page and "<code>np.trapezoid</code>" in page
+    assert "the area under x^2 is 0.333" in page and "<p>The lesson: x squared" in page
+    assert "<h1>A small figure</h1>" in page and "<code>np.trapezoid</code>" in page  # no RST underline in the title
     assert html.escape('print(f"Claim: the area under x^2') in page  # the source is shown
-    assert "=====" not in page  # the RST underline is not shown as text
     index = (out / "index.html").read_text()
     assert 'href="plot_ok.html"' in index and "plot_bad" not in index
     assert "data:image/png;base64," in index  # self-contained: the thumbnail is inside the page
     assert not re.search(r"""(src|href)=["']https?:""", index)
-    md = (out / "index.md").read_text()
-    assert "[![A small figure](plot_ok/thumb.png)](plot_ok/ok.png)" in md
-    for target in re.findall(r"\]\(([^)]+)\)", md):
-        assert (out / target).is_file(), target
 
 
 def test_same_commit_same_bytes(tiny, tmp_path):
@@ -168,36 +164,45 @@ def test_script_without_a_picture_fails_and_missing_claim_warns(tmp_path):
     assert quiet.ok and quiet.caption == "" and any("Claim:" in w for w in quiet.warnings)
 
 
-def test_script_saving_its_own_file_and_exiting_nonzero(tmp_path):
+def test_what_is_captured_is_what_sphinx_gallery_captures(tmp_path):
+    """pyplot's figures, in their order; a file written into the working folder is not taken, and is warned about
+    (sphinx-gallery runs a script in its source folder); exit codes."""
     src = tmp_path / "src"
-    _write(src, "plot_saves.py", '''\
-        """Saves by itself into the folder the builder names"""
-        import os
-        from PIL import Image
+    _write(src, "plot_writes.py", '''\
+        """Writes a file, draws two figures"""
         import matplotlib.pyplot as plt
-        Image.new("RGB", (20, 10), "red").save(os.path.join(os.environ["OPTIVIZ_GALLERY_OUT"], "own.png"))
-        Image.new("RGB", (20, 10), "blue").save("second.gif")
-        open("notes.txt", "w").write("not media: not collected")
-        plt.plot([1, 2])  # left open, but the script saved its pictures itself: nothing is scraped
+        from PIL import Image
+        Image.new("RGB", (20, 10), "red").save("own.png")
+        plt.figure(figsize=(2, 1), dpi=50)
+        plt.figure(figsize=(1, 1), dpi=50).add_subplot().plot([1, 2])
         print("Claim: red")
+        raise SystemExit(0)
         ''')
-    _write(src, "plot_named.py", '''\
-        """A figure outside pyplot, bound to a name, is scraped"""
+    _write(src, "plot_exit.py", '"""Exits"""\nimport sys\nsys.exit(3)\n')
+    exit_, writes = gallery.build(src, tmp_path / "out", echo=None).results
+    assert writes.ok and writes.files == ["plot_writes/writes.png", "plot_writes/writes_2.png"]
+    assert writes.warnings == ["wrote own.png into its working folder (sphinx-gallery runs it in the source "
+                               "folder): leave figures open in pyplot instead"]
+    assert sorted(p.name for p in (tmp_path / "out" / "plot_writes").iterdir()) == [
+        "meta.json", "plot_writes.py", "thumb.png", "writes.png", "writes_2.png"]
+    assert not exit_.ok and exit_.error == "exited with status 3"
+
+
+@pytest.mark.xfail(strict=True, reason="the runner still takes figures bound to names until optiviz's are pyplot's")
+def test_a_figure_outside_pyplot_is_not_captured_as_under_sphinx_gallery(tmp_path):
+    _write(tmp_path, "plot_outside.py", '''\
+        """A figure outside pyplot"""
         from matplotlib.figure import Figure
         fig = Figure(figsize=(2, 1), dpi=50)
         fig.add_subplot().plot([1, 2])
         ''')
-    _write(src, "plot_exit.py", '"""Exits"""\nimport sys\nsys.exit(3)\n')
-    exit_, named, saves = gallery.build(src, tmp_path / "out", echo=None).results
-    assert saves.ok and saves.files == ["plot_saves/own.png", "plot_saves/second.gif"]  # in the order written
-    assert saves.thumb == "plot_saves/thumb.png"
-    assert named.ok and named.files == ["plot_named/named.png"]
-    assert not (tmp_path / "out" / "plot_saves" / "notes.txt").exists()
-    assert not exit_.ok and exit_.error == "exited with status 3"
+    (outside,) = gallery.build(tmp_path, tmp_path / "out", echo=None).results
+    assert not outside.ok and "made no picture" in outside.error
 
 
 def test_animations_are_saved_as_gif_and_html_deterministically(tmp_path):
-    """An ``ov.animate`` animation goes through ``ov.save``; a plain matplotlib one through matplotlib's writers."""
+    """An ``ov.animate`` animation goes through ``ov.save`` (GIF and player); a plain matplotlib one through
+    matplotlib's Pillow writer."""
     src = tmp_path / "src"
     _write(src, "plot_race.py", '''\
         """A tiny race"""
@@ -223,7 +228,7 @@ def test_animations_are_saved_as_gif_and_html_deterministically(tmp_path):
     assert all(r.ok for r in reports)
     race, wave = reports[0].results
     assert race.files == ["plot_race/race.gif", "plot_race/race.html"]
-    assert wave.files == ["plot_wave/wave.gif", "plot_wave/wave.html"]
+    assert wave.files == ["plot_wave/wave.gif"]  # the HTML player is optiviz's
     from PIL import Image
 
     with Image.open(tmp_path / "a" / "plot_wave" / "wave.gif") as im:
@@ -271,19 +276,15 @@ def test_readme_header_gives_title_intro_and_order(tmp_path):
     assert "<h1>My gallery</h1>" in index and "<p>Intro with <code>code</code>.</p>" in index
     assert "editor" not in index and "plot_c.py" not in index
     assert index.index("Figure C") < index.index("Figure A") < index.index("Figure B")
-    md = (out / "index.md").read_text()
-    assert md.startswith("# My gallery\n") and md.index("## Figure C") < md.index("## Figure A")
     assert "&larr; My gallery" in (out / "plot_a.html").read_text()
 
 
-def test_parse_script_title_lesson_and_cells(tmp_path):
+def test_read_script_title_and_lesson_and_list(tmp_path):
     path = _write(tmp_path, "plot_x.py", OK_SCRIPT)
-    s = gallery.parse_script(path)
-    assert s.title == "A small figure" and s.stem == "x"
-    assert s.lesson.startswith("The lesson: x squared")
-    assert [prose for prose, _ in s.cells] == ["Draw the curve.", "Report the number."]
-    assert s.cells[0][1].startswith("import matplotlib.pyplot as plt")
-    assert s.cells[1][1].startswith('print(f"Claim:') and "# Report" not in s.cells[1][1]
+    title, lesson = gallery.read_script(path)
+    assert title == "A small figure" and lesson.startswith("The lesson: x squared") and "===" not in lesson
+    code, out, _ = _cli("gallery", "--src", str(tmp_path), "--list")
+    assert (code, out) == (0, "plot_x                       A small figure\n")
 
 
 def test_thumbnail_of_an_animated_gif_shows_its_last_frame(tmp_path):

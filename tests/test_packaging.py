@@ -25,7 +25,7 @@ def test_every_package_in_the_tree_is_listed_in_pyproject():
     # optiviz.surfaces, which automatic discovery cannot express), so a new subpackage must be added by hand.
     in_tree = {"optiviz." + ".".join(p.parent.relative_to(ROOT / "optiviz").parts)
                for p in (ROOT / "optiviz").rglob("__init__.py")}
-    in_tree = {name.rstrip(".") for name in in_tree} | {"optiviz.surfaces"}
+    in_tree = {name.rstrip(".") for name in in_tree} | {"optiviz.surfaces", "optiviz.examples"}
     assert in_tree == _listed_packages()
 
 
@@ -58,8 +58,10 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_carries_every_package_the_license_and_the_type_marker(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    for package in _listed_packages():
+    for package in _listed_packages() - {"optiviz.examples"}:  # the gallery's scripts: a folder, not a package
         assert package.replace(".", "/") + "/__init__.py" in names, package
+    assert {"optiviz/examples/README.txt", "optiviz/examples/my_surfaces.py", "optiviz/examples/plot_basins.py"} \
+        <= set(names)
     assert "optiviz/py.typed" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert any(n.startswith("optiviz/surfaces/") and n.endswith("classic.py") for n in names)
@@ -91,3 +93,10 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(wheel, tmp_path):
                             timeout=120)
     assert helped.returncode == 0, helped.stderr
     assert "animate" in helped.stdout
+    # the gallery ships with the package: listed, and one script built, from a folder with no gallery/ in it
+    listed = subprocess.run([str(bin_dir / "optiviz"), "gallery", "--list"], capture_output=True, text=True,
+                            cwd=tmp_path, env=env, timeout=120)
+    assert listed.returncode == 0 and "plot_ravine_race" in listed.stdout, listed.stderr
+    built = subprocess.run([str(bin_dir / "optiviz"), "gallery", "--only", "plot_basins", "--out", "g"],
+                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert built.returncode == 0 and (tmp_path / "g" / "plot_basins" / "basins.png").is_file(), built.stdout
