@@ -200,9 +200,14 @@ def test_initial_weights_are_one_program_and_equal_drawing_op_by_op():
     import optiviz as ov
     from optiviz.nets.models import _init_std
 
-    for act in ("sigmoid", "relu"):
-        m = ov.nets.mlp(8, 3, act, in_dim=2, out_dim=1)
+    from optiviz.nets.models import _normals
+
+    before = _normals()._cache_size()
+    # depths 2-3 of widths 6-8 (3-4 weight layers of 37-64 numbers at most): one shared program
+    for act, width, depth in (("sigmoid", 8, 3), ("relu", 8, 3), ("relu", 7, 2), ("tanh", 6, 3)):
+        m = ov.nets.mlp(width, depth, act, in_dim=2, out_dim=1)
         keys = jax.random.split(jax.random.PRNGKey(3), m.n_layers)
         for k, (n_in, n_out), scheme, layer in zip(keys, m.layer_shapes(), m.init_schemes, m.init(3)):
             w = _init_std(scheme, n_in, n_out) * jax.random.normal(k, (n_in, n_out), jnp.float32)
             assert np.array_equal(np.asarray(w), np.asarray(layer.w)) and not np.asarray(layer.b).any()
+    assert _normals()._cache_size() - before <= 1

@@ -44,7 +44,8 @@ class Dense(NamedTuple):
 @functools.cache
 def _draw():
     """The initial weights of every layer as one compiled program (drawn op by op, each random draw and product
-    would compile on its own): layer i gets key i of ``split(key, layers)``, weights std_i * N(0, 1), biases 0."""
+    would compile on its own): layer i gets key i of ``split(key, layers)``, weights std_i * N(0, 1), biases 0.
+    One program per list of layer shapes; ``_normals`` below is the shape-free way, this the fallback."""
     import jax
     import jax.numpy as jnp
 
@@ -57,6 +58,31 @@ def _draw():
 
     # the standard deviations are traced: nets of the same shapes with other activations share the program
     return jax.jit(draw, static_argnums=(1, 3))
+
+
+@functools.cache
+def _normals():
+    """``(layers, size)`` standard normals: row i is ``normal(split(key, layers)[i], (size,))``, one program.
+
+    With JAX's partitionable threefry (its default) element n of a draw depends only on the key and n, and key i of
+    a split only on the key and i: so the first fan_in * fan_out numbers of row i, reshaped, *are* layer i's
+    ``normal(key_i, (fan_in, fan_out))``, whatever ``layers`` and ``size`` are. Both are rounded up to powers of
+    two, so nets of other depths and widths share one program (the per-shape program took ~0.5-0.9 s to compile
+    per net; a lesson's depth sweep compiled it once per depth)."""
+    import jax
+
+    def normals(key, layers, size, dtype):
+        return jax.vmap(lambda k: jax.random.normal(k, (size,), dtype))(jax.random.split(key, layers))
+
+    return jax.jit(normals, static_argnums=(1, 2, 3))
+
+
+#: at most this many numbers drawn by ``_normals`` (padding included); a larger net uses the per-shape program
+_SHARED_DRAW_LIMIT = 1 << 22
+
+
+def _pow2(n: int) -> int:
+    return 1 << max(int(n) - 1, 1).bit_length()
 
 
 def _init_std(scheme: str, fan_in: int, fan_out: int) -> float:
@@ -133,6 +159,18 @@ class MLP:
         shapes = tuple(self.layer_shapes())
         stds = tuple(_init_std(scheme, n_in, n_out) for (n_in, n_out), scheme in zip(shapes, self.init_schemes))
         dtype = jnp.dtype(jnp.result_type(float))
+        import jax
+
+        layers, size = _pow2(len(shapes)), _pow2(max(i * o for i, o in shapes))
+        if (jax.config.jax_threefry_partitionable and jax.config.jax_default_prng_impl == "threefry2x32"
+                and layers * size <= _SHARED_DRAW_LIMIT):
+            z = _normals()(key, layers, size, dtype.name)
+            # std * N(0, 1) on the host: one correctly rounded product, as the device makes it (inside a caller's
+            # trace, z is traced: then the same with jax.numpy)
+            xp = jnp if isinstance(z, jax.core.Tracer) else np
+            z = xp.asarray(z)
+            return tuple(Dense((xp.asarray(std, dtype) * z[l, :i * o]).reshape(i, o), xp.zeros((o,), dtype))
+                         for l, ((i, o), std) in enumerate(zip(shapes, stds)))
         return _draw()(key, shapes, np.asarray(stds, dtype), dtype.name)
 
     # -- forward -------------------------------------------------------------------------------------------
