@@ -17,8 +17,25 @@ if not os.environ.get("OPTIVIZ_CACHE_DIR"):
     os.environ["OPTIVIZ_CACHE_DIR"] = tempfile.mkdtemp(prefix="optiviz-test-cache-")
     atexit.register(shutil.rmtree, os.environ["OPTIVIZ_CACHE_DIR"], ignore_errors=True)
 
+import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 settings.register_profile("dev", max_examples=25, deadline=None)
 if not os.environ.get("CI"):
     settings.load_profile("dev")
+
+
+@pytest.fixture(scope="session")
+def quick_lesson():
+    """``ov.lessons.check(name, quick=True)``, computed once per session: every test that reads a lesson's quick
+    verdict (the lessons' own tests, the gallery's claims) shares one result instead of re-running its sweep."""
+    import optiviz as ov
+
+    results = {}
+
+    def get(name: str):
+        if name not in results:
+            results[name] = ov.lessons.check(name, quick=True)
+        return results[name]
+
+    return get

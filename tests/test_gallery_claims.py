@@ -119,8 +119,8 @@ def test_ravine_race():
     assert runs["gd"].reached_at is None and float(runs["gd"].final_loss) > 1e-2
 
 
-def test_adagrad_vs_rmsprop():
-    r = ov.lessons.check("adagrad_vs_rmsprop", quick=True)  # the script shows the registry's claim
+def test_adagrad_vs_rmsprop(quick_lesson):
+    r = quick_lesson("adagrad_vs_rmsprop")  # the script shows the registry's claim
     assert r.holds and r.measured["min_rmsprop_recovery"] > 10
     runs = ov.run("steep_then_flat", ["adagrad", "rmsprop"], steps=300, tol=1e-2, internals=True)
     assert all(run_label(t).endswith("(tuned)") for t in runs.values())
@@ -133,8 +133,8 @@ def _nearest_minimum(surface, points):
     return np.argmin(np.linalg.norm(np.asarray(points)[..., None, :] - minima, axis=-1), axis=-1)
 
 
-def test_momentum_escape():
-    r = ov.lessons.check("momentum_escapes", quick=True)
+def test_momentum_escape(quick_lesson):
+    r = quick_lesson("momentum_escapes")
     assert r.holds and r.measured["momentum"] > r.measured["gd"]
     surface = ov.load_surface("local_minima")
     band = np.array([row["lr"] for row in r.rows if row["in_band"]])
@@ -145,9 +145,9 @@ def test_momentum_escape():
     assert any(escapes), "from the surface's start, some in-band lr shows the lesson"
 
 
-def test_saddle_and_plateau():
+def test_saddle_and_plateau(quick_lesson):
     for name in ("saddle_slows_gd", "plateau_stalls_gd"):
-        assert ov.lessons.check(name, quick=True).holds, name
+        assert quick_lesson(name).holds, name
     saddle = ov.run("saddle", ["gd", "momentum", "rmsprop", "adam"], steps=200, tol=1e-2)
     assert all(run_label(t).endswith("(tuned)") and t.reached_at is not None for t in saddle.values())
 
@@ -288,42 +288,42 @@ def test_l1_vs_l2():
     assert abs(float(runs["L1"].test_acc[-1]) - float(runs["L2"].test_acc[-1])) < 0.1
 
 
-def test_dropout():
-    r = ov.lessons.check("dropout_reduces_overfitting", quick=True)
+def test_dropout(quick_lesson):
+    r = quick_lesson("dropout_reduces_overfitting")
     assert r.holds and r.measured["test_loss_improvement"] > 0  # the test loss, not only the gap
     assert r.measured["ensemble_error_linear"] < 1e-5 < r.measured["ensemble_error"]["relu"]
 
 
-def test_linear_network():
-    r = ov.lessons.check("linear_without_activations", quick=True)
+def test_linear_network(quick_lesson):
+    r = quick_lesson("linear_without_activations")
     assert r.holds and r.measured["linear_best_acc"] <= 0.75 and r.measured["relu_min_acc"] >= 0.95
 
 
-def test_deep_sigmoid():
-    r = ov.lessons.check("deep_sigmoid_trains_worse", quick=True)
+def test_deep_sigmoid(quick_lesson):
+    r = quick_lesson("deep_sigmoid_trains_worse")
     acc = r.measured["best_train_acc"]
     assert r.holds and acc["sigmoid"][max(acc["sigmoid"])] < acc["sigmoid"][min(acc["sigmoid"])] - 0.2
-    g = ov.lessons.check("sigmoid_gradients_vanish", quick=True)
+    g = quick_lesson("sigmoid_gradients_vanish")
     assert g.holds and max(g.measured["grad_ratio_peak"].values()) < 1
 
 
-def test_relu_regions():
-    r = ov.lessons.check("relu_piecewise_linear", quick=True)
+def test_relu_regions(quick_lesson):
+    r = quick_lesson("relu_piecewise_linear")
     assert r.holds and min(r.measured["sub_networks"].values()) >= 2
 
 
-def test_maxout():
-    r = ov.lessons.check("maxout_generalizes_relu", quick=True)
+def test_maxout(quick_lesson):
+    r = quick_lesson("maxout_generalizes_relu")
     assert r.holds and 0 < r.measured["pieces_win"] <= 1
 
 
-def test_early_stopping():
-    r = ov.lessons.check("early_stopping", quick=True)
+def test_early_stopping(quick_lesson):
+    r = quick_lesson("early_stopping")
     assert r.holds and r.measured["held_out_gain"] > 0
 
 
-def test_diagnose():
-    r = ov.lessons.check("diagnose_train_then_test", quick=True)
+def test_diagnose(quick_lesson):
+    r = quick_lesson("diagnose_train_then_test")
     assert r.holds and r.measured["correct"] > r.measured["correct_old_rule"]
 
 
@@ -346,15 +346,15 @@ def test_network_landscape():
     assert min(final, key=final.get) == "adam"
 
 
-def test_adam_ablation():
-    r = ov.lessons.check("adam_is_rmsprop_momentum", quick=True)
+def test_adam_ablation(quick_lesson):
+    r = quick_lesson("adam_is_rmsprop_momentum")
     assert r.holds and r.measured["max_difference"] < 1e-5
     best = r.measured["side_by_side"]["ravine"]
     assert best["adam"]["steps"] > 0 and best["rmsprop_momentum"]["steps"] > 0
 
 
-def test_l1_l2_geometry():
-    r = ov.lessons.check("l1_vs_l2_geometry", quick=True)
+def test_l1_l2_geometry(quick_lesson):
+    r = quick_lesson("l1_vs_l2_geometry")
     assert r.holds
     lo, hi = r.measured["band_gd"]
     lr = (lo * hi) ** 0.5

@@ -90,8 +90,8 @@ OPTIMIZER_CLAIMS = ["adagrad_vs_rmsprop", "adam_is_rmsprop_momentum", "l1_vs_l2_
 
 
 @pytest.fixture(scope="module")
-def quick_results():
-    return {name: core.check(name, quick=True) for name in OPTIMIZER_CLAIMS}
+def quick_results(quick_lesson):
+    return {name: quick_lesson(name) for name in OPTIMIZER_CLAIMS}
 
 
 @pytest.mark.parametrize("name", OPTIMIZER_CLAIMS)
@@ -122,8 +122,14 @@ def test_a_grid_override_that_leaves_the_band_fails_the_claim():
 
 # ------------------------------------------------------------------------------------------ optiviz lessons
 
-def test_cli_one_claim_prints_its_sweep_and_json(capsys):
+def test_cli_one_claim_prints_its_sweep_and_json(capsys, monkeypatch, quick_lesson):
+    from optiviz import lessons
     from optiviz.cli import main
+
+    # the sweep is the session's (its verdict is tested above): the command is asked for the quick one, by name
+    real = lessons.check
+    monkeypatch.setattr(lessons, "check", lambda name, quick=False, **kw: quick_lesson(name) if quick and not kw
+                        else real(name, quick, **kw))
 
     assert main(["lessons", "momentum_escapes", "--quick"]) == 0
     out = capsys.readouterr().out

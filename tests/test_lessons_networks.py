@@ -18,9 +18,9 @@ NETWORK_LESSONS = ["linear_without_activations", "sigmoid_gradients_vanish", "de
 
 
 @pytest.fixture(scope="module")
-def results():
-    """Every network lesson on its quick sweep (the shared experiments run once)."""
-    return {name: ov.lessons.check(name, quick=True) for name in NETWORK_LESSONS}
+def results(quick_lesson):
+    """Every network lesson on its quick sweep (the shared experiments run once per session)."""
+    return {name: quick_lesson(name) for name in NETWORK_LESSONS}
 
 
 def test_every_network_claim_is_registered():
