@@ -127,19 +127,22 @@ def _fmt(v: Any) -> str:
     return str(v).lower() if isinstance(v, bool) else (f"{v:g}" if isinstance(v, float) else str(v))
 
 
-def _maxout_slopes(k: int):
+def _maxout_slopes(k: int) -> Any:
     import jax.numpy as jnp
 
     return jnp.linspace(-1.0, 1.0, k) if k > 1 else jnp.zeros(1)
 
 
+#: an activation factory: parameters in, the activation function out
+Factory = Callable[..., Callable[[Any], Any]]
+
 _activations: Registry[ActivationInfo] = Registry("activations", describe=lambda info: (info.doc, info.defaults))
 
 
-def register(name: str, *, init: str = "glorot"):
+def register(name: str, *, init: str = "glorot") -> Callable[[Factory], Factory]:
     """Register an activation factory under ``name``; its keyword defaults are the documented parameters."""
 
-    def decorator(factory: Callable[..., Callable[[Any], Any]]):
+    def decorator(factory: Factory) -> Factory:
         sig = inspect.signature(factory)
         defaults = {p.name: p.default for p in sig.parameters.values()}
         doc = inspect.getdoc(factory) or ""

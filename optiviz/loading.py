@@ -307,6 +307,8 @@ def _from_file(path_text: str, spec: str) -> Any:
     module_name = f"optiviz_user_{resolved.stem}_{abs(hash(str(resolved))):x}"
     try:
         loader_spec = importlib.util.spec_from_file_location(module_name, resolved)
+        if loader_spec is None or loader_spec.loader is None:  # pragma: no cover - a .py path always has a loader
+            raise _fail(spec, f"cannot load {path} as a Python file")
         module = importlib.util.module_from_spec(loader_spec)
     except Exception as exc:  # pragma: no cover - unreadable file system entries
         raise _fail(spec, f"cannot read {path}: {_first_line(exc)}") from exc
@@ -381,7 +383,7 @@ _CACHE: "OrderedDict[Any, Any]" = OrderedDict()
 _CACHE_SIZE = 64
 
 
-def from_formula(text: str, spec: str | None = None, *, domain: Any = None, start: Any = None):
+def from_formula(text: str, spec: str | None = None, *, domain: Any = None, start: Any = None) -> Surface:
     """The Surface for a formula in x and y (``"expr:..."``), validated and compiled by ``optiviz.expr``.
 
     The domain is inferred as for a plain function unless given; its name is ``expr:<formula>``.

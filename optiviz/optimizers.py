@@ -33,7 +33,7 @@ from .errors import InvalidValueError, OptivizError
 from .registry import Registry, did_you_mean
 from .schedules import as_schedule
 from .transforms import (  # re-exported: the public ``ov.optimizers.chain`` & co. keep working
-    Optimizer, add_decayed_weights, chain, scale, scale_by_adadelta, scale_by_adam, scale_by_adamax,
+    LearningRate, Optimizer, Scalar, add_decayed_weights, chain, scale, scale_by_adadelta, scale_by_adam, scale_by_adamax,
     scale_by_amsgrad, scale_by_inverse_time, scale_by_lion, scale_by_lr, scale_by_nadam, scale_by_radam,
     scale_by_rms, scale_by_rprop, scale_by_rss, trace,
 )
@@ -71,7 +71,8 @@ class _Named(Optimizer):
         """How this optimizer was built: the name and validated hyperparameters."""
         return vars(self)["spec"]
 
-    def _replace(self, **fields: Any) -> Optimizer:  # a changed pair is no longer what the spec builds
+    # a changed pair is no longer what the spec builds: a plain Optimizer, not a _Named (hence not NamedTuple's Self)
+    def _replace(self, **fields: Any) -> Optimizer:  # type: ignore[override]
         return Optimizer(**{**self._asdict(), **fields})
 
 
@@ -91,7 +92,7 @@ class _Labeled(Optimizer):
     def label(self) -> str:
         return vars(self)["label"]
 
-    def _replace(self, **fields: Any) -> Optimizer:
+    def _replace(self, **fields: Any) -> Optimizer:  # type: ignore[override]  # as _Named's
         return Optimizer(**{**self._asdict(), **fields})
 
 
@@ -174,7 +175,7 @@ _SGD_NOISE = 1.0
 
 
 def register(name: str, *, stochastic: bool = False, torch: dict[str, Any] | None = None,
-             formulas: dict[str, str] | None = None):
+             formulas: dict[str, str] | None = None) -> Callable[[Callable[..., Optimizer]], Callable[..., Optimizer]]:
     """Register an optimizer factory under ``name``; its keyword defaults are the documented defaults.
 
     ``torch``: the defaults that ``convention="torch"`` changes (PyTorch's, and the flags selecting its formulas);
@@ -207,13 +208,13 @@ names, get = _optimizers.names, _optimizers.get
 _SGD_TORCH = dict(lr=1e-3)
 
 
-def _decayed(weight_decay, *rest: Optimizer) -> Optimizer:
+def _decayed(weight_decay: Scalar, *rest: Optimizer) -> Optimizer:
     """L2 regularisation added to the gradient before the rest (PyTorch's coupled ``weight_decay``)."""
     return chain(add_decayed_weights(weight_decay), *rest)
 
 
 @register("gd", torch=_SGD_TORCH)
-def gd(lr=0.1, weight_decay=0.0) -> Optimizer:
+def gd(lr: LearningRate = 0.1, weight_decay: Scalar = 0.0) -> Optimizer:
     r"""Gradient descent: step against the gradient, the same step size everywhere.
 
         g'_t = g_t + weight_decay * theta_{t-1}
@@ -231,7 +232,7 @@ def gd(lr=0.1, weight_decay=0.0) -> Optimizer:
 
 
 @register("sgd", stochastic=True, torch=_SGD_TORCH)
-def sgd(lr=0.1, weight_decay=0.0) -> Optimizer:
+def sgd(lr: LearningRate = 0.1, weight_decay: Scalar = 0.0) -> Optimizer:
     r"""Stochastic gradient descent: the GD rule on a noisy estimate of the gradient.
 
         theta_t = theta_{t-1} - lr * (g_hat_t + weight_decay * theta_{t-1})
@@ -245,7 +246,8 @@ def sgd(lr=0.1, weight_decay=0.0) -> Optimizer:
 
 
 @register("momentum", torch=_SGD_TORCH)
-def momentum(lr=0.05, momentum=0.9, dampening=0.0, weight_decay=0.0) -> Optimizer:
+def momentum(lr: LearningRate = 0.05, momentum: Scalar = 0.9, dampening: Scalar = 0.0,
+             weight_decay: Scalar = 0.0) -> Optimizer:
     r"""Heavy-ball momentum: a velocity that accumulates past gradients.
 
         g'_t = g_t + weight_decay * theta_{t-1}
@@ -263,7 +265,8 @@ def momentum(lr=0.05, momentum=0.9, dampening=0.0, weight_decay=0.0) -> Optimize
 
 
 @register("nesterov", torch=_SGD_TORCH)
-def nesterov(lr=0.05, momentum=0.9, dampening=0.0, weight_decay=0.0) -> Optimizer:
+def nesterov(lr: LearningRate = 0.05, momentum: Scalar = 0.9, dampening: Scalar = 0.0,
+             weight_decay: Scalar = 0.0) -> Optimizer:
     r"""Nesterov momentum: heavy ball with a look-ahead, so the velocity corrects itself sooner.
 
         g'_t = g_t + weight_decay * theta_{t-1}
@@ -283,8 +286,8 @@ def nesterov(lr=0.05, momentum=0.9, dampening=0.0, weight_decay=0.0) -> Optimize
 @register("adagrad", torch=dict(lr=0.01, initial_accumulator_value=0.0, eps=1e-10, eps_in_sqrt=False),
           formulas={"optax": "theta -= lr * g / sqrt(G + eps)  (eps inside the square root)",
                     "torch": "theta -= lr * g / (sqrt(G) + eps)  (eps outside the square root)"})
-def adagrad(lr=0.5, initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True, lr_decay=0.0,
-            weight_decay=0.0) -> Optimizer:
+def adagrad(lr: LearningRate = 0.5, initial_accumulator_value: Scalar = 0.1, eps: Scalar = 1e-7,
+            eps_in_sqrt: bool = True, lr_decay: Scalar = 0.0, weight_decay: Scalar = 0.0) -> Optimizer:
     r"""Adagrad: per-coordinate steps that shrink with the sum of all past squared gradients.
 
         g'_t = g_t + weight_decay * theta_{t-1}
@@ -311,8 +314,9 @@ def adagrad(lr=0.5, initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True, l
           formulas={"optax": "v = -lr * g / sqrt(nu_hat + eps);  momentum traces the lr-scaled step",
                     "torch": "v = -lr * g / (sqrt(nu_hat) + eps);  momentum traces g / (sqrt(nu_hat) + eps), "
                              "then lr scales it"})
-def rmsprop(lr=0.01, decay=0.9, eps=1e-8, bias_correction=False, eps_in_sqrt=True, centered=False, momentum=0.0,
-            nesterov=False, weight_decay=0.0, convention="optax") -> Optimizer:
+def rmsprop(lr: LearningRate = 0.01, decay: Scalar = 0.9, eps: Scalar = 1e-8, bias_correction: bool = False,
+            eps_in_sqrt: bool = True, centered: bool = False, momentum: Scalar = 0.0, nesterov: bool = False,
+            weight_decay: Scalar = 0.0, convention: str = "optax") -> Optimizer:
     r"""RMSProp: per-coordinate steps scaled by a running average of squared gradients.
 
         g'_t = g_t + weight_decay * theta_{t-1}
@@ -343,7 +347,7 @@ def rmsprop(lr=0.01, decay=0.9, eps=1e-8, bias_correction=False, eps_in_sqrt=Tru
 
 
 @register("adadelta", torch=dict(lr=1.0))
-def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0) -> Optimizer:
+def adadelta(lr: LearningRate = 1.0, rho: Scalar = 0.9, eps: Scalar = 1e-6, weight_decay: Scalar = 0.0) -> Optimizer:
     r"""Adadelta: RMSProp whose step is rescaled by a running average of past steps, so its units match theta.
 
         g'_t = g_t + weight_decay * theta_{t-1}
@@ -365,7 +369,8 @@ _ADAM_TORCH = dict(lr=1e-3)
 
 
 @register("adam", torch=_ADAM_TORCH)
-def adam(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0) -> Optimizer:
+def adam(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8,
+         weight_decay: Scalar = 0.0) -> Optimizer:
     r"""Adam: momentum on the gradient, divided by the root of a running average of its square.
 
         g'_t = g_t + weight_decay * theta_{t-1}
@@ -390,8 +395,8 @@ def adam(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0) -> Optimizer:
           formulas={"optax": "constant momentum b1: m_bar = b1 m / (1 - b1**(t+1)) + (1 - b1) g / (1 - b1**t)",
                     "torch": "momentum schedule mu_t = b1 (1 - 0.5 * 0.96**(t * momentum_decay)) with products of "
                              "mu in the bias corrections"})
-def nadam(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3, weight_decay=0.0,
-          convention="optax") -> Optimizer:
+def nadam(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8,
+          momentum_decay: Scalar = 4e-3, weight_decay: Scalar = 0.0, convention: str = "optax") -> Optimizer:
     r"""NAdam: Adam with a Nesterov look-ahead on the first moment.
 
         g'_t = g_t + weight_decay * theta_{t-1};  m_t, v_t, v_hat_t as in Adam;  d_t = sqrt(v_hat_t) + eps
@@ -413,7 +418,8 @@ def nadam(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3, weight_decay=
 
 
 @register("adamax", torch=dict(lr=2e-3))
-def adamax(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0) -> Optimizer:
+def adamax(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8,
+           weight_decay: Scalar = 0.0) -> Optimizer:
     r"""Adamax: Adam with the infinity norm in place of the root mean square.
 
         g'_t = g_t + weight_decay * theta_{t-1}
@@ -432,7 +438,8 @@ def adamax(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0) -> Optimizer:
 @register("amsgrad", torch=dict(_ADAM_TORCH, convention="torch"),
           formulas={"optax": "v_max = max(v_max, v_hat) over the bias-corrected v_hat; step m_hat / (sqrt(v_max) + eps)",
                     "torch": "v_max = max(v_max, v) over the raw v; step m_hat / (sqrt(v_max / (1 - b2**t)) + eps)"})
-def amsgrad(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, convention="optax") -> Optimizer:
+def amsgrad(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8,
+            weight_decay: Scalar = 0.0, convention: str = "optax") -> Optimizer:
     r"""AMSGrad: Adam dividing by a running maximum of its second moment, so a coordinate's step never grows.
 
         g'_t = g_t + weight_decay * theta_{t-1};  m_hat_t, v_t, v_hat_t as in Adam
@@ -452,7 +459,8 @@ def amsgrad(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, convention="op
 
 
 @register("adamw", torch=dict(lr=1e-3, weight_decay=1e-2))
-def adamw(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-4) -> Optimizer:
+def adamw(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8,
+          weight_decay: Scalar = 1e-4) -> Optimizer:
     r"""AdamW: Adam with decoupled weight decay, which pulls theta towards 0 whatever the gradient's scale.
 
         theta_t = theta_{t-1} - lr * (m_hat_t / (sqrt(v_hat_t) + eps) + weight_decay * theta_{t-1})
@@ -470,7 +478,8 @@ def adamw(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-4) -> Optimizer:
 @register("radam", torch=dict(_ADAM_TORCH, convention="torch"),
           formulas={"optax": "r m_hat / (sqrt(v_hat) + eps) once rho_t >= threshold (eps after the bias correction)",
                     "torch": "r m_hat sqrt(1 - b2**t) / (sqrt(v) + eps) once rho_t > threshold (eps before it)"})
-def radam(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, threshold=5.0, weight_decay=0.0, convention="optax") -> Optimizer:
+def radam(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8, threshold: Scalar = 5.0,
+          weight_decay: Scalar = 0.0, convention: str = "optax") -> Optimizer:
     r"""RAdam: Adam that steps with plain momentum until the variance of its adaptive step is tractable.
 
         g'_t = g_t + weight_decay * theta_{t-1};  m_hat_t, v_t, v_hat_t as in Adam
@@ -494,8 +503,8 @@ def radam(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, threshold=5.0, weight_decay=0.0, c
           formulas={"optax": "step_size * sign(g) applied one update late (the first update is 0); sign test "
                              "against the last step",
                     "torch": "step_size * sign(g) applied at once; sign test against the last gradient"})
-def rprop(lr=0.01, eta_minus=0.5, eta_plus=1.2, min_step_size=1e-6, max_step_size=50.0,
-          convention="optax") -> Optimizer:
+def rprop(lr: LearningRate = 0.01, eta_minus: Scalar = 0.5, eta_plus: Scalar = 1.2, min_step_size: Scalar = 1e-6,
+          max_step_size: Scalar = 50.0, convention: str = "optax") -> Optimizer:
     r"""Rprop: a step size per coordinate that grows while the gradient keeps its sign and shrinks when it flips.
 
         s_t = sign(g_t * g_{t-1})
@@ -518,7 +527,7 @@ def rprop(lr=0.01, eta_minus=0.5, eta_plus=1.2, min_step_size=1e-6, max_step_siz
 
 
 @register("lion")
-def lion(lr=0.01, b1=0.9, b2=0.99, weight_decay=1e-3) -> Optimizer:
+def lion(lr: LearningRate = 0.01, b1: Scalar = 0.9, b2: Scalar = 0.99, weight_decay: Scalar = 1e-3) -> Optimizer:
     r"""Lion: the sign of an interpolated momentum, so every coordinate moves by exactly lr.
 
         c_t = sign(b1 * m_{t-1} + (1 - b1) * g_t)
@@ -714,7 +723,9 @@ def optimizer(name: str, **hparams: Any) -> Optimizer:
 
 def _split_top(text: str, sep: str = ",") -> list[str]:
     """Split on ``sep`` outside parentheses: ``"adam:lr=cosine(0.1,steps=50),b1=0.8"`` keeps the call whole."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1
@@ -741,6 +752,7 @@ def _parse_value(owner: str, key: str, raw: str) -> Any:
         fname, _, inner = raw[:-1].partition("(")
         pairs = []
         for i, item in enumerate(_split_top(inner)):
+            k: str | None
             k, eq, v = item.partition("=")
             if not eq:
                 k, v = ("lr", item) if i == 0 else (None, item)

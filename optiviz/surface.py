@@ -16,7 +16,7 @@ import inspect
 import math
 import weakref
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, overload
 
 from .errors import Interrupted, SurfaceError, UserCodeError
 from .registry import Registry
@@ -80,7 +80,7 @@ class Surface:
         """f at a point ``xy`` = (x, y) (any array whose last axis has size 2)."""
         return self.fn(xy[..., 0], xy[..., 1])
 
-    def grad(self, xy):
+    def grad(self, xy: Any) -> Any:
         """The gradient (df/dx, df/dy) at ``xy``, by JAX."""
         import jax
         import jax.numpy as jnp
@@ -88,7 +88,7 @@ class Surface:
         xy = jnp.asarray(xy, dtype=jnp.result_type(float))
         return jax.grad(lambda p: self.fn(p[0], p[1]))(xy)
 
-    def grid(self, n: int = 200, domain: Domain | None = None, *, exact: bool = True):
+    def grid(self, n: int = 200, domain: Domain | None = None, *, exact: bool = True) -> tuple[Any, Any, Any]:
         """``(X, Y, Z)`` numpy arrays of f on an n x n grid over the domain (one vectorized call).
 
         A ``precomputed_grid`` over the same domain is returned instead of evaluating f when it is n x n, or
@@ -312,11 +312,27 @@ def _freeze(params: dict[str, Any]) -> Any:
         return None
 
 
+@overload  # @surface over a function, or surface(f, name=...): a Surface
+def surface(fn: Callable[..., Any], /, *, domain: Any = ..., start: Any = ..., minima: Any = ..., name: str | None = ...,
+            title: str | None = ..., description: str | None = ..., levels: Any = ...,
+            lr: dict[str, float] | None = ..., data: Any = ..., batch_loss: Callable[..., Any] | None = ...,
+            batch_size: int | None = ..., validate: Callable[..., None] | None = ..., lr_tuned: Any = ...,
+            lazy: bool = ...) -> Surface: ...
+
+
+@overload  # @surface(domain=...): a decorator making one
+def surface(fn: None = None, /, *, domain: Any = ..., start: Any = ..., minima: Any = ..., name: str | None = ...,
+            title: str | None = ..., description: str | None = ..., levels: Any = ...,
+            lr: dict[str, float] | None = ..., data: Any = ..., batch_loss: Callable[..., Any] | None = ...,
+            batch_size: int | None = ..., validate: Callable[..., None] | None = ..., lr_tuned: Any = ...,
+            lazy: bool = ...) -> Callable[[Callable[..., Any]], Surface]: ...
+
+
 def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0), (-3.0, 3.0)), start: Any = None,
             minima: Any = (), name: str | None = None, title: str | None = None, description: str | None = None,
             levels: Any = "auto", lr: dict[str, float] | None = None, data: Any = None,
             batch_loss: Callable[..., Any] | None = None, batch_size: int | None = None,
-            validate: Callable[..., None] | None = None, lr_tuned: Any = (), lazy: bool = False):
+            validate: Callable[..., None] | None = None, lr_tuned: Any = (), lazy: bool = False) -> Any:
     """Decorate ``f(x, y, **params)`` (written with jax.numpy) to make it a ``Surface``.
 
     Keyword parameters of ``f`` after ``x, y`` become the surface's parameters (``s.with_params(k=v)``).
@@ -346,7 +362,7 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
         axis_labels = (plain[0].name, plain[1].name) if len(plain) >= 2 else ("x", "y")
         doc = inspect.getdoc(f) or ""
         first, _, body = doc.partition("\n")
-        label = name or getattr(f, "__name__", "surface")
+        label = str(name or getattr(f, "__name__", "surface"))
         made: dict[Any, Surface] = {}
 
         def make(**params: Any) -> Surface:

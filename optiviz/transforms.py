@@ -13,14 +13,23 @@ Complex parameters follow optax: second moments use |g|^2 = g * conj(g), never g
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Self, Union
 
 from ._lazy import lazy_module
 from .errors import InvalidValueError
 
-# JAX loads when a transform is first built or stepped, not when the optimizer registry is read (list, describe)
-jax = lazy_module("jax")
-jnp = lazy_module("jax.numpy")
+if TYPE_CHECKING:
+    import jax
+    import jax.numpy as jnp
+else:  # JAX loads when a transform is first built or stepped, not when the optimizer registry is read (list, describe)
+    jax = lazy_module("jax")
+    jnp = lazy_module("jax.numpy")
+
+#: A hyperparameter as a factory takes it: a number, or a traced JAX scalar (how the engine passes it, so that a new
+#: value does not recompile).
+Scalar = Union[float, "jax.Array"]
+#: A learning rate: a ``Scalar``, or a schedule (any callable of the update count, optax's schedules included).
+LearningRate = Union[float, "jax.Array", Callable[[Any], Any]]
 
 __all__ = [
     "Optimizer", "chain", "scale", "scale_by_lr", "trace", "scale_by_rss", "scale_by_rms", "scale_by_adam",
@@ -48,7 +57,7 @@ class Optimizer(_Pair):
 
     __slots__ = ()
 
-    def __new__(cls, init: Callable[[Any], Any], update: Callable[..., Any]) -> "Optimizer":
+    def __new__(cls, init: Callable[[Any], Any], update: Callable[..., Any]) -> Self:
         if not _ADOPTED:
             _adopt_optax()
         return super().__new__(cls, init, update)
@@ -95,16 +104,18 @@ def _abs_sq(g):
     return (g * jnp.conj(g)).real if jnp.iscomplexobj(g) else jnp.square(g)
 
 
+# A state's ``count`` field shadows the tuple method ``count`` (as in optax): harmless for a pytree of arrays, and
+# the name optax's states use, so it stays; the type checker is told so on each such line.
 class EmptyState(NamedTuple):
     pass
 
 
 class CountState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax's states do
 
 
 class TraceState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax's states do
     trace: Any
 
 
@@ -113,26 +124,26 @@ class RssState(NamedTuple):
 
 
 class RmsState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax's states do
     mu: Any  # the running mean of g (centered RMSProp only; zeros otherwise)
     nu: Any
 
 
 class AdamState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax's states do
     mu: Any
     nu: Any
 
 
 class AmsgradState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax's states do
     mu: Any
     nu: Any
     nu_max: Any
 
 
 class NadamState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax's states do
     mu: Any
     nu: Any
     mu_product: jax.Array
@@ -167,7 +178,7 @@ def chain(*transforms: Optimizer) -> Optimizer:
     return Optimizer(init, update)
 
 
-def scale(factor) -> Optimizer:
+def scale(factor: Scalar) -> Optimizer:
     """u = factor * g."""
 
     def update(grads, state, params=None):
@@ -177,7 +188,7 @@ def scale(factor) -> Optimizer:
     return Optimizer(lambda params: EmptyState(), update)
 
 
-def scale_by_lr(lr) -> Optimizer:
+def scale_by_lr(lr: LearningRate) -> Optimizer:
     """u = -eta_t * g, with eta_t = lr, or lr(t) for a schedule: any callable of the update count t (t = 0 at the
     first update), optiviz's ``Schedule`` and optax's schedules included."""
     if not callable(lr):
@@ -191,7 +202,7 @@ def scale_by_lr(lr) -> Optimizer:
     return Optimizer(lambda params: CountState(_count0()), update)
 
 
-def trace(decay, nesterov: bool = False, dampening=0.0) -> Optimizer:
+def trace(decay: Scalar, nesterov: bool = False, dampening: Scalar = 0.0) -> Optimizer:
     """v_1 = g_1;  v_t = decay * v_{t-1} + (1 - dampening) * g_t;  u = v_t, or g_t + decay * v_t with ``nesterov``.
 
     With ``dampening`` = 0 this is optax's ``trace`` (v_0 = 0); a nonzero ``dampening`` is PyTorch's SGD option,
@@ -208,7 +219,7 @@ def trace(decay, nesterov: bool = False, dampening=0.0) -> Optimizer:
     return Optimizer(lambda params: TraceState(_count0(), _zeros(params)), update)
 
 
-def scale_by_inverse_time(rate) -> Optimizer:
+def scale_by_inverse_time(rate: Scalar) -> Optimizer:
     """u = g / (1 + t * rate), t = 0 at the first update: PyTorch's Adagrad ``lr_decay``."""
 
     def update(grads, state, params=None):
@@ -219,7 +230,7 @@ def scale_by_inverse_time(rate) -> Optimizer:
     return Optimizer(lambda params: CountState(_count0()), update)
 
 
-def scale_by_rss(initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True) -> Optimizer:
+def scale_by_rss(initial_accumulator_value: Scalar = 0.1, eps: Scalar = 1e-7, eps_in_sqrt: bool = True) -> Optimizer:
     """``G_t = G_{t-1} + |g_t|**2`` (G_0 = initial_accumulator_value);  u = g_t / sqrt(G_t + eps) (``eps_in_sqrt``,
     optax) or g_t / (sqrt(G_t) + eps) (PyTorch);  u = 0 where G_t = 0."""
 
@@ -240,8 +251,8 @@ def scale_by_rss(initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True) -> O
     return Optimizer(init, update)
 
 
-def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, bias_correction=False,
-                 centered: bool = False) -> Optimizer:
+def scale_by_rms(decay: Scalar = 0.9, eps: Scalar = 1e-8, initial_scale: Scalar = 0.0, eps_in_sqrt: bool = True,
+                 bias_correction: bool = False, centered: bool = False) -> Optimizer:
     """``nu_t = decay * nu_{t-1} + (1 - decay) * |g|**2`` (nu_0 = initial_scale);  nu_hat = nu_t / (1 - decay**t) with
     ``bias_correction``;  u = g / sqrt(nu_hat + eps) (``eps_in_sqrt``) or g / (sqrt(nu_hat) + eps).
 
@@ -277,7 +288,7 @@ def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, bias_
     return Optimizer(init, update)
 
 
-def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, nesterov: bool = False) -> Optimizer:
+def scale_by_adam(b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8, nesterov: bool = False) -> Optimizer:
     """m_t = b1 m + (1 - b1) g;  v_t = b2 v + (1 - b2) g**2;  m_hat = m_t / (1 - b1**t);  v_hat = v_t / (1 - b2**t);
     u = m_hat / (sqrt(v_hat) + eps).  With ``nesterov`` (NAdam, Dozat 2016), m_hat is replaced by
     b1 m_t / (1 - b1**(t+1)) + (1 - b1) g / (1 - b1**t)."""
@@ -299,7 +310,7 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, nesterov: bool = False) -> Optimiz
     return Optimizer(lambda params: AdamState(_count0(), _zeros(params), _zeros(params)), update)
 
 
-def scale_by_amsgrad(b1=0.9, b2=0.999, eps=1e-8, convention: str = "optax") -> Optimizer:
+def scale_by_amsgrad(b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8, convention: str = "optax") -> Optimizer:
     """As Adam, but divides by a running maximum of the second moment (Reddi et al., 2018).
 
     ``"optax"``: v_max_t = max(v_max_{t-1}, v_hat_t) over the bias-corrected v_hat;  u = m_hat / (sqrt(v_max_t) + eps).
@@ -326,7 +337,7 @@ def scale_by_amsgrad(b1=0.9, b2=0.999, eps=1e-8, convention: str = "optax") -> O
     return Optimizer(init, update)
 
 
-def scale_by_adamax(b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
+def scale_by_adamax(b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8) -> Optimizer:
     """m_t = b1 m + (1 - b1) g;  ``u_t = max(b2 u_{t-1}, |g| + eps)``;  step = m_t / (1 - b1**t) / u_t  (Kingma & Ba, 2015, sec. 7)."""
 
     def update(grads, state, params=None):
@@ -340,7 +351,8 @@ def scale_by_adamax(b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
     return Optimizer(lambda params: AdamState(_count0(), _zeros(params), _zeros(params)), update)
 
 
-def scale_by_nadam(b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3) -> Optimizer:
+def scale_by_nadam(b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8,
+                   momentum_decay: Scalar = 4e-3) -> Optimizer:
     """PyTorch's NAdam, with Dozat's momentum schedule mu_t = b1 * (1 - 0.5 * 0.96**(t * momentum_decay)).
 
     The update::
@@ -373,7 +385,8 @@ def scale_by_nadam(b1=0.9, b2=0.999, eps=1e-8, momentum_decay=4e-3) -> Optimizer
     return Optimizer(init, update)
 
 
-def scale_by_radam(b1=0.9, b2=0.999, eps=1e-8, threshold=5.0, convention: str = "optax") -> Optimizer:
+def scale_by_radam(b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8, threshold: Scalar = 5.0,
+                   convention: str = "optax") -> Optimizer:
     """Rectified Adam (Liu et al., 2020): Adam's step times a rectification r_t once the variance of the adaptive
     step is tractable, plain momentum m_hat before.
 
@@ -406,7 +419,7 @@ def scale_by_radam(b1=0.9, b2=0.999, eps=1e-8, threshold=5.0, convention: str = 
     return Optimizer(lambda params: AdamState(_count0(), _zeros(params), _zeros(params)), update)
 
 
-def scale_by_adadelta(rho=0.9, eps=1e-6) -> Optimizer:
+def scale_by_adadelta(rho: Scalar = 0.9, eps: Scalar = 1e-6) -> Optimizer:
     """E[g²]_t = rho E[g²] + (1 - rho) g²;  dx = sqrt(E[dx²]_{t-1} + eps) / sqrt(E[g²]_t + eps) * g;
     E[dx²]_t = rho E[dx²] + (1 - rho) dx²  (Zeiler, 2012)."""
 
@@ -420,7 +433,7 @@ def scale_by_adadelta(rho=0.9, eps=1e-6) -> Optimizer:
     return Optimizer(lambda params: AdadeltaState(_zeros(params), _zeros(params)), update)
 
 
-def scale_by_lion(b1=0.9, b2=0.99) -> Optimizer:
+def scale_by_lion(b1: Scalar = 0.9, b2: Scalar = 0.99) -> Optimizer:
     """c_t = sign(b1 m_{t-1} + (1 - b1) g_t);  m_t = b2 m_{t-1} + (1 - b2) g_t;  u = c_t  (Chen et al., 2023)."""
 
     def update(grads, state, params=None):
@@ -432,7 +445,7 @@ def scale_by_lion(b1=0.9, b2=0.99) -> Optimizer:
     return Optimizer(lambda params: LionState(_zeros(params)), update)
 
 
-def add_decayed_weights(weight_decay) -> Optimizer:
+def add_decayed_weights(weight_decay: Scalar) -> Optimizer:
     """u = g + weight_decay * params (decoupled weight decay when chained after the scaling)."""
 
     def update(grads, state, params=None):
@@ -450,8 +463,8 @@ class RpropState(NamedTuple):
     prev: Any  # torch: the last gradient used (0 where its sign flipped); optax: the last step it computed
 
 
-def scale_by_rprop(lr=0.01, eta_minus=0.5, eta_plus=1.2, min_step_size=1e-6, max_step_size=50.0,
-                   convention: str = "optax") -> Optimizer:
+def scale_by_rprop(lr: Scalar = 0.01, eta_minus: Scalar = 0.5, eta_plus: Scalar = 1.2, min_step_size: Scalar = 1e-6,
+                   max_step_size: Scalar = 50.0, convention: str = "optax") -> Optimizer:
     """Rprop (Riedmiller & Braun, 1993): a step size per coordinate, grown by ``eta_plus`` while the gradient keeps
     its sign and cut by ``eta_minus`` when it flips (a flipped coordinate does not move, and forgets its gradient);
     the step is step_size * sign(g), whatever the gradient's size. Outputs the step to subtract.

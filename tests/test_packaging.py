@@ -62,7 +62,7 @@ def test_wheel_carries_every_package_the_license_and_the_type_marker(wheel):
         assert package.replace(".", "/") + "/__init__.py" in names, package
     assert {"optiviz/examples/README.txt", "optiviz/examples/my_surfaces.py", "optiviz/examples/plot_basins.py"} \
         <= set(names)
-    assert "optiviz/py.typed" in names
+    assert "optiviz/py.typed" in names and "optiviz/__init__.pyi" in names  # the lazily loaded names' types
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert any(n.startswith("optiviz/surfaces/") and n.endswith("classic.py") for n in names)
     assert not any(n.startswith(("tests/", "bench/")) for n in names)

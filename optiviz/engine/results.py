@@ -34,8 +34,8 @@ class Trajectory:
     loss: np.ndarray
     grad_norm: np.ndarray
     steps: np.ndarray
-    diverged_at: Any
-    reached_at: Any
+    diverged_at: int | np.ndarray | None
+    reached_at: int | np.ndarray | None
     spec: OptimizerSpec | None = None
     grads: np.ndarray | None = None
     updates: np.ndarray | None = None
@@ -53,13 +53,13 @@ class Trajectory:
         return self.path[..., -1, :]
 
     @property
-    def final_loss(self) -> Any:
+    def final_loss(self) -> float | np.ndarray:
         """The loss at the last recorded point: a float for a single run, an array of shape (...) for many."""
         last = self.loss[..., -1]
         return float(last) if np.ndim(last) == 0 else last
 
     @property
-    def diverged(self) -> Any:
+    def diverged(self) -> bool | np.ndarray:
         d = self.diverged_at
         return (d is not None) if not isinstance(d, np.ndarray) else d >= 0
 
@@ -92,7 +92,7 @@ class Trajectory:
         return f"<Trajectory {self.label}: path {self.path.shape}, final loss {r['final loss']}>"
 
 
-def _num(x: float) -> str:
+def _num(x: Any) -> str:
     """A number as the tables print it: 4 significant figures, a plain float (never an array's repr)."""
     return f"{float(x):.4g}"
 

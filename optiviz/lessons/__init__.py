@@ -7,6 +7,8 @@
 
 Writing one: ``@ov.lessons.lesson(name, claim=..., topic=...)`` on ``fn(quick=False, **overrides) -> Sweep``.
 """
+from typing import Any
+
 from . import report
 from .core import (Lesson, LessonResult, Sweep, band, check, check_all, fmt, get, lesson, mark_band, names, pct,
                    registry, verdict)
@@ -15,7 +17,7 @@ __all__ = ["penalized_surface", "report", "Lesson", "LessonResult", "Sweep", "ba
            "pct", "registry", "verdict"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name == "penalized_surface":  # the experiments' module loads numpy: only when asked
         from .optimizers import penalized_surface
 
