@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -39,3 +40,11 @@ def quick_lesson():
         return results[name]
 
     return get
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """optiviz's figures are pyplot-managed: close what a test left open, so figures do not pile up."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

@@ -19,7 +19,6 @@ PACKAGE = ROOT / "optiviz"
 MATPLOTLIB_ALLOWED = {
     "render": "matplotlib lives here",
     "gallery": "runs user gallery scripts, which draw with matplotlib, in a child process",
-    "serve": "the playground's export closes the figure it saved (to move behind render.close)",
 }
 
 

@@ -102,7 +102,9 @@ def test_step_counter_shows_each_frames_step(anim):
 
 def test_minima_and_start_are_marked(anim, runs):
     ax = contour_panels(anim.scene)[0].ax
-    markers = {ln.get_marker(): ln.get_xydata()[0].tolist() for ln in ax.lines if len(ln.get_xdata()) == 1}
+    # hollow: the landmarks (the current positions, filled, sit at the end of the paths at rest)
+    markers = {ln.get_marker(): ln.get_xydata()[0].tolist() for ln in ax.lines
+               if len(ln.get_xdata()) == 1 and ln.get_markerfacecolor() == "none"}
     assert markers["*"] == list(runs.surface.minima[0])
     np.testing.assert_allclose(markers["o"], runs.surface.start, rtol=1e-6)
 
@@ -563,12 +565,14 @@ def test_a_scene_of_ones_own_is_built_from_the_render_package_alone(tmp_path):
 
     import optiviz.render as r
 
-    with mpl.rc_context(r.style.RC):
-        fig = r.figure(r.parse_size("200x150", 50), 50)
-    assert isinstance(fig, Figure) and tuple(fig.get_size_inches()) == (4.0, 3.0)
     import matplotlib.pyplot as plt
 
-    assert fig not in [plt.figure(n) for n in plt.get_fignums()]  # outside pyplot: nothing global
+    with mpl.rc_context(r.style.RC), r.unmanaged():
+        fig = r.figure(r.parse_size("200x150", 50), 50)
+    assert isinstance(fig, Figure) and tuple(fig.get_size_inches()) == (4.0, 3.0)
+    assert fig not in [plt.figure(n) for n in plt.get_fignums()]  # unmanaged: outside pyplot
+    managed = r.figure((2.0, 1.5), 50)
+    assert plt.figure(plt.get_fignums()[-1]) is managed  # by default a figure is pyplot's
     ax = fig.add_subplot()
     ax.set_xlim(0, 9)
     ax.set_ylim(0, 81)

@@ -8,7 +8,7 @@ from typing import Any
 
 from .options import ANIMATION_FORMATS, add_command, add_output_options, add_run_options, add_scene_options, \
     scene_options
-from .output import check_output, default_output, save_output, say
+from .output import check_output, default_output, offscreen, save_output, say
 from .runs import check_scene, compute_runs
 
 
@@ -22,7 +22,7 @@ def animate_command(sub: Any) -> None:
     add_run_options(p)
     add_scene_options(p)
     add_output_options(p, formats=ANIMATION_FORMATS, animated=True)
-    p.set_defaults(handler=_animate)
+    p.set_defaults(handler=offscreen(_animate))
 
 
 def _animate(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 from .network import add_network_options, network_runs
 from .options import ANIMATION_FORMATS, add_command, add_output_options, choice, int_between, pixels
-from .output import check_output, default_output, save_output, say
+from .output import check_output, default_output, offscreen, save_output, say
 
 
 def landscape_command(sub: Any) -> None:
@@ -29,7 +29,7 @@ def landscape_command(sub: Any) -> None:
     g.add_argument("--view", type=choice("contour", "3d", "both"), default="contour", metavar="{contour,3d,both}",
                    help="contour map, 3D surface, or both (default: %(default)s)")
     add_output_options(p, formats=ANIMATION_FORMATS, animated=True, default_name="landscape")
-    p.set_defaults(handler=_landscape, frames=100)
+    p.set_defaults(handler=offscreen(_landscape), frames=100)
 
 
 def _landscape(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import InvalidValueError
 from .options import IMAGE_FORMATS, add_command, add_output_options, choice, int_at_least, nonnegative_float, \
     number_list, pixels, probability, spec_list
-from .output import check_output, default_output, save_output, say
+from .output import check_output, default_output, offscreen, save_output, say
 from .runs import optimizer_specs
 
 
@@ -124,7 +124,7 @@ def network_command(sub: Any) -> None:
                         "weights: histograms of the final weights (default: compare when --depth, --dropout, --l1 "
                         "or --l2 lists several values, else boundary)")
     add_output_options(p, formats=(*BOUNDARY_FORMATS, ".svg", ".pdf"), animated=True, default_name="network")
-    p.set_defaults(handler=_network, frames=60)
+    p.set_defaults(handler=offscreen(_network), frames=60)
 
 
 def _network(args: argparse.Namespace) -> int:

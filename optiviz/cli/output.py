@@ -7,16 +7,31 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import os
 import re
 import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .._atomic import check_target
 from .._check import clip
 from ..errors import InvalidValueError, RenderError, UnknownNameError
+
+
+def offscreen(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A verb that draws and writes files: its figures stay outside pyplot (``render.unmanaged``): nothing is
+    shown, no GUI toolkit is loaded, nothing is left in pyplot's list (in-process callers of ``main``)."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        from .. import render  # the verb loads it anyway (check_output asks it for the writer)
+
+        with render.unmanaged():
+            return handler(args)
+
+    return run
 
 
 def _check_folder(folder: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from .options import IMAGE_FORMATS, add_command, add_output_options, add_run_options, add_scene_options, \
     scene_options
-from .output import check_output, default_output, save_output
+from .output import check_output, default_output, offscreen, save_output
 from .runs import check_scene, compute_runs
 
 
@@ -20,7 +20,7 @@ def plot_command(sub: Any) -> None:
     add_run_options(p)
     add_scene_options(p)
     add_output_options(p, formats=IMAGE_FORMATS)
-    p.set_defaults(handler=_plot)
+    p.set_defaults(handler=offscreen(_plot))
 
 
 def _plot(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .options import IMAGE_FORMATS, add_command, add_output_options, numbers, pixels, spec_list
-from .output import check_output, default_output, save_output
+from .output import check_output, default_output, offscreen, save_output
 
 
 def plot_activations_command(sub: Any) -> None:
@@ -20,7 +20,7 @@ def plot_activations_command(sub: Any) -> None:
     p.add_argument("--range", type=_range, default=(-4.0, 4.0), metavar="MIN,MAX",
                    help="the z range drawn (default: -4,4)")
     add_output_options(p, formats=IMAGE_FORMATS, default_name="activations")
-    p.set_defaults(handler=_plot_activations)
+    p.set_defaults(handler=offscreen(_plot_activations))
 
 
 def _range(text: str) -> tuple[float, float]:

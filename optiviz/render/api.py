@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from matplotlib.animation import FuncAnimation
 
 from .. import _check as _checks
@@ -20,12 +21,20 @@ _ids = itertools.count()
 
 
 class Animation(FuncAnimation):
-    """A matplotlib ``FuncAnimation`` over a prepared scene.
+    """A matplotlib ``FuncAnimation`` over a prepared scene, on a pyplot-managed figure.
 
-    ``anim.scene`` holds the figure and its moving parts; ``anim.fps`` / ``anim.dpi`` are the defaults ``save``
-    uses. ``anim.save("race.gif")`` takes the fast path of ``ov.save``; passing a matplotlib ``writer=`` uses
-    matplotlib's own (slow, full-redraw) saving. In Jupyter the animation shows itself as the interactive HTML
-    player (one background image, the paths drawn in the page).
+    ``anim.scene`` holds the figure and its moving parts; ``anim.fig`` is the figure (pyplot knows it:
+    ``plt.show()`` plays the animation, ``plt.savefig()`` writes the last frame, which the figure shows at rest);
+    ``anim.fps`` / ``anim.dpi`` are the defaults ``save`` uses. ``anim.save("race.gif")`` takes the fast path of
+    ``ov.save`` (the static layer drawn once, only the moving artists per frame); a matplotlib writer *object* or
+    writer options (``codec``, ``bitrate``, ``extra_args``, ...) use matplotlib's own, full-redraw saving.
+
+    In Jupyter the animation displays as the interactive HTML player with a PNG still of the last frame beside
+    it in the same display (``_repr_mimebundle_``), so a notebook viewed where scripts do not run (GitHub,
+    nbviewer) still shows the picture. Displaying it hands the figure over to that display: the figure leaves
+    pyplot's list (``plt.close(anim.fig)``), so the inline backend does not show the same figure again as a
+    second still at the end of the cell (matplotlib's own ``FuncAnimation`` would be shown twice). An animation
+    that is built but not displayed stays in pyplot, like any figure.
     """
 
     def __init__(self, scene: "_scene.Scene", *, fps: float = 20, dpi: float = 100) -> None:
@@ -46,27 +55,72 @@ class Animation(FuncAnimation):
         return self.scene.n_frames
 
     def save(self, filename, writer=None, fps=None, dpi=None, *args, **kwargs):  # noqa: D401
-        """``ov.save(self, filename)``; with a matplotlib ``writer`` (or its other options), matplotlib's save."""
-        if writer is None and not args and not kwargs:
+        """``ov.save(self, filename)``. A writer *name* (``"pillow"``, ``"ffmpeg"``, ``"imagemagick"``, as
+        sphinx-gallery passes) also takes the fast path when optiviz writes that suffix; a matplotlib writer
+        object or any of matplotlib's other options use matplotlib's save."""
+        fast = writer is None or (isinstance(writer, str) and _suffix(Path(os.fspath(filename))) in
+                                  _writers.registry.names())
+        if fast and not args and not kwargs:
             return save(self, filename, fps=fps, dpi=dpi)
         return super().save(filename, writer, fps, dpi, *args, **kwargs)
 
     def to_html(self, *, fps: float | None = None, dpi: float | None = None, element_id: str | None = None) -> str:
         """The HTML player as a fragment (what Jupyter shows)."""
-        from . import html
+        return self._display(fps, dpi, element_id, png=False)["text/html"]
+
+    def to_png(self, *, dpi: float | None = None) -> bytes:
+        """The last frame as PNG bytes (the still a notebook keeps beside the player)."""
+        return self._display(None, dpi, None, html=False)["image/png"]
+
+    def _display(self, fps, dpi, element_id, *, html: bool = True, png: bool = True) -> dict:
+        import io
+
+        from PIL import Image
+
+        from . import html as _html
         from .frames import FrameRenderer
 
+        out = {}
         with FrameRenderer(self.scene, dpi or self.dpi) as fr:
-            data = html.player_data(fr, fps or self.fps)
-        data["autoplay"] = False
-        return html.fragment(data, element_id or f"optiviz-player-{os.getpid()}-{next(_ids)}")
+            if html:
+                data = _html.player_data(fr, fps or self.fps)
+                data["autoplay"] = False
+                out["text/html"] = _html.fragment(data, element_id or f"optiviz-player-{os.getpid()}-{next(_ids)}")
+            if png:
+                rgba = fr.render(self.scene.n_frames - 1)
+                buf = io.BytesIO()
+                Image.fromarray(np.ascontiguousarray(rgba[..., :3]), "RGB").save(buf, format="PNG", optimize=True)
+                out["image/png"] = buf.getvalue()
+        return out
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter's display: the HTML player (``text/html``) and a PNG still of the last frame (``image/png``);
+        the figure then leaves pyplot (see the class docstring)."""
+        want = [m for m in ("text/html", "image/png") if (include is None or m in include)
+                and not (exclude and m in exclude)]
+        out = self._display(None, None, None, html="text/html" in want, png="image/png" in want) if want else {}
+        _hand_over(self.fig)
+        return out
 
     def _repr_html_(self) -> str:
-        return self.to_html()
+        """The player alone (for tools that ask for HTML only, as sphinx-gallery does); the figure then leaves
+        pyplot, as with ``_repr_mimebundle_``."""
+        out = self.to_html()
+        _hand_over(self.fig)
+        return out
 
     def __repr__(self) -> str:
         return (f"<optiviz Animation: {self.scene.layout} {self.scene.view}, {self.scene.n_frames} frames, "
                 f"{len(self.scene.tracks)} runs>")
+
+
+def _hand_over(fig) -> None:
+    """Take a displayed animation's figure out of pyplot's list (nothing else shows it a second time)."""
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        if fig.canvas.manager is not None and plt.fignum_exists(fig.canvas.manager.num):
+            plt.close(fig)
 
 
 def check_text(text: Any, what: str) -> str | None:
@@ -134,6 +188,7 @@ def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str =
     opts = _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace, samples)
     sc = _scene.build(runs, surface, **opts)
     _check_labels(sc)
+    sc.update(sc.n_frames - 1)  # at rest the figure shows the whole race (plt.savefig, a still in a notebook)
     return Animation(sc, fps=fps, dpi=dpi)
 
 

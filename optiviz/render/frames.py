@@ -28,9 +28,17 @@ class FrameRenderer:
     """
 
     def __init__(self, scene, dpi: float | None = None) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
         self.scene = scene
         self.fig = scene.fig
-        self.canvas = self.fig.canvas
+        self._shown_canvas = self.fig.canvas
+        # frames are drawn on a plain Agg buffer: a figure of another backend (a GUI window, hi-dpi, a vector
+        # backend) gets an Agg canvas for the time of the render and its own back on exit (as savefig does)
+        own = type(self._shown_canvas) is FigureCanvasAgg
+        self.canvas = self._shown_canvas if own else FigureCanvasAgg(self.fig)
+        if not own:
+            self.fig.set_canvas(self._shown_canvas)  # put back until __enter__ takes it
         if dpi is not None and dpi != self.fig.dpi:
             self.fig.set_dpi(dpi)
         self._bg = None
@@ -48,6 +56,8 @@ class FrameRenderer:
         visible = [a.get_visible() for a in artists]
         for a in artists:
             a.set_visible(False)
+        if self.canvas is not self._shown_canvas:
+            self.fig.set_canvas(self.canvas)
         try:
             self.canvas.draw()  # the layout engine runs inside this draw; then it is frozen
         finally:
@@ -87,6 +97,8 @@ class FrameRenderer:
         self._bg = None
         if self._last is not None:
             self.scene.update(self._last)  # leave every artist showing the last frame drawn
+        if self.fig.canvas is not self._shown_canvas:
+            self.fig.set_canvas(self._shown_canvas)
 
     @property
     def size(self) -> tuple[int, int]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import itertools
 import math
 import textwrap
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -195,14 +197,48 @@ class Scene:
         return self.artists
 
 
-def figure(size: tuple[float, float], dpi: float):
-    """A new figure of ``size`` (w, h) inches, as every optiviz scene draws on: outside pyplot (nothing global,
-    nothing shown twice in Jupyter, closed by the garbage collector), with an Agg canvas and constrained layout.
-    Use it inside ``matplotlib.rc_context(style.RC)`` to get the house style."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+#: True inside ``unmanaged()``: new figures stay outside pyplot (per thread and task, like ``style.context``)
+_UNMANAGED: ContextVar[bool] = ContextVar("optiviz_unmanaged", default=False)
 
-    fig = _StillFigure(figsize=size, dpi=dpi, layout="constrained")
-    FigureCanvasAgg(fig)
+
+@contextmanager
+def unmanaged() -> Iterator[None]:
+    """``with unmanaged():`` figures created inside stay outside pyplot: an Agg canvas of their own, never shown,
+    never in ``plt.get_fignums()``, freed by the garbage collector, and no GUI toolkit is loaded.
+
+    For code that only writes files and must leave pyplot alone: the command line (one process per command,
+    nothing to show) and the playground server (it renders in worker threads, and pyplot's figure list is
+    neither thread-safe nor to be filled up by a long-running process). Everywhere else figures are
+    pyplot-managed, as matplotlib users expect (``plt.show()``, ``plt.savefig()``, ``%matplotlib inline``).
+    """
+    token = _UNMANAGED.set(True)
+    try:
+        yield
+    finally:
+        _UNMANAGED.reset(token)
+
+
+def managed() -> bool:
+    """Whether a figure created now goes through pyplot (False inside :func:`unmanaged`)."""
+    return not _UNMANAGED.get()
+
+
+def figure(size: tuple[float, float], dpi: float):
+    """A new figure of ``size`` (w, h) inches with constrained layout, as every optiviz scene draws on.
+
+    Created through pyplot (``plt.figure``), so ``plt.show()``, ``plt.savefig()``, ``fig.show()`` and Jupyter's
+    inline backend know it; close it with ``plt.close(fig)`` (or ``ov.render.close``) when done. Inside
+    :func:`unmanaged` it is a figure outside pyplot with an Agg canvas. Use it inside ``style.context()`` to get
+    the house style."""
+    if managed():
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=size, dpi=dpi, layout="constrained")
+    else:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        fig = _StillFigure(figsize=size, dpi=dpi, layout="constrained")
+        FigureCanvasAgg(fig)
     fig.get_layout_engine().set(w_pad=0.04, h_pad=0.04, hspace=0.06, wspace=0.04)
     return fig
 
@@ -211,7 +247,7 @@ def _make_still_class():
     from matplotlib.figure import Figure
 
     class StillFigure(Figure):
-        """A Figure that shows itself in Jupyter as a PNG even when pyplot was never imported."""
+        """A Figure outside pyplot that shows itself in Jupyter as a PNG (no backend knows it)."""
 
         def _repr_png_(self):
             import io

@@ -500,14 +500,14 @@ def export(body: Any, catalog: Catalog, folder: str) -> tuple[str, str, str]:
         raise InvalidValueError(f"internals must be true or false, got {internals!r}")
     start = _field(body, "start")
     runs = ov.run(s, specs, steps=steps, start=start, seed=_field(body, "seed", 0), internals=internals)
-    anim = ov.animate(runs, s, layout=_field(body, "layout", "overlay"), frames=frames,
-                      fps=_field(body, "fps", 20), internals=internals)
-    try:
-        path = os.path.join(folder, f"race.{fmt}")
-        ov.save(anim, path, progress=False, quiet=True)
-    finally:
-        import matplotlib.pyplot as plt
+    from .. import render
 
-        plt.close(anim.fig)
+    # rendered in a worker thread of a long-running process: the figure stays outside pyplot (not thread-safe,
+    # and its list of figures must not grow), and is freed with the animation
+    with render.unmanaged():
+        anim = ov.animate(runs, s, layout=_field(body, "layout", "overlay"), frames=frames,
+                          fps=_field(body, "fps", 20), internals=internals)
+    path = os.path.join(folder, f"race.{fmt}")
+    ov.save(anim, path, progress=False, quiet=True)
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in s.name)[:40] or "surface"
     return path, EXPORT_TYPES[fmt], f"optiviz-{safe}.{fmt}"
