@@ -49,7 +49,6 @@ def test_the_build_has_no_warning_and_leaves_the_source_folder_as_it_was(site):
     assert all(f"{name}.py" in times for name in EXAMPLES)
 
 
-@pytest.mark.xfail(strict=True, reason="ov.animate's figure is not pyplot-managed until the pyplot change lands")
 def test_each_example_captured_its_picture_and_the_animation_is_one(site):
     src, done, _ = site
     images = src / "auto_examples" / "images"
