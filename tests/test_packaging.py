@@ -1,7 +1,9 @@
 """The package as a user installs it: every package is in the wheel, and the wheel installs into a fresh venv."""
 from __future__ import annotations
 
+import email.parser
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -66,6 +68,23 @@ def test_wheel_carries_every_package_the_license_and_the_type_marker(wheel):
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert any(n.startswith("optiviz/surfaces/") and n.endswith("classic.py") for n in names)
     assert not any(n.startswith(("tests/", "bench/")) for n in names)
+
+
+def test_the_package_description_has_no_relative_links(wheel):
+    """The package index page shows the wheel's METADATA description: README.md without its relative pictures and
+    links (they resolve to nothing there), every section kept."""
+    (meta,) = [n for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".dist-info/METADATA")]
+    message = email.parser.Parser().parsestr(zipfile.ZipFile(wheel).read(meta).decode())
+    assert message["Description-Content-Type"] == "text/markdown"
+    description = message.get_payload()
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)\s]*)\)", description) + re.findall(r"^\s*\[[^\]]+\]:\s*(\S+)", description, re.M) \
+        + re.findall(r"(?:src|href)=[\"']([^\"']*)", description)
+    relative = [t for t in targets if not re.match(r"[a-z][a-z0-9+.-]*:", t, re.I)]
+    assert not relative, f"relative links in the package description: {relative}"
+    assert re.findall(r"\]\((?![a-z]+:)", readme), "the README has no relative link left: this test checks nothing"
+    assert re.findall(r"^#+ .*$", description, re.M) == re.findall(r"^#+ .*$", readme, re.M)
+    assert "*(picture: Five optimizers racing down a ravine)*" in description
 
 
 def test_wheel_installs_and_runs_in_a_fresh_venv(wheel, tmp_path):
