@@ -71,22 +71,23 @@ __all__ = ["build", "find_scripts", "read_script", "read_header", "reset_example
 
 # ------------------------------------------------------------------------------------------ reading scripts
 
-def _underline(line: str) -> bool:
-    return bool(line.strip()) and set(line.strip()) <= set("=-~^*#")
+def _title(text: str) -> tuple[str, list[str]]:
+    """The first line of an RST text and the lines after it (an underline below the title dropped)."""
+    lines = text.strip().splitlines() or [""]
+    rest = lines[1:]
+    if rest and rest[0].strip() and set(rest[0].strip()) <= set("=-~^*#"):
+        rest = rest[1:]
+    return lines[0].strip(), rest
 
 
 def read_script(path: str | os.PathLike[str]) -> tuple[str, str]:
     """``(title, lesson)`` of a gallery script: its docstring's first line, and the rest of the docstring."""
-    path = Path(path)
     try:
-        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        doc = ast.get_docstring(ast.parse(Path(path).read_text(encoding="utf-8"))) or ""
     except SyntaxError:
         doc = ""
-    lines = doc.strip().splitlines() or [path.stem]
-    rest = lines[1:]
-    if rest and _underline(rest[0]):
-        rest = rest[1:]
-    return lines[0].strip(), "\n".join(rest).strip()
+    title, rest = _title(doc)
+    return title or Path(path).stem, "\n".join(rest).strip()
 
 
 @dataclass
@@ -105,11 +106,7 @@ def read_header(src: str | os.PathLike[str]) -> Header:
     path = Path(src) / "README.txt"
     if not path.is_file():
         return Header()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    title = lines[0].strip() if lines else ""
-    rest = lines[1:]
-    if rest and _underline(rest[0]):
-        rest = rest[1:]
+    title, rest = _title(path.read_text(encoding="utf-8"))
     order, intro, in_comment = [], [], False
     for line in rest:
         m = re.fullmatch(r"\s*(?:[-*]\s+)?(plot_\w+)\.py\b.*", line)
