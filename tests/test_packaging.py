@@ -87,6 +87,32 @@ def test_the_package_description_has_no_relative_links(wheel):
     assert "*(picture: Five optimizers racing down a ravine)*" in description
 
 
+# What a user does with optiviz installed from the wheel (issue #16's "done when"), run in the fresh venv in one
+# process: each line checks one convention of the scientific Python stack.
+AS_A_USER = """
+import io
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from PIL import Image
+import optiviz as ov
+
+runs = ov.run("ravine", ["gd", "adam"], steps=20)
+fig = ov.plot(runs)
+assert plt.get_fignums() == [fig.number], plt.get_fignums()  # pyplot knows optiviz's figure
+plt.savefig("plot.png")  # ... so pyplot's savefig writes it, not a blank new figure
+colours = len(np.unique(np.asarray(Image.open("plot.png").convert("RGB")).reshape(-1, 3), axis=0))
+assert colours > 50, f"plt.savefig wrote a near-blank image ({colours} colours)"
+plt.close("all")
+anim = ov.animate(runs, frames=3)
+bundle = anim._repr_mimebundle_()  # what a notebook displays: the player and a still for GitHub/nbviewer
+assert set(bundle) == {"text/html", "image/png"}, set(bundle)
+assert Image.open(io.BytesIO(bundle["image/png"])).size[0] > 100
+print("as a user: ok")
+"""
+
+
 def test_wheel_installs_and_runs_in_a_fresh_venv(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
@@ -112,6 +138,9 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(wheel, tmp_path):
                             timeout=120)
     assert helped.returncode == 0, helped.stderr
     assert "animate" in helped.stdout
+    used = subprocess.run([str(python), "-c", AS_A_USER], capture_output=True, text=True, cwd=tmp_path,
+                          env={**env, "MPLBACKEND": "Agg"}, timeout=300)
+    assert used.returncode == 0 and "as a user: ok" in used.stdout, used.stderr[-3000:]
     # the gallery ships with the package: listed, and one script built, from a folder with no gallery/ in it
     listed = subprocess.run([str(bin_dir / "optiviz"), "gallery", "--list"], capture_output=True, text=True,
                             cwd=tmp_path, env=env, timeout=120)
