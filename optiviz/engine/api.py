@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 import zlib
@@ -289,6 +290,8 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     _check_size(n_lrs * len(specs) * len(seed_list) * len(pts2), len(program._recorded_steps(steps, every)),
                 internals=internals)
     tol = _check_tol(tol)
+    if tol is None:  # reached_at stays -1: the loops skip its test
+        prog = dataclasses.replace(prog, reach=False)
     keys = np.stack([key_data(int(v)) for v in seed_list])
     dtype = _dtype()
     starts_arr, n = program._shard(pts2.astype(dtype))

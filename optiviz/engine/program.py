@@ -39,6 +39,7 @@ class _Program:
     every: int  # record every k-th step; 0 = only the final point
     internals: bool
     batch_size: int
+    reach: bool = True  # tracks reached_at (a tol was given); without, it stays -1 and the loop skips the test
 
 
 _VALUE_AND_GRAD: "weakref.WeakKeyDictionary[Surface, Any]" = weakref.WeakKeyDictionary()
@@ -93,13 +94,14 @@ def _walk_plain(prog: _Program, opts, noises, keys, start, data, lo, hi, tols):
 
     def one(i, carry, t):
         p, loss, g, state, div, hit = carry
-        hit = jnp.where((hit < 0) & (div < 0) & (loss <= tols[i]), t, hit)
+        if prog.reach:
+            hit = jnp.where((hit < 0) & (div < 0) & (loss <= tols[i]), t, hit)
         rec = (p, loss, _norm(g))
         g_used = sources[i](t, p, g)
         updates, state = opts[i].update(g_used, state, p)
         new = p + updates
         new_loss, new_g = value_and_grad(new)
-        div = divergence.note(div, divergence.refused(new, new_loss, new_g, lo, hi) & (t < steps), t + 1)
+        div = divergence.note(div, divergence.refused(new, new_loss, new_g, lo, hi), t + 1)
         if prog.internals:
             rec = rec + (g_used, updates)
         return (new, new_loss, new_g, state, div, hit), rec
@@ -111,7 +113,13 @@ def _walk_plain(prog: _Program, opts, noises, keys, start, data, lo, hi, tols):
 
     ts = jnp.arange(steps + 1, dtype=jnp.int32)
     carry, recs = zip(*[jax.lax.scan(partial(one, i), init(i), ts) for i in range(len(opts))])
-    return [(*r[:3], c[4], c[5], *r[3:]) for c, r in zip(carry, recs)]
+    return [(*r[:3], _unseen(c[4], steps), c[5], *r[3:]) for c, r in zip(carry, recs)]
+
+
+def _unseen(div, steps):
+    """``diverged_at`` of a scan over steps + 1 iterations: the last one's update is computed and discarded (the
+    loop records the point before each update), so a refusal there (step steps + 1) is none."""
+    return jnp.where(div > steps, -1, div)
 
 
 def _finish(prog: _Program, res):
@@ -148,12 +156,13 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     def step(carry, t):
         p, loss, gnorm, g, state, div, hit = carry
         hold = div >= 0  # from an earlier step: g is then the refused point's, and this step is discarded
-        hit = jnp.where((hit < 0) & (loss <= tol), t, hit)
+        if prog.reach:
+            hit = jnp.where((hit < 0) & (loss <= tol), t, hit)
         g_used = gradient(t, p, g)
         updates, state = opt.update(g_used, state, p)
         new = p + updates
         new_loss, new_g = value_and_grad(new)
-        div = divergence.note(div, divergence.refused(new, new_loss, new_g, lo, hi) & (t < steps), t + 1)
+        div = divergence.note(div, divergence.refused(new, new_loss, new_g, lo, hi), t + 1)
         # frozen from the first refused step on: the point, its loss and gradient norm stay; the gradient and
         # optimizer state may go bad, but only ever feed discarded steps (so they need no select: cheaper)
         keep = div >= 0
@@ -174,7 +183,7 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     carry = (start, loss0, _norm(g0), g0, opt.init(start), minus1, minus1)
     if prog.every == 1:
         (_, _, _, _, _, div, hit), rec = jax.lax.scan(step, carry, jnp.arange(steps + 1, dtype=jnp.int32))
-        return (*rec[:3], div, hit, *rec[3:])
+        return (*rec[:3], _unseen(div, steps), hit, *rec[3:])
     if prog.every:
         k = prog.every
         n_chunks = steps // k
@@ -189,7 +198,8 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
         carry = jax.lax.fori_loop(0, steps, silent, carry)
         rec = None
     p, loss, gnorm, _, _, div, hit = carry
-    hit = jnp.where((hit < 0) & (loss <= tol), steps, hit)
+    if prog.reach:
+        hit = jnp.where((hit < 0) & (loss <= tol), steps, hit)
     last = (p[None], loss[None], gnorm[None])
     if rec is not None:
         last = tuple(jnp.concatenate([r, l]) for r, l in zip(rec, last))
@@ -205,17 +215,19 @@ def _walk_final(prog: _Program, opt: Any, gradient, value_and_grad, start, loss0
 
     def step(t, carry):
         p, loss, g, state, div, hit = carry
-        hit = jnp.where((hit < 0) & (div < 0) & (loss <= tol), t, hit)
+        if prog.reach:
+            hit = jnp.where((hit < 0) & (div < 0) & (loss <= tol), t, hit)
         updates, state = opt.update(gradient(t, p, g), state, p)
         new = p + updates
         new_loss, new_g = value_and_grad(new)
-        div = divergence.note(div, divergence.refused(new, new_loss, new_g, lo, hi) & (t < steps), t + 1)
+        div = divergence.note(div, divergence.refused(new, new_loss, new_g, lo, hi), t + 1)
         return (jnp.where(div >= 0, p, new), new_loss, new_g, state, div, hit)
 
     minus1 = jnp.asarray(-1, jnp.int32)
     p, _, _, _, div, hit = jax.lax.fori_loop(0, steps, step, (start, loss0, g0, opt.init(start), minus1, minus1))
     loss, g = value_and_grad(p)
-    hit = jnp.where((hit < 0) & (loss <= tol), steps, hit)
+    if prog.reach:
+        hit = jnp.where((hit < 0) & (loss <= tol), steps, hit)
     return (p[None], loss[None], _norm(g)[None], div, hit)
 
 
