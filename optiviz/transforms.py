@@ -9,7 +9,7 @@ NamedTuple. The registered optimizers in ``optimizers.py`` are chains of these::
 Each factory only uses ``jax.numpy`` on its hyperparameters, so the engine can pass traced values: a new learning
 rate never recompiles. Equations use t for the update count from 1; a schedule lr(t) sees t - 1 (as optax).
 
-Complex parameters follow optax: second moments use |g|^2 = g * conj(g), never g**2.
+Complex parameters follow optax: second moments use ``|g|^2 = g * conj(g)``, never ``g**2``.
 """
 from __future__ import annotations
 

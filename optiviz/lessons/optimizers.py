@@ -243,8 +243,8 @@ _CENTRE = (2.0, 0.5)
 
 @lru_cache(maxsize=None)
 def penalized_surface(kind: str) -> Any:
-    """The surface of the ``l1_vs_l2_geometry`` lesson: 0.5 ((x - 2)^2 + (y - 0.5)^2) plus |x| + |y| (``"l1"``) or
-    0.5 (x^2 + y^2) (``"l2"``); built once, so a second call (and a second check) reuses the compiled program."""
+    """The surface of the ``l1_vs_l2_geometry`` lesson: ``0.5 ((x - 2)^2 + (y - 0.5)^2)`` plus ``|x| + |y|`` (``"l1"``)
+    or ``0.5 (x^2 + y^2)`` (``"l2"``); built once, so a second call (and a second check) reuses the compiled program."""
     if kind not in ("l1", "l2"):
         raise ov.InvalidValueError(f"kind must be 'l1' or 'l2', got {kind!r}")
     import jax.numpy as jnp
