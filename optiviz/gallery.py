@@ -538,16 +538,8 @@ def _scrape(namespace: dict[str, Any], stem: str, work: Path) -> list[str]:
     from .render import save
 
     anims = {id(v._fig): v for v in namespace.values() if isinstance(v, Animation)}
-    figs = [plt.figure(num) for num in plt.get_fignums()]
-    # until every optiviz figure is pyplot-managed: an optiviz animation or figure bound to a module-level name
-    from matplotlib.figure import Figure
-
-    for v in namespace.values():
-        fig = v.fig if isinstance(v, OvAnimation) else v if isinstance(v, Figure) else None
-        if fig is not None and all(fig is not f for f in figs):
-            figs.append(fig)
     files: list[str] = []
-    for fig in figs:
+    for fig in map(plt.figure, plt.get_fignums()):
         anim = anims.get(id(fig))
         suffixes = (".png",) if anim is None else (".gif", ".html") if isinstance(anim, OvAnimation) else (".gif",)
         for suffix in suffixes:

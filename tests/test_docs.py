@@ -31,7 +31,7 @@ def site(tmp_path_factory):
         import runpy
         globals().update((k, v) for k, v in runpy.run_path({str(ROOT / "docs" / "conf.py")!r}).items()
                          if not k.startswith("__"))
-        extensions = ["sphinx_gallery.gen_gallery", "sphinx.ext.mathjax"]
+        extensions = ["sphinx_gallery.gen_gallery", "sphinx.ext.mathjax", "gallery_images"]
         sphinx_gallery_conf = {{**sphinx_gallery_conf, "filename_pattern": r"/({"|".join(EXAMPLES)})\\.py$"}}
         """))
     (src / "index.rst").write_text("Two examples\n============\n\n.. toctree::\n\n   auto_examples/index\n")

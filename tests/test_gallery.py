@@ -188,7 +188,6 @@ def test_what_is_captured_is_what_sphinx_gallery_captures(tmp_path):
     assert not exit_.ok and exit_.error == "exited with status 3"
 
 
-@pytest.mark.xfail(strict=True, reason="the runner still takes figures bound to names until optiviz's are pyplot's")
 def test_a_figure_outside_pyplot_is_not_captured_as_under_sphinx_gallery(tmp_path):
     _write(tmp_path, "plot_outside.py", '''\
         """A figure outside pyplot"""
