@@ -55,3 +55,4 @@ how = "the same for both, inside the measured band"
 runs = ov.run(surface, {"gd": {"lr": lr}, "momentum": {"lr": lr}}, steps=300, how={"gd": how, "momentum": how})
 print(runs.summary())
 anim = ov.animate(runs, layout="overlay", frames=60, dpi=80, title=ov.lessons.report.caption(result, width=80))
+# sphinx_gallery_thumbnail_number = 2

@@ -61,3 +61,4 @@ with style.context():
 # %%
 # Animate the four runs; the loss panel shows the noise floor each one settles to.
 anim = ov.animate(runs, layout="grid", frames=50, dpi=80)
+# sphinx_gallery_thumbnail_number = 2

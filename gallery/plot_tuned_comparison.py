@@ -61,3 +61,4 @@ ax.legend()
 fig.tight_layout()
 
 anim = ov.animate(tuned, layout="grid", frames=50, dpi=80)
+# sphinx_gallery_thumbnail_number = 2

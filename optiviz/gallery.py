@@ -14,7 +14,8 @@ so a script that works here works there:
   (the HTML player; a plain matplotlib animation gets the GIF only), any other as ``<stem>.png``, where
   ``<stem>`` is the script's name without ``plot_`` and a second picture of a kind is ``<stem>_2``. A file the
   script writes into its working folder is reported as a warning;
-* the script prints one line starting with ``Claim:``, the index's caption for it;
+* the script prints one line starting with ``Claim:``, the index's caption for it; its thumbnail is made from its
+  first picture, or from the one a ``# sphinx_gallery_thumbnail_number = N`` line names;
 * :func:`reset_example` seeds Python's and NumPy's global generators before each script, here and in the docs
   build (sphinx-gallery's ``reset_modules``).
 
@@ -334,8 +335,12 @@ def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, pyth
                   if ln.strip().startswith(CLAIM_PREFIX)]
         if not claims:
             warnings.append(f"printed no '{CLAIM_PREFIX} ...' line: the caption is empty")
-        source = next(f for suffix in (".gif", ".png") for f in files if f.endswith(suffix))
-        make_thumbnail(work / source, work / "thumb.png")
+        # sphinx-gallery's rule: the first picture, or the one a `# sphinx_gallery_thumbnail_number = N` line names
+        pictures = [f for f in files if not f.endswith(".html")]
+        pick = re.search(r"^# sphinx_gallery_thumbnail_number = (-?\d+)", script.read_text(encoding="utf-8"), re.M)
+        i = int(pick.group(1)) - 1 if pick else 0
+        i = i + 1 if i < 0 else i  # -1 is the last, as in sphinx-gallery
+        make_thumbnail(work / pictures[i if -len(pictures) <= i < len(pictures) else 0], work / "thumb.png")
         shutil.copyfile(script, work / script.name)
         for p in work.iterdir():  # keep the pictures, the thumbnail and the script
             if p.name not in {*files, "thumb.png", script.name}:

@@ -176,6 +176,7 @@ def test_what_is_captured_is_what_sphinx_gallery_captures(tmp_path):
         plt.figure(figsize=(2, 1), dpi=50)
         plt.figure(figsize=(1, 1), dpi=50).add_subplot().plot([1, 2])
         print("Claim: red")
+        # sphinx_gallery_thumbnail_number = 2
         raise SystemExit(0)
         ''')
     _write(src, "plot_exit.py", '"""Exits"""\nimport sys\nsys.exit(3)\n')
@@ -185,6 +186,10 @@ def test_what_is_captured_is_what_sphinx_gallery_captures(tmp_path):
                                "folder): leave figures open in pyplot instead"]
     assert sorted(p.name for p in (tmp_path / "out" / "plot_writes").iterdir()) == [
         "meta.json", "plot_writes.py", "thumb.png", "writes.png", "writes_2.png"]
+    from PIL import Image
+
+    with Image.open(tmp_path / "out" / "plot_writes" / "thumb.png") as im:
+        assert im.size == (50, 50)  # the second figure's, as the script's sphinx-gallery comment asks
     assert not exit_.ok and exit_.error == "exited with status 3"
 
 
