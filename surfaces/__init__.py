@@ -12,6 +12,8 @@ with any installed plugins, ``optiviz.surfaces.get(name)`` loads one.
 """
 from __future__ import annotations
 
+from importlib import metadata
+
 import optiviz as ov
 
 from . import classic, data, teaching  # noqa: F401  (importing them registers their surfaces)
@@ -31,9 +33,8 @@ def builtin_names() -> list[str]:
 
 def names() -> list[str]:
     """The names of every available surface: the built-ins and installed plugins (group ``optiviz.surfaces``)."""
-    from optiviz.surface import registry
-
-    return registry.names()
+    plugins = {ep.name for ep in metadata.entry_points(group="optiviz.surfaces")}
+    return sorted(set(builtin_names()) | plugins)
 
 
 def get(name: str, **params) -> "ov.Surface":
