@@ -134,3 +134,110 @@ def test_fig_show_and_plt_show_do_not_raise(runs):
         fig.show()
         plt.show()
     assert "matplotlib.pyplot" in sys.modules
+
+
+# ------------------------------------------------------------------------------------------ conventions
+
+def _paths(scene):
+    return [p for p in scene.primitives if type(p).__name__ == "Trace"]
+
+
+def test_every_path_is_labelled_with_its_run(runs):
+    fig = ov.plot(runs, layout="overlay", dpi=30)
+    want = [ov.render.style.run_label(t) for t in runs.values()]
+    for ax in fig.axes:
+        handles, labels = ax.get_legend_handles_labels()
+        assert not any(lb.startswith("_child") for lb in labels)
+        if labels:  # the map and the loss panel (the colorbar has none)
+            assert labels == want
+    leg = fig.axes[0].legend()  # a user's own legend() call finds the paths
+    assert [t.get_text() for t in leg.get_texts()] == want
+
+
+def test_ax_draws_the_overlay_into_the_given_axes_and_returns_it(runs):
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(6, 3), dpi=30)
+    assert ov.plot(runs, ax=ax1) is ax1
+    assert not ax0.lines and len(ax1.lines) >= 2 * len(runs)
+    assert ax1.get_legend_handles_labels()[1] == [ov.render.style.run_label(t) for t in runs.values()]
+    assert plt.get_fignums() == [fig.number]  # no figure of its own
+    anim = ov.animate(runs, ax=ax0, **SMALL)
+    assert anim.fig is fig and {p.line.axes for p in _paths(anim.scene)} == {ax0}
+    with pytest.raises(ov.errors.InvalidValueError, match="not both"):
+        ov.plot(runs, ax=ax0, fig=fig)
+
+
+def test_fig_takes_a_subfigure_for_the_whole_scene(runs, tmp_path):
+    root = plt.figure(figsize=(9, 3), dpi=30, layout="constrained")
+    left, right = root.subfigures(1, 2)
+    other = right.add_subplot()
+    assert ov.plot(runs, fig=left) is left
+    assert other in root.axes and len(left.axes) == len(runs) + 2  # a panel per run, the loss panel, the colorbar
+    assert plt.get_fignums() == [root.number]
+    anim = ov.animate(runs, fig=left, **SMALL)
+    assert anim.fig is root and anim.dpi == 30  # the root figure, at its own dpi
+    assert ov.save(anim, tmp_path / "sub.gif", quiet=True).stat().st_size > 0
+    with pytest.raises(ov.errors.InvalidValueError, match="size"):
+        ov.plot(runs, fig=left, size=(4, 3))
+
+
+def test_cmap_changes_the_map(runs):
+    house = ov.plot(runs, layout="overlay", loss_panel=False, dpi=30)
+    magma = ov.plot(runs, layout="overlay", loss_panel=False, dpi=30, cmap="magma")
+    assert magma._optiviz_contourf.get_cmap().name == "magma"
+    assert house._optiviz_contourf.get_cmap().name != "magma"
+    a, b = (np.asarray(_png_pixels(_png(x.figure)), float) for x in (house, magma))
+    assert np.abs(a - b).mean() > 5  # the map is most of the picture
+    with plt.rc_context({"image.cmap": "cividis"}):  # the user's default colormap
+        assert ov.plot(runs, layout="overlay", loss_panel=False, dpi=30)._optiviz_contourf.get_cmap().name == "cividis"
+    with pytest.raises(ov.errors.InvalidValueError, match="colormap"):
+        ov.plot(runs, cmap="magmaa")
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def test_a_style_context_is_applied_whole(runs):
+    with plt.style.context("dark_background"):
+        fig = ov.plot(runs, layout="overlay", dpi=30)
+    px = _png_pixels(_png(fig))
+    assert px[2, 2].max() < 30  # the page is dark
+    ax = fig.axes[0]
+    ramp = ax._optiviz_contourf.get_cmap()
+    assert max(ramp(0.0)[:3]) < 0.6 and max(ramp(1.0)[:3]) < 0.2  # the map is dark too, not the light ramp
+    dark_cycle = plt.style.library["dark_background"]["axes.prop_cycle"].by_key()["color"]
+    assert _paths_colors(fig) == [c.lower() for c in dark_cycle[:len(runs)]]  # the style's own line colours
+    light = ov.plot(runs, layout="overlay", dpi=30)  # outside: the house look, its colour-blind-safe palette
+    assert _png_pixels(_png(light))[2, 2].min() > 225
+    assert _paths_colors(light) == [c.lower() for c in ov.render.style.assign_colors(["gd", "adam"])]
+
+
+def _paths_colors(fig) -> list[str]:
+    from matplotlib.colors import to_hex
+
+    h, _ = fig.axes[0].get_legend_handles_labels()
+    return [to_hex(line.get_color()) for line in h]
+
+
+def test_line_width_and_prop_cycle_from_rcparams(runs):
+    from cycler import cycler
+
+    with plt.rc_context({"lines.linewidth": 3.8, "axes.prop_cycle": cycler(color=["#111111", "#222222"])}):
+        fig = ov.plot(runs, layout="overlay", dpi=30)
+    h, _ = fig.axes[0].get_legend_handles_labels()
+    assert [line.get_linewidth() for line in h] == [3.8, 3.8]  # alone: the main path width, as the user set it
+    assert _paths_colors(fig) == ["#111111", "#222222"]
+
+
+def test_network_figures_take_ax_and_fig():
+    from optiviz.render import nets as netviz
+
+    fig, ax = plt.subplots(dpi=30)
+    assert netviz.plot_grad_norms({"a": [1.0, 0.5, 0.1], "b": [1.0, 1.0, 1.0]}, ax=ax) is ax
+    assert [lb.split(":")[0] for lb in ax.get_legend_handles_labels()[1]] == ["a", "b"]
+    root = plt.figure(figsize=(8, 3), dpi=30, layout="constrained")
+    sub = root.subfigures(1, 2)[1]
+    assert netviz.plot_activations(["relu", "tanh"], n=21, fig=sub) is sub and len(sub.axes) == 2
+    assert plt.get_fignums() == [fig.number, root.number]

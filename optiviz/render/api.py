@@ -123,6 +123,11 @@ def _hand_over(fig) -> None:
             plt.close(fig)
 
 
+def _overlay_axes(ax: Any) -> None:
+    if getattr(ax, "name", "") == "3d":
+        raise InvalidValueError("ax= draws a contour overlay; give a 2D axes (or fig= for a 3D view)")
+
+
 def check_text(text: Any, what: str) -> str | None:
     """``text`` (a title or a label) as matplotlib will draw it, or a one-line ``InvalidValueError`` now.
 
@@ -153,7 +158,8 @@ def _check_labels(sc: "_scene.Scene") -> None:
         check_text(t.caption, "the caption")
 
 
-def _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace=True, samples=None):
+def _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace=True, samples=None,
+          cmap=None):
     check_text(title, "title")
     frames = _checks.whole(frames, "frames", lo=1, limit_name="frames")
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0 < fps <= 100):
@@ -162,12 +168,13 @@ def _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, st
 
     check_style(style)
     return dict(layout=layout, view=view, internals=bool(internals), frames=frames, dpi=dpi, size=size,
-                loss_panel=bool(loss_panel), title=title, theme=style, pace=bool(pace), samples=samples)
+                loss_panel=bool(loss_panel), title=title, theme=style, pace=bool(pace), samples=samples, cmap=cmap)
 
 
 def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "contour", internals: bool = False,
-            frames: int = 200, fps: float = 20, dpi: float = 100, size: Any = None, loss_panel: bool = True,
-            title: str | None = None, style: str | None = None, pace: bool = True, samples: Any = None) -> Animation:
+            frames: int = 200, fps: float = 20, dpi: float | None = None, size: Any = None, loss_panel: bool = True,
+            title: str | None = None, style: str | None = None, pace: bool = True, samples: Any = None,
+            cmap: Any = None, ax: Any = None, fig: Any = None) -> Animation:
     """Animate recorded runs: every path and loss curve growing together, frame by frame.
 
     ``runs``: the result of ``ov.run`` (``surface`` defaults to ``runs.surface``). ``layout``: ``"grid"`` (a
@@ -184,32 +191,50 @@ def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str =
     light look, keeping any rcParams you set yourself (``plt.style.context``). ``samples``: the data points each
     step touches (a number, or label -> number, e.g. ``{"gd": 64, "sgd": 8}``): the loss panel is then drawn
     against data points seen, the fair axis for full-batch against minibatch methods.
+
+    matplotlib's conventions: ``fig`` (a ``Figure`` or a ``SubFigure``, e.g. one of ``plt.figure().subfigures(1,
+    2)``) draws the scene into it instead of a new pyplot figure; ``ax`` (an ``Axes``) animates the overlay of
+    all paths in it (no loss panel, no counter). ``cmap``: the map's colormap (a name or a ``Colormap``; default:
+    your ``image.cmap`` when you set one, else a neutral ramp the paths stand out on). Your rcParams are kept:
+    ``axes.prop_cycle`` (the paths' colours, when you changed it from matplotlib's; else the colour-blind-safe
+    house palette), ``lines.linewidth``, and the page colours of a ``plt.style.context`` (with no ``style``
+    named). Every path is labelled with its run's label, so ``ax.legend()`` works. ``dpi`` defaults to the
+    figure's own with ``fig``/``ax``, else 100. The figure is pyplot's (see :class:`Animation`).
     """
-    opts = _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace, samples)
-    sc = _scene.build(runs, surface, **opts)
+    opts = _opts(layout, view, internals, frames, fps, dpi, size, loss_panel, title, style, pace, samples, cmap)
+    if ax is not None:
+        _overlay_axes(ax)
+        opts.update(layout="overlay", view="contour", loss_panel=False)
+    sc = _scene.build(runs, surface, ax=ax, fig=fig, **opts)
     _check_labels(sc)
     sc.update(sc.n_frames - 1)  # at rest the figure shows the whole race (plt.savefig, a still in a notebook)
-    return Animation(sc, fps=fps, dpi=dpi)
+    return Animation(sc, fps=fps, dpi=sc.dpi)
 
 
 def plot(runs: Any, surface: Any = None, ax: Any = None, *, layout: str = "grid", view: str = "contour",
-         internals: bool = False, dpi: float = 100, size: Any = None, loss_panel: bool = True,
-         title: str | None = None, style: str | None = None, samples: Any = None):
-    """The same scene as one still image: the final frame of ``animate``.
+         internals: bool = False, dpi: float | None = None, size: Any = None, loss_panel: bool = True,
+         title: str | None = None, style: str | None = None, samples: Any = None, cmap: Any = None,
+         fig: Any = None):
+    """The same scene as one still image: the final frame of ``animate`` (the same options, including ``cmap``
+    and the rcParams it keeps), on a new pyplot figure.
 
     Returns the ``Figure`` when drawn on a new figure (a grid, or an overlay with its loss panel), and the
-    ``Axes`` for a lone overlay (``loss_panel=False``); with ``ax`` given, the overlay of all paths is drawn onto it and that ``Axes`` is returned.
+    ``Axes`` for a lone overlay (``loss_panel=False``). With ``ax`` given, the overlay of all paths is drawn onto
+    that ``Axes`` (its legend included) and it is returned; with ``fig`` (a ``Figure`` or a ``SubFigure``), the
+    whole scene is drawn into it and it is returned. Every path carries its run's label (``ax.legend()``).
     """
-    opts = _opts(layout, view, internals, 2, 20, dpi, size, loss_panel, title, style, pace=False, samples=samples)
+    opts = _opts(layout, view, internals, 2, 20, dpi, size, loss_panel, title, style, pace=False, samples=samples,
+                 cmap=cmap)
     if ax is not None:
-        if getattr(ax, "name", "") == "3d":
-            raise InvalidValueError("plot(ax=...) draws a contour overlay; give a 2D axes")
+        _overlay_axes(ax)
         opts.update(layout="overlay", view="contour", loss_panel=False)
-    sc = _scene.build(runs, surface, ax=ax, **opts)
+    sc = _scene.build(runs, surface, ax=ax, fig=fig, **opts)
     _check_labels(sc)
     sc.update(sc.n_frames - 1)
     if ax is not None:
         return ax
+    if fig is not None:
+        return fig
     contour = [p.ax for p in sc.panels if p.kind != "loss"]
     if layout == "overlay" and len(contour) == 1 and not loss_panel:
         return contour[0]
@@ -268,11 +293,11 @@ def save(anim_or_figure: Any, path: "str | os.PathLike[str]", *, fps: float | No
     Returns the path written.
     """
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, FigureBase
 
     src = anim_or_figure
-    if isinstance(src, Axes):
-        src = src.figure
+    if isinstance(src, (Axes, FigureBase)):  # an axes or a subfigure: the figure it is drawn in
+        src = src.get_figure(root=True)
     is_anim = isinstance(src, Animation)
     if not is_anim and not isinstance(src, Figure):
         raise InvalidValueError(f"save takes what ov.animate or ov.plot returned, got {type(src).__name__}")

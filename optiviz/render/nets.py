@@ -20,8 +20,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import InvalidValueError
-from . import (Animation, Field, Label, Overlay, Primitive, Scene, Trace, animate, figure, frame_indices, parse_size,
-               plot, style)
+from . import (Animation, Field, Label, Overlay, Primitive, Scene, Trace, animate, check_target, figure, frame_indices,
+               parse_size, plot, style)
 
 __all__ = ["plot_activations", "plot_grad_norms", "plot_learning_curves", "plot_weight_histograms",
            "animate_decision_boundary", "animate_landscape", "plot_landscape"]
@@ -40,11 +40,14 @@ def _histories(runs: Any) -> dict:
     raise InvalidValueError(f"expected the result of ov.nets.train (a History or Histories), got {type(runs).__name__}")
 
 
-def _colors(hist: dict) -> list[str]:
-    return style.assign_colors(h.spec.name if h.spec is not None else h.label for h in hist.values())
+def _colors(hist: dict, theme: "style.Theme | None" = None) -> list[str]:
+    return style.assign_colors((h.spec.name if h.spec is not None else h.label for h in hist.values()), theme)
 
 
-def _new_figure(size: Any, default: tuple[float, float], dpi: float):
+def _new_figure(size: Any, default: tuple[float, float], dpi: float, fig: Any = None):
+    """A new pyplot figure in the house style, or ``fig`` (the user's ``Figure`` or ``SubFigure``) as it is."""
+    if check_target(fig=fig, size=size) is not None:
+        return fig
     with style.context():
         fig = figure(parse_size(size, dpi) or default, dpi)
         style.remember(fig, None)
@@ -68,8 +71,9 @@ def _clean(ax) -> None:
 # ---------------------------------------------------------------------------------------------- activations
 
 def plot_activations(names: Sequence[str] | None = None, *, x: tuple[float, float] = (-4.0, 4.0), n: int = 801,
-                     dpi: float = 100, size: Any = None):
+                     dpi: float = 100, size: Any = None, fig: Any = None):
     """One panel per activation: the function (solid) and its derivative (dashed), as JAX computes them.
+    Returns the figure: a new pyplot one, or ``fig`` (a ``Figure`` or a ``SubFigure``) drawn into.
 
     ``names``: activation names or specs (``"leaky_relu:alpha=0.1"``, ``"maxout:pieces=3"``); default all.
     Kinks show the documented convention: the derivative is drawn with the value JAX uses at the kink.
@@ -91,9 +95,9 @@ def plot_activations(names: Sequence[str] | None = None, *, x: tuple[float, floa
     both = both[np.isfinite(both)]
     # ONE y-range for every panel, so derivatives compare at a glance (sigmoid's 1/4 against ReLU's 1)
     ylim = (max(-2.0, float(both.min())) - 0.2, min(float(both.max()), 4.0) + 0.3)
-    f_look, d_look = style.look(2), style.look(1)
     with style.context() as th:
-        fig = _new_figure(size, (2.6 * per_row + 0.3, 2.1 * rows + 0.5), dpi)
+        f_look, d_look = style.assign(["adam", "momentum"], th)  # two well-told-apart looks of the palette
+        fig = _new_figure(size, (2.6 * per_row + 0.3, 2.1 * rows + 0.5), dpi, fig)
         gs = fig.add_gridspec(rows, per_row)
         first = None
         for i, (act, (y, dy)) in enumerate(zip(acts, curves)):
@@ -102,8 +106,8 @@ def plot_activations(names: Sequence[str] | None = None, *, x: tuple[float, floa
             first = first or ax
             ax.axhline(0, color=th.grid, lw=0.6, zorder=1)
             ax.axvline(0, color=th.grid, lw=0.6, zorder=1)
-            ax.plot(z, y, color=f_look.color, lw=1.8, label="f(z)", zorder=3)
-            ax.plot(z, dy, color=d_look.color, lw=1.4, ls=d_look.dashes, label="f'(z)", zorder=3)
+            ax.plot(z, y, color=f_look.color, lw=th.lw(1.8), label="f(z)", zorder=3)
+            ax.plot(z, dy, color=d_look.color, lw=th.lw(1.4), ls=d_look.dashes, label="f'(z)", zorder=3)
             ax.set_title(act.caption(), fontsize=style.FONT["caption"] + 0.5, pad=3)
             ax.set_xlim(lo, hi)
             ax.set_ylim(*ylim)
@@ -121,8 +125,9 @@ def plot_activations(names: Sequence[str] | None = None, *, x: tuple[float, floa
 # ---------------------------------------------------------------------------------------- gradient norms
 
 def plot_grad_norms(norms: Any = ("sigmoid", "tanh", "relu", "maxout"), *, depth: int = 8, width: int = 32,
-                    seed: int = 0, dpi: float = 100, size: Any = None):
+                    seed: int = 0, dpi: float = 100, size: Any = None, ax: Any = None):
     """Per-layer gradient norms (log scale), input layer to output layer, one line per activation.
+    Returns the new pyplot figure, or ``ax`` when given (one panel: drawn into that ``Axes``, titled there).
 
     ``norms``: a dict label -> norms (from ``ov.nets.layer_grad_norms``), or activation names whose
     depth x width networks are measured at initialization here. Each line is labelled with the factor by which
@@ -136,14 +141,16 @@ def plot_grad_norms(norms: Any = ("sigmoid", "tanh", "relu", "maxout"), *, depth
         data = {str(a): layer_grad_norms(a, depth=depth, width=width, seed=seed) for a in norms}
     if not data or any(v.ndim != 1 or v.size < 2 for v in data.values()):
         raise InvalidValueError("give at least one array of two or more per-layer norms")
-    looks = style.assign(data)
-    with style.context():
-        fig = _new_figure(size, (6.4, 3.6), dpi)
-        ax = fig.add_subplot()
+    given = check_target(ax=ax, size=size)
+    with style.context() as th:
+        looks = style.assign(data, th)
+        if given is None:
+            fig = _new_figure(size, (6.4, 3.6), dpi)
+            ax = fig.add_subplot()
         for (label, v), lk in zip(data.items(), looks):
             layers = np.arange(1, len(v) + 1)
             ratio = v[-1] / v[0] if v[0] > 0 else np.inf
-            ax.plot(layers, np.where(v > 0, v, np.nan), marker=lk.marker, ms=4, lw=1.8, color=lk.color,
+            ax.plot(layers, np.where(v > 0, v, np.nan), marker=lk.marker, ms=4, lw=th.lw(1.8), color=lk.color,
                     ls=lk.dashes, label=f"{label}: last / first = {ratio:.3g}x")
         ax.set_yscale("log")
         ax.set_xlabel("weight layer (1 = input layer)")
@@ -152,27 +159,32 @@ def plot_grad_norms(norms: Any = ("sigmoid", "tanh", "relu", "maxout"), *, depth
         ax.set_xticks(np.arange(1, n_layers + 1))
         _clean(ax)
         ax.legend(loc="lower right", fontsize=style.FONT["legend"])
-        fig.suptitle(f"per-layer gradient norms at initialization ({depth} hidden layers of {width})"
-                     if not isinstance(norms, Mapping) else "per-layer gradient norms", x=0.01, ha="left",
-                     fontsize=style.FONT["counter"] + 1, fontweight="bold")
+        head = (f"per-layer gradient norms at initialization ({depth} hidden layers of {width})"
+                if not isinstance(norms, Mapping) else "per-layer gradient norms")
+        if given is not None:
+            ax.set_title(head, fontsize=style.FONT["caption"] + 0.5)
+            return ax
+        fig.suptitle(head, x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold")
     return fig
 
 
 # ---------------------------------------------------------------------------------------- learning curves
 
-def plot_learning_curves(runs: Any, *, dpi: float = 100, size: Any = None):
-    """Train (solid) and test (dashed) loss and accuracy against the step, per run, with each run's diagnosis."""
+def plot_learning_curves(runs: Any, *, dpi: float = 100, size: Any = None, fig: Any = None):
+    """Train (solid) and test (dashed) loss and accuracy against the step, per run, with each run's diagnosis.
+    Returns the figure: a new pyplot one, or ``fig`` (a ``Figure`` or a ``SubFigure``) drawn into."""
 
     hist = _histories(runs)
-    colors = _colors(hist)
     regression = next(iter(hist.values())).task == "regression"
+    own = fig is None
     with style.context() as th:
-        fig = _new_figure(size, (9.0, 3.4 + 0.18 * len(hist)), dpi)
+        colors = _colors(hist, th)
+        fig = _new_figure(size, (9.0, 3.4 + 0.18 * len(hist)), dpi, fig)
         ax_loss, ax_acc = fig.subplots(1, 2)
         for (label, h), color in zip(hist.items(), colors):
             for ax, tr, te in ((ax_loss, h.train_loss, h.test_loss), (ax_acc, h.train_acc, h.test_acc)):
-                ax.plot(h.steps, tr, color=color, lw=1.7, label=f"{h.shown} train")
-                ax.plot(h.steps, te, color=color, lw=1.4, ls="--", label=f"{h.shown} test")
+                ax.plot(h.steps, tr, color=color, lw=th.lw(1.7), label=f"{h.shown} train")
+                ax.plot(h.steps, te, color=color, lw=th.lw(1.4), ls="--", label=f"{h.shown} test")
         positive = all(np.all(h.train_loss[np.isfinite(h.train_loss)] > 0) for h in hist.values())
         if positive:
             ax_loss.set_yscale("log")
@@ -185,28 +197,28 @@ def plot_learning_curves(runs: Any, *, dpi: float = 100, size: Any = None):
         lines = [f"{label}: {h.diagnosis()}" for label, h in hist.items()]
         fig.text(0.01, 0.005, "\n".join(lines), ha="left", va="bottom", fontsize=style.FONT["note"],
                  color=th.muted)
-        fig.get_layout_engine().set(rect=(0, 0.03 + 0.045 * len(lines), 1, 1 - 0.03 - 0.045 * len(lines)))
+        if own:  # room for the notes below (a figure of the user's keeps its own layout)
+            fig.get_layout_engine().set(rect=(0, 0.03 + 0.045 * len(lines), 1, 1 - 0.03 - 0.045 * len(lines)))
         fig.suptitle("learning curves", x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold")
     return fig
 
 
 # ---------------------------------------------------------------------------------------------- comparison
 
-def plot_comparison(runs: Any, *, dpi: float = 100, size: Any = None):
+def plot_comparison(runs: Any, *, dpi: float = 100, size: Any = None, fig: Any = None):
     """The settings side by side (``--depth 2,4,6,8,10``, ``--dropout 0,0.5``, ...): each run's final train and
     test accuracy (left) and loss (right, log scale), one row per run, with its diagnosis as the row's note.
 
     Train and test next to each other show which side is bad: a deep sigmoid net is low on both (poor training),
-    an overfitting net is high on train and low on test.
+    an overfitting net is high on train and low on test. Returns the figure (``fig``, a ``Figure`` or a
+    ``SubFigure``, when given).
     """
-    import matplotlib as mpl
-
     hist = _histories(runs)
     regression = next(iter(hist.values())).task == "regression"
     labels = [h.shown for h in hist.values()]
     y = np.arange(len(hist))[::-1].astype(float)
-    with mpl.rc_context(style.RC):
-        fig = _new_figure(size, (9.0, 1.6 + 0.42 * len(hist)), dpi)
+    with style.context():
+        fig = _new_figure(size, (9.0, 1.6 + 0.42 * len(hist)), dpi, fig)
         ax_acc, ax_loss = fig.subplots(1, 2, sharey=True)
         for ax, key_tr, key_te in ((ax_acc, "train_acc", "test_acc"), (ax_loss, "train_loss", "test_loss")):
             tr = [float(getattr(h, key_tr)[-1]) for h in hist.values()]
@@ -228,8 +240,10 @@ def plot_comparison(runs: Any, *, dpi: float = 100, size: Any = None):
 
 # ---------------------------------------------------------------------------------------- weight histograms
 
-def plot_weight_histograms(runs: Any, *, tol: float = 1e-2, bins: int = 60, dpi: float = 100, size: Any = None):
+def plot_weight_histograms(runs: Any, *, tol: float = 1e-2, bins: int = 60, dpi: float = 100, size: Any = None,
+                           fig: Any = None):
     """Histograms of the final weights (biases excluded) per run, with the fraction of |w| < ``tol``.
+    Returns the figure (``fig``, a ``Figure`` or a ``SubFigure``, when given).
 
     ``runs``: the result of ``ov.nets.train``, or a dict label -> parameters. L1 piles weights at zero; L2
     shrinks them all toward zero without making them vanish.
@@ -247,11 +261,11 @@ def plot_weight_histograms(runs: Any, *, tol: float = 1e-2, bins: int = 60, dpi:
     allw = np.concatenate(list(vals.values()))
     lim = float(np.percentile(np.abs(allw), 99.5)) or 1.0
     edges = np.linspace(-lim, lim, bins + 1)
-    colors = style.assign_colors(names) if len(set(names)) == len(names) else style.assign_colors(list(params))
     k = len(vals)
     with style.context() as th:
+        colors = style.assign_colors(names if len(set(names)) == len(names) else list(params), th)
         # side by side on shared axes: overlaid, two histograms melt into one blob
-        fig = _new_figure(size, (min(3.4 * k, 10.5) + 0.4, 3.2), dpi)
+        fig = _new_figure(size, (min(3.4 * k, 10.5) + 0.4, 3.2), dpi, fig)
         axes = fig.subplots(1, k, sharex=True, sharey=True, squeeze=False)[0]
         for ax, ((label, w), color) in zip(axes, zip(vals.items(), colors)):
             frac = near_zero_fraction(params[label], tol=tol)
@@ -278,14 +292,16 @@ def _is_histories(runs: Mapping) -> bool:
 # ---------------------------------------------------------------------------------------- decision boundary
 
 def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, n: int = 80, fps: float = 12,
-                              dpi: float = 100, size: Any = None, title: str | None = None) -> Animation:
+                              dpi: float = 100, size: Any = None, title: str | None = None,
+                              fig: Any = None) -> Animation:
     """The decision boundary of every run over training (TF Playground style), with the learning curves.
 
     One panel per run: the network's probability of class 1 on a grid (orange = 0, blue = 1) changing frame by
     frame, the training points filled and the test points hollow; a last panel draws train (solid) and test
     (dashed) loss growing with the frames. ``frames`` evenly sample the recorded steps (the runs must keep their
     weight path). Save with ``ov.save(anim, "net.gif")`` (.gif, .mp4, .html, .png); the page draws each frame's
-    field from one small indexed PNG of all frames (see ``Field``), with play/pause/step controls.
+    field from one small indexed PNG of all frames (see ``Field``), with play/pause/step controls. ``fig`` (a
+    ``Figure`` or a ``SubFigure``): draw into it instead of a new pyplot figure.
     """
     from ..nets import decision_frames
 
@@ -309,15 +325,16 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
     idx = frame_indices(len(steps), frames)
     (x0, x1), (y0, y1) = data.domain
     fields = {k: decision_frames(h.model, h.path[idx], data=data, n=n)[2] for k, h in hist.items()}
-    colors = _colors(hist)
+    check_target(fig=fig, size=size)
     n_steps = int(steps[-1])
     panels = len(hist) + 1
     per_row, rows = _grid(panels, 3)
     with style.context() as th:
         from matplotlib.colors import LinearSegmentedColormap
 
+        colors = _colors(hist, th)
         cmap = LinearSegmentedColormap.from_list("optiviz_classes", [CLASS_COLORS[0], "#F7F7F7", CLASS_COLORS[1]])
-        fig = _new_figure(size, (3.3 * per_row + 0.3, 3.2 * rows + 0.5), dpi)
+        fig = _new_figure(size, (3.3 * per_row + 0.3, 3.2 * rows + 0.5), dpi, fig)
         gs = fig.add_gridspec(rows, per_row)
         prims: list[Primitive] = []
         field_images, field_axes = [], []
@@ -369,8 +386,9 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
         _clean(ax)
         counts = idx + 1
         for (label, h), color in zip(hist.items(), colors):
-            for series, ls in ((h.train_loss, "-"), (h.test_loss, "--")):
-                line, = ax.plot([], [], color=color, lw=1.6 if ls == "-" else 1.3, ls=ls)
+            for series, ls, part in ((h.train_loss, "-", "train"), (h.test_loss, "--", "test")):
+                line, = ax.plot([], [], color=color, lw=th.lw(1.6 if ls == "-" else 1.3), ls=ls,
+                                label=f"{h.shown} {part}")
                 head, = ax.plot([], [], marker="o", ms=4, mfc=color, mec="white", mew=0.8, ls="none")
                 add(Trace(line, np.column_stack([steps.astype(float), series]), counts, head), ax)
         from matplotlib.lines import Line2D
@@ -392,8 +410,9 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
                       "test points hollow", th)
         cb.ax.tick_params(labelsize=style.FONT["tick"], length=2)
         cb.outline.set_linewidth(0.5)
-    scene = Scene(fig=fig, primitives=prims, frame_index=idx, frame_steps=steps[idx], n_steps=n_steps, panels=[],
+    scene = Scene(fig=fig.get_figure(root=True), primitives=prims, frame_index=idx, frame_steps=steps[idx], n_steps=n_steps, panels=[],
                   tracks=[], title=head, layout="grid", view="decision", dpi=float(dpi))
+    scene.update(scene.n_frames - 1)  # at rest: the end of training (plt.savefig, a still in a notebook)
     return Animation(scene, fps=fps, dpi=dpi)
 
 

@@ -292,15 +292,18 @@ def parse_size(size: Any, dpi: float) -> tuple[float, float] | None:
 
 
 def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "contour", internals: bool = False,
-          frames: int = 200, dpi: float = 100, size: Any = None, loss_panel: bool = True, title: str | None = None,
-          ax: Any = None, pace: bool = True, theme: str | None = None, samples: Any = None) -> Scene:
-    """Build the figure and its primitives. With ``ax``, draw an overlay contour onto that axes only.
+          frames: int = 200, dpi: float | None = None, size: Any = None, loss_panel: bool = True,
+          title: str | None = None, ax: Any = None, fig: Any = None, pace: bool = True, theme: str | None = None,
+          samples: Any = None, cmap: Any = None) -> Scene:
+    """Build the figure and its primitives. With ``ax``, draw an overlay contour onto that axes only; with
+    ``fig`` (a ``Figure`` or a ``SubFigure``), draw the whole scene into it instead of a new figure.
 
     ``pace``: frames spent where something moves and none after every path has settled (:func:`paced_indices`);
     ``False`` samples the recorded steps evenly. ``theme``: ``"light"``, ``"dark"`` or ``"paper"``; ``None`` is
     light with the user's own rcParams kept (see ``style.rc``). ``samples``: data points each step of a run
     touches (one number, or label -> number): the loss panel is drawn against data points seen, the fair axis
-    for full-batch against minibatch methods."""
+    for full-batch against minibatch methods. ``cmap``: the map's colormap (default: ``image.cmap`` when the user
+    set it, else the theme's neutral ramp)."""
     from ..loading import load_surface
     from ..surface import Surface
 
@@ -312,10 +315,14 @@ def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "
         from ..registry import did_you_mean
 
         raise InvalidValueError(f"unknown view {view!r}; {did_you_mean(str(view), list(VIEWS))}")
+    target = check_target(ax=ax, fig=fig, size=size)
+    if dpi is None:
+        dpi = target.get_figure(root=True).dpi if target is not None else 100.0
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not (10 <= dpi <= 600):
         raise InvalidValueError(f"dpi must be a number from 10 to 600, got {dpi!r}")
     style.check_style(theme)
-    tracks = make_tracks(runs, style.THEMES[style.check_style(theme)])
+    style.check_cmap(cmap)
+    tracks = make_tracks(runs)  # checked now; drawn below with the looks of the theme in force
     if surface is None:
         surface = getattr(runs, "surface", None)
         if surface is None:
@@ -332,8 +339,31 @@ def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "
     cost = _samples(samples, tracks)
     idx = paced_indices(tracks, surface.domain, frames) if pace else frame_indices(len(tracks[0].steps), frames)
     with style.context(theme) as th:
+        if cmap is not None:
+            import dataclasses
+
+            th = dataclasses.replace(th, cmap=cmap)
+        tracks = make_tracks(runs, th)
         return _Builder(tracks, surface, layout, view, internals, idx, float(dpi), size, loss_panel, title,
-                        n_steps, ax, th, theme, cost).scene
+                        n_steps, ax, fig, th, theme, cost).scene
+
+
+def check_target(*, ax: Any = None, fig: Any = None, size: Any = None) -> Any:
+    """Where to draw, checked before any work: ``ax`` (an ``Axes``) or ``fig`` (a ``Figure`` or a ``SubFigure``)
+    or neither (None: a new figure). ``size`` is for a new figure only."""
+    from matplotlib.axes import Axes
+    from matplotlib.figure import FigureBase
+
+    if ax is not None and fig is not None:
+        raise InvalidValueError("give ax= (one panel) or fig= (a whole scene), not both")
+    if ax is not None and not isinstance(ax, Axes):
+        raise InvalidValueError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    if fig is not None and not isinstance(fig, FigureBase):
+        raise InvalidValueError(f"fig must be a matplotlib Figure or SubFigure, got {type(fig).__name__}")
+    target = ax if ax is not None else fig
+    if target is not None and size is not None:
+        raise InvalidValueError("size is for a new figure; with ax= or fig= the picture takes their size")
+    return target
 
 
 def _samples(samples: Any, tracks: Sequence[Track]) -> dict[str, float] | None:
@@ -408,7 +438,7 @@ def paced_indices(tracks: Sequence[Track], domain: Any, frames: Any, *, quiet: i
 
 class _Builder:
     def __init__(self, tracks, surface, layout, view, internals, idx, dpi, size, loss_panel, title, n_steps, ax,
-                 theme, theme_name=None, samples=None):
+                 fig, theme, theme_name=None, samples=None):
         self.th = theme
         self.samples = samples
         self._named = theme_name is not None
@@ -427,22 +457,28 @@ class _Builder:
         self.aspect = (y1 - y0) / (x1 - x0)
         self.title = title if title is not None else self._default_title()
         if ax is not None:
-            self.fig = ax.figure
+            self.fig = self.root = ax.get_figure(root=True)
             self._contour(ax, tracks, overlay=True, legend=True)
             self.scene = self._scene()
             return
         grid_cells = self._cells(loss_panel)
-        w, h = parse_size(size, dpi) or self._default_size(grid_cells)
-        self.fig = figure((w, h), dpi)
+        self.own = fig is None
+        if fig is None:
+            w, h = parse_size(size, dpi) or self._default_size(grid_cells)
+            self.fig = self.root = figure((w, h), dpi)
+        else:  # the user's Figure or SubFigure: drawn into as it is (its root's layout engine places the panels)
+            self.fig, self.root = fig, fig.get_figure(root=True)
+            if self.root.get_layout_engine() is None and not self.root.axes:
+                self.root.set_layout_engine("constrained")  # an empty figure of no layout: as a new one would be
         self._place(grid_cells)
         self._counter()
         self.scene = self._scene()
 
     def _scene(self) -> Scene:
         # the full configuration of every run rides along in the files written (the titles carry short labels)
-        style.describe(self.fig, "\n".join([self.title, *(style.config(t) for t in self.tracks)]))
-        style.remember(self.fig, self.th.name if self._named else None)
-        return Scene(self.fig, self.prims, self.idx, self.frame_steps, self.n_steps, self.panels, self.tracks,
+        style.describe(self.root, "\n".join([self.title, *(style.config(t) for t in self.tracks)]))
+        style.remember(self.root, self.th.name if self._named else None)
+        return Scene(self.root, self.prims, self.idx, self.frame_steps, self.n_steps, self.panels, self.tracks,
                      self.title, self.layout, self.view, self.dpi)
 
     def _default_title(self) -> str:
@@ -509,7 +545,8 @@ class _Builder:
             self._loss(ax)
         ticks = self.levels[:: max(1, len(self.levels) // 6)]
         cax = None
-        if contour_axes and not others and self.layout == "grid" and not self.internals:
+        # the fixed layout places panels over the whole figure: only on a figure of our own
+        if contour_axes and not others and self.layout == "grid" and not self.internals and self.own:
             cax = self._fixed_layout(gs, rows, per_row * width, [_fmt(v) for v in ticks])
         if contour_axes:
             cs = contour_axes[0]._optiviz_contourf
@@ -543,7 +580,7 @@ class _Builder:
         from matplotlib.font_manager import FontProperties
 
         fig = self.fig
-        renderer = fig.canvas.get_renderer()
+        renderer = _measuring_renderer(fig)
         pt = fig.dpi / 72.0  # pixels per point
 
         def size(text: str, fontsize: float, weight: str = "normal") -> tuple[float, float]:
@@ -629,16 +666,16 @@ class _Builder:
             t = tracks[0]
             ax.set_title(self._wrap(t.short, ax), fontsize=style.FONT["caption"] + 0.5, color=self.th.text, pad=4,
                          loc="center")
-        lw = 1.9 if not overlay or len(tracks) <= 3 else 1.6
+        lw = self.th.lw(style.PATH_LW if not overlay or len(tracks) <= 3 else 1.6)
         for t in tracks:
             counts = self._counts(t)
             thin = t.batched
             # one path per panel needs no dashes; paths sharing a map are told apart by them too
             ls = t.dashes if overlay and not thin else "-"
             for m in range(t.members):
-                line, = ax.plot([], [], color=t.color, lw=0.9 if thin else lw, alpha=0.75 if thin else None, ls=ls,
-                                solid_capstyle="round", solid_joinstyle="round", dash_capstyle="butt",
-                                zorder=style.Z["path"])
+                line, = ax.plot([], [], color=t.color, lw=self.th.lw(0.9) if thin else lw,
+                                alpha=0.75 if thin else None, ls=ls, solid_capstyle="round", solid_joinstyle="round",
+                                dash_capstyle="butt", zorder=style.Z["path"], label=_line_label(t, m))
                 head, = ax.plot([], [], marker=t.marker, ms=4 if thin else 7, mfc=t.color, mec=self.th.head_edge,
                                 mew=0.6 if thin else 1.1, ls="none", zorder=style.Z["head"])
                 self._add(Trace(line, t.path[m], counts[m], head), ax)
@@ -656,7 +693,7 @@ class _Builder:
         """Legend keys: each run's colour, dash pattern and marker, so the legend reads in grey scale too."""
         from matplotlib.lines import Line2D
 
-        return [Line2D([], [], color=t.color, lw=1.8, ls=t.dashes, marker=t.marker, ms=5, mec=self.th.head_edge,
+        return [Line2D([], [], color=t.color, lw=self.th.lw(1.8), ls=t.dashes, marker=t.marker, ms=5, mec=self.th.head_edge,
                        mew=0.6, dash_capstyle="butt") for t in tracks]
 
     def _landmarks(self, ax, tracks: list[Track], floor: float | None = None) -> None:
@@ -683,7 +720,7 @@ class _Builder:
 
     def _wrap(self, caption: str, ax) -> str:
         """Break a caption at spaces to fit its panel (the words stay exactly the caption's)."""
-        width_in = ax.get_position().width * self.fig.get_figwidth()
+        width_in = ax.get_position().width * self.root.get_figwidth()
         chars = max(24, int(width_in * 72 / (style.FONT["caption"] * 0.56)))
         return "\n".join(textwrap.wrap(caption, chars, break_long_words=False, break_on_hyphens=False)) or caption
 
@@ -874,7 +911,8 @@ class _Builder:
             for m in range(t.members):
                 # a path below the mesh's lowest facet would vanish under it: it rides on the drawn floor
                 xyz = np.column_stack([t.path[m], np.maximum(zf(t.loss[m]), floor)])
-                line, = ax.plot([], [], [], color=t.color, lw=1.8 if not t.batched else 0.9, zorder=10)
+                line, = ax.plot([], [], [], color=t.color, lw=self.th.lw(1.8 if not t.batched else 0.9), zorder=10,
+                                label=_line_label(t, m))
                 head, = ax.plot([], [], [], marker=t.marker, ms=6 if not t.batched else 3.5, mfc=t.color,
                                 mec=self.th.head_edge, mew=1.0, ls="none", zorder=11)
                 self._add(Trace(line, xyz, counts[m], head), ax)
@@ -939,8 +977,8 @@ class _Builder:
             y = np.nanmedian(t.loss, axis=0) if t.batched else t.loss[0]
             y = np.maximum(y - ref, floor)  # at the floor: converged as far as the numbers can tell
             counts = np.minimum(self.idx + 1, int(t.n_valid.max()) if t.batched else int(t.n_valid[0]))
-            line, = ax.plot([], [], color=t.color, lw=1.5, ls=t.dashes, dash_capstyle="butt",
-                            solid_capstyle="round", zorder=style.Z["path"])
+            line, = ax.plot([], [], color=t.color, lw=self.th.lw(1.5), ls=t.dashes, dash_capstyle="butt",
+                            solid_capstyle="round", zorder=style.Z["path"], label=t.legend)
             head, = ax.plot([], [], marker=t.marker, ms=5, mfc=t.color, mec=self.th.head_edge, mew=0.9, ls="none",
                             zorder=style.Z["head"])
             x = steps * self.samples[t.label] if self.samples else steps
@@ -959,9 +997,9 @@ class _Builder:
         fig = self.fig
         size = style.FONT["counter"]
         prop = FontProperties(family="monospace", size=size)
-        renderer = fig.canvas.get_renderer()
+        renderer = _measuring_renderer(fig)
         adv_px = renderer.get_text_width_height_descent("0" * 10, prop, ismath=False)[0] / 10
-        adv = adv_px / (fig.get_figwidth() * fig.dpi)  # one character, in figure fraction
+        adv = adv_px / fig.bbox.width  # one character, as a fraction of the (sub)figure
         width = len(str(self.n_steps))
         right, y = 0.995, 0.995
         tail = f" / {self.n_steps}"
@@ -983,6 +1021,23 @@ class _Builder:
                 a.set_in_layout(False)
         prim.ax = ax
         self.prims.append(prim)
+
+
+def _measuring_renderer(fig: Any):
+    """A renderer to measure text with: the figure's canvas's own (Agg, as pyplot's default backends are), else an
+    Agg renderer of the figure's size (a figure of a vector backend)."""
+    root = fig.get_figure(root=True)
+    get = getattr(root.canvas, "get_renderer", None)
+    if get is not None:
+        return get()
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(int(root.bbox.width), int(root.bbox.height), root.dpi)
+
+
+def _line_label(t: Track, member: int) -> str:
+    """A path's legend label: the run's, on its first member only (``ax.legend()`` lists each run once)."""
+    return t.legend if member == 0 else "_nolegend_"
 
 
 def _axis_labels(surface: Any) -> tuple[str, str]:

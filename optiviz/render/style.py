@@ -68,6 +68,10 @@ FONT = {"title": 9.0, "caption": 8.0, "label": 8.5, "tick": 7.5, "legend": 7.5, 
 #: z-orders: what must never be hidden is drawn last. Contours < paths < current positions < start/minima < text.
 Z = {"contour": 1, "path": 5, "head": 6, "marker": 8, "divergence": 9, "note": 10}
 
+#: the width of a path alone in its panel (others are drawn relative to it); a ``lines.linewidth`` the user set
+#: takes its place (:meth:`Theme.lw`)
+PATH_LW = 1.9
+
 #: the longest label :func:`label` makes for a built-in optimizer with two changed hyperparameters
 LABEL_MAX = 40
 
@@ -90,7 +94,11 @@ def look(slot: int, theme: "Theme | None" = None) -> Look:
 
 
 def assign(names: Iterable[str], theme: "Theme | None" = None) -> list[Look]:
-    """One look per run: the optimizer's own slot the first time its name appears, then unused slots in order."""
+    """One look per run: the optimizer's own slot the first time its name appears, then unused slots in order.
+
+    The colours are the house palette (:data:`CYCLE`), unless the user set their own ``axes.prop_cycle`` (the
+    theme carries it, see :func:`context`): then the runs take its colours in order, as matplotlib's lines do,
+    and keep the house dash patterns and markers."""
     out: list[Look] = []
     used: set[int] = set()
     for name in names:
@@ -98,7 +106,10 @@ def assign(names: Iterable[str], theme: "Theme | None" = None) -> list[Look]:
         if slot is None or slot in used:
             slot = next((i for i in range(len(CYCLE)) if i not in used), len(out))
         used.add(slot % len(CYCLE))
-        out.append(look(slot, theme))
+        lk = look(slot, theme)
+        if theme is not None and theme.cycle:
+            lk = Look(theme.cycle[len(out) % len(theme.cycle)], lk.dashes, lk.marker)
+        out.append(lk)
     return out
 
 
@@ -238,6 +249,16 @@ class Theme:
     box: str  # face of text boxes over the map
     swap: dict = field(default_factory=dict)  # palette colours replaced in this theme (black on a dark page)
     fill: bool = True  # filled contours (paper keeps them very light)
+    #: what the user set in rcParams (see :func:`context`): path colours from their ``axes.prop_cycle``, the map's
+    #: colormap from their ``image.cmap``, line widths scaled to their ``lines.linewidth``
+    cycle: tuple[str, ...] | None = None
+    cmap: Any = None
+    lw_scale: float = 1.0
+
+    def lw(self, width: float) -> float:
+        """A house line width (paths are :data:`PATH_LW`) scaled so the main paths take the user's
+        ``lines.linewidth`` when they set one."""
+        return width * self.lw_scale
 
     @property
     def text(self) -> str:
@@ -258,14 +279,43 @@ class Theme:
         return mpl.rcParams["grid.color"]
 
     def background_cmap(self):
+        """The filled contours' colormap: the user's (``cmap=`` or ``image.cmap``), else the theme's ramp."""
         from matplotlib.colors import LinearSegmentedColormap
 
+        if self.cmap is not None:
+            return _colormap(self.cmap)
         return LinearSegmentedColormap.from_list(f"optiviz_{self.name}", list(self.ramp), N=256)
 
     def surface_cmap(self):
         from matplotlib.colors import LinearSegmentedColormap
 
+        if self.cmap is not None:
+            return _colormap(self.cmap)
         return LinearSegmentedColormap.from_list(f"optiviz_{self.name}_3d", list(self.ramp3d), N=256)
+
+
+def _colormap(cmap: Any):
+    """A colormap from a name or a ``Colormap`` (one clear error for an unknown name)."""
+    import matplotlib as mpl
+    from matplotlib.colors import Colormap
+
+    if isinstance(cmap, Colormap):
+        return cmap
+    try:
+        return mpl.colormaps[cmap]
+    except (KeyError, TypeError):
+        from ..errors import InvalidValueError
+        from ..registry import did_you_mean
+
+        raise InvalidValueError(f"unknown colormap {cmap!r}; "
+                                f"{did_you_mean(str(cmap), sorted(mpl.colormaps))}") from None
+
+
+def check_cmap(cmap: Any) -> Any:
+    """``cmap`` (None, a colormap name or a ``Colormap``) checked now, before any work."""
+    if cmap is not None:
+        _colormap(cmap)
+    return cmap
 
 
 _BASE_RC = {
@@ -358,16 +408,64 @@ def context(name: str | None = None) -> Iterator[Theme]:
     import matplotlib as mpl
 
     if name is None and _ACTIVE.get() is not None:
-        yield THEMES[_ACTIVE.get()]
+        yield _users(THEMES[_ACTIVE.get()])
         return
     th = THEMES[check_style(name)]
     token = _ACTIVE.set(name) if name is not None else None
     try:
         with mpl.rc_context(rc(name)):
-            yield th
+            yield _users(th) if name is not None else _users(_from_rc(th))
     finally:
         if token is not None:
             _ACTIVE.reset(token)
+
+
+def _changed(key: str) -> bool:
+    """The user changed rcParams[key] from matplotlib's default (``rcParams``, a style, a matplotlibrc)."""
+    import matplotlib as mpl
+
+    return not _rc_equal(mpl.rcParams[key], mpl.rcParamsDefault[key])
+
+
+def _users(th: Theme) -> Theme:
+    """``th`` with what the user set for lines and maps in rcParams: their ``axes.prop_cycle`` colours, their
+    ``image.cmap``, their ``lines.linewidth`` (the house palette, ramps and widths otherwise)."""
+    import dataclasses
+
+    import matplotlib as mpl
+
+    cycle = cmap = None
+    if _changed("axes.prop_cycle"):
+        colors = mpl.rcParams["axes.prop_cycle"].by_key().get("color")
+        cycle = tuple(colors) if colors else None
+    if _changed("image.cmap"):
+        cmap = mpl.rcParams["image.cmap"]
+    scale = float(mpl.rcParams["lines.linewidth"]) / PATH_LW if _changed("lines.linewidth") else 1.0
+    return dataclasses.replace(th, cycle=cycle, cmap=cmap, lw_scale=scale) if (cycle or cmap or scale != 1.0) else th
+
+
+def _from_rc(th: Theme) -> Theme:
+    """The theme for a figure drawn with no style named: ``th`` (light) when the page colours in force are its
+    own, else one derived from the rcParams in force (a ``plt.style.context("dark_background")``, say), so the
+    contour ramp, the markers' rings, the text boxes and the landmarks follow the user's page instead of staying
+    light on a dark page."""
+    import matplotlib as mpl
+    from matplotlib.colors import to_hex, to_rgb
+
+    bg_key = "axes.facecolor" if mpl.colors.to_rgba(mpl.rcParams["axes.facecolor"])[3] > 0 else "figure.facecolor"
+    bg, fg = to_rgb(mpl.rcParams[bg_key]), to_rgb(mpl.rcParams["text.color"])
+    if (to_hex(bg), to_hex(fg)) == (to_hex(th.rc["axes.facecolor"]), to_hex(th.rc["text.color"])):
+        return th
+
+    def mix(w: float) -> str:  # w of the way from the page colour to the text colour
+        return to_hex(tuple((1 - w) * b + w * f for b, f in zip(bg, fg)))
+
+    dark = 0.2126 * bg[0] + 0.7152 * bg[1] + 0.0722 * bg[2] < 0.4
+    return Theme("custom", {}, ramp=tuple(mix(w) for w in (0.42, 0.28, 0.16, 0.07, 0.02)),
+                 ramp3d=tuple(mix(w) for w in (0.45, 0.3, 0.12, 0.03)), contour_line=mix(0.55), mesh_edge=mix(0.35),
+                 minimum=to_hex(fg), start_face=to_hex(bg), start_edge=to_hex(fg), head_edge=to_hex(bg),
+                 diverged=THEMES["dark" if dark else "light"].diverged, arrow=to_hex(fg), box=to_hex(bg),
+                 swap={BLACK: to_hex(fg)} if dark else {})
 
 
 def background_cmap(theme: Theme | None = None):
