@@ -72,7 +72,8 @@ class Animation(FuncAnimation):
         """The last frame as PNG bytes (the still a notebook keeps beside the player)."""
         return self._display(None, dpi, None, html=False)["image/png"]
 
-    def _display(self, fps, dpi, element_id, *, html: bool = True, png: bool = True) -> dict:
+    def _display(self, fps: float | None, dpi: float | None, element_id: str | None, *, html: bool = True,
+                 png: bool = True) -> dict[str, Any]:
         import io
 
         from PIL import Image
@@ -80,7 +81,7 @@ class Animation(FuncAnimation):
         from . import html as _html
         from .frames import FrameRenderer
 
-        out = {}
+        out: dict[str, Any] = {}
         with FrameRenderer(self.scene, dpi or self.dpi) as fr:
             if html:
                 data = _html.player_data(fr, fps or self.fps)
@@ -93,7 +94,7 @@ class Animation(FuncAnimation):
                 out["image/png"] = buf.getvalue()
         return out
 
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         """Jupyter's display: the HTML player (``text/html``) and a PNG still of the last frame (``image/png``);
         the figure then leaves pyplot (see the class docstring)."""
         want = [m for m in ("text/html", "image/png") if (include is None or m in include)
@@ -114,7 +115,7 @@ class Animation(FuncAnimation):
                 f"{len(self.scene.tracks)} runs>")
 
 
-def _hand_over(fig) -> None:
+def _hand_over(fig: Any) -> None:
     """Take a displayed animation's figure out of pyplot's list (nothing else shows it a second time)."""
     if "matplotlib.pyplot" in sys.modules:
         import matplotlib.pyplot as plt
@@ -144,8 +145,8 @@ def check_text(text: Any, what: str) -> str | None:
         try:
             MathTextParser("path").parse(text, dpi=72)
         except ValueError as exc:
-            why = [ln.strip() for ln in str(exc).splitlines() if ln.strip()][-1:] or ["cannot be parsed"]
-            why = why[0].split("Exception: ", 1)[-1].split(", found")[0]
+            lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()][-1:] or ["cannot be parsed"]
+            why = lines[0].split("Exception: ", 1)[-1].split(", found")[0]
             raise InvalidValueError(f"{what} {_checks.show(text)} is not valid mathtext ({_checks.clip(why, 60)}); "
                                     r"escape a literal dollar sign as \$") from None
     return text
@@ -214,7 +215,7 @@ def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str =
 def plot(runs: Any, surface: Any = None, ax: Any = None, *, layout: str = "grid", view: str = "contour",
          internals: bool = False, dpi: float | None = None, size: Any = None, loss_panel: bool = True,
          title: str | None = None, style: str | None = None, samples: Any = None, cmap: Any = None,
-         fig: Any = None):
+         fig: Any = None) -> Any:
     """The same scene as one still image: the final frame of ``animate`` (the same options, including ``cmap``
     and the rcParams it keeps), on a new pyplot figure.
 
