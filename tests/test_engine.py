@@ -228,6 +228,29 @@ def test_new_numbers_do_not_recompile():
     assert program._execute._cache_size() == before
 
 
+
+def test_a_repeat_call_reuses_its_checked_plan(monkeypatch):
+    from optiviz.engine import api
+
+    opts = {"gd": {"lr": 0.05}, "adam": {}}
+    first = ov.run("bowl", opts, steps=STEPS, start=(1.0, 1.0))
+    plans = []
+    original = api._plan
+    monkeypatch.setattr(api, "_plan", lambda *a, **k: plans.append(1) or original(*a, **k))
+    first.start[0] = 99.0  # what a call hands out is its own: the cached plan is not changed through it
+    again = ov.run("bowl", opts, steps=STEPS, start=(1.0, 1.0))
+    assert plans == []  # served from the cache
+    np.testing.assert_array_equal(again.start, [1.0, 1.0])
+    for label in opts:
+        np.testing.assert_array_equal(again[label].path, first[label].path)
+        assert again[label].caption == first[label].caption and again[label].path is not first[label].path
+    other = ov.run("bowl", {"gd": {"lr": 0.01}, "adam": {}}, steps=STEPS, start=(1.0, 1.0))
+    assert plans == [1] and not np.allclose(other["gd"].path, first["gd"].path)
+    ov.run("bowl", {"gd": {"lr": 0.05}, "adam": {}}, steps=STEPS, start=(1.0, 1.0), tol=1e-3)
+    ov.run("bowl", [ov.optimizer("gd", lr=0.05)], steps=STEPS, start=(1.0, 1.0))  # not plain data: no cache
+    ov.run("bowl", [ov.optimizer("gd", lr=0.05)], steps=STEPS, start=(1.0, 1.0))
+    assert plans == [1, 1, 1, 1]
+
 @settings(deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), noise=st.floats(0.01, 3.0),
        x=st.floats(-2.9, 2.9), y=st.floats(-1.9, 1.9))

@@ -10,7 +10,7 @@ import math
 import warnings
 import zlib
 from collections.abc import Mapping
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -242,6 +242,79 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     if tune:
         return _run_tuned(surface, optimizers, steps=steps, start=start, starts=starts, seed=seed, seeds=seeds,
                           record=record, noise=noise, batch_size=batch_size, tol=tol, internals=internals, lrs=lrs)
+    if isinstance(surface, str):  # the loader decides what a spec's Surface is (and caches it)
+        surface = load_surface(surface)
+    key = _plan_key(surface, optimizers, steps, start, starts, seed, seeds, record, noise, batch_size, tol,
+                    internals, lrs, how)
+    plan = _PLANS.get(key) if key is not None else None
+    if plan is None:
+        plan = _plan(surface, optimizers, steps=steps, start=start, starts=starts, seed=seed, seeds=seeds,
+                     record=record, noise=noise, batch_size=batch_size, tol=tol, internals=internals, lrs=lrs, how=how)
+        if key is not None:
+            _PLANS[key] = plan
+            if len(_PLANS) > _PLANS_SIZE:
+                _PLANS.pop(next(iter(_PLANS)), None)  # the oldest
+    return _call(plan)
+
+
+class _Plan(NamedTuple):
+    """Everything ``run`` derives from its arguments before calling the program: the checked inputs, the static
+    program, its host arguments and how to shape its outputs into a ``Trajectories``."""
+
+    surface: Surface
+    specs: list[Any]
+    labels: list[str]
+    notes: list[str | None]
+    captions: list[str]
+    prog: program._Program
+    args: tuple[Any, ...]  # the program's arguments after ``prog``
+    grid: np.ndarray | None
+    recorded: np.ndarray
+    steps: int
+    seed: int
+    n_seeds: int
+    n_starts: int
+    batched_seeds: bool
+    batched_starts: bool
+    start: np.ndarray
+    record: Any
+    tol: float | None
+
+
+#: the plans of recent calls by their arguments (``_plan_key``): a repeat call skips every check and build
+_PLANS: dict[Any, _Plan] = {}
+_PLANS_SIZE = 32
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _frozen(x: Any) -> Any:
+    """A hashable image of ``x`` when it is plain data (numbers, strings, lists, tuples, dicts of those, small
+    arrays, a Surface by identity), else raise TypeError. Types are kept: 1 and 1.0 label a run differently."""
+    if type(x) in _PLAIN:
+        return x.__class__, x
+    if isinstance(x, Surface):
+        return x
+    if isinstance(x, Mapping):
+        return "d", tuple((_frozen(k), _frozen(v)) for k, v in x.items())
+    if isinstance(x, (list, tuple, range)):
+        return type(x), tuple(_frozen(v) for v in x)
+    if isinstance(x, (np.ndarray, np.generic)) and np.size(x) <= 64 and np.asarray(x).dtype.kind in "biuf":
+        return "a", np.asarray(x).dtype.str, np.shape(x), np.asarray(x).tobytes()
+    raise TypeError
+
+
+def _plan_key(*args: Any) -> Any:
+    """The cache key of ``run``'s arguments, or None (no caching) when one is not plain data: an optimizer
+    object, a schedule, a large array of starts (hashing it would cost what it saves)."""
+    try:
+        return _frozen(args), _dtype(), jax.local_device_count()
+    except TypeError:
+        return None
+
+
+def _plan(surface: Any, optimizers: Any, *, steps: Any, start: Any, starts: Any, seed: Any, seeds: Any, record: Any,
+          noise: Any, batch_size: Any, tol: Any, internals: Any, lrs: Any, how: Any) -> _Plan:
+    """``run``'s checks and builds, before any work."""
     steps = _check_steps(steps)
     every = _record_every(record, steps)
     if internals and every != 1:
@@ -296,14 +369,31 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     dtype = _dtype()
     starts_arr, n = program._shard(pts2.astype(dtype))
     tols = np.full(len(specs), -np.inf if tol is None else tol, dtype)
+    args: tuple[Any, ...]
     if grid is None:
-        out = program._execute(prog, hparams, noises, salts, starts_arr, keys, data, lo, hi, tols)
+        args = (hparams, noises, salts, starts_arr, keys, data, lo, hi, tols)
     else:
-        out = program._execute_grid(prog, hparams, _grid_factors(grid, specs, steps).astype(dtype), noises, salts,
-                                    starts_arr, keys, data, lo, hi, tols)
+        args = (hparams, _grid_factors(grid, specs, steps).astype(dtype), noises, salts, starts_arr, keys, data, lo,
+                hi, tols)
     recorded = program._recorded_steps(steps, every)
+    recorded.setflags(write=False)  # shared by every run of the plan
+    captions = [o.caption() if isinstance(o, OptimizerSpec) else label for o, label in zip(specs, labels)]
+    return _Plan(s, specs, labels, notes, captions, prog, args, grid, recorded, steps, seed, len(seed_list), n,
+                 batched_seeds, batched_starts, pts, record, tol)
+
+
+def _call(plan: _Plan) -> Trajectories:
+    """Call the plan's program once and hand its outputs out as a ``Trajectories`` of numpy arrays."""
+    prog, grid, steps, n = plan.prog, plan.grid, plan.steps, plan.n_starts
+    batched_seeds, batched_starts = plan.batched_seeds, plan.batched_starts
+    single = n == 1 and plan.n_seeds == 1
+    if grid is None:
+        out = program._execute(prog, *plan.args)
+        if single:
+            out = program._unpack(prog, out)
+    else:
+        out = program._execute_grid(prog, *plan.args)
     runs: dict[str, Trajectory] = {}
-    single = len(pts2) == 1 and len(seed_list) == 1
 
     def shape(a: np.ndarray) -> np.ndarray:
         if not batched_starts:
@@ -317,13 +407,14 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
             axes = (None,) * (int(batched_seeds) + int(batched_starts))
             return [a[axes] for a in arrays] if axes else arrays
         # series come time-major (T, S * N, ...): view them as (S, N, T, ...) without copying
-        k = len(seed_list)
+        k = plan.n_seeds
         arrays = [a.reshape(k, -1) if a.ndim == 1 else
                   a.reshape(a.shape[0], k, -1, *a.shape[2:]).transpose(1, 2, 0, *range(3, a.ndim + 1))
                   for a in arrays]
         return [shape(a[:, :n]) for a in arrays]
 
-    for i, (label, o, res, note) in enumerate(zip(labels, specs, out, notes)):
+    for i, (label, o, res, note, caption) in enumerate(zip(plan.labels, plan.specs, out, plan.notes,
+                                                            plan.captions)):
         arrays = [np.asarray(a) for a in res]
         if grid is None:
             arrays = arrange(arrays)
@@ -334,12 +425,13 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
         extra = [a[..., :steps, :] for a in arrays[5:]]
         spec = o if isinstance(o, OptimizerSpec) else None
         runs[label] = Trajectory(
-            label=label, caption=spec.caption() if spec else label, path=path, loss=loss, grad_norm=gn,
-            steps=recorded, diverged_at=event(div) if grid is None else div.astype(np.int64),
+            label=label, caption=caption, path=path, loss=loss, grad_norm=gn,
+            steps=plan.recorded, diverged_at=event(div) if grid is None else div.astype(np.int64),
             reached_at=event(hit) if grid is None else hit.astype(np.int64), spec=spec,
             grads=extra[0] if extra else None, updates=extra[1] if extra else None,
-            lrs=None if grid is None else grid[:, i], how=note if grid is None else None, tol=tol)
-    return Trajectories(runs, s, n_steps=steps, seed=seed, start=pts, record=record, tol=tol)
+            lrs=None if grid is None else grid[:, i], how=note if grid is None else None, tol=plan.tol)
+    return Trajectories(runs, plan.surface, n_steps=steps, seed=plan.seed, start=plan.start.copy(),
+                        record=plan.record, tol=plan.tol)
 
 
 def _grid_factors(grid: np.ndarray, specs: list[Any], steps: int) -> np.ndarray:

@@ -272,7 +272,31 @@ def _execute_body(prog: _Program, hparams, noises, salts, starts, keys, data, lo
     return out
 
 
-_execute = partial(jax.jit, static_argnames=("prog",))(_execute_body)
+def _execute_packed(prog: _Program, hparams, noises, salts, starts, keys, data, lo, hi, tol):
+    """``_execute_body``; a single run's outputs packed into a few arrays (``_unpack`` reads them): every output
+    costs a call a few microseconds, and a single run is all call overhead."""
+    out = _execute_body(prog, hparams, noises, salts, starts, keys, data, lo, hi, tol)
+    if keys.shape[0] > 1 or starts.shape[0] > 1:
+        return out
+    packed = (jnp.stack([r[0] for r in out]),  # paths (n, T, 2)
+              jnp.stack([jnp.stack(r[1:3]) for r in out]),  # losses and gradient norms (n, 2, T)
+              jnp.stack([jnp.stack(r[3:5]) for r in out]))  # diverged_at, reached_at (n, 2)
+    if prog.internals:
+        packed += (jnp.stack([jnp.stack(r[5:7]) for r in out]),)  # gradients and updates (n, 2, T, 2)
+    return packed
+
+
+def _unpack(prog: _Program, packed) -> list[tuple[np.ndarray, ...]]:
+    """A single run's packed outputs as numpy views, per optimizer ``(path, loss, grad_norm, diverged_at,
+    reached_at[, grads, updates])`` (events as 0-d arrays)."""
+    arrays = [np.asarray(a) for a in packed]
+    paths, series, events = arrays[:3]
+    return [(paths[i], series[i, 0], series[i, 1], events[i, 0, ...], events[i, 1, ...],
+             *((arrays[3][i, 0], arrays[3][i, 1]) if prog.internals else ()))
+            for i in range(len(prog.optimizers))]
+
+
+_execute = partial(jax.jit, static_argnames=("prog",))(_execute_packed)
 
 
 @partial(jax.jit, static_argnames=("prog",))
