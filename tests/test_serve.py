@@ -230,8 +230,12 @@ def test_tune_returns_a_tuned_lr_per_optimizer(client):
 
 
 def test_export_renders_a_gif_with_the_real_renderer(client):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
     resp = post(client, "/api/export", {**RACE, "steps": 20, "frames": 6, "format": "gif"})
     assert resp.status_code == 200, resp.text
+    assert plt.get_fignums() == before  # drawn in a worker thread outside pyplot: nothing left in its list
     assert resp.headers["content-type"] == "image/gif"
     assert resp.content[:6] == b"GIF89a"
     assert 'filename="optiviz-bowl.gif"' in resp.headers["content-disposition"]
