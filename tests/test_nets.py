@@ -275,6 +275,25 @@ def test_a_new_learning_rate_or_penalty_does_not_recompile(runs, small, spiral):
     assert not np.allclose(again["adam"].train_loss, runs["adam"].train_loss)
 
 
+def test_tuning_trains_every_lr_in_one_program_and_keeps_the_winner(small, spiral):
+    # a fair race: gd (no lr given) trains at each lr of the grid side by side and keeps the lowest final
+    # training loss; a diverging lr is never the winner; adam keeps the lr it was given
+    grid = [0.03, 0.3, 1e38]
+    before = train_mod.trace_count
+    hs = nets.train(small, spiral, ["gd", "adam:lr=0.02"], 60, every=10, tune=grid)
+    assert train_mod.trace_count == before + 1  # tuning and training: one program
+    gd, adam = hs.values()
+    assert (gd.how, adam.how) == ("tuned", None) and adam.label == "adam"
+    alone = {lr: nets.train(small, spiral, f"gd:lr={lr}", 60, every=10) for lr in grid}
+    assert alone[1e38].diverged_at is not None
+    best = min(grid[:2], key=lambda lr: alone[lr].train_loss[-1])
+    assert gd.spec.hparams["lr"] == best and gd.caption.startswith(f"gd lr={best:g}")
+    # the run shown is the winning member itself (full-batch GD has no randomness: equal to training it alone)
+    np.testing.assert_allclose(gd.path, alone[best].path, rtol=1e-4, atol=1e-6)
+    with pytest.raises(InvalidValueError, match="tune"):
+        nets.train(small, spiral, "gd", 5, tune=[0.1, -1.0])
+
+
 def test_training_is_deterministic(runs, small, spiral):
     again = nets.train(small, spiral, ["sgd:lr=0.5", "momentum:lr=0.1", "adam:lr=0.02"], 150, every=5)
     for k in runs:

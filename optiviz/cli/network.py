@@ -73,29 +73,14 @@ def network_runs(args: argparse.Namespace, *, one_activation: bool = False, boun
         raise InvalidValueError("dropout needs a hidden layer: --depth 0 has none")
     models = [ov.nets.mlp(args.width, d, a, in_dim=data.in_dim, out_dim=data.out_dim) for a in acts for d in depths]
     # a fair comparison: each optimizer whose lr was not given runs at its own tuned lr for each setting (model,
-    # penalty, dropout), and says so; a single run is no comparison and keeps the optimizer's default lr
+    # penalty, dropout), and says so; a single run is no comparison and keeps the optimizer's default lr. The
+    # tuning grid is one more axis of the training program: each tuned run shown is the lr that won.
     settings = list(itertools.product(models, l1s, l2s, rates))
-    # an optax:... item is opaque: it keeps the learning rate it was given
-    free = [i for i, s in enumerate(specs) if isinstance(s, ov.optimizers.OptimizerSpec) and "lr" not in s.given]
-    todo = [(key, i) for key in settings for i in free] if len(specs) * len(settings) > 1 else []
-    lrs = ov.nets.grid.tune_lr([k[0] for k, _ in todo], data, [specs[i] for _, i in todo], args.steps,
-                               seed=args.seed, batch_size=args.batch_size, l1=[k[1] for k, _ in todo],
-                               l2=[k[2] for k, _ in todo], dropout=[k[3] for k, _ in todo]) if todo else []
-    tuned = dict(zip(todo, lrs))
-    runs_in, hows = [], []
-    for key in settings:
-        for i, s in enumerate(specs):
-            if (key, i) in tuned:
-                runs_in.append((*key, s.replace(lr=tuned[(key, i)])))
-                hows.append("tuned")
-            else:
-                runs_in.append((*key, s))
-                hows.append(None)
+    runs_in = [(*key, s) for key in settings for s in specs]
     runs = ov.nets.train([r[0] for r in runs_in], data, [r[4] for r in runs_in], args.steps,
                          l1=[r[1] for r in runs_in], l2=[r[2] for r in runs_in], dropout=[r[3] for r in runs_in],
-                         batch_size=args.batch_size, seed=args.seed, every=every, keep_path=True)
-    for h, how in zip(runs.values(), hows):
-        h.how = how
+                         batch_size=args.batch_size, seed=args.seed, every=every, keep_path=True,
+                         tune=len(runs_in) > 1)
     return data, runs
 
 

@@ -438,8 +438,9 @@ def _maxout_experiment(quick: bool, lrs: tuple | None, seeds: tuple | None):
     (res,) = grid.run([_group(model, "adam", members, lambda m: targets[(m[2], m[1])])], task="regression",
                       steps=steps, every=steps)
     # which piece wins (the argmax) for each training input, per unit: a piece that never wins gets no gradient
-    xs = jnp.stack([jnp.asarray(targets[(m[2], m[1])].x_train) for m in members])
+    xs = np.stack([targets[(m[2], m[1])].x_train for m in members])
 
+    @jax.jit  # one program (op by op under vmap, each operation would compile on its own)
     @jax.vmap
     def wins(params, xb):
         z = (xb @ params[0].w + params[0].b).reshape(xb.shape[0], -1, 2)
@@ -568,14 +569,14 @@ def _overfit_experiment(quick: bool, lrs: tuple | None, seeds: tuple | None, rat
     g = _group(model, "adam", members, datas, dropout=np.array([m[2] for m in members]))
     (res,) = grid.run([g], task="binary", steps=steps, every=every, keep_path=True)
     unravel = jax.flatten_util.ravel_pytree(model.init(0))[1]
-    xh = jnp.stack([jnp.asarray(held[m[1]][0]) for m in members])
-    yh = jnp.stack([jnp.asarray(held[m[1]][1]) for m in members])
+    xh = np.stack([held[m[1]][0] for m in members])  # on the host: a device stack compiles a program of its own
+    yh = np.stack([held[m[1]][1] for m in members])
 
     @jax.jit
     def held_out(path, x, y):  # (T, P) -> (T,) held-out loss at every recorded step
         return jax.vmap(lambda v: data_loss("binary", model.apply(unravel(v), x), y)[0])(path)
 
-    held_loss = np.asarray(jax.vmap(held_out)(jnp.asarray(res.path), xh, yh))
+    held_loss = np.asarray(jax.jit(jax.vmap(held_out))(res.path, xh, yh))
     return members, res, held_loss, lrs, seeds, steps
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import compilation_cache
 from .. import optimizers as _opt
+from .._keys import key_data
 from ..errors import InvalidValueError
 from .models import MLP
 from .train import _member, _Run, recorded_steps
@@ -32,8 +33,9 @@ __all__ = ["Group", "GridResult", "run", "stack"]
 
 
 def stack(trees: Sequence[Any]) -> Any:
-    """Stack equal pytrees along a new leading axis (the grid's member axis)."""
-    return jax.tree_util.tree_map(lambda *a: jnp.stack([jnp.asarray(x) for x in a]), *trees)
+    """Stack equal pytrees along a new leading axis (the grid's member axis), on the host (on the device each
+    stack would compile a small program of its own)."""
+    return jax.tree_util.tree_map(lambda *a: np.stack([np.asarray(x) for x in a]), *trees)
 
 
 @dataclass
@@ -113,21 +115,21 @@ def run(groups: Sequence[Group], *, task: str, steps: int, every: int = 1, keep_
     compilation_cache.enable()
     if task not in ("binary", "multiclass", "regression"):
         raise InvalidValueError(f"unknown task {task!r}")
-    dtype = jnp.result_type(float)
+    # every input as a host array: converting, broadcasting or seeding on the device would compile a small
+    # program for each
+    dtype = jnp.dtype(jnp.result_type(float))
     statics, consts, params0, data = [], [], [], []
     for g in groups:
         G = g.size
-        hp = {k: jnp.broadcast_to(jnp.asarray(v, dtype), (G,)) for k, v in g.hp.items()}
-        seeds = jnp.arange(G) if g.seeds is None else jnp.asarray(g.seeds)
-        dropout = jnp.broadcast_to(jnp.asarray(g.dropout, dtype), (G,))
+        per = lambda v, dt=dtype: np.broadcast_to(np.asarray(v, dt), (G,))  # noqa: E731
+        seeds = range(G) if g.seeds is None else np.asarray(g.seeds).tolist()
         statics.append((_Run(g.model, g.optimizer, jax.tree_util.tree_structure(
             {k: 0.0 for k in g.hp}), int(g.batch), bool(np.any(np.asarray(g.dropout) > 0))), G))
-        consts.append({"hp": hp, "l1": jnp.broadcast_to(jnp.asarray(g.l1, dtype), (G,)),
-                       "l2": jnp.broadcast_to(jnp.asarray(g.l2, dtype), (G,)), "rate": dropout,
-                       "key": jax.vmap(jax.random.PRNGKey)(seeds),
-                       "patience": jnp.zeros((G,), jnp.int32)})
-        params0.append(jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), g.params0))
-        data.append(tuple(jnp.asarray(a, dtype) for a in g.data))
+        consts.append({"hp": {k: per(v) for k, v in g.hp.items()}, "l1": per(g.l1), "l2": per(g.l2),
+                       "rate": per(g.dropout), "key": np.stack([key_data(int(s)) for s in seeds]),
+                       "patience": np.zeros((G,), np.int32)})
+        params0.append(jax.tree_util.tree_map(lambda a: np.asarray(a, dtype), g.params0))
+        data.append(tuple(np.asarray(a, dtype) for a in g.data))
     prog = _GridProgram(tuple(statics), task, int(steps), int(min(every, steps)), bool(keep_path))
     out = _execute(prog, tuple(consts), tuple(params0), tuple(data))
     rec_steps = recorded_steps(prog.steps, prog.every)
@@ -138,56 +140,3 @@ def run(groups: Sequence[Group], *, task: str, steps: int, every: int = 1, keep_
                                   rec["grad_norms"], rec.get("path"), jax.tree_util.tree_map(np.asarray, params),
                                   np.asarray(div)))
     return results
-
-
-#: the learning rates ``tune_lr`` tries: 15 values log-spaced from 0.001 to 3 (three and a half decades)
-TUNE_LRS = tuple(float(v) for v in np.geomspace(1e-3, 3.0, 15))
-
-
-def tune_lr(model: Any, data: Any, optimizers: Sequence[Any], steps: int, *, lrs: Sequence[float] | None = None,
-            seed: int = 0, batch_size: int | None = None, l1: Any = 0.0, l2: Any = 0.0,
-            dropout: Any = 0.0) -> list[float]:
-    """Each run's best learning rate for its network and data: the lr (of ``lrs``, default ``TUNE_LRS``) whose
-    run ends with the lowest training loss after ``steps`` steps (a diverged run counts as infinite).
-
-    Run i is ``optimizers[i]`` (a name, spec string or ``OptimizerSpec``; its other hyperparameters are kept) on
-    ``model`` (or ``model[i]`` when a list), with ``l1``, ``l2``, ``dropout`` likewise shared or one per run, from
-    ``model.init(seed)``; every run x lr trains in one compiled program. This is what makes a race between
-    optimizers fair: each runs at its own best lr, not at one lr that suits one of them.
-    """
-    from ..optimizers import OptimizerSpec
-    from .datasets import dataset as _dataset
-    from .train import SGD_BATCH
-
-    data = _dataset(data) if isinstance(data, str) else data
-    grid_lrs = np.asarray(TUNE_LRS if lrs is None else lrs, float)
-    if grid_lrs.ndim != 1 or not len(grid_lrs) or not np.all(np.isfinite(grid_lrs) & (grid_lrs > 0)):
-        raise InvalidValueError("lrs must be a list of positive numbers")
-    n = len(optimizers)
-    per = lambda v: list(v) if isinstance(v, (list, tuple)) else [v] * n  # noqa: E731
-    models, l1s, l2s, rates = per(model), per(l1), per(l2), per(dropout)
-    if any(len(v) != n for v in (models, l1s, l2s, rates)):
-        raise InvalidValueError("give one model / l1 / l2 / dropout per optimizer, or one for all")
-    G = len(grid_lrs)
-    split = tuple(np.broadcast_to(a, (G, *np.shape(a))) for a in (data.x_train, data.y_train, data.x_test,
-                                                                     data.y_test))
-    inits: dict[MLP, Any] = {}
-    groups = []
-    for o, m, a, b, p in zip(optimizers, models, l1s, l2s, rates):
-        s = _opt.resolve(o)
-        if not isinstance(s, OptimizerSpec):
-            raise InvalidValueError("tune_lr needs registered optimizers (a name or spec), not an opaque transform")
-        if m not in inits:
-            inits[m] = stack([m.init(seed)] * G)
-        bs = batch_size if batch_size is not None else (min(SGD_BATCH, len(data.x_train)) if s.info.stochastic
-                                                        else 0)
-        hp = {k: np.broadcast_to(np.asarray(v, float), (G,)) for k, v in s.hparams.items()
-              if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        hp["lr"] = grid_lrs
-        groups.append(Group(m, s.name, inits[m], split, hp, l1=a, l2=b, dropout=p,
-                            batch=0 if bs == len(data.x_train) else int(bs), seeds=np.full(G, seed)))
-    best = []
-    for r in run(groups, task=data.task, steps=steps, every=steps):
-        final = np.where((r.diverged_at < 0) & np.isfinite(r.train_loss[:, -1]), r.train_loss[:, -1], np.inf)
-        best.append(float(grid_lrs[int(np.argmin(final))]))
-    return best

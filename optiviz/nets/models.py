@@ -66,8 +66,8 @@ def _normals():
 
     With JAX's partitionable threefry (its default) element n of a draw depends only on the key and n, and key i of
     a split only on the key and i: so the first fan_in * fan_out numbers of row i, reshaped, *are* layer i's
-    ``normal(key_i, (fan_in, fan_out))``, whatever ``layers`` and ``size`` are. Both are rounded up to powers of
-    two, so nets of other depths and widths share one program (the per-shape program took ~0.5-0.9 s to compile
+    ``normal(key_i, (fan_in, fan_out))``, whatever ``layers`` and ``size`` are. Both are rounded up (``MLP.init``),
+    so nets of other depths and widths share one program (the per-shape program took ~0.5-0.9 s to compile
     per net; a lesson's depth sweep compiled it once per depth)."""
     import jax
 
@@ -81,8 +81,12 @@ def _normals():
 _SHARED_DRAW_LIMIT = 1 << 22
 
 
-def _pow2(n: int) -> int:
-    return 1 << max(int(n) - 1, 1).bit_length()
+def _bucket(n: int, lo: int, base_bits: int) -> int:
+    """The smallest power of 2 ** base_bits that is >= n and >= lo."""
+    b = lo
+    while b < n:
+        b <<= base_bits
+    return b
 
 
 def _init_std(scheme: str, fan_in: int, fan_out: int) -> float:
@@ -161,7 +165,9 @@ class MLP:
         dtype = jnp.dtype(jnp.result_type(float))
         import jax
 
-        layers, size = _pow2(len(shapes)), _pow2(max(i * o for i, o in shapes))
+        # coarse buckets (4, 8, 16 ... layers; 256, 1024, 4096 ... numbers): the nets of a lesson or a gallery
+        # share one or two programs, and drawing a few thousand numbers more costs microseconds
+        layers, size = _bucket(len(shapes), 4, 1), _bucket(max(i * o for i, o in shapes), 256, 2)
         if (jax.config.jax_threefry_partitionable and jax.config.jax_default_prng_impl == "threefry2x32"
                 and layers * size <= _SHARED_DRAW_LIMIT):
             z = _normals()(key, layers, size, dtype.name)

@@ -47,7 +47,7 @@ from .history import Histories, History
 from .losses import data_loss
 from .models import MLP, mlp
 
-__all__ = ["History", "Histories", "train", "data_loss", "SGD_BATCH", "FUSE_LIMIT"]
+__all__ = ["History", "Histories", "train", "data_loss", "SGD_BATCH", "FUSE_LIMIT", "TUNE_LRS"]
 
 #: the minibatch a stochastic optimizer (``sgd``) draws when no batch size is given
 SGD_BATCH = 32
@@ -55,6 +55,8 @@ SGD_BATCH = 32
 FUSE_LIMIT = 8
 #: keep the flattened weights at every recorded step when (parameters x recorded steps) is at most this
 PATH_BUDGET = 4_000_000
+#: the learning rates ``train(tune=True)`` tries: 15 values log-spaced from 0.001 to 3 (three and a half decades)
+TUNE_LRS = tuple(float(v) for v in np.geomspace(1e-3, 3.0, 15))
 
 
 # ------------------------------------------------------------------------------------------ the program
@@ -329,7 +331,7 @@ def _fold_in(base, salts):
 def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, l1: Any = 0.0, l2: Any = 0.0,
           dropout: Any = 0.0, batch_size: Any = None, early_stopping: int | None = None, seed: int = 0,
           every: int = 1, keep_path: Any = "auto", labels: Sequence[str] | None = None,
-          init_params: Any = None, strategy: str = "auto") -> "History | Histories":
+          init_params: Any = None, strategy: str = "auto", tune: Any = False) -> "History | Histories":
     """Train ``model`` on ``data`` with ``optimizer`` for ``steps`` steps; one compiled program.
 
     ``model``: an ``MLP`` (``ov.nets.mlp(...)``), or None for a 2-16-16-out ReLU net sized to the data.
@@ -346,7 +348,12 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     step (``"auto"``: when parameters x records <= ``PATH_BUDGET``). ``init_params``: start from these weights
     instead of ``model.init(seed)``. ``strategy``: ``"fused"`` (every run side by side in the scan body),
     ``"vmap"`` (runs of one static structure stacked and vmapped) or ``"auto"`` (fused, except groups of more
-    than ``FUSE_LIMIT`` runs, which are vmapped); the results agree to float rounding.
+    than ``FUSE_LIMIT`` runs, which are vmapped); the results agree to float rounding. ``tune``: True (or a list
+    of learning rates) for a fair race: each run whose optimizer is registered and was given no lr trains at every
+    lr of ``TUNE_LRS`` (or of the list) side by side, as one more vmapped axis of the same compiled program, and
+    keeps the one whose final training loss is lowest (a diverged run counts as infinite). Its History is that
+    very run: its caption names the lr chosen (so does its label where runs of one optimizer differ in lr) and its
+    ``how`` is ``"tuned"``; the lrs share the run's seed (initial weights, minibatches and dropout masks).
 
     Side by side: ``model``, ``optimizer``, ``l1``, ``l2``, ``dropout`` and ``batch_size`` may each be a list
     (or ``optimizer`` a dict label -> optimizer); lists have one entry per run (a single value is shared by every
@@ -363,6 +370,7 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     seed = _whole("seed", seed, 0)
     if strategy not in ("auto", "fused", "vmap"):
         raise InvalidValueError(f"strategy must be 'auto', 'fused' or 'vmap', got {strategy!r}")
+    grid_lrs = _tune_grid(tune)
     given_labels: list[str | None] = []
     if isinstance(optimizer, Mapping):
         given_labels = list(optimizer)
@@ -416,11 +424,16 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
         early_stopping = _whole("early_stopping", early_stopping, 1)
     for c, lab in zip(configs, _labels(configs, given_labels, "batch_size" in many)):
         c.label = lab
+    # the members of the program: one per run, or one per (run, lr) for a run whose lr is tuned
+    tuned = [bool(grid_lrs) and isinstance(c.optimizer, OptimizerSpec) and "lr" not in c.optimizer.given
+             for c in configs]
+    members = [(i, lr) for i, c in enumerate(configs) for lr in (grid_lrs if tuned[i] else (None,))]
 
     if keep_path == "auto":
         keep_path = max(c.model.n_params for c in configs) * n_records(steps, every) <= PATH_BUDGET
     keep_path = bool(keep_path)
-    _check_memory(configs, len(data.x_train), n_records(steps, every), keep_path)  # before any weight exists
+    _check_memory([configs[i] for i, _ in members], len(data.x_train), n_records(steps, every),
+                  keep_path)  # before any weight exists
     # initial weights: one draw per distinct model, so runs of the same model start from the same point
     inits: dict[MLP, Any] = {}
     for c in configs:
@@ -431,68 +444,101 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     dtype = jnp.result_type(float)
     statics, traced = [], []
     keys = _fold_in(key_data(seed), tuple(zlib.crc32(c.label.encode()) & 0x7FFFFFFF for c in configs))
-    for c in configs:
-        hp = traced_hparams(c.optimizer, dtype) if isinstance(c.optimizer, OptimizerSpec) else {}
-        run = _Run(c.model, c.optimizer.name if isinstance(c.optimizer, OptimizerSpec) else c.optimizer,
-                   jax.tree_util.tree_structure(hp), c.batch, c.dropout > 0, flags=static_flags(c.optimizer))
+    for i, lr in members:
+        c = configs[i]
+        spec = c.optimizer if lr is None else c.optimizer.replace(lr=lr)
+        hp = traced_hparams(spec, dtype) if isinstance(spec, OptimizerSpec) else {}
+        run = _Run(c.model, spec.name if isinstance(spec, OptimizerSpec) else spec,
+                   jax.tree_util.tree_structure(hp), c.batch, c.dropout > 0, flags=static_flags(spec))
         # numbers as host arrays: converting each on the device would compile a small program for each
         consts = {"hp": hp, "l1": np.asarray(c.l1, dtype), "l2": np.asarray(c.l2, dtype),
-                  "rate": np.asarray(c.dropout, dtype), "key": keys[len(traced)],
+                  "rate": np.asarray(c.dropout, dtype), "key": keys[i],
                   "patience": np.asarray(early_stopping or 0, np.int32)}
         statics.append(run)
         traced.append(consts)
     order: list[list[int]] = []
     index: dict[_Run, int] = {}
-    for i, run in enumerate(statics):
+    for m, run in enumerate(statics):
         if run in index:
-            order[index[run]].append(i)
+            order[index[run]].append(m)
         else:
             index[run] = len(order)
-            order.append([i])
+            order.append([m])
     if strategy == "fused" or strategy == "auto":
-        order = [[i] for g in order for i in g] if strategy == "fused" else \
-            [part for g in order for part in ([[i] for i in g] if len(g) <= FUSE_LIMIT else [g])]
+        order = [[m] for g in order for m in g] if strategy == "fused" else \
+            [part for g in order for part in ([[m] for m in g] if len(g) <= FUSE_LIMIT else [g])]
         order.sort(key=lambda g: g[0])
     stack = lambda trees: jax.tree_util.tree_map(lambda *a: np.stack(a), *trees)  # noqa: E731  (on the host)
     groups = tuple((statics[g[0]], len(g)) for g in order)
-    consts = tuple(stack([traced[i] for i in g]) for g in order)
-    params0 = tuple(stack([inits[configs[i].model] for i in g]) for g in order)
+    consts = tuple(stack([traced[m] for m in g]) for g in order)
+    params0 = tuple(stack([inits[configs[members[m][0]].model] for m in g]) for g in order)
     prog = _Program(groups, data.task, steps, every, early_stopping is not None, keep_path)
     arrays = (data.x_train, data.y_train, data.x_test, data.y_test)
     out = _execute(prog, consts, params0, arrays)
 
-    recorded = recorded_steps(steps, every)
-    histories: dict[int, History] = {}
+    # each member's record: (series, final weights, diverged_at, stopped_at, best step)
+    records: dict[int, tuple] = {}
     for g, (series, final_params, div, stopped, best) in zip(order, out):
         series = [np.asarray(s) for s in series]
         final_params = jax.tree_util.tree_map(np.asarray, final_params)
         div, stopped, best = np.asarray(div), np.asarray(stopped), np.asarray(best)
-        for j, i in enumerate(g):
-            c = configs[i]
-            spec = c.optimizer if isinstance(c.optimizer, OptimizerSpec) else None
-            reg = [f"{k}={_fmt(getattr(c, k))}" for k in ("l1", "l2", "dropout") if getattr(c, k)]
-            if c.batch:
-                reg.append(f"batch={c.batch}")
-            # the spec's caption without its gradient-noise level: on networks the noise is the minibatch's
-            head = spec.caption(noise=False) if spec else c.label
-            caption = " ".join([head, *reg])
-            histories[i] = History(
-                label=c.label, caption=caption, model=c.model, task=data.task, steps=recorded,
-                train_loss=series[0][j], test_loss=series[1][j], train_acc=series[2][j], test_acc=series[3][j],
-                grad_norms=series[4][j], path=series[5][j] if keep_path else None,
-                params=jax.tree_util.tree_map(lambda a, j=j: a[j], final_params),
-                diverged_at=None if div[j] < 0 else int(div[j]),
-                stopped_at=None if stopped[j] < 0 else int(stopped[j]),
-                best_step=None if early_stopping is None else int(best[j]), spec=spec,
-                config={"l1": c.l1, "l2": c.l2, "dropout": c.dropout, "batch_size": c.batch or None,
-                        "early_stopping": early_stopping, "seed": seed, "data": data.caption(),
-                        "label_noise": float(data.params.get("label_noise", 0.0)), "n_train": len(data.x_train),
-                        "n_test": len(data.x_test)},
-                unravel=jax.flatten_util.ravel_pytree(inits[c.model])[1])
+        for j, m in enumerate(g):
+            records[m] = ([s[j] for s in series], jax.tree_util.tree_map(lambda a, j=j: a[j], final_params),
+                          int(div[j]), int(stopped[j]), int(best[j]))
+    # a tuned run keeps its best lr's member: the lowest final training loss, a diverged run counting as infinite
+    chosen = {}
+    for i in range(n):
+        mine = [m for m, (k, _) in enumerate(members) if k == i]
+        final = [records[m][0][0][-1] if records[m][2] < 0 and np.isfinite(records[m][0][0][-1]) else np.inf
+                 for m in mine]
+        chosen[i] = mine[int(np.argmin(final))]
+        if tuned[i]:
+            configs[i].optimizer = configs[i].optimizer.replace(lr=members[chosen[i]][1])
+    if any(tuned):  # the labels name the lrs chosen
+        for c, lab in zip(configs, _labels(configs, given_labels, "batch_size" in many)):
+            c.label = lab
+
+    recorded = recorded_steps(steps, every)
+    histories: dict[int, History] = {}
+    for i, c in enumerate(configs):
+        series, params, div, stopped, best = records[chosen[i]]
+        spec = c.optimizer if isinstance(c.optimizer, OptimizerSpec) else None
+        reg = [f"{k}={_fmt(getattr(c, k))}" for k in ("l1", "l2", "dropout") if getattr(c, k)]
+        if c.batch:
+            reg.append(f"batch={c.batch}")
+        # the spec's caption without its gradient-noise level: on networks the noise is the minibatch's
+        head = spec.caption(noise=False) if spec else c.label
+        caption = " ".join([head, *reg])
+        histories[i] = History(
+            label=c.label, caption=caption, model=c.model, task=data.task, steps=recorded,
+            train_loss=series[0], test_loss=series[1], train_acc=series[2], test_acc=series[3],
+            grad_norms=series[4], path=series[5] if keep_path else None, params=params,
+            diverged_at=None if div < 0 else div, stopped_at=None if stopped < 0 else stopped,
+            best_step=None if early_stopping is None else best, spec=spec,
+            config={"l1": c.l1, "l2": c.l2, "dropout": c.dropout, "batch_size": c.batch or None,
+                    "early_stopping": early_stopping, "seed": seed, "data": data.caption(),
+                    "label_noise": float(data.params.get("label_noise", 0.0)), "n_train": len(data.x_train),
+                    "n_test": len(data.x_test)},
+            unravel=jax.flatten_util.ravel_pytree(inits[c.model])[1], how="tuned" if tuned[i] else None)
     result = {histories[i].label: histories[i] for i in range(n)}
     if not many and not isinstance(fields["optimizer"], Mapping) and labels is None and n == 1:
         return result[configs[0].label]
     return Histories(result, data, steps, seed)
+
+
+def _tune_grid(tune: Any) -> tuple[float, ...]:
+    """The learning rates ``train(tune=...)`` tries: none (False), ``TUNE_LRS`` (True) or the list given."""
+    if tune is False or tune is None:
+        return ()
+    if tune is True:
+        return TUNE_LRS
+    try:
+        lrs = tuple(float(v) for v in tune)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"tune must be True, False or a list of learning rates, got {tune!r}") from None
+    if not lrs or not all(math.isfinite(v) and v > 0 for v in lrs):
+        raise InvalidValueError("tune's learning rates must be a non-empty list of positive numbers")
+    return lrs
 
 
 def _check_init(model: MLP, params: Any) -> Any:
