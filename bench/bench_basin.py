@@ -114,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     import jax
     import numpy as np
 
-    chunk = min(args.chunk, args.starts)
     starts = starts_grid(args.starts)
+    # equal chunks that split evenly over the devices: one compiled program per side serves them all
+    chunk = min(args.chunk, len(starts)) // jax.device_count() * jax.device_count()
+    starts = starts[:len(starts) // chunk * chunk]
     chunks = [starts[i:i + chunk] for i in range(0, len(starts), chunk)]
     fns = sides(args.steps, chunk)
     ends = {who: fn(chunks[0]) for who, fn in fns.items()}  # compile (one program per side serves every chunk)

@@ -389,7 +389,7 @@ def _call(plan: _Plan) -> Trajectories:
     single = n == 1 and plan.n_seeds == 1
     if grid is None:
         out = program._execute(prog, *plan.args)
-        if single:
+        if program._packed(prog, n * plan.n_seeds):
             out = program._unpack(prog, out)
     else:
         out = program._execute_grid(prog, *plan.args)

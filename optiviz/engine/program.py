@@ -273,10 +273,11 @@ def _execute_body(prog: _Program, hparams, noises, salts, starts, keys, data, lo
 
 
 def _execute_packed(prog: _Program, hparams, noises, salts, starts, keys, data, lo, hi, tol):
-    """``_execute_body``; a single run's outputs packed into a few arrays (``_unpack`` reads them): every output
-    costs a call a few microseconds, and a single run is all call overhead."""
+    """``_execute_body``, its outputs packed into a few arrays (``_unpack`` reads them) when they are small (a
+    single run, or end points only): every output costs a call a few microseconds (and a gather from each device
+    when sharded), which is most of a single run's call; many recorded series are left alone (a copy)."""
     out = _execute_body(prog, hparams, noises, salts, starts, keys, data, lo, hi, tol)
-    if keys.shape[0] > 1 or starts.shape[0] > 1:
+    if not _packed(prog, keys.shape[0] * starts.shape[0]):
         return out
     packed = (jnp.stack([r[0] for r in out]),  # paths (n, T, 2)
               jnp.stack([jnp.stack(r[1:3]) for r in out]),  # losses and gradient norms (n, 2, T)
@@ -286,9 +287,14 @@ def _execute_packed(prog: _Program, hparams, noises, salts, starts, keys, data, 
     return packed
 
 
+def _packed(prog: _Program, n_runs: int) -> bool:
+    """Whether ``_execute`` packs its outputs (a single run, or end points only)."""
+    return n_runs == 1 or prog.every == 0
+
+
 def _unpack(prog: _Program, packed) -> list[tuple[np.ndarray, ...]]:
-    """A single run's packed outputs as numpy views, per optimizer ``(path, loss, grad_norm, diverged_at,
-    reached_at[, grads, updates])`` (events as 0-d arrays)."""
+    """Packed outputs as numpy views, per optimizer ``(path, loss, grad_norm, diverged_at, reached_at[, grads,
+    updates])``, shaped as ``_execute_body`` returns them (a single run's events as 0-d arrays)."""
     arrays = [np.asarray(a) for a in packed]
     paths, series, events = arrays[:3]
     return [(paths[i], series[i, 0], series[i, 1], events[i, 0, ...], events[i, 1, ...],
