@@ -43,6 +43,7 @@ import json
 import math
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -159,18 +160,8 @@ def _write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()  # read once at import: os.umask can only be read by setting it, which is not thread-safe
-
-
 def _replace_dir(new: Path, final: Path) -> None:
     """Put the finished folder ``new`` at ``final``: each step is one rename, the old folder goes last."""
-    os.chmod(new, 0o777 & ~_UMASK)  # mkdtemp makes 0700 folders (the files in it follow the umask)
     old = None
     if final.exists():
         old = Path(tempfile.mkdtemp(prefix=f".old-{final.name}-", dir=final.parent))
@@ -311,7 +302,8 @@ def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, pyth
     children = children or _Children()
     name, (title, _) = script.stem, read_script(script)
     t0 = time.perf_counter()
-    work = Path(tempfile.mkdtemp(prefix=f".build-{name}-", dir=out))
+    work = out / f".build-{name}-{secrets.token_hex(4)}"  # not mkdtemp: the folder keeps the umask's permissions
+    work.mkdir()
     try:
         cmd = [python or sys.executable, "-m", "optiviz.gallery", str(script.resolve()), str(work)]
         code, stdout, stderr = children.run(cmd, work, timeout)

@@ -100,6 +100,10 @@ def test_ok_script_gives_picture_thumbnail_page_and_caption(tiny):
 
     files = sorted(p.name for p in (out / "plot_ok").iterdir())
     assert files == ["meta.json", "ok.png", "plot_ok.py", "thumb.png"]
+    umask = os.umask(0)
+    os.umask(umask)
+    for p in [out / "plot_ok", *(out / "plot_ok").iterdir()]:  # as readable as any other file the user writes
+        assert p.stat().st_mode & 0o777 == (0o777 if p.is_dir() else 0o666) & ~umask, p
     with Image.open(out / "plot_ok" / "ok.png") as im:
         assert im.size == (180, 120)  # 3 x 2 inches at dpi 60: the script's own figure, saved as it set it up
     with Image.open(out / "plot_ok" / "thumb.png") as im:
