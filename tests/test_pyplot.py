@@ -152,6 +152,8 @@ def test_every_path_is_labelled_with_its_run(runs):
             assert labels == want
     leg = fig.axes[0].legend()  # a user's own legend() call finds the paths
     assert [t.get_text() for t in leg.get_texts()] == want
+    ov.plot(runs, dpi=30)  # a grid: pyplot's current axes is the loss panel (every run), not the colorbar
+    assert [t.get_text() for t in plt.legend().get_texts()] == want
 
 
 def test_ax_draws_the_overlay_into_the_given_axes_and_returns_it(runs):

@@ -300,7 +300,7 @@ def build(runs: Any, surface: Any = None, *, layout: str = "grid", view: str = "
 
     ``pace``: frames spent where something moves and none after every path has settled (:func:`paced_indices`);
     ``False`` samples the recorded steps evenly. ``theme``: ``"light"``, ``"dark"`` or ``"paper"``; ``None`` is
-    light with the user's own rcParams kept (see ``style.rc``). ``samples``: data points each step of a run
+    light with the user's own rcParams kept, its colours derived from a style context's page (``style.context``). ``samples``: data points each step of a run
     touches (one number, or label -> number): the loss panel is drawn against data points seen, the fair axis
     for full-batch against minibatch methods. ``cmap``: the map's colormap (default: ``image.cmap`` when the user
     set it, else the theme's neutral ramp)."""
@@ -567,6 +567,11 @@ class _Builder:
                        fontsize=style.FONT["legend"], handlelength=2.6, columnspacing=1.5)
         fig.suptitle(self.title, x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold",
                      color=self.th.text)
+        # pyplot's current axes (plt.legend(), plt.title() after ov.plot): a panel that draws every run, the
+        # overlay's map or else the loss panel, not the colorbar added last
+        every = [p.ax for p in self.panels if len(p.tracks) == len(self.tracks)]
+        if every:
+            fig.sca(every[0])
 
     def _fixed_layout(self, gs, rows: int, cols: int, colorbar_labels: list[str]):
         """Place the grid of panels and the colorbar once, from the sizes of the texts around them, instead of

@@ -13,7 +13,10 @@ learnt one picture can read the next in five seconds:
 - **Layers** (:data:`Z`): contours at the bottom, then paths, then the current positions, then start and minima
   (minima hollow, so a path arriving under them stays visible), then text.
 - **Themes** (:func:`context`): ``light`` (default), ``dark`` and ``paper`` (white, print-safe, vector-friendly
-  text). With no theme named, rcParams the user already set (a ``plt.style.context``) are left as they are.
+  text). With no theme named, rcParams the user already set (a ``plt.style.context``) are left as they are, and
+  the colours rcParams has no key for (contour ramp, rings, boxes) derive from the page colours in force.
+- **The user's rcParams for lines and maps** win in every theme when they are set: ``axes.prop_cycle`` (path
+  colours, in run order), ``lines.linewidth`` (path widths scale to it) and ``image.cmap`` (the map).
 """
 from __future__ import annotations
 
