@@ -132,14 +132,16 @@ def main(argv: list[str] | None = None) -> int:
                 if i == 0:
                     ends[who] = out
         best = {who: min(best[who], total[who]) for who in fns}
-    # the same work: where both end at a finite point, they agree (float32 rounding apart)
+    # the same work: the end points of the first chunk, optimizer by optimizer (float32 rounding apart; RMSProp
+    # ends inside its lr-sized oscillation around a minimum, where rounding moves it by up to about lr)
     a, b = ends["optiviz"], ends["optax"]
     both = np.isfinite(a).all(-1) & np.isfinite(b).all(-1)
-    agree = float(np.mean(np.abs(a - b)[both].max(-1) < 1e-3)) if both.any() else float("nan")
+    gaps = {name: float(np.abs(a[i] - b[i])[both[i]].max()) if both[i].any() else float("nan")
+            for i, name in enumerate(OPTIMIZERS)}
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = dict(starts=len(starts), optimizers=len(OPTIMIZERS), steps=args.steps, chunk=chunk,
                   devices=jax.device_count(), optiviz=best["optiviz"], optax=best["optax"], rss_mb=rss_mb,
-                  optax_rss_mb=rss_mb, agree=agree, repeats=args.repeats, load=os.getloadavg()[0])
+                  optax_rss_mb=rss_mb, gaps=gaps, repeats=args.repeats, load=os.getloadavg()[0])
     if args.json:
         print(json.dumps(result))
     else:
@@ -149,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   optax    {result['optax']:8.2f} s   (end points)")
         print(f"   optiviz  {result['optiviz']:8.2f} s   (end points, their loss and gradient norm, diverged_at)   "
               f"ratio to optax {result['optiviz'] / result['optax']:.2f} (goal <= 1.0)")
-        print(f"   peak RSS {rss_mb:7.0f} MB (both sides in one process; goal <= 2 GB); end points agree on "
-              f"{agree:.1%} of the first chunk's finite runs")
+        print(f"   peak RSS {rss_mb:7.0f} MB (both sides in one process; goal <= 2 GB)")
+        print("   largest end-point gap, first chunk: " + ", ".join(f"{k} {v:.1e}" for k, v in gaps.items()))
     return 0
 
 
