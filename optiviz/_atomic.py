@@ -279,8 +279,13 @@ def handle_signals() -> Iterator[None]:
         # The interrupt landed where Python cannot raise it (a gc callback, a __del__): it was swallowed.
         # Send the signal again from another thread, so the main thread gets it back at its next bytecode.
         if isinstance(unraisable.exc_value, Interrupted):
-            threading.Thread(target=_resend, args=(unraisable.exc_value.signum,), daemon=True).start()
-            return
+            signum = unraisable.exc_value.signum
+            while True:
+                try:
+                    threading.Thread(target=_resend, args=(signum,), daemon=True).start()
+                    return
+                except Interrupted:  # the resent signal landed here, while the thread was starting (a loaded
+                    continue  # machine): this hook swallows it too, so send it once more
         previous_hook(unraisable)
 
     sys.unraisablehook = hook

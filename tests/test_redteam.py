@@ -618,3 +618,34 @@ def test_sigterm_stops_the_gallery_and_every_process_it_started(tmp_path):
     assert proc.returncode == 143, err
     assert "Traceback" not in err
     assert _wait_for(lambda: all(_gone(int(p)) for p in pids.read_text().split()), timeout=10)
+
+
+def test_an_interrupt_swallowed_twice_is_still_delivered(monkeypatch):
+    """A signal lands where Python cannot raise it (a __del__): the unraisable hook sends it again from a thread. On
+    a loaded machine the resent signal can land while that thread is still starting, inside the hook, where it is
+    swallowed again: the hook must send it once more, so the main thread still ends with the interrupt."""
+    import threading
+    import types
+
+    real_start = threading.Thread.start
+    calls = []
+
+    def start_interrupted_once(self):
+        calls.append(self)
+        if len(calls) == 1:  # the first resend thread's signal lands while start() waits for the thread
+            raise _atomic._interrupted(signal.SIGTERM)
+        return real_start(self)
+
+    with pytest.raises(ov.errors.Interrupted) as info:
+        with _atomic.handle_signals():
+            monkeypatch.setattr(threading.Thread, "start", start_interrupted_once)
+            try:
+                sys.unraisablehook(types.SimpleNamespace(exc_value=_atomic._interrupted(signal.SIGTERM)))
+            except BaseException:  # noqa: S110  Python ignores what its unraisable hook raises: so do we here
+                pass
+            monkeypatch.setattr(threading.Thread, "start", real_start)
+            assert len(calls) >= 2  # the hook swallowed nothing: it sent the signal again
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+    assert info.value.signum == signal.SIGTERM
