@@ -95,6 +95,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgb
 from PIL import Image
 import optiviz as ov
 
@@ -104,6 +105,16 @@ assert plt.get_fignums() == [fig.number], plt.get_fignums()  # pyplot knows opti
 plt.savefig("plot.png")  # ... so pyplot's savefig writes it, not a blank new figure
 colours = len(np.unique(np.asarray(Image.open("plot.png").convert("RGB")).reshape(-1, 3), axis=0))
 assert colours > 50, f"plt.savefig wrote a near-blank image ({colours} colours)"
+plt.close("all")
+ax = ov.plot(runs, layout="overlay", cmap="magma").axes[0]
+labels = [t.get_text() for t in ax.legend().get_texts()]  # legend() finds every path by its optimizer's name
+assert len(labels) == 2 and all(name in label.lower() for name, label in zip(["gd", "adam"], labels)), labels
+assert ax.collections[0].get_cmap().name == "magma"  # cmap= colours the surface
+with plt.style.context("dark_background"):  # a style context applies to optiviz's figure
+    fig = ov.plot(runs, layout="overlay")
+ax = fig.axes[0]
+assert to_rgb(fig.get_facecolor()) == to_rgb(ax.get_facecolor()) == (0, 0, 0), fig.get_facecolor()
+assert to_rgb(ax.title.get_color()) == to_rgb(ax.xaxis.label.get_color()) == (1, 1, 1)
 plt.close("all")
 anim = ov.animate(runs, frames=3)
 bundle = anim._repr_mimebundle_()  # what a notebook displays: the player and a still for GitHub/nbviewer
