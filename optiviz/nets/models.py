@@ -165,9 +165,9 @@ class MLP:
         dtype = jnp.dtype(jnp.result_type(float))
         import jax
 
-        # coarse buckets (4, 8, 16 ... layers; 256, 1024, 4096 ... numbers): the nets of a lesson or a gallery
+        # coarse buckets (16, 32 ... layers; 256, 1024, 4096 ... numbers): the nets of a lesson or a gallery
         # share one or two programs, and drawing a few thousand numbers more costs microseconds
-        layers, size = _bucket(len(shapes), 4, 1), _bucket(max(i * o for i, o in shapes), 256, 2)
+        layers, size = _bucket(len(shapes), 16, 1), _bucket(max(i * o for i, o in shapes), 256, 2)
         if (jax.config.jax_threefry_partitionable and jax.config.jax_default_prng_impl == "threefry2x32"
                 and layers * size <= _SHARED_DRAW_LIMIT):
             z = _normals()(key, layers, size, dtype.name)
