@@ -243,3 +243,21 @@ def test_network_figures_take_ax_and_fig():
     sub = root.subfigures(1, 2)[1]
     assert netviz.plot_activations(["relu", "tanh"], n=21, fig=sub) is sub and len(sub.axes) == 2
     assert plt.get_fignums() == [fig.number, root.number]
+
+
+def test_a_notebook_shows_an_animation_once_with_its_png_still():
+    """In a real kernel with the inline backend: a displayed animation is one output carrying the player and a
+    PNG still (no second still from pyplot at the end of the cell); one built and not displayed shows as a still,
+    like any pyplot figure. Needs a Jupyter kernel (ipykernel, nbclient), which the test extra does not install."""
+    nbformat = pytest.importorskip("nbformat", reason="needs nbformat, nbclient and ipykernel (not test deps)")
+    nbclient = pytest.importorskip("nbclient", reason="needs nbformat, nbclient and ipykernel (not test deps)")
+    pytest.importorskip("ipykernel", reason="needs nbformat, nbclient and ipykernel (not test deps)")
+    cells = ["%matplotlib inline\nimport optiviz as ov\nruns = ov.run('ravine', ['gd', 'adam'], steps=12)",
+             "anim = ov.animate(runs, frames=3, dpi=30)\nanim",
+             "built = ov.animate(runs, frames=3, dpi=30)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    shown = [o for o in nb.cells[1].outputs if "data" in o]
+    assert len(shown) == 1 and {"text/html", "image/png"} <= set(shown[0]["data"])
+    stills = [o for o in nb.cells[2].outputs if "data" in o]
+    assert len(stills) == 1 and set(stills[0]["data"]) == {"image/png", "text/plain"}
