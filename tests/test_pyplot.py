@@ -261,3 +261,17 @@ def test_a_notebook_shows_an_animation_once_with_its_png_still():
     assert len(shown) == 1 and {"text/html", "image/png"} <= set(shown[0]["data"])
     stills = [o for o in nb.cells[2].outputs if "data" in o]
     assert len(stills) == 1 and set(stills[0]["data"]) == {"image/png", "text/plain"}
+
+
+def test_frames_are_drawn_on_agg_whatever_canvas_the_figure_has(runs, tmp_path):
+    """A figure shown by another backend (a GUI window, a vector backend) is rendered on an Agg canvas of the
+    renderer's own, and gets its canvas back."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from PIL import Image
+
+    anim = ov.animate(runs, **SMALL)
+    svg = FigureCanvasSVG(anim.fig)
+    with Image.open(ov.save(anim, tmp_path / "a.gif", quiet=True)) as im:
+        assert im.n_frames == anim.n_frames
+    assert anim.fig.canvas is svg
+    assert anim.to_png().startswith(b"\x89PNG") and anim.fig.canvas is svg
