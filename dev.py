@@ -61,7 +61,9 @@ def main(argv: list[str]) -> int:
     if cmd == "run":
         return subprocess.call([str(BIN / "optiviz"), *rest], env=env)
     if cmd == "test":
-        return subprocess.call([str(PY), "-m", "pytest", "-q", *rest], cwd=ROOT, env=env)
+        # one worker per core (pytest-xdist); tests sharing a session result are grouped into one worker
+        return subprocess.call([str(PY), "-m", "pytest", "-q", "-n", "auto", "--dist", "loadgroup", *rest], cwd=ROOT,
+                               env=env)
     if cmd == "bench":  # the speed table, each row a ratio to its floor or peer; writes bench/results.json
         return subprocess.call([str(PY), str(ROOT / "bench" / "table.py"), *rest], cwd=ROOT, env=env)
     if cmd == "docs":

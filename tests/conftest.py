@@ -2,14 +2,21 @@
 
 Hypothesis loads its built-in ``ci`` profile by itself when the ``CI`` environment variable is set (as in
 ``.ci/run``); locally the ``dev`` profile keeps examples few so the suite stays quick.
+
+``python3 dev.py test`` runs the suite in worker processes (pytest-xdist, ``--dist loadgroup``). The persistent
+compilation cache directory is made once, by the process pytest starts in, and handed to the workers (and to the
+subprocesses tests start) through the environment; JAX locks it for concurrent readers and writers. Tests that
+share a session or module result run in one worker (``_work_unit``), so each result is computed once.
 """
 from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import sys
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -40,6 +47,43 @@ def quick_lesson():
         return results[name]
 
     return get
+
+
+_SCOPES: dict[str, str] = {}
+
+
+def _work_unit(nodeid: str) -> str:
+    """The unit of work a test belongs to when the suite runs in workers (``--dist loadgroup``).
+
+    The tests reading the lessons' session results (``quick_lesson``) are one unit, and so is each module that
+    defines a module-scoped fixture, so that no worker repeats what another computed (a lesson's sweep, a docs
+    build, a trained network); any other test is a unit of its own and goes to whichever worker is free. Told from
+    the test file's source, because the process that hands out the work does not collect the tests itself."""
+    if "@" in nodeid:  # an explicit xdist_group mark
+        return nodeid.rsplit("@", 1)[1]
+    path = nodeid.split("::", 1)[0]
+    if path not in _SCOPES:
+        try:
+            source = (Path(__file__).parent.parent / path).read_text()
+        except OSError:
+            source = ""
+        _SCOPES[path] = ("lessons" if "quick_lesson" in source else
+                         path if re.search(r"@pytest\.fixture\(scope=[\"']module", source) else "")
+    return _SCOPES[path] or nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` with the units of ``_work_unit``, the largest first."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedWork(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid)
+
+    return SharedWork(config, log)
 
 
 @pytest.fixture(autouse=True)
