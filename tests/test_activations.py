@@ -79,16 +79,23 @@ def test_values_and_derivatives_match_the_docstring_formulas(name):
     np.testing.assert_allclose(np.asarray(act.derivative(z)), STATED[name](z.astype(float)), rtol=2e-4, atol=2e-6)
 
 
+@jax.jit
+def _values_and_derivatives(zp, zm, z):
+    """Every elementwise activation's f(z + h), f(z - h) and stated f'(z): one program for all examples."""
+    acts = [ov.activation(name) for name in ELEMENTWISE]
+    return [(act(zp), act(zm), act.derivative(z)) for act in acts]
+
+
 @settings(deadline=None)
 @given(z=xs)
 def test_derivative_is_the_slope_away_from_kinks(z):
     assume(min(abs(z), abs(abs(z) - 1)) > 0.02)
-    for name in ELEMENTWISE:
-        act = ov.activation(name)
-        h = 1e-3
-        fd = (float(act(jnp.float32(z + h))) - float(act(jnp.float32(z - h)))) / (2 * h)
+    h = 1e-3
+    out = _values_and_derivatives(jnp.float32(z + h), jnp.float32(z - h), jnp.float32(z))
+    for name, (fp, fm, stated) in zip(ELEMENTWISE, out):
+        fd = (float(fp) - float(fm)) / (2 * h)
         # float32 rounding of f (|f| <= 6.4 here) costs at most ~4e-4 in the quotient, h**2 |f'''| / 6 less
-        assert float(act.derivative(jnp.float32(z))) == pytest.approx(fd, rel=2e-3, abs=2e-3), name
+        assert float(stated) == pytest.approx(fd, rel=2e-3, abs=2e-3), name
 
 
 # (activation, params, kink, stated derivative at the kink)
