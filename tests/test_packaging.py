@@ -115,6 +115,9 @@ with plt.style.context("dark_background"):  # a style context applies to optiviz
 ax = fig.axes[0]
 assert to_rgb(fig.get_facecolor()) == to_rgb(ax.get_facecolor()) == (0, 0, 0), fig.get_facecolor()
 assert to_rgb(ax.title.get_color()) == to_rgb(ax.xaxis.label.get_color()) == (1, 1, 1)
+texts = [t for lg in [*fig.legends, *(a.get_legend() for a in fig.axes)] if lg is not None for t in lg.get_texts()]
+texts += ax.get_xticklabels()
+assert texts and {to_rgb(t.get_color()) for t in texts} == {(1, 1, 1)}  # its legends and ticks readable on black
 plt.close("all")
 anim = ov.animate(runs, frames=3)
 bundle = anim._repr_mimebundle_()  # what a notebook displays: the player and a still for GitHub/nbviewer

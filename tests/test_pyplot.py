@@ -202,6 +202,8 @@ def _png(fig) -> bytes:
 
 
 def test_a_style_context_is_applied_whole(runs):
+    from matplotlib.colors import to_hex
+
     with plt.style.context("dark_background"):
         fig = ov.plot(runs, layout="overlay", dpi=30)
     px = _png_pixels(_png(fig))
@@ -211,6 +213,10 @@ def test_a_style_context_is_applied_whole(runs):
     assert max(ramp(0.0)[:3]) < 0.6 and max(ramp(1.0)[:3]) < 0.2  # the map is dark too, not the light ramp
     dark_cycle = plt.style.library["dark_background"]["axes.prop_cycle"].by_key()["color"]
     assert _paths_colors(fig) == [c.lower() for c in dark_cycle[:len(runs)]]  # the style's own line colours
+    # every text on the page is the style's (white): the figure's own legends and the tick labels too
+    legends = [lg for lg in [*fig.legends, *(a.get_legend() for a in fig.axes)] if lg is not None]
+    assert legends and {to_hex(t.get_color()) for lg in legends for t in lg.get_texts()} == {"#ffffff"}
+    assert {to_hex(t.get_color()) for t in ax.get_xticklabels() + ax.get_yticklabels()} == {"#ffffff"}
     light = ov.plot(runs, layout="overlay", dpi=30)  # outside: the house look, its colour-blind-safe palette
     assert _png_pixels(_png(light))[2, 2].min() > 225
     assert _paths_colors(light) == [c.lower() for c in ov.render.style.assign_colors(["gd", "adam"])]

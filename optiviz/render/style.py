@@ -387,7 +387,15 @@ def rc(name: str | None = None) -> dict:
     if name is not None:
         return dict(th.rc)
     defaults = mpl.rcParamsDefault
-    return {k: v for k, v in th.rc.items() if k not in defaults or _rc_equal(mpl.rcParams[k], defaults[k])}
+    keep = {k: v for k, v in th.rc.items() if k not in defaults or _rc_equal(mpl.rcParams[k], defaults[k])}
+    # a key whose default follows another ("inherit", "None", "auto") follows the user's when they set that one:
+    # dark_background sets text.color and xtick.color, not legend.labelcolor or xtick.labelcolor
+    return {k: v for k, v in keep.items() if _FOLLOWS.get(k, k) in keep}
+
+
+#: rcParams whose matplotlib default means "the colour of that other key"
+_FOLLOWS = {"xtick.labelcolor": "xtick.color", "ytick.labelcolor": "ytick.color", "legend.labelcolor": "text.color",
+            "axes.titlecolor": "text.color", "legend.facecolor": "axes.facecolor"}
 
 
 def _rc_equal(a: Any, b: Any) -> bool:
