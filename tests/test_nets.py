@@ -547,6 +547,8 @@ def test_gradient_norm_figure_states_the_fall_per_activation():
 
 
 def test_learning_curves_and_weight_histograms_draw_the_histories(runs):
+    import matplotlib.pyplot as plt
+
     from optiviz.render import nets as netviz
 
     fig = netviz.plot_learning_curves(runs)
@@ -554,6 +556,14 @@ def test_learning_curves_and_weight_histograms_draw_the_histories(runs):
     assert len(loss_ax.lines) == 2 * len(runs)
     np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), runs["sgd"].test_loss)
     assert runs["adam"].diagnosis() in fig.texts[0].get_text()
+    # drawn into a figure of the user's (plain or a SubFigure), the notes still sit below the step labels
+    root = plt.figure(figsize=(9, 6), dpi=40)
+    for target in (plt.figure(figsize=(9, 3), dpi=40), root.subfigures(2, 1)[0]):
+        assert netviz.plot_learning_curves(runs, fig=target) is target
+        target.get_figure(root=True).canvas.draw()
+        (note,) = [t for t in target.texts if runs["adam"].diagnosis() in t.get_text()]
+        for ax in target.axes:
+            assert note.get_window_extent().y1 <= ax.xaxis.label.get_window_extent().y0 + 1
     fig = netviz.plot_weight_histograms(runs, tol=0.05)
     titles = [ax.get_title() for ax in fig.axes]  # one panel per run, side by side
     frac = nets.near_zero_fraction(runs["adam"].params, tol=0.05)

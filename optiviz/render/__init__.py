@@ -17,8 +17,8 @@ from __future__ import annotations
 from . import style, writers
 from .api import Animation, animate, check_output, close, check_text, plot, save, writer_for
 from .primitives import Arrow, Bar, Field, Label, Mark, Overlay, Primitive, Trace
-from .scene import Scene, check_target, figure, frame_indices, parse_size, unmanaged
+from .scene import Scene, check_target, drawn_into, figure, frame_indices, parse_size, unmanaged
 
 __all__ = ["Animation", "animate", "plot", "save", "close", "check_output", "check_text", "writer_for", "writers", "style",
-           "Scene", "figure", "unmanaged", "check_target", "frame_indices", "parse_size",
+           "Scene", "figure", "unmanaged", "check_target", "drawn_into", "frame_indices", "parse_size",
            "Primitive", "Trace", "Label", "Arrow", "Bar", "Mark", "Field", "Overlay"]

@@ -20,8 +20,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import InvalidValueError
-from . import (Animation, Field, Label, Overlay, Primitive, Scene, Trace, animate, check_target, figure, frame_indices,
-               parse_size, plot, style)
+from . import (Animation, Field, Label, Overlay, Primitive, Scene, Trace, animate, check_target, drawn_into, figure,
+               frame_indices, parse_size, plot, style)
 
 __all__ = ["plot_activations", "plot_grad_norms", "plot_learning_curves", "plot_weight_histograms",
            "animate_decision_boundary", "animate_landscape", "plot_landscape"]
@@ -47,7 +47,7 @@ def _colors(hist: dict, theme: "style.Theme | None" = None) -> list[str]:
 def _new_figure(size: Any, default: tuple[float, float], dpi: float, fig: Any = None):
     """A new pyplot figure in the house style, or ``fig`` (the user's ``Figure`` or ``SubFigure``) as it is."""
     if check_target(fig=fig, size=size) is not None:
-        return fig
+        return drawn_into(fig)
     with style.context():
         fig = figure(parse_size(size, dpi) or default, dpi)
         style.remember(fig, None)
@@ -195,10 +195,12 @@ def plot_learning_curves(runs: Any, *, dpi: float = 100, size: Any = None, fig: 
             _clean(ax)
         ax_acc.legend(loc="lower right", fontsize=style.FONT["legend"] - 0.5, ncol=1 if len(hist) < 4 else 2)
         lines = [f"{label}: {h.diagnosis()}" for label, h in hist.items()]
-        fig.text(0.01, 0.005, "\n".join(lines), ha="left", va="bottom", fontsize=style.FONT["note"],
-                 color=th.muted)
-        if own:  # room for the notes below (a figure of the user's keeps its own layout)
+        if own:  # room for the notes below
+            fig.text(0.01, 0.005, "\n".join(lines), ha="left", va="bottom", fontsize=style.FONT["note"],
+                     color=th.muted)
             fig.get_layout_engine().set(rect=(0, 0.03 + 0.045 * len(lines), 1, 1 - 0.03 - 0.045 * len(lines)))
+        else:  # a figure of the user's keeps its layout: the notes are its bottom label, which the layout places
+            fig.supxlabel("\n".join(lines), x=0.01, ha="left", fontsize=style.FONT["note"], color=th.muted)
         fig.suptitle("learning curves", x=0.01, ha="left", fontsize=style.FONT["counter"] + 1, fontweight="bold")
     return fig
 

@@ -366,6 +366,15 @@ def check_target(*, ax: Any = None, fig: Any = None, size: Any = None) -> Any:
     return target
 
 
+def drawn_into(fig: Any) -> Any:
+    """The user's ``Figure`` or ``SubFigure``, ready to be drawn into as it is: its root's layout engine places
+    the panels; an empty root figure with no layout engine gets constrained layout, as a new one would have."""
+    root = fig.get_figure(root=True)
+    if root.get_layout_engine() is None and not root.axes:
+        root.set_layout_engine("constrained")
+    return fig
+
+
 def _samples(samples: Any, tracks: Sequence[Track]) -> dict[str, float] | None:
     """``samples`` as label -> data points per step for every run (None: the loss panel stays against steps)."""
     if samples is None:
@@ -467,9 +476,7 @@ class _Builder:
             w, h = parse_size(size, dpi) or self._default_size(grid_cells)
             self.fig = self.root = figure((w, h), dpi)
         else:  # the user's Figure or SubFigure: drawn into as it is (its root's layout engine places the panels)
-            self.fig, self.root = fig, fig.get_figure(root=True)
-            if self.root.get_layout_engine() is None and not self.root.axes:
-                self.root.set_layout_engine("constrained")  # an empty figure of no layout: as a new one would be
+            self.fig, self.root = drawn_into(fig), fig.get_figure(root=True)
         self._place(grid_cells)
         self._counter()
         self.scene = self._scene()
