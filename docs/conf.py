@@ -35,6 +35,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "sphinx_gallery.gen_gallery",
     "cli_reference",
+    "optimizer_reference",
     "gallery_images",
 ]
 

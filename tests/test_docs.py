@@ -31,10 +31,12 @@ def site(tmp_path_factory):
         import runpy
         globals().update((k, v) for k, v in runpy.run_path({str(ROOT / "docs" / "conf.py")!r}).items()
                          if not k.startswith("__"))
-        extensions = ["sphinx_gallery.gen_gallery", "sphinx.ext.mathjax", "gallery_images"]
+        extensions = ["sphinx_gallery.gen_gallery", "sphinx.ext.mathjax", "gallery_images", "optimizer_reference"]
         sphinx_gallery_conf = {{**sphinx_gallery_conf, "filename_pattern": r"/({"|".join(EXAMPLES)})\\.py$"}}
         """))
-    (src / "index.rst").write_text("Two examples\n============\n\n.. toctree::\n\n   auto_examples/index\n")
+    (src / "index.rst").write_text("Two examples\n============\n\n.. toctree::\n\n   auto_examples/index\n   optimizers\n")
+    # the API reference's named optimizers (docs/_ext/optimizer_reference.py), without autodoc's whole API
+    (src / "optimizers.rst").write_text("Named optimizers\n================\n\n.. optiviz-optimizers::\n")
     before = _snapshot(GALLERY)
     done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", str(src),
                            str(src / "_build")], capture_output=True, text=True, cwd=src, timeout=600)
@@ -60,3 +62,11 @@ def test_each_example_captured_its_picture_and_the_animation_is_one(site):
     assert (images / "sphx_glr_plot_custom_surface_001.gif").is_file()
     page = (src / "_build" / "auto_examples" / "plot_custom_surface.html").read_text()
     assert "Claim: the straight line to the minimum" in page and "PosixPath" not in page
+
+
+def test_the_named_optimizers_update_equations_render_as_math(site):
+    src, done, _ = site
+    page = (src / "_build" / "optimizers.html").read_text()
+    adam = page[page.index('id="optiviz.optimizers.adam"'):page.index('id="optiviz.optimizers.adamax"')]
+    assert 'class="math' in adam and r"\hat{m}_t" in adam and r"\sqrt{\hat{v}_t}" in adam
+    assert "<code" in adam and "|g|" in adam  # the docstring's bare |g| kept, as a literal
