@@ -29,9 +29,18 @@ FLOOR = [PY, "-c", "import jax, matplotlib.pyplot"]
 SECTIONS = ("cli", "engine", "basin", "network", "gallery", "suite")
 
 
+def _user_env(env: dict[str, str] | None) -> dict[str, str]:
+    """The environment a command is timed in: a user's, where Python keeps the bytecode of what it imported (a
+    PYTHONDONTWRITEBYTECODE=1 of the machine the bench runs on would charge every "second run" for recompiling
+    optiviz's sources, ~0.1 s, while the floor's site-packages come precompiled)."""
+    out = {**os.environ, **(env or {})}
+    out.pop("PYTHONDONTWRITEBYTECODE", None)
+    return out
+
+
 def run_once(cmd: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> float:
     t0 = time.perf_counter()
-    done = subprocess.run(cmd, env={**os.environ, **(env or {})}, cwd=cwd, stdout=subprocess.DEVNULL,
+    done = subprocess.run(cmd, env=_user_env(env), cwd=cwd, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
     secs = time.perf_counter() - t0
     if done.returncode != 0:
