@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 import warnings
 import zlib
 from collections.abc import Mapping
@@ -251,9 +252,10 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
         plan = _plan(surface, optimizers, steps=steps, start=start, starts=starts, seed=seed, seeds=seeds,
                      record=record, noise=noise, batch_size=batch_size, tol=tol, internals=internals, lrs=lrs, how=how)
         if key is not None:
-            _PLANS[key] = plan
-            if len(_PLANS) > _PLANS_SIZE:
-                _PLANS.pop(next(iter(_PLANS)), None)  # the oldest
+            with _PLANS_LOCK:  # the playground runs calls on several threads: evict under a lock
+                _PLANS[key] = plan
+                while len(_PLANS) > _PLANS_SIZE:
+                    _PLANS.pop(next(iter(_PLANS)), None)  # the oldest
     return _call(plan)
 
 
@@ -284,6 +286,7 @@ class _Plan(NamedTuple):
 #: the plans of recent calls by their arguments (``_plan_key``): a repeat call skips every check and build
 _PLANS: dict[Any, _Plan] = {}
 _PLANS_SIZE = 32
+_PLANS_LOCK = threading.Lock()
 _PLAIN = (str, int, float, bool, type(None))
 
 
