@@ -371,10 +371,11 @@ def surface(fn: Callable[..., Any] | None = None, *, domain: Any = ((-3.0, 3.0),
                 raise SurfaceError(f"surface {label!r} has no parameter {sorted(unknown)[0]!r}"
                                    + (f"; it takes {', '.join(defaults)}" if defaults else "; it takes none"))
             bound = {**defaults, **params}
+            from . import _check
+
             for k, v in params.items():  # an int beyond a float's range would overflow in the first math below
-                if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 1e308:
-                    raise SurfaceError(f"surface {label!r}: parameter {k} is too large for a float "
-                                       f"(an integer of {len(str(abs(v)))} digits)")
+                if isinstance(v, int) and not isinstance(v, bool):
+                    _check.number(v, k, where=f"surface {label!r}")  # the one number check: "must be finite"
             key = _freeze(bound)
             if key is not None and key in made:
                 return made[key]
