@@ -285,7 +285,7 @@ BIG = "1" + "0" * 400  # a JSON integer past float's range
     ('{"steps": 50, "seed": -%s}' % BIG, "seed must be"),
     ('{"steps": 50, "optimizers": [{"name": "adam", "lr": NaN}]}', "adam: lr must be finite, got nan"),
     ('{"steps": 50, "starts": {"grid": %s}}' % BIG, "starts.grid must be a whole number >= 1, got inf"),
-    ('{"steps": 50, "surface": "bowl:condition=%s"}' % BIG, "too large"),
+    ('{"steps": 50, "surface": "bowl:condition=%s"}' % BIG, "surface 'bowl': condition must be finite"),
     ('{"steps": 50, "surface": "expr:1/0"}', "is inf at its start"),
 ])
 def test_numbers_past_a_float_are_a_400_too(client, raw, fragment):
