@@ -288,6 +288,15 @@ def scale_by_rms(decay: Scalar = 0.9, eps: Scalar = 1e-8, initial_scale: Scalar 
     return Optimizer(init, update)
 
 
+def _adam_moments(grads, state, b1, b2):
+    """Adam's moment step, shared by Adam and AMSGrad: t = count + 1;  m_t = b1 m + (1 - b1) g;
+    v_t = b2 v + (1 - b2) |g|**2;  and the bias corrections c1 = 1 - b1**t, c2 = 1 - b2**t."""
+    count = state.count + 1
+    mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
+    nu = _map(lambda g, v: b2 * v + (1 - b2) * _abs_sq(g), grads, state.nu)
+    return count, mu, nu, 1 - b1 ** count, 1 - b2 ** count
+
+
 def scale_by_adam(b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8, nesterov: bool = False) -> Optimizer:
     """m_t = b1 m + (1 - b1) g;  v_t = b2 v + (1 - b2) g**2;  m_hat = m_t / (1 - b1**t);  v_hat = v_t / (1 - b2**t);
     u = m_hat / (sqrt(v_hat) + eps).  With ``nesterov`` (NAdam, Dozat 2016), m_hat is replaced by
@@ -295,10 +304,7 @@ def scale_by_adam(b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8, nest
 
     def update(grads, state, params=None):
         del params
-        count = state.count + 1
-        mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
-        nu = _map(lambda g, v: b2 * v + (1 - b2) * _abs_sq(g), grads, state.nu)
-        c1, c2 = 1 - b1 ** count, 1 - b2 ** count
+        count, mu, nu, c1, c2 = _adam_moments(grads, state, b1, b2)
         if nesterov:
             c1_next = 1 - b1 ** (count + 1)
             mu_hat = _map(lambda m, g: b1 * m / c1_next + (1 - b1) * g / c1, mu, grads)
@@ -319,10 +325,7 @@ def scale_by_amsgrad(b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8, c
 
     def update(grads, state, params=None):
         del params
-        count = state.count + 1
-        mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
-        nu = _map(lambda g, v: b2 * v + (1 - b2) * _abs_sq(g), grads, state.nu)
-        c1, c2 = 1 - b1 ** count, 1 - b2 ** count
+        count, mu, nu, c1, c2 = _adam_moments(grads, state, b1, b2)
         if convention == "torch":
             nu_max = _map(jnp.maximum, state.nu_max, nu)
             out = _map(lambda m, vm: m / c1 / (jnp.sqrt(vm) / jnp.sqrt(c2) + eps), mu, nu_max)
