@@ -239,8 +239,8 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     lesson ..."), kept in ``Trajectory.how`` (as "tuned" is where the surface's suggested, tuned lr was used, or
     ``tune=True`` chose it), so a race's labels state how every lr was chosen.
     """
-    compilation_cache.enable()
     if tune:
+        compilation_cache.enable()
         return _run_tuned(surface, optimizers, steps=steps, start=start, starts=starts, seed=seed, seeds=seeds,
                           record=record, noise=noise, batch_size=batch_size, tol=tol, internals=internals, lrs=lrs)
     if isinstance(surface, str):  # the loader decides what a spec's Surface is (and caches it)
@@ -248,7 +248,8 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
     key = _plan_key(surface, optimizers, steps, start, starts, seed, seeds, record, noise, batch_size, tol,
                     internals, lrs, how)
     plan = _PLANS.get(key) if key is not None else None
-    if plan is None:
+    if plan is None:  # a plan found was built by an earlier call, after the cache was enabled
+        compilation_cache.enable()
         plan = _plan(surface, optimizers, steps=steps, start=start, starts=starts, seed=seed, seeds=seeds,
                      record=record, noise=noise, batch_size=batch_size, tol=tol, internals=internals, lrs=lrs, how=how)
         if key is not None:
@@ -293,14 +294,16 @@ _PLAIN = (str, int, float, bool, type(None))
 def _frozen(x: Any) -> Any:
     """A hashable image of ``x`` when it is plain data (numbers, strings, lists, tuples, dicts of those, small
     arrays, a Surface by identity), else raise TypeError. Types are kept: 1 and 1.0 label a run differently."""
-    if type(x) in _PLAIN:
-        return x.__class__, x
+    t = type(x)
+    if t in _PLAIN:
+        return t, x
+    if t is dict or isinstance(x, Mapping):
+        # a str key stands for itself (never equal to the (type, value) pair of another key)
+        return "d", tuple([(k if type(k) is str else _frozen(k), _frozen(v)) for k, v in x.items()])
     if isinstance(x, Surface):
         return x
-    if isinstance(x, Mapping):
-        return "d", tuple((_frozen(k), _frozen(v)) for k, v in x.items())
     if isinstance(x, (list, tuple, range)):
-        return type(x), tuple(_frozen(v) for v in x)
+        return t, tuple([_frozen(v) for v in x])
     if isinstance(x, (np.ndarray, np.generic)) and np.size(x) <= 64 and np.asarray(x).dtype.kind in "biuf":
         return "a", np.asarray(x).dtype.str, np.shape(x), np.asarray(x).tobytes()
     raise TypeError
@@ -378,6 +381,9 @@ def _plan(surface: Any, optimizers: Any, *, steps: Any, start: Any, starts: Any,
     else:
         args = (hparams, _grid_factors(grid, specs, steps).astype(dtype), noises, salts, starts_arr, keys, data, lo,
                 hi, tols)
+    # on the device once: a repeat call of the plan hands the program its arguments as they are (converting ~30
+    # small host arrays cost each call ~50 us, more than a one-start program's dispatch)
+    args = jax.device_put(args)
     recorded = program._recorded_steps(steps, every)
     recorded.setflags(write=False)  # shared by every run of the plan
     captions = [o.caption() if isinstance(o, OptimizerSpec) else label for o, label in zip(specs, labels)]
@@ -387,54 +393,49 @@ def _plan(surface: Any, optimizers: Any, *, steps: Any, start: Any, starts: Any,
 
 def _call(plan: _Plan) -> Trajectories:
     """Call the plan's program once and hand its outputs out as a ``Trajectories`` of numpy arrays."""
-    prog, grid, steps, n = plan.prog, plan.grid, plan.steps, plan.n_starts
-    batched_seeds, batched_starts = plan.batched_seeds, plan.batched_starts
-    single = n == 1 and plan.n_seeds == 1
+    prog, grid = plan.prog, plan.grid
     if grid is None:
         out = program._execute(prog, *plan.args)
-        if program._packed(prog, n * plan.n_seeds):
-            out = program._unpack(prog, out)
-    else:
-        out = program._execute_grid(prog, *plan.args)
+        if program._packed(prog, plan.n_starts * plan.n_seeds):
+            out = program._unpack(prog, out)  # numpy views already
+        out = [_arrange(plan, res) for res in out]
+    else:  # the same per grid row, stacked along a leading axis
+        out = [[np.asarray(a) for a in res] for res in program._execute_grid(prog, *plan.args)]
+        out = [[np.stack(col) for col in zip(*[_arrange(plan, [a[g] for a in res]) for g in range(len(grid))])]
+               for res in out]
     runs: dict[str, Trajectory] = {}
-
-    def shape(a: np.ndarray) -> np.ndarray:
-        if not batched_starts:
-            a = a[:, 0]
-        if not batched_seeds:
-            a = a[0]
-        return a
-
-    def arrange(arrays: list[np.ndarray]) -> list[np.ndarray]:
-        if single:  # (T, ...) series and scalar events; add the batch axes the caller asked for
-            axes = (None,) * (int(batched_seeds) + int(batched_starts))
-            return [a[axes] for a in arrays] if axes else arrays
-        # series come time-major (T, S * N, ...): view them as (S, N, T, ...) without copying
-        k = plan.n_seeds
-        arrays = [a.reshape(k, -1) if a.ndim == 1 else
-                  a.reshape(a.shape[0], k, -1, *a.shape[2:]).transpose(1, 2, 0, *range(3, a.ndim + 1))
-                  for a in arrays]
-        return [shape(a[:, :n]) for a in arrays]
-
-    for i, (label, o, res, note, caption) in enumerate(zip(plan.labels, plan.specs, out, plan.notes,
-                                                            plan.captions)):
-        arrays = [np.asarray(a) for a in res]
-        if grid is None:
-            arrays = arrange(arrays)
-        else:  # the same per grid row, stacked along a leading axis
-            rows = [arrange([a[g] for a in arrays]) for g in range(len(grid))]
-            arrays = [np.stack(col) for col in zip(*rows)]
+    for i, (label, o, arrays, note, caption) in enumerate(zip(plan.labels, plan.specs, out, plan.notes,
+                                                               plan.captions)):
         path, loss, gn, div, hit = arrays[:5]
-        extra = [a[..., :steps, :] for a in arrays[5:]]
-        spec = o if isinstance(o, OptimizerSpec) else None
+        extra = [a[..., :plan.steps, :] for a in arrays[5:]]
         runs[label] = Trajectory(
             label=label, caption=caption, path=path, loss=loss, grad_norm=gn,
             steps=plan.recorded, diverged_at=event(div) if grid is None else div.astype(np.int64),
-            reached_at=event(hit) if grid is None else hit.astype(np.int64), spec=spec,
+            reached_at=event(hit) if grid is None else hit.astype(np.int64),
+            spec=o if isinstance(o, OptimizerSpec) else None,
             grads=extra[0] if extra else None, updates=extra[1] if extra else None,
             lrs=None if grid is None else grid[:, i], how=note if grid is None else None, tol=plan.tol)
-    return Trajectories(runs, plan.surface, n_steps=steps, seed=plan.seed, start=plan.start.copy(),
+    return Trajectories(runs, plan.surface, n_steps=plan.steps, seed=plan.seed, start=plan.start.copy(),
                         record=plan.record, tol=plan.tol)
+
+
+def _arrange(plan: _Plan, res: Any) -> list[np.ndarray]:
+    """One optimizer's program outputs as numpy arrays shaped as ``Trajectory`` holds them."""
+    if plan.n_starts == 1 and plan.n_seeds == 1:  # (T, ...) series and scalar events, already numpy
+        axes = (None,) * (int(plan.batched_seeds) + int(plan.batched_starts))  # the batch axes asked for
+        return [a[axes] for a in res] if axes else list(res)
+    # series come time-major (T, S * N, ...): view them as (S, N, T, ...) without copying
+    k, n = plan.n_seeds, plan.n_starts
+    arrays = [np.asarray(a) for a in res]
+    arrays = [a.reshape(k, -1) if a.ndim == 1 else
+              a.reshape(a.shape[0], k, -1, *a.shape[2:]).transpose(1, 2, 0, *range(3, a.ndim + 1))
+              for a in arrays]
+    arrays = [a[:, :n] for a in arrays]
+    if not plan.batched_starts:
+        arrays = [a[:, 0] for a in arrays]
+    if not plan.batched_seeds:
+        arrays = [a[0] for a in arrays]
+    return arrays
 
 
 def _grid_factors(grid: np.ndarray, specs: list[Any], steps: int) -> np.ndarray:
