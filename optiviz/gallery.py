@@ -19,10 +19,15 @@ so a script that works here works there:
 * :func:`reset_example` seeds Python's and NumPy's global generators before each script, here and in the docs
   build (sphinx-gallery's ``reset_modules``).
 
-Each script runs in its own process (``jobs`` at once, sharing JAX's persistent compilation cache on disk) with
-``MPLBACKEND=Agg``, JAX on the CPU, ``PYTHONHASHSEED=0``, ``SOURCE_DATE_EPOCH=0``, ``TZ=UTC`` and a timeout. A
-failure is reported on one line with the script's name and error (its log is kept in ``<out>/_failed/``); the
-others still build, and ``build`` reports the failure so the command exits 1.
+The scripts run in long-lived worker processes (``jobs`` of them, each taking the next script from a shared
+queue, sharing JAX's persistent compilation cache on disk) with ``MPLBACKEND=Agg``, JAX on the CPU,
+``PYTHONHASHSEED=0``, ``SOURCE_DATE_EPOCH=0``, ``TZ=UTC`` and a timeout per script. A worker imports JAX,
+matplotlib and optiviz once and keeps what a script compiled for the next one; between scripts it resets what
+sphinx-gallery resets and a little more (:func:`_fresh_state`), so a script's output does not depend on what ran
+before it in the same worker. A script that hangs past its timeout or ends its process (a crash, ``os._exit``)
+takes its worker down; a fresh worker runs the rest. A failure is reported on one line with the script's name
+and error (its log is kept in ``<out>/_failed/``); the others still build, and ``build`` reports the failure so
+the command exits 1.
 
 Output (every file is written under a temporary name, then renamed)::
 
@@ -30,13 +35,15 @@ Output (every file is written under a temporary name, then renamed)::
     <out>/<name>.html           one page per example: pictures, claim, lesson, printed output and source
     <out>/<name>/               the example's pictures, thumb.png, a copy of the script, meta.json
 
-The parent process imports neither JAX nor matplotlib: only the child (``python -m optiviz.gallery SCRIPT DIR``).
+The parent process imports neither JAX nor matplotlib: only the workers (``python -m optiviz.gallery --worker``).
 """
 from __future__ import annotations
 
 import ast
 import base64
+import contextlib
 import fnmatch
+import gc
 import html
 import io
 import json
@@ -44,6 +51,7 @@ import math
 import os
 import re
 import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -52,10 +60,11 @@ import tempfile
 import threading
 import time
 import traceback
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator
 
 from ._atomic import atomic_path, write_bytes
 from .errors import InvalidValueError, OptivizError
@@ -66,6 +75,8 @@ THUMB_SIZE = (360, 270)
 DEFAULT_TIMEOUT = 180.0
 MANIFEST = ".ov-manifest.json"
 ERROR_FILE = ".ov-error"
+STDOUT_FILE, STDERR_FILE = ".ov-stdout", ".ov-stderr"  # a script's output, written by its worker
+STARTUP_TIMEOUT = 120.0  # at least this long for a new worker's imports, whatever the scripts' timeout
 
 __all__ = ["build", "find_scripts", "read_script", "read_header", "reset_example", "default_source", "make_thumbnail",
            "write_index", "BuildReport", "ExampleResult", "Header"]
@@ -233,40 +244,107 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-class _Children:
-    """The script processes of one build, so an interrupted build can stop them (each runs in its own session,
-    out of reach of the terminal's Ctrl-C)."""
+class _Workers:
+    """The worker processes of one build, so an interrupted build can stop them (each runs in its own session, out
+    of reach of the terminal's Ctrl-C)."""
 
-    def __init__(self) -> None:
+    def __init__(self, python: str | None = None) -> None:
+        self._cmd = [python or sys.executable, "-m", "optiviz.gallery", "--worker"]
         self._procs: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
         self.stopped = False
 
-    def run(self, cmd: list[str], cwd: Path, timeout: float) -> tuple[int | None, str, str]:
-        """Run ``cmd`` in its own process group; on timeout kill that group. Returns (code or None, out, err)."""
+    def start(self) -> subprocess.Popen:
         with self._lock:
             if self.stopped:
                 raise KeyboardInterrupt
-            proc = subprocess.Popen(cmd, cwd=cwd, env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            log = tempfile.TemporaryFile()  # the worker's own output, before and between scripts
+            proc = subprocess.Popen(self._cmd, env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=log, bufsize=0, start_new_session=True)
+            proc.log = log  # type: ignore[attr-defined]
             self._procs.add(proc)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-            code = proc.returncode
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            out, err = proc.communicate()
-            code = None
-        finally:
-            with self._lock:
-                self._procs.discard(proc)
-        return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        return proc
+
+    def end(self, proc: subprocess.Popen) -> int:
+        """End a worker (idle between scripts, or stuck in one) and any process a script left behind; its status."""
+        _kill_group(proc)
+        code = proc.wait()
+        with self._lock:
+            self._procs.discard(proc)
+        for f in (proc.stdin, proc.stdout, proc.log):  # type: ignore[attr-defined]
+            f.close()
+        return code
 
     def stop(self) -> None:
         with self._lock:
             self.stopped = True
             for proc in self._procs:
                 _kill_group(proc)
+
+
+class _Worker:
+    """One lane of the build: a long-lived process that runs script after script (``_worker_main``), replaced
+    by a fresh one when a script kills it or runs out of time."""
+
+    def __init__(self, workers: _Workers) -> None:
+        self._workers = workers
+        self._proc: subprocess.Popen | None = None
+        self._buf = b""
+
+    def run(self, script: Path, work: Path, timeout: float) -> tuple[str, int | None]:
+        """Run ``script`` with ``work`` as its build folder (its output goes to files there): ``("done", 0)``,
+        ``("done", 1)`` when it failed (its error is in ``work``), ``("timeout", None)``, or ``("died", status)``
+        when it ended the worker (a negative status is a signal). The timeout counts from the moment the worker
+        is ready: a fresh worker's imports are not the script's time."""
+        if self._proc is not None and self._proc.poll() is not None:  # died idle (a thread an earlier script left)
+            self.close()
+        if self._proc is None:
+            self._proc, self._buf = self._workers.start(), b""
+            ready = self._reply(max(timeout, STARTUP_TIMEOUT))
+            if not isinstance(ready, dict):
+                return self._ended(ready, work)
+        try:
+            self._proc.stdin.write((json.dumps({"script": str(script), "work": str(work)}) + "\n").encode())
+        except OSError:
+            return self._ended("eof", work)
+        reply = self._reply(timeout)
+        return ("done", int(reply["code"])) if isinstance(reply, dict) else self._ended(reply, work)
+
+    def _reply(self, timeout: float) -> dict | str:
+        """The worker's next line, or "timeout", or "eof" (it ended)."""
+        deadline = time.monotonic() + timeout
+        fd = self._proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return "timeout"
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return "eof"
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def _ended(self, how: str, work: Path) -> tuple[str, int | None]:
+        """The worker timed out (it is killed) or ended by itself (a crash, ``os._exit``, or the build being
+        stopped): what it said before a script's output was redirected goes to the script's log."""
+        log = self._proc.log  # type: ignore[attr-defined]
+        log.seek(0)
+        early = log.read()
+        code = self.close()
+        if how == "timeout":
+            return "timeout", None
+        if early and not (work / STDERR_FILE).exists():
+            (work / STDERR_FILE).write_bytes(early)
+        return "died", code
+
+    @property
+    def stopped(self) -> bool:
+        return self._workers.stopped
+
+    def close(self) -> int | None:
+        proc, self._proc = self._proc, None
+        return None if proc is None else self._workers.end(proc)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -297,36 +375,43 @@ def _descendants(root: int) -> list[int]:
 
 
 def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, python: str | None = None,
-              children: _Children | None = None) -> ExampleResult:
-    """Run one script in a fresh process and install its pictures, thumbnail and source under ``out/<name>/``."""
-    children = children or _Children()
+              worker: _Worker | None = None) -> ExampleResult:
+    """Run one script in a worker process (``worker``, or a fresh one) and install its pictures, thumbnail and
+    source under ``out/<name>/``."""
+    own = worker is None
+    worker = worker or _Worker(_Workers(python))
     name, (title, _) = script.stem, read_script(script)
     t0 = time.perf_counter()
     work = out / f".build-{name}-{secrets.token_hex(4)}"  # not mkdtemp: the folder keeps the umask's permissions
     work.mkdir()
     try:
-        cmd = [python or sys.executable, "-m", "optiviz.gallery", str(script.resolve()), str(work)]
-        code, stdout, stderr = children.run(cmd, work, timeout)
-        if children.stopped:
+        status, code = worker.run(script.resolve(), work, timeout)
+        if worker.stopped:
             raise KeyboardInterrupt
+        stdout, stderr = ((work / f).read_text("utf-8", "replace") if (work / f).exists() else ""
+                          for f in (STDOUT_FILE, STDERR_FILE))
 
         def fail(error: str) -> ExampleResult:
             return _fail(out, name, title, error, stdout, stderr, time.perf_counter() - t0)
 
-        if code is None:
+        if status == "timeout":
             return fail(f"timed out after {timeout:g} s")
+        if (work / ERROR_FILE).exists():
+            return fail((work / ERROR_FILE).read_text())
+        if status == "died":
+            return fail(f"crashed ({signal.Signals(-code).name})" if code is not None and code < 0
+                        else f"exited with status {code} before its pictures were saved")
         if code != 0:
-            lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()] or ["no error message"]
-            return fail((work / ERROR_FILE).read_text() if (work / ERROR_FILE).exists() else lines[-1])
+            return fail(([ln.strip() for ln in stderr.splitlines() if ln.strip()] or ["no error message"])[-1])
         made = json.loads((work / MANIFEST).read_text())
-        files, warnings = made["files"], made["warnings"]
+        files, notes = made["files"], made["warnings"]
         if not files:
             return fail("made no picture (leave its figures open in pyplot, its animations bound to module-level "
                         "names)")
         claims = [ln.strip()[len(CLAIM_PREFIX):].strip() for ln in stdout.splitlines()
                   if ln.strip().startswith(CLAIM_PREFIX)]
         if not claims:
-            warnings.append(f"printed no '{CLAIM_PREFIX} ...' line: the caption is empty")
+            notes.append(f"printed no '{CLAIM_PREFIX} ...' line: the caption is empty")
         # sphinx-gallery's rule: the first picture, or the one a `# sphinx_gallery_thumbnail_number = N` line names
         pictures = [f for f in files if not f.endswith(".html")]
         pick = re.search(r"^# sphinx_gallery_thumbnail_number = (-?\d+)", script.read_text(encoding="utf-8"), re.M)
@@ -339,7 +424,7 @@ def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, pyth
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
         result = ExampleResult(name=name, ok=True, seconds=0.0, title=title, caption=" ".join(claims),
                                files=[f"{name}/{f}" for f in files], thumb=f"{name}/thumb.png", stdout=stdout,
-                               warnings=warnings)
+                               warnings=notes)
         meta = {k: v for k, v in asdict(result).items() if k not in ("ok", "seconds", "error", "log")}
         meta["source"] = f"{name}/{script.name}"
         _write_text(work / "meta.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
@@ -350,6 +435,8 @@ def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, pyth
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
+        if own:
+            worker.close()
 
 
 def _output_folder(out: Path) -> Path:
@@ -378,6 +465,10 @@ def _fail(out: Path, name: str, title: str, error: str, stdout: str, stderr: str
                          log=str(log), stdout=stdout)
 
 
+def _run_order(scripts: list[Path]) -> list[Path]:
+    return list(scripts)
+
+
 def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str] = "gallery-out", *,
           only: str | None = None, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
           echo: Callable[[str], None] | None = print, python: str | None = None) -> BuildReport:
@@ -400,27 +491,46 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
     done: list[ExampleResult] = []
     t0 = time.perf_counter()
 
-    def one(script: Path) -> ExampleResult:
-        r = build_one(script, out, timeout=timeout, python=python, children=children)
-        done.append(r)
-        if echo:
-            where = ", ".join(Path(f).name for f in r.files) if r.ok else f"{r.error}  (log: {r.log})"
-            echo(f"[{len(done):>2}/{len(scripts)}] {'ok  ' if r.ok else 'FAIL'} {script.name:<{width}} "
-                 f"{r.seconds:6.1f} s  {where}")
-            for w in r.warnings:
-                echo(f"        warning: {script.name}: {w}")
+    def one(script: Path, worker: _Worker) -> ExampleResult:
+        r = build_one(script, out, timeout=timeout, worker=worker)
+        with lock:
+            done.append(r)
+            if echo:
+                where = ", ".join(Path(f).name for f in r.files) if r.ok else f"{r.error}  (log: {r.log})"
+                echo(f"[{len(done):>2}/{len(scripts)}] {'ok  ' if r.ok else 'FAIL'} {script.name:<{width}} "
+                     f"{r.seconds:6.1f} s  {where}")
+                for w in r.warnings:
+                    echo(f"        warning: {script.name}: {w}")
         return r
 
-    children = _Children()
-    pool = ThreadPoolExecutor(max_workers=jobs)
+    def lane() -> None:
+        """One worker process runs scripts from the shared queue until it is empty."""
+        worker = _Worker(workers)
+        try:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    script = queue.pop(0)
+                one(script, worker)
+        finally:
+            worker.close()
+
+    workers, lock, queue = _Workers(python), threading.Lock(), _run_order(scripts)
+    pool = ThreadPoolExecutor(max_workers=min(jobs, len(scripts)))
     try:
-        results = list(pool.map(one, scripts))
-    except KeyboardInterrupt:  # stop the running scripts now; their half-built folders are removed
-        children.stop()
+        for future in [pool.submit(lane) for _ in range(min(jobs, len(scripts)))]:
+            future.result()
+    except BaseException:  # Ctrl-C, or a lane failed: stop the running scripts now, their half-built folders go
+        workers.stop()
+        with lock:
+            queue.clear()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
         pool.shutdown(wait=True)
+    by_name = {r.name: r for r in done}
+    results = [by_name[p.stem] for p in scripts]
     write_index(out, src)
     report = BuildReport(results, time.perf_counter() - t0, out, jobs)
     if echo:
@@ -556,40 +666,132 @@ def _scrape(namespace: dict[str, Any], stem: str, work: Path) -> list[str]:
     return files
 
 
-def _child_main(argv: Sequence[str]) -> int:
-    """Run one gallery script as ``__main__`` in a scratch folder and save what it drew (see the module docstring)."""
+def _run_script(script: Path, work: Path) -> int:
+    """Run one gallery script as ``__main__`` in the scratch folder ``work/.cwd`` and save what it drew into
+    ``work`` (see the module docstring): 0, or 1 with its one-line error in ``work/.ov-error``."""
     import runpy
 
-    script, work = Path(argv[0]).resolve(), Path(argv[1]).resolve()
     scratch = work / ".cwd"
     scratch.mkdir()
-    os.chdir(scratch)
-    sys.path.insert(0, str(script.parent))
-    sys.argv = [str(script)]
-    import matplotlib.pyplot as plt
-
-    plt.show = lambda *args, **kwargs: None  # the script's plt.show() is where the runner takes over
-    reset_example()
     stem = script.stem[len("plot_"):] if script.stem.startswith("plot_") else script.stem
-    try:
+    with _fresh_state(script, scratch):
         try:
-            namespace = runpy.run_path(str(script), run_name="__main__")
-        except SystemExit as exc:
-            if exc.code not in (0, None):
-                (work / ERROR_FILE).write_text(f"exited with status {exc.code}")
-                return 1
-            namespace = {}
-        files = _scrape(namespace, stem, work)
-    except BaseException as exc:  # every failure as one line; the log keeps the traceback
-        traceback.print_exc()
-        (work / ERROR_FILE).write_text(_error_line(exc, script))
-        return 1
+            try:
+                namespace = runpy.run_path(str(script), run_name="__main__")
+            except SystemExit as exc:
+                if exc.code not in (0, None):
+                    (work / ERROR_FILE).write_text(f"exited with status {exc.code}")
+                    return 1
+                namespace = {}
+            files = _scrape(namespace, stem, work)
+            namespace.clear()
+        except BaseException as exc:  # every failure as one line; the log keeps the traceback
+            traceback.print_exc()
+            (work / ERROR_FILE).write_text(_error_line(exc, script))
+            return 1
     stray = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
-    warnings = [f"wrote {', '.join(stray)} into its working folder (sphinx-gallery runs it in the source folder): "
+    notes = [f"wrote {', '.join(stray)} into its working folder (sphinx-gallery runs it in the source folder): "
                 "leave figures open in pyplot instead"] if stray else []
-    (work / MANIFEST).write_text(json.dumps({"files": files, "warnings": warnings}))
+    (work / MANIFEST).write_text(json.dumps({"files": files, "warnings": notes}))
+    return 0
+
+
+@contextlib.contextmanager
+def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
+    """Give a script what a fresh process would, and take back what it changed, so the scripts a worker runs in
+    turn cannot see each other (sphinx-gallery's resets, and a few more): pyplot's figures closed, the rcParams
+    restored, Python's and NumPy's seeds (:func:`reset_example`), the working folder, ``sys.argv``, ``sys.path``,
+    the environment, NumPy's error and print options, warning filters, JAX's x64 switch, and the modules imported
+    from the script's own folder (a helper such as ``my_surfaces.py`` is imported afresh). What stays is what
+    only makes a second script faster: imported libraries, compiled programs and memoized lesson experiments
+    (pure functions of their arguments)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    saved = os.getcwd(), sys.argv, sys.path[:], dict(os.environ), set(sys.modules)
+    np_err, np_print = np.geterr(), np.get_printoptions()
+    x64 = _x64()
+    os.chdir(scratch)
+    sys.argv = [str(script)]
+    sys.path.insert(0, str(script.parent))
+    reset_example()
+    try:
+        with warnings.catch_warnings(), matplotlib.rc_context():
+            try:
+                yield
+            finally:
+                plt.close("all")
+    finally:
+        cwd, sys.argv, sys.path[:], environ, modules = saved
+        os.chdir(cwd)
+        if dict(os.environ) != environ:
+            os.environ.clear()
+            os.environ.update(environ)
+        np.seterr(**np_err)
+        np.set_printoptions(**np_print)
+        if _x64() != x64:
+            import jax
+
+            jax.config.update("jax_enable_x64", x64)
+        for name in set(sys.modules) - modules:
+            file = getattr(sys.modules[name], "__file__", None)
+            if file and Path(file).resolve().parent == script.parent:
+                del sys.modules[name]
+        gc.collect()
+
+
+def _x64() -> bool:
+    return bool(sys.modules["jax"].config.jax_enable_x64) if "jax" in sys.modules else False
+
+
+def _worker_main() -> int:
+    """A worker: read ``{"script": ..., "work": ...}`` lines on stdin, run each script with its output sent to
+    files in its build folder, and answer ``{"code": 0 or 1}`` on stdout; end at the end of stdin.
+
+    Importing JAX, matplotlib and optiviz once, and keeping the programs a script compiled, is what makes a
+    worker faster than a process per script; :func:`_fresh_state` keeps the scripts independent."""
+    import faulthandler
+
+    commands = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)  # a script reading stdin reads nothing, and cannot eat the commands
+    os.dup2(null, 1)
+    faulthandler.enable()  # a crash leaves its Python traceback on fd 2: the script's log
+    try:  # what every script imports, once (the scripts' own imports become look-ups); filters they set stay
+        import matplotlib.pyplot as plt
+
+        import optiviz  # noqa: F401
+        import jax  # noqa: F401
+        plt.show = lambda *args, **kwargs: None  # the script's plt.show() is where the runner takes over
+    except BaseException:  # noqa: S110  a broken installation: each script then fails with its own message
+        traceback.print_exc()
+    replies.write(json.dumps({"ready": True}) + "\n")
+    for line in commands:
+        job = json.loads(line)
+        work = Path(job["work"])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, name in ((1, STDOUT_FILE), (2, STDERR_FILE)):
+            f = os.open(work / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(f, fd)
+            os.close(f)
+        try:
+            code = _run_script(Path(job["script"]), work)
+        except BaseException:  # the runner itself failed (resetting the state): the worker ends, the log says why
+            traceback.print_exc()
+            raise
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+        replies.write(json.dumps({"code": code}) + "\n")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(_child_main(sys.argv[1:]))
+    if sys.argv[1:] == ["--worker"]:
+        sys.exit(_worker_main())
+    sys.exit("usage: python -m optiviz.gallery --worker (the runner's worker process; see optiviz gallery --help)")
