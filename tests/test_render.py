@@ -350,6 +350,37 @@ def test_fast_frames_equal_a_full_redraw(runs, kwargs):
         assert differ.sum() == 0, f"frame {k}: {differ.sum()} pixels differ"
 
 
+def test_static_markers_are_pasted_only_where_nothing_moved_beneath(runs):
+    """The minima and start markers (an Overlay) are drawn for real only when the pixels under them changed;
+    every frame, in order as a writer draws them, is still pixel for pixel a full redraw."""
+    from optiviz.render.primitives import Overlay
+
+    sc = ov.animate(runs, frames=8, dpi=40, pace=False).scene
+    marks = [a for p in sc.primitives if isinstance(p, Overlay) for a in p.artists]
+    drawn = []
+    for a in marks:
+        a.draw = (lambda f, a: lambda r: (drawn.append(a), f(r)))(a.draw, a)
+    with fr_mod.FrameRenderer(sc, 40) as fr:
+        fast = [fr.render(k).copy() for k in range(sc.n_frames)]
+    assert 0 < len(drawn) < len(marks) * sc.n_frames  # some pasted, some drawn
+    for k in range(sc.n_frames):
+        sc.update(k)
+        sc.fig.canvas.draw()
+        differ = np.any(fast[k] != np.asarray(sc.fig.canvas.buffer_rgba()), axis=-1)
+        assert differ.sum() == 0, f"frame {k}: {differ.sum()} pixels differ"
+
+
+def test_nearest_palette_colour_is_the_exact_nearest_first_of_equals():
+    rng = np.random.default_rng(1)
+    colors = rng.integers(0, 256, (255, 3)).astype(np.uint8)
+    colors[9] = colors[5]  # a tie: the first wins
+    keys = np.concatenate([rng.integers(0, 1 << 24, 3000), [0, 0xFFFFFF, int(fr_mod._pack(colors[5:6])[0])]])
+    rgb = np.stack([keys & 255, (keys >> 8) & 255, (keys >> 16) & 255], axis=-1).astype(np.int64)
+    want = np.argmin(((rgb[:, None, :] - colors[None].astype(np.int64)) ** 2).sum(-1), axis=1)
+    got = fr_mod.Palette(colors)._nearest(keys.astype(np.uint32))
+    assert np.array_equal(got, want) and got[-1] == 5
+
+
 def _rgb(hexcolor: str) -> tuple[int, int, int]:
     return tuple(int(hexcolor[i:i + 2], 16) for i in (1, 3, 5))
 

@@ -17,6 +17,8 @@ from typing import Iterator
 import numpy as np
 from matplotlib.colors import to_rgb
 
+from .primitives import Overlay
+
 TRANSPARENT = 255  # palette index never given to a colour: "keep the previous frame's pixel"
 
 
@@ -45,6 +47,7 @@ class FrameRenderer:
         self._bg_rgba: np.ndarray | None = None
         self._cache: dict = {}
         self._direct: set = set()
+        self._static: list = []  # drawers of the Overlay artists: their ink boxes are measured before frame 1
         self._last: int | None = None
 
     # -- setup ----------------------------------------------------------------------------------------------
@@ -89,7 +92,12 @@ class FrameRenderer:
                     ops.append(((rank, prim.head.get_zorder(), seq, 1), d.draw_head))
                 continue
             for j, a in enumerate(prim.artists):
-                ops.append(((rank, a.get_zorder(), seq, j), _ArtistDrawer(a)))
+                if isinstance(prim, Overlay):
+                    op = _StaticDrawer(self.canvas, a)
+                    self._static.append(op)
+                else:
+                    op = _ArtistDrawer(a)
+                ops.append(((rank, a.get_zorder(), seq, j), op))
         ops.sort(key=lambda op: op[0])
         return [f for _, f in ops]
 
@@ -109,6 +117,26 @@ class FrameRenderer:
     def background(self) -> np.ndarray:
         """The static layer as RGBA (H, W, 4)."""
         return self._bg_rgba
+
+    def ink_box(self, artist) -> "tuple[int, int, int, int] | None":
+        """``(r0, r1, c0, c1)``: the canvas pixels (rows, columns; origin top-left) that drawing ``artist`` with the
+        frozen layout can touch, or None if it draws nothing. Measured by drawing it alone on a transparent canvas
+        (every pixel it covers gets some alpha); the canvas holds the background again afterwards."""
+        canvas = self.canvas
+        renderer = canvas.get_renderer()
+        renderer.clear()
+        try:
+            if artist.get_visible():
+                artist.draw(renderer)
+            alpha = np.asarray(canvas.buffer_rgba())[..., 3]
+            rows = np.flatnonzero(alpha.any(axis=1))
+            cols = np.flatnonzero(alpha.any(axis=0)) if rows.size else rows
+        finally:
+            canvas.restore_region(self._bg)
+        if rows.size == 0:
+            return None
+        h, w = alpha.shape  # one pixel of margin: the box only has to hold every pixel the artist touches
+        return max(0, int(rows[0]) - 1), min(h, int(rows[-1]) + 2), max(0, int(cols[0]) - 1), min(w, int(cols[-1]) + 2)
 
     def sprite(self, artists: list) -> "tuple[int, int, np.ndarray] | None":
         """``artists`` alone (in zorder), drawn with the frozen layout on a transparent canvas: ``(x, y, rgba)``
@@ -134,6 +162,9 @@ class FrameRenderer:
     def render(self, k: int) -> np.ndarray:
         """Frame ``k`` as an RGBA view of the Agg buffer (valid until the next render)."""
         canvas = self.canvas
+        for op in self._static:
+            if op.box is False and op.artist.get_visible():  # measured before this frame's drawing starts
+                op.box = self.ink_box(op.artist)
         canvas.restore_region(self._bg)
         renderer = canvas.get_renderer()
         buf = np.asarray(canvas.buffer_rgba())
@@ -264,6 +295,34 @@ class _ArtistDrawer:
             self.artist.draw(renderer)
 
 
+class _StaticDrawer:
+    """Draw an artist that never changes (an ``Overlay``: the minima and start markers over the paths), reusing
+    its pixels while what lies beneath it is unchanged.
+
+    Agg blends each pixel from its own value and the artist's coverage alone, so when the pixels under the
+    artist's ink box are the same as when it was last drawn, drawing it again would give exactly the pixels it
+    gave then: they are pasted instead (most frames: the paths move elsewhere). Otherwise it is drawn for real.
+    """
+
+    def __init__(self, canvas, artist) -> None:
+        self.canvas, self.artist = canvas, artist
+        self.box: "tuple[int, int, int, int] | None | bool" = False  # False: not measured yet (FrameRenderer)
+        self.before: np.ndarray | None = None
+        self.after: np.ndarray | None = None
+
+    def __call__(self, renderer, k: int) -> None:
+        if not self.box or not self.artist.get_visible():  # draws nothing (None) / not measured: hidden so far
+            return
+        r0, r1, c0, c1 = self.box
+        region = np.asarray(self.canvas.buffer_rgba())[r0:r1, c0:c1]
+        if self.before is not None and np.array_equal(region, self.before):
+            region[...] = self.after
+            return
+        self.before = region.copy()
+        self.artist.draw(renderer)
+        self.after = region.copy()
+
+
 @contextmanager
 def frames(scene, dpi: float | None = None):
     with FrameRenderer(scene, dpi) as r:
@@ -355,12 +414,14 @@ class Palette:
         return self.colors.tobytes() + bytes(3 * (256 - len(self.colors) - 1)) + b"\xff\x00\xff"
 
     def _nearest(self, keys: np.ndarray) -> np.ndarray:
-        rgb = np.stack([keys & 255, (keys >> 8) & 255, (keys >> 16) & 255], axis=-1).astype(np.int32)
+        rgb = np.stack([keys & 255, (keys >> 8) & 255, (keys >> 16) & 255], axis=-1).astype(np.float32)
         out = np.empty(len(keys), np.uint8)
-        pal = self.colors.astype(np.int32)
+        pal = self.colors.astype(np.float32)
+        # |p - c|^2 = |c|^2 - 2 p.c (+ |p|^2, the same for every c): one matrix product. Every term and partial
+        # sum is a whole number below 2^19, exact in float32, so the nearest colour (first of equals) is exact
+        cc = (pal ** 2).sum(-1)
         for s in range(0, len(keys), 4096):  # bounded memory: 4096 x 255 distances at a time
-            d = ((rgb[s:s + 4096, None, :] - pal[None, :, :]) ** 2).sum(-1)
-            out[s:s + 4096] = np.argmin(d, axis=1)
+            out[s:s + 4096] = np.argmin(cc - 2 * (rgb[s:s + 4096] @ pal.T), axis=1)
         return out
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
