@@ -589,6 +589,25 @@ def test_decision_boundary_animation_moves_the_field_and_the_curves(runs, spiral
         netviz.animate_decision_boundary(runs, data=nets.dataset("sine"))
 
 
+def test_decision_boundary_loss_legend_covers_no_curve(small, spiral):
+    """The loss panel's legend is drawn once beneath the growing curves: it sits where no curve of the whole run
+    passes (checked after the layout, with every curve complete). SGD at a tiny rate stays flat along the top,
+    through the upper corners, while Adam falls (the fixture's program, other learning rates)."""
+    from optiviz.render import nets as netviz
+
+    runs = nets.train(small, spiral, ["sgd:lr=0.001", "momentum:lr=0.1", "adam:lr=0.05"], 150, every=5)
+    anim = netviz.animate_decision_boundary(runs, frames=4, n=20, dpi=60)
+    anim.fig.canvas.draw()  # the layout (a first draw also starts the animation at frame 0)
+    anim.scene.update(anim.n_frames - 1)
+    ax = next(a for a in anim.fig.axes if a.get_legend() is not None)
+    box = ax.get_legend().get_window_extent()
+    curves = [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 1]
+    assert len(curves) == 2 * len(runs)
+    for ln in curves:
+        path = ln.get_transform().transform_path(ln.get_path())
+        assert not box.count_contains(path.vertices) and not path.intersects_bbox(box, filled=False), ln.get_label()
+
+
 def _page_data(path):
     import json
     import re

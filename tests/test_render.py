@@ -140,6 +140,15 @@ def test_overlay_draws_every_path_on_one_map_with_a_legend_of_short_labels(runs)
     assert len(colors) == len(runs)
 
 
+@pytest.mark.parametrize("view", ["contour", "both"])
+def test_overlay_names_its_runs_in_one_legend(runs, view):
+    """The overlay's figure legend names every run once; the loss panel beside it carries no second copy."""
+    sc = ov.animate(runs, layout="overlay", view=view, **SMALL).scene
+    legends = [*sc.fig.legends, *(a.get_legend() for a in sc.fig.axes if a.get_legend() is not None)]
+    assert len(legends) == 1
+    assert [t.get_text() for t in legends[0].get_texts()] == [ov.render.style.run_label(t) for t in runs.values()]
+
+
 def test_colours_agree_between_panels_and_loss_curves(anim):
     sc = anim.scene
     loss_ax = next(p.ax for p in sc.panels if p.kind == "loss")

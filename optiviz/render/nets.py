@@ -395,9 +395,11 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
                 add(Trace(line, np.column_stack([steps.astype(float), series]), counts, head), ax)
         from matplotlib.lines import Line2D
 
-        ax.legend([Line2D([], [], color=c, lw=2) for c in colors], [h.shown for h in hist.values()],
-                  loc="upper right",
-                  fontsize=style.FONT["legend"])
+        leg = ax.legend([Line2D([], [], color=c, lw=2) for c in colors], [h.shown for h in hist.values()],
+                        fontsize=style.FONT["legend"])
+        # the curves grow over a legend drawn once beneath them: it goes where the whole run's curves never pass
+        leg.set_loc(_clear_spot(ax, leg, [(steps, series) for h in hist.values()
+                                          for series in (h.train_loss, h.test_loss)]))
         width = len(str(n_steps))
         counter = fig.text(0.995, 0.995, "", ha="right", va="top", fontsize=style.FONT["counter"],
                            family="monospace", color=th.text)
@@ -419,6 +421,52 @@ def animate_decision_boundary(runs: Any, data: Any = None, *, frames: int = 60, 
 
 
 # ---------------------------------------------------------------------------------------------- landscape
+
+#: matplotlib's legend locations in its own order of preference ("right" is "center right" again)
+_SPOTS = ("upper right", "upper left", "lower left", "lower right", "center left", "center right", "lower center",
+          "upper center", "center")
+
+
+def _clear_spot(ax, legend, curves: Sequence[tuple[Any, Any]]) -> str:
+    """The legend location that covers the least of ``curves`` (whole series as (x, y) in data coordinates).
+
+    matplotlib's ``loc="best"`` rule (the fewest curve points under the legend's box, ties to the earlier
+    location), applied to the complete curves at once: drawn frame by frame, the curves are partial at every
+    draw, and a static legend must stay clear of where they will go. Boxes are placed in axes fractions from the
+    legend's size and the axes' size before the layout settles, each grown by a margin of a tenth; the curves are
+    sampled every 1/200 of the axes so that a segment crossing a box counts too.
+    """
+    box = legend.get_window_extent()
+    frame = ax.get_window_extent()
+    pad = legend.borderaxespad * legend.prop.get_size_in_points() * ax.get_figure(root=True).dpi / 72.0
+    fw, fh = 1.1 * box.width / frame.width, 1.1 * box.height / frame.height
+    px, py = pad / frame.width, pad / frame.height
+    to_axes = ax.transScale + ax.transLimits  # data -> axes fraction (log axes included)
+    pts = []
+    for x, y in curves:
+        xy = to_axes.transform(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        if len(xy) > 1:  # points along every segment, at most 1/200 of the axes apart
+            n = np.maximum(1, np.ceil(np.hypot(*np.diff(xy, axis=0).T) * 200)).astype(int)
+            t = np.concatenate([np.arange(k) / k for k in n])
+            seg = np.repeat(np.arange(len(n)), n)
+            xy = np.concatenate([xy[seg] + t[:, None] * (xy[seg + 1] - xy[seg]), xy[-1:]])
+        pts.append(xy)
+    pts = np.concatenate(pts) if pts else np.zeros((0, 2))
+    xs = {"left": px, "right": 1 - px - fw, "center": 0.5 - fw / 2}
+    ys = {"upper": 1 - py - fh, "lower": py, "center": 0.5 - fh / 2}
+    best, least = _SPOTS[0], None
+    for spot in _SPOTS:
+        v, _, h = spot.partition(" ")
+        x0, y0 = xs[h or "center"], ys[v]
+        inside = int(np.count_nonzero((pts[:, 0] >= x0) & (pts[:, 0] <= x0 + fw) & (pts[:, 1] >= y0)
+                                      & (pts[:, 1] <= y0 + fh)))
+        if least is None or inside < least:
+            best, least = spot, inside
+        if inside == 0:
+            break
+    return best
+
 
 def _landscape_title(land) -> str:
     """The plane, the share of the path variance it keeps and where it is centred (a plane centred on one run's

@@ -964,10 +964,12 @@ class _Builder:
         floor = max(float(pos.min()) if pos.size else hi * 1e-6, resolution, hi * 1e-14)
         ax.set_yscale("log")
         decades = max(1.0, np.log10(hi / floor))
-        # headroom at the top for the legend (losses fall, so the upper right is where the curves are not): the
-        # curves keep the lower (1 - share) of the height, share growing with the legend's rows
+        # the overlay names its runs once, in the figure's legend under every panel; a grid's loss panel carries
+        # the legend, with headroom at the top for it (losses fall, so the upper right is where the curves are
+        # not): the curves keep the lower (1 - share) of the height, share growing with the legend's rows
+        legend = self.layout != "overlay"
         rows = math.ceil(len(self.tracks) / (2 if len(self.tracks) > 3 else 1))
-        share = min(0.5, 0.08 + 0.085 * rows)
+        share = min(0.5, 0.08 + 0.085 * rows) if legend else 0.0
         span = decades * 1.04
         ax.set_ylim(floor / 10 ** (0.04 * decades), floor * 10 ** (span / (1 - share)))
         ax.set_ylabel(ylabel, labelpad=1)
@@ -995,10 +997,11 @@ class _Builder:
                             zorder=style.Z["head"])
             x = steps * self.samples[t.label] if self.samples else steps
             self._add(Trace(line, np.column_stack([x, y]), counts, head), ax)
-        ax.legend(self._handles(self.tracks), [t.legend for t in self.tracks], loc="upper right",
-                  ncol=2 if len(self.tracks) > 3 else 1, columnspacing=1.0,
-                  fontsize=style.FONT["legend"], handlelength=2.6, borderaxespad=0.3, labelspacing=0.3,
-                  frameon=True, framealpha=0.9, edgecolor="none", facecolor=self.th.box)
+        if legend:
+            ax.legend(self._handles(self.tracks), [t.legend for t in self.tracks], loc="upper right",
+                      ncol=2 if len(self.tracks) > 3 else 1, columnspacing=1.0,
+                      fontsize=style.FONT["legend"], handlelength=2.6, borderaxespad=0.3, labelspacing=0.3,
+                      frameon=True, framealpha=0.9, edgecolor="none", facecolor=self.th.box)
         self.panels.append(Panel(ax, "loss", self.tracks))
 
     def _counter(self) -> None:
