@@ -20,6 +20,7 @@ STUB = ROOT / "optiviz" / "__init__.pyi"
 
 # A user's script: each reveal_type names the type the checker must see; the last line is a mistake it must catch.
 USER = '''\
+import matplotlib.pyplot as plt
 import numpy as np
 import optiviz as ov
 
@@ -40,6 +41,11 @@ def bowl(x, y):
 
 reveal_type(bowl)  # Surface
 reveal_type(ov.animate(runs, bowl))  # Animation
+reveal_type(ov.plot(runs, bowl))  # Figure: a new one, the grid and its loss panel
+reveal_type(ov.plot(runs, bowl, layout="overlay", loss_panel=False))  # Axes: the lone map
+page = plt.figure()
+reveal_type(ov.plot(runs, bowl, page.add_subplot()))  # Axes: the one given
+reveal_type(ov.plot(runs, bowl, fig=page.add_subfigure(page.add_gridspec(1, 2)[0])))  # SubFigure: the one given
 reveal_type(ov.save)  # -> Path
 reveal_type(ov.optimizers.names())  # list[str]
 reveal_type(ov.activation("relu"))  # Activation
@@ -58,6 +64,10 @@ EXPECTED = [
     "optiviz.surface.Surface",
     "optiviz.surface.Surface",
     "optiviz.render.api.Animation",
+    "matplotlib.figure.Figure",
+    "matplotlib.axes._axes.Axes",
+    "matplotlib.axes._axes.Axes",
+    "matplotlib.figure.SubFigure",
     "-> pathlib.Path",
     "list[str]",
     "optiviz.activations.Activation",

@@ -5,10 +5,18 @@ import itertools
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, overload
 
 import numpy as np
 from matplotlib.animation import FuncAnimation
+
+if TYPE_CHECKING:
+    from typing import Unpack
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, FigureBase
+
+    _FigT = TypeVar("_FigT", bound=FigureBase)  # a Figure or a SubFigure: plot(fig=) returns the one it was given
 
 from .. import _check as _checks
 from .._atomic import atomic_path, check_target
@@ -212,10 +220,49 @@ def animate(runs: Any, surface: Any = None, *, layout: str = "grid", view: str =
     return Animation(sc, fps=fps, dpi=sc.dpi)
 
 
-def plot(runs: Any, surface: Any = None, ax: Any = None, *, layout: str = "grid", view: str = "contour",
+class _PlotOptions(TypedDict, total=False):
+    """``plot``'s options that do not change what it returns (its overloads share them)."""
+
+    internals: bool
+    dpi: float | None
+    size: Any
+    title: str | None
+    style: str | None
+    samples: Any
+    cmap: Any
+
+
+# What plot returns, for a type checker: the Axes given; the Figure or SubFigure given; the map's Axes for a lone
+# overlay of one panel (no loss panel); else the new Figure.
+@overload
+def plot(runs: Any, surface: Any, ax: "Axes", *, layout: str = ..., view: str = ..., loss_panel: bool = ...,
+         fig: None = ..., **options: "Unpack[_PlotOptions]") -> "Axes": ...
+@overload
+def plot(runs: Any, surface: Any = ..., *, ax: "Axes", layout: str = ..., view: str = ..., loss_panel: bool = ...,
+         fig: None = ..., **options: "Unpack[_PlotOptions]") -> "Axes": ...
+@overload
+def plot(runs: Any, surface: Any = ..., ax: None = ..., *, layout: str = ..., view: str = ..., loss_panel: bool = ...,
+         fig: "_FigT", **options: "Unpack[_PlotOptions]") -> "_FigT": ...
+@overload
+def plot(runs: Any, surface: Any = ..., ax: None = ..., *, layout: Literal["overlay"],
+         view: Literal["contour", "3d"] = ..., loss_panel: Literal[False], fig: None = ...,
+         **options: "Unpack[_PlotOptions]") -> "Axes": ...
+@overload
+def plot(runs: Any, surface: Any = ..., ax: None = ..., *, layout: str = ..., view: str = ...,
+         loss_panel: Literal[True] = ..., fig: None = ..., **options: "Unpack[_PlotOptions]") -> "Figure": ...
+@overload
+def plot(runs: Any, surface: Any = ..., ax: None = ..., *, layout: Literal["grid"] = ..., view: str = ...,
+         loss_panel: bool = ..., fig: None = ..., **options: "Unpack[_PlotOptions]") -> "Figure": ...
+@overload
+def plot(runs: Any, surface: Any = ..., ax: None = ..., *, layout: str = ..., view: Literal["both"],
+         loss_panel: bool = ..., fig: None = ..., **options: "Unpack[_PlotOptions]") -> "Figure": ...
+@overload
+def plot(runs: Any, surface: Any = ..., ax: None = ..., *, layout: str = ..., view: str = ..., loss_panel: bool = ...,
+         fig: None = ..., **options: "Unpack[_PlotOptions]") -> "Figure | Axes": ...
+def plot(runs: Any, surface: Any = None, ax: "Axes | None" = None, *, layout: str = "grid", view: str = "contour",
          internals: bool = False, dpi: float | None = None, size: Any = None, loss_panel: bool = True,
          title: str | None = None, style: str | None = None, samples: Any = None, cmap: Any = None,
-         fig: Any = None) -> Any:
+         fig: "FigureBase | None" = None) -> "Figure | FigureBase | Axes":
     """The same scene as one still image: the final frame of ``animate`` (the same options, including ``cmap``
     and the rcParams it keeps), on a new pyplot figure.
 
