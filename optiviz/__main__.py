@@ -1,6 +1,4 @@
 """``python -m optiviz``: the same as the ``optiviz`` command."""
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

@@ -897,6 +897,27 @@ def test_real_gif_and_png(capsys, tmp_path, monkeypatch):
     assert files(tmp_path) == ["bowl.png", "race.gif"]
 
 
+@pytest.mark.parametrize("thread", [False, True])
+def test_the_program_ends_with_its_exit_handlers_run_and_its_output_flushed(thread):
+    """``optiviz`` (``cli.run``) ends the process without tearing the interpreter down, after the exit handlers
+    and with every line written; a thread still running is waited for, as at a normal exit."""
+    code = ("import atexit, sys, threading, time\n"
+            "atexit.register(print, 'exit handler ran')\n"
+            + ("threading.Thread(target=lambda: (time.sleep(0.3), print('thread done', flush=True))).start()\n"
+               if thread else "")
+            + "sys.argv = ['optiviz', 'describe', 'adam']\n"
+              "from optiviz.cli import run\n"
+              "run()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.strip().splitlines()
+    assert out[0].startswith("adam") and out[-1] == "exit handler ran"
+    assert ("thread done" in out) == thread
+    bad = subprocess.run([sys.executable, "-m", "optiviz", "describe", "nosuch"], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith("optiviz: error: ")
+
+
 def test_real_subprocess(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "optiviz", "animate", *SMALL, "--out", "x.gif"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
