@@ -48,6 +48,7 @@ class FrameRenderer:
         self._cache: dict = {}
         self._direct: set = set()
         self._static: list = []  # drawers of the Overlay artists: their ink boxes are measured before frame 1
+        self._buf: np.ndarray | None = None  # the frame being drawn (the canvas's pixels)
         self._last: int | None = None
 
     # -- setup ----------------------------------------------------------------------------------------------
@@ -93,7 +94,7 @@ class FrameRenderer:
                 continue
             for j, a in enumerate(prim.artists):
                 if isinstance(prim, Overlay):
-                    op = _StaticDrawer(self.canvas, a)
+                    op = _StaticDrawer(self, a)
                     self._static.append(op)
                 else:
                     op = _ArtistDrawer(a)
@@ -167,7 +168,7 @@ class FrameRenderer:
                 op.box = self.ink_box(op.artist)
         canvas.restore_region(self._bg)
         renderer = canvas.get_renderer()
-        buf = np.asarray(canvas.buffer_rgba())
+        buf = self._buf = np.asarray(canvas.buffer_rgba())
         prims = self.scene.primitives
         direct = self._direct
         for prim in prims:
@@ -304,21 +305,22 @@ class _StaticDrawer:
     gave then: they are pasted instead (most frames: the paths move elsewhere). Otherwise it is drawn for real.
     """
 
-    def __init__(self, canvas, artist) -> None:
-        self.canvas, self.artist = canvas, artist
+    def __init__(self, frames: FrameRenderer, artist) -> None:
+        self.frames, self.artist = frames, artist
         self.box: "tuple[int, int, int, int] | None | bool" = False  # False: not measured yet (FrameRenderer)
-        self.before: np.ndarray | None = None
+        self.before: bytes | None = None
         self.after: np.ndarray | None = None
 
     def __call__(self, renderer, k: int) -> None:
         if not self.box or not self.artist.get_visible():  # draws nothing (None) / not measured: hidden so far
             return
         r0, r1, c0, c1 = self.box
-        region = np.asarray(self.canvas.buffer_rgba())[r0:r1, c0:c1]
-        if self.before is not None and np.array_equal(region, self.before):
+        region = self.frames._buf[r0:r1, c0:c1]
+        before = region.tobytes()
+        if before == self.before:
             region[...] = self.after
             return
-        self.before = region.copy()
+        self.before = before
         self.artist.draw(renderer)
         self.after = region.copy()
 

@@ -595,11 +595,17 @@ class _Builder:
         renderer = _measuring_renderer(fig)
         pt = fig.dpi / 72.0  # pixels per point
 
+        measured: dict = {}
+
         def size(text: str, fontsize: float, weight: str = "normal") -> tuple[float, float]:
-            """(width, height) of ``text`` in points."""
-            w, h, _ = renderer.get_text_width_height_descent(
-                text, FontProperties(size=fontsize, weight=weight), ismath=is_math_text(text))
-            return w / pt, h / pt
+            """(width, height) of ``text`` in points (each distinct text measured once: every panel has the same
+            tick labels)."""
+            key = (text, fontsize, weight)
+            if key not in measured:
+                w, h, _ = renderer.get_text_width_height_descent(
+                    text, FontProperties(size=fontsize, weight=weight), ismath=is_math_text(text))
+                measured[key] = (w / pt, h / pt)
+            return measured[key]
 
         tick, label, cap = style.FONT["tick"], style.FONT["label"], style.FONT["caption"] + 0.5
         axes = [ax for ax in fig.axes]
