@@ -465,8 +465,14 @@ def _fail(out: Path, name: str, title: str, error: str, stdout: str, stderr: str
                          log=str(log), stdout=stdout)
 
 
-def _run_order(scripts: list[Path]) -> list[Path]:
-    return list(scripts)
+def _run_order(scripts: list[Path], src: Path) -> list[Path]:
+    """The order the workers take the scripts in: the index's order backwards (scripts it does not name first).
+    The tutorial runs from single races to network sweeps, so the costliest scripts start first and the workers
+    finish together on small ones; scripts that share a lesson's experiment (a deep-network sweep, say) are apart
+    in it, so one worker compiles the program and the others find it in the persistent cache instead of
+    compiling it at the same time."""
+    order = {stem: i for i, stem in enumerate(read_header(src).order)}
+    return sorted(scripts, key=lambda p: -order.get(p.stem, len(order)))
 
 
 def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str] = "gallery-out", *,
@@ -474,8 +480,9 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
           echo: Callable[[str], None] | None = print, python: str | None = None) -> BuildReport:
     """Build the gallery from the scripts in ``src`` into ``out``; see the module docstring.
 
-    ``jobs`` scripts run at once (default: the number of CPUs, at most 4). ``echo`` receives one line per
-    script (status, seconds, files or error) and a final total; pass ``None`` for silence. The index lists
+    ``jobs`` worker processes run scripts at once (default: the number of CPUs, at most 4), taking them in
+    :func:`_run_order`; ``report.results`` keeps the scripts' name order. ``echo`` receives one line per script as
+    it finishes (status, seconds, files or error) and a final total; pass ``None`` for silence. The index lists
     every example built in ``out`` whose script is still in ``src``, so ``only`` rebuilds a few and keeps the rest.
     """
     src = Path(src) if src is not None else default_source()
@@ -516,7 +523,7 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
         finally:
             worker.close()
 
-    workers, lock, queue = _Workers(python), threading.Lock(), _run_order(scripts)
+    workers, lock, queue = _Workers(python), threading.Lock(), _run_order(scripts, src)
     pool = ThreadPoolExecutor(max_workers=min(jobs, len(scripts)))
     try:
         for future in [pool.submit(lane) for _ in range(min(jobs, len(scripts)))]:

@@ -176,3 +176,17 @@ def test_the_command_line_runs_scripts_in_shared_workers_and_exits_1_on_a_failur
     assert len(workers) <= 3, "four scripts in at most two workers and the one that replaced the crashed one"
     for pid in workers:  # the build ended its workers
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_workers_take_the_index_order_backwards_and_the_report_keeps_name_order(tmp_path):
+    """The index (README.txt) runs from cheap races to costly network sweeps: the workers start from its end,
+    scripts it does not name first."""
+    src = tmp_path / "src"
+    log = tmp_path / "ran.txt"
+    for name in ("plot_a.py", "plot_b.py", "plot_c.py"):
+        _write(src, name, f'"""Logs"""\nimport matplotlib.pyplot as plt\nplt.figure(figsize=(1, 1), dpi=20)\n'
+                          f'open({str(log)!r}, "a").write({name!r} + "\\n")\n')
+    _write(src, "README.txt", "Gallery\n=======\n\n..\n   * plot_c.py\n   * plot_a.py\n")
+    report = gallery.build(src, tmp_path / "out", jobs=1, echo=None)
+    assert log.read_text().split() == ["plot_b.py", "plot_a.py", "plot_c.py"]
+    assert [r.name for r in report.results] == ["plot_a", "plot_b", "plot_c"]
