@@ -19,10 +19,11 @@ Maxout, which is not elementwise, sends the gradient at a tie to the *last* maxi
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from . import _check as _checks
 from .errors import InvalidValueError
@@ -81,14 +82,9 @@ class Activation:
 
     def derivative(self, z):
         """f'(z) elementwise, by JAX: the values the backward pass uses (kinks: see the module docstring)."""
-        import jax
-        import jax.numpy as jnp
-
         if not self.elementwise:
             raise InvalidValueError("maxout is not elementwise: differentiate the layer, or use curve_derivative")
-        z = jnp.asarray(z, dtype=jnp.result_type(float))
-        flat = jax.vmap(jax.grad(lambda t: self.fn(t)))(z.ravel())
-        return flat.reshape(z.shape)
+        return _programs().derivative(self, _floats(z))
 
     def curve(self, x):
         """The activation as a function of one variable, for plots.
@@ -97,23 +93,11 @@ class Activation:
         maxout of k illustrative pieces, the tangents of x**2 / 2 at k slopes a_j evenly spaced in [-1, 1]:
         max_j (a_j x - a_j**2 / 2), a convex piecewise-linear function, which is what maxout units can represent.
         """
-        import jax.numpy as jnp
-
-        x = jnp.asarray(x, dtype=jnp.result_type(float))
-        if self.elementwise:
-            return self.fn(x)
-        a = _maxout_slopes(self.pieces)
-        z = x[..., None] * a - a**2 / 2
-        return self.fn(z.reshape(*x.shape[:-1], x.shape[-1] * self.pieces) if x.ndim else z)
+        return _programs().curve(self, _floats(x))
 
     def curve_derivative(self, x):
         """d curve / dx, elementwise, by JAX."""
-        import jax
-        import jax.numpy as jnp
-
-        x = jnp.asarray(x, dtype=jnp.result_type(float))
-        g = jax.vmap(jax.grad(lambda t: self.curve(t[None])[0] if not self.elementwise else self.fn(t)))
-        return g(x.ravel()).reshape(x.shape)
+        return _programs().curve_derivative(self, _floats(x))
 
     def caption(self) -> str:
         """Name and parameters as used, e.g. ``leaky_relu alpha=0.01``."""
@@ -125,6 +109,52 @@ class Activation:
 
 def _fmt(v: Any) -> str:
     return str(v).lower() if isinstance(v, bool) else (f"{v:g}" if isinstance(v, float) else str(v))
+
+
+def _floats(x: Any) -> Any:
+    import jax.numpy as jnp
+
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+
+
+def _curve(act: Activation, x: Any) -> Any:
+    import jax.numpy as jnp
+
+    if act.elementwise:
+        return act.fn(x)
+    a = _maxout_slopes(act.pieces)
+    z = x[..., None] * a - a**2 / 2
+    return act.fn(z.reshape(*x.shape[:-1], x.shape[-1] * act.pieces) if x.ndim else z)
+
+
+def _derivative(act: Activation, z: Any) -> Any:
+    import jax
+
+    return jax.vmap(jax.grad(act.fn))(z.ravel()).reshape(z.shape)
+
+
+def _curve_derivative(act: Activation, x: Any) -> Any:
+    import jax
+
+    one = (lambda t: _curve(act, t[None])[0]) if not act.elementwise else act.fn
+    return jax.vmap(jax.grad(one))(x.ravel()).reshape(x.shape)
+
+
+class _Programs(NamedTuple):
+    derivative: Callable[[Activation, Any], Any]
+    curve: Callable[[Activation, Any], Any]
+    curve_derivative: Callable[[Activation, Any], Any]
+
+
+@functools.cache
+def _programs() -> _Programs:
+    """The plotting helpers as compiled programs, the activation a static argument (it hashes by name and
+    parameters): one program per activation and input shape, where calling them eagerly compiled one small
+    program per JAX operation (85 for the gallery's activation plot). Built on first use: importing this module
+    must not import JAX."""
+    import jax
+
+    return _Programs(*(jax.jit(f, static_argnums=0) for f in (_derivative, _curve, _curve_derivative)))
 
 
 def _maxout_slopes(k: int) -> Any:
