@@ -53,7 +53,8 @@ def optax_program(steps: int, rule: bool):
     """The hand-written optax side: one ``jit(vmap(scan))`` stepping the 5 optimizers, and the sharding of its
     starts. ``rule=False``: the bare end points. ``rule=True``: what ``ov.run(record="final")`` hands out, the end
     point with its loss and gradient norm and ``diverged_at`` under the divergence rule (each new point's loss and
-    gradient finite and inside the box, else the run stays at its last good point)."""
+    gradient finite and inside the box, else the run stays at its last good point; the test is the rule's own
+    predicate, ``divergence.refused``)."""
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -94,8 +95,7 @@ def optax_program(steps: int, rule: bool):
                 updates, state = tx.update(g, state, p)
                 q = optax.apply_updates(p, updates)
                 q_loss, q_g = value_and_grad(q)
-                bad = ~(jnp.isfinite(q_loss) & jnp.all(jnp.isfinite(q_g)) & jnp.all((q >= lo) & (q <= hi)))
-                d = jnp.where((d < 0) & bad, t + 1, d)
+                d = jnp.where((d < 0) & divergence.refused(q, q_loss, q_g, lo, hi), t + 1, d)
                 new.append((jnp.where(d >= 0, p, q), q_loss, q_g, state, d))
             return tuple(new), None
 
