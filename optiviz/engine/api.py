@@ -253,6 +253,10 @@ def run(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum",
         plan = _plan(surface, optimizers, steps=steps, start=start, starts=starts, seed=seed, seeds=seeds,
                      record=record, noise=noise, batch_size=batch_size, tol=tol, internals=internals, lrs=lrs, how=how)
         if key is not None:
+            # a kept plan holds its arguments on the device, so a repeat call hands them over as they are (converting
+            # ~30 small host arrays cost each call ~50 us, more than a one-start program's dispatch); a plan used
+            # once passes host arrays, which is cheaper than putting them on the device first
+            plan = plan._replace(args=jax.device_put(plan.args))
             with _PLANS_LOCK:  # the playground runs calls on several threads: evict under a lock
                 _PLANS[key] = plan
                 while len(_PLANS) > _PLANS_SIZE:
@@ -381,9 +385,6 @@ def _plan(surface: Any, optimizers: Any, *, steps: Any, start: Any, starts: Any,
     else:
         args = (hparams, _grid_factors(grid, specs, steps).astype(dtype), noises, salts, starts_arr, keys, data, lo,
                 hi, tols)
-    # on the device once: a repeat call of the plan hands the program its arguments as they are (converting ~30
-    # small host arrays cost each call ~50 us, more than a one-start program's dispatch)
-    args = jax.device_put(args)
     recorded = program._recorded_steps(steps, every)
     recorded.setflags(write=False)  # shared by every run of the plan
     captions = [o.caption() if isinstance(o, OptimizerSpec) else label for o, label in zip(specs, labels)]
