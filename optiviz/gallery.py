@@ -756,8 +756,9 @@ def _worker_main() -> int:
     """A worker: read ``{"script": ..., "work": ...}`` lines on stdin, run each script with its output sent to
     files in its build folder, and answer ``{"code": 0 or 1}`` on stdout; end at the end of stdin.
 
-    Importing JAX, matplotlib and optiviz once, and keeping the programs a script compiled, is what makes a
-    worker faster than a process per script; :func:`_fresh_state` keeps the scripts independent."""
+    Importing JAX, matplotlib and optiviz once, and keeping the programs a script compiled (and the lessons'
+    memoized experiments), is what makes a worker faster than a process per script; :func:`_fresh_state` keeps
+    the scripts independent."""
     import faulthandler
 
     commands = os.fdopen(os.dup(0), "r", encoding="utf-8")
@@ -766,11 +767,9 @@ def _worker_main() -> int:
     os.dup2(null, 0)  # a script reading stdin reads nothing, and cannot eat the commands
     os.dup2(null, 1)
     faulthandler.enable()  # a crash leaves its Python traceback on fd 2: the script's log
-    try:  # what every script imports, once (the scripts' own imports become look-ups); filters they set stay
+    try:  # JAX and optiviz are imported by the first script that needs them (none, for a matplotlib-only one)
         import matplotlib.pyplot as plt
 
-        import optiviz  # noqa: F401
-        import jax  # noqa: F401
         plt.show = lambda *args, **kwargs: None  # the script's plt.show() is where the runner takes over
     except BaseException:  # noqa: S110  a broken installation: each script then fails with its own message
         traceback.print_exc()
