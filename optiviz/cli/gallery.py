@@ -18,13 +18,13 @@ def gallery_command(sub: Any) -> None:
                    help="build only the scripts whose name contains PATTERN or matches it as a glob (plot_sgd*); "
                         "the others' pages are kept (default: every script)")
     p.add_argument("--jobs", type=int_at_least(1), default=None, metavar="N",
-                   help="scripts run at once (default: the number of CPUs, at most 4)")
+                   help="worker processes running scripts at once (default: the number of CPUs, at most 4)")
     p.add_argument("--timeout", type=positive_float, default=180.0, metavar="SECONDS",
                    help="stop a script that runs longer than this (default: %(default)g)")
     p.add_argument("--list", action="store_true", help="list the scripts and their titles, run nothing")
 
     def run(args: argparse.Namespace) -> int:
-        from .. import gallery  # runs each script in its own process: this process imports no JAX
+        from .. import gallery  # the scripts run in worker processes: this process imports no JAX
 
         if args.list:
             for script in gallery.find_scripts(args.src or gallery.default_source(), args.only):
