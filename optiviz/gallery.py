@@ -707,7 +707,7 @@ def _run_script(script: Path, work: Path) -> int:
 def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
     """Give a script what a fresh process would, and take back what it changed, so the scripts a worker runs in
     turn cannot see each other (sphinx-gallery's resets, and a few more): pyplot's figures closed, the rcParams
-    restored, Python's and NumPy's seeds (:func:`reset_example`), the working folder, ``sys.argv``, ``sys.path``,
+    and the backend restored, ``plt.show`` a no-op, Python's and NumPy's seeds (:func:`reset_example`), the working folder, ``sys.argv``, ``sys.path``,
     the environment, NumPy's error and print options, warning filters, JAX's x64 switch, and the modules imported
     from the script's own folder (a helper such as ``my_surfaces.py`` is imported afresh). What stays is what
     only makes a second script faster: imported libraries, compiled programs and memoized lesson experiments
@@ -718,7 +718,8 @@ def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
 
     saved = os.getcwd(), sys.argv, sys.path[:], dict(os.environ), set(sys.modules)
     np_err, np_print = np.geterr(), np.get_printoptions()
-    x64 = _x64()
+    x64, backend = _x64(), matplotlib.get_backend()
+    plt.show = _no_show  # the script's plt.show() is where the runner takes over
     os.chdir(scratch)
     sys.argv = [str(script)]
     sys.path.insert(0, str(script.parent))
@@ -737,6 +738,8 @@ def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
             os.environ.update(environ)
         np.seterr(**np_err)
         np.set_printoptions(**np_print)
+        if matplotlib.get_backend() != backend:
+            plt.switch_backend(backend)
         if _x64() != x64:
             import jax
 
@@ -746,6 +749,10 @@ def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
             if file and Path(file).resolve().parent == script.parent:
                 del sys.modules[name]
         gc.collect()
+
+
+def _no_show(*args: Any, **kwargs: Any) -> None:
+    pass
 
 
 def _x64() -> bool:
@@ -768,9 +775,7 @@ def _worker_main() -> int:
     os.dup2(null, 1)
     faulthandler.enable()  # a crash leaves its Python traceback on fd 2: the script's log
     try:  # JAX and optiviz are imported by the first script that needs them (none, for a matplotlib-only one)
-        import matplotlib.pyplot as plt
-
-        plt.show = lambda *args, **kwargs: None  # the script's plt.show() is where the runner takes over
+        import matplotlib.pyplot  # noqa: F401
     except BaseException:  # noqa: S110  a broken installation: each script then fails with its own message
         traceback.print_exc()
     replies.write(json.dumps({"ready": True}) + "\n")

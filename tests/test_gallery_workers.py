@@ -15,7 +15,8 @@ from pathlib import Path
 
 from optiviz import gallery
 
-# Leaves behind everything a script can change in its process: pyplot figures, rcParams, a module-level name,
+# Leaves behind everything a script can change in its process: pyplot figures, rcParams and the backend,
+# plt.show, a module-level name,
 # NumPy's global generator and print options, the environment, sys.path and sys.argv, a warnings filter, the
 # working folder, and a helper module imported from the script's folder.
 DIRTY = '''\
@@ -35,6 +36,8 @@ os.environ["OV_TEST_LEAK"] = "1"
 sys.path.append("/nowhere")
 sys.argv.append("--extra")
 warnings.simplefilter("error")
+plt.switch_backend("pdf")
+plt.show = lambda *args, **kwargs: print("shown by the dirty script's plt.show")
 os.makedirs("sub", exist_ok=True)
 os.chdir("sub")
 open("note.txt", "w").close()
@@ -66,7 +69,9 @@ found = {
     "cwd": os.path.basename(os.getcwd()),
     "cwd_files": sorted(os.listdir(".")),
     "helper_calls": list(helper_mod.CALLS),
+    "backend": matplotlib.get_backend(),
 }
+plt.show()
 helper_mod.CALLS.append("clean")
 fig, ax = plt.subplots(figsize=(2, 1.5), dpi=40)
 ax.plot([0, 1, 0.5])
@@ -107,6 +112,7 @@ def test_a_script_sees_a_fresh_process_after_another_ran_in_its_worker(tmp_path)
     assert found["argv"] == ["plot_b_clean.py"] and not found["error_filter"] and found["cwd_files"] == []
     assert found["helper_calls"] == [] and found["rand"] == 0.5488135039273248  # np.random.seed(0)
     assert found["linewidth"] != 7.5 and found["facecolor"] != "black"
+    assert found["backend"].lower() == "agg" and "shown" not in clean.stdout
     assert clean.files == ["plot_b_clean/b_clean.png"] and len(dirty.files) == 2
     png = "plot_b_clean/b_clean.png"
     assert (tmp_path / "shared" / png).read_bytes() == (tmp_path / "alone" / png).read_bytes()
