@@ -170,9 +170,10 @@ def test_nested_pytree_updates_are_finite_shaped_like_params_and_do_not_recompil
     for out in (updates, new):
         assert jax.tree_util.tree_structure(out) == jax.tree_util.tree_structure(params)
         for a, b in zip(jax.tree_util.tree_leaves(out), jax.tree_util.tree_leaves(params)):
-            assert a.shape == b.shape and a.dtype == b.dtype and bool(jnp.all(jnp.isfinite(a)))
-    # the gradient is -0.5 everywhere, so every optimizer moves every leaf up
-    assert all(bool(jnp.all(u > 0)) for u in jax.tree_util.tree_leaves(updates))
+            assert a.shape == b.shape and a.dtype == b.dtype and np.all(np.isfinite(np.asarray(a)))
+    # the gradient is -0.5 everywhere, so every optimizer moves every leaf up (checked on the host: no small
+    # device program per leaf shape)
+    assert all(np.all(np.asarray(u) > 0) for u in jax.tree_util.tree_leaves(updates))
     three_steps({**hp, "lr": hp["lr"] * 0.5}, _tree(2.0), _tree(0.25))
     assert three_steps._cache_size() == 1
 
