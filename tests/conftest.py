@@ -72,16 +72,48 @@ def _work_unit(nodeid: str) -> str:
     return _SCOPES[path] or nodeid
 
 
+_DURATIONS = "optiviz/test-durations"  # pytest's cache: each test's seconds in the last run that ran it
+_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Each test's time (setup + call + teardown), as the process that hands out the work receives it."""
+    _seconds[report.nodeid] = _seconds.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    config = session.config
+    if hasattr(config, "workerinput") or not _seconds or getattr(config, "cache", None) is None:
+        return
+    config.cache.set(_DURATIONS, {**config.cache.get(_DURATIONS, {}), **{k: round(v, 3) for k, v in _seconds.items()}})
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadgroup`` with the units of ``_work_unit``, the largest first."""
+    """``--dist loadgroup`` with the units of ``_work_unit``, the longest first.
+
+    A unit's length is the sum of its tests' times in the last run (pytest's cache), so the last units handed out
+    are short and both workers finish together; without a record, the units with the most tests go first."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
+    seconds = config.cache.get(_DURATIONS, {}) if getattr(config, "cache", None) is not None else {}
+
     class SharedWork(LoadScopeScheduling):
+        ordered = False
+
         def _split_scope(self, nodeid: str) -> str:
             return _work_unit(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            if not self.ordered and seconds:  # the queue is complete before the first unit is handed out
+                self.ordered = True
+                units = sorted(self.workqueue.items(),
+                               key=lambda unit: -sum(seconds.get(nodeid, 0.05) for nodeid in unit[1]))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
 
     return SharedWork(config, log)
 
