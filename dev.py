@@ -61,7 +61,10 @@ def main(argv: list[str]) -> int:
     if cmd == "run":
         return subprocess.call([str(BIN / "optiviz"), *rest], env=env)
     if cmd == "test":
-        # one worker per core (pytest-xdist); tests sharing a session result are grouped into one worker
+        # one worker per core (pytest-xdist); tests sharing a session result are grouped into one worker. Python
+        # keeps bytecode, as it does by default (an environment may set PYTHONDONTWRITEBYTECODE): otherwise every
+        # worker rewrites the test modules' asserts and every subprocess a test starts recompiles optiviz's sources
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         return subprocess.call([str(PY), "-m", "pytest", "-q", "-n", "auto", "--dist", "loadgroup", *rest], cwd=ROOT,
                                env=env)
     if cmd == "bench":  # the speed table, each row a ratio to its floor or peer; writes bench/results.json
