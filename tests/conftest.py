@@ -10,6 +10,7 @@ share a session or module result run in one worker (``_work_unit``), so each res
 """
 from __future__ import annotations
 
+import ast
 import atexit
 import os
 import re
@@ -72,6 +73,27 @@ def _work_unit(nodeid: str) -> str:
     return _SCOPES[path] or nodeid
 
 
+_SLOW: dict[str, tuple[bool, set[str]]] = {}
+
+
+def _marked_slow(nodeid: str) -> bool:
+    """Whether the test carries ``pytest.mark.slow`` (its function's decorators or the module's ``pytestmark``),
+    read from the file's source like ``_work_unit``."""
+    path, _, name = nodeid.partition("::")
+    if path not in _SLOW:
+        try:
+            tree = ast.parse((Path(__file__).parent.parent / path).read_text())
+        except (OSError, SyntaxError):
+            tree = ast.Module(body=[], type_ignores=[])
+        module = any(isinstance(node, ast.Assign) and "pytestmark" in ast.unparse(node.targets[0]) and
+                     "mark.slow" in ast.unparse(node.value) for node in tree.body)
+        tests = {node.name for node in tree.body if isinstance(node, ast.FunctionDef) and
+                 any("mark.slow" in ast.unparse(d) for d in node.decorator_list)}
+        _SLOW[path] = (module, tests)
+    module, tests = _SLOW[path]
+    return module or name.split("[", 1)[0] in tests
+
+
 _DURATIONS = "optiviz/test-durations"  # pytest's cache: each test's seconds in the last run that ran it
 _seconds: dict[str, float] = {}
 
@@ -93,7 +115,7 @@ def pytest_xdist_make_scheduler(config, log):
     """``--dist loadgroup`` with the units of ``_work_unit``, the longest first.
 
     A unit's length is the sum of its tests' times in the last run (pytest's cache), so the last units handed out
-    are short and both workers finish together; without a record, the units with the most tests go first."""
+    are short and both workers finish together; a test without a record counts 5 s when marked slow, else 0.25 s."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -107,10 +129,10 @@ def pytest_xdist_make_scheduler(config, log):
             return _work_unit(nodeid)
 
         def _assign_work_unit(self, node) -> None:
-            if not self.ordered and seconds:  # the queue is complete before the first unit is handed out
+            if not self.ordered:  # the queue is complete before the first unit is handed out
                 self.ordered = True
-                units = sorted(self.workqueue.items(),
-                               key=lambda unit: -sum(seconds.get(nodeid, 0.05) for nodeid in unit[1]))
+                units = sorted(self.workqueue.items(), key=lambda unit: -sum(
+                    seconds.get(nodeid, 5.0 if _marked_slow(nodeid) else 0.25) for nodeid in unit[1]))
                 self.workqueue.clear()
                 self.workqueue.update(units)
             super()._assign_work_unit(node)

@@ -397,6 +397,7 @@ def test_start_seed_noise(capsys, fake):
     assert a.spec.noise == 0.5 and "noise=0.5" in a.caption
 
 
+@pytest.mark.slow
 def test_batch_size_reaches_sgd_on_a_data_surface(capsys, fake):
     argv = ["animate", "--surface", "linreg", "--optimizers", "sgd", "--steps", "20", "--frames", "5", "--dpi", "40"]
     n = len(optiviz.load_surface("linreg").data[0])

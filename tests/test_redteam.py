@@ -551,6 +551,7 @@ def _wait_for(predicate, timeout: float = 90.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_signals_mid_render_end_with_their_code_and_leave_nothing(tmp_path):
     """SIGTERM, SIGINT and SIGHUP, each sent once a render's temporary file exists: exit 143/130/129, one line,
     no temporary file and no output. The three renders run side by side."""
@@ -573,6 +574,7 @@ def test_signals_mid_render_end_with_their_code_and_leave_nothing(tmp_path):
         assert _files(d) == [], _files(d)
 
 
+@pytest.mark.slow
 def test_a_gallery_timeout_stops_a_grandchild_that_left_the_process_group(tmp_path):
     src = tmp_path / "src"
     src.mkdir()

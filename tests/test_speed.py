@@ -147,6 +147,7 @@ def _counts(env: dict[str, str]) -> dict:
     return json.loads(_python(_COUNT, env).splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_processes_share_the_cache_and_a_later_one_compiles_nothing(tmp_path):
     """Two processes start on an empty cache at once (each compiles what the other has not stored yet, and neither
     may read half a file), then a third finds every program stored."""

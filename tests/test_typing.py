@@ -13,6 +13,8 @@ import tomllib
 from importlib import import_module
 from pathlib import Path
 
+import pytest
+
 import optiviz as ov
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,6 +24,8 @@ STUB = ROOT / "optiviz" / "__init__.pyi"
 USER = '''\
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
+
 import optiviz as ov
 
 runs = ov.run("ravine", ["gd", "adam"], steps=10, tol=1e-3)
@@ -103,6 +107,7 @@ def test_the_stub_types_every_public_name_as_the_object_optiviz_hands_out():
         assert getattr(ov, name) is target, name
 
 
+@pytest.mark.slow
 def test_mypy_passes_on_the_public_modules_and_sees_real_types_in_a_user_script(tmp_path):
     script = tmp_path / "user_script.py"
     script.write_text(USER)
