@@ -465,14 +465,19 @@ def _fail(out: Path, name: str, title: str, error: str, stdout: str, stderr: str
                          log=str(log), stdout=stdout)
 
 
-def _run_order(scripts: list[Path], src: Path) -> list[Path]:
-    """The order the workers take the scripts in: the index's order backwards (scripts it does not name first).
-    The tutorial runs from single races to network sweeps, so the costliest scripts start first and the workers
-    finish together on small ones; scripts that share a lesson's experiment (a deep-network sweep, say) are apart
-    in it, so one worker compiles the program and the others find it in the persistent cache instead of
-    compiling it at the same time."""
+def _index_order(scripts: list[Path], src: Path) -> list[Path]:
+    """``scripts`` in the index's order: the header's list, then the scripts it does not name, by name."""
     order = {stem: i for i, stem in enumerate(read_header(src).order)}
-    return sorted(scripts, key=lambda p: -order.get(p.stem, len(order)))
+    return sorted(scripts, key=lambda p: (order.get(p.stem, len(order)), p.name))
+
+
+def _take(queue: list[Path], lane: int) -> Path:
+    """The next script for worker ``lane`` from ``queue`` (the index's order). Neighbours in the index are related
+    lessons (one sweep read by two claims, one surface raced twice), so a worker takes them one after the other
+    and finds what the first compiled or computed in its own process; the even workers start from the end
+    (the tutorial's network sweeps, the costliest) and the odd ones from the start (single races), so the two
+    ends never compile the same program at once, and the workers meet in the middle and finish together."""
+    return queue.pop() if lane % 2 == 0 else queue.pop(0)
 
 
 def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str] = "gallery-out", *,
@@ -480,8 +485,8 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
           echo: Callable[[str], None] | None = print, python: str | None = None) -> BuildReport:
     """Build the gallery from the scripts in ``src`` into ``out``; see the module docstring.
 
-    ``jobs`` worker processes run scripts at once (default: the number of CPUs, at most 4), taking them in
-    :func:`_run_order`; ``report.results`` keeps the scripts' name order. ``echo`` receives one line per script as
+    ``jobs`` worker processes run scripts at once (default: the number of CPUs, at most 4), taking them as
+    :func:`_take` says; ``report.results`` keeps the scripts' name order. ``echo`` receives one line per script as
     it finishes (status, seconds, files or error) and a final total; pass ``None`` for silence. The index lists
     every example built in ``out`` whose script is still in ``src``, so ``only`` rebuilds a few and keeps the rest.
     """
@@ -510,7 +515,7 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
                     echo(f"        warning: {script.name}: {w}")
         return r
 
-    def lane() -> None:
+    def lane(number: int) -> None:
         """One worker process runs scripts from the shared queue until it is empty."""
         worker = _Worker(workers)
         try:
@@ -518,15 +523,15 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
                 with lock:
                     if not queue:
                         return
-                    script = queue.pop(0)
+                    script = _take(queue, number)
                 one(script, worker)
         finally:
             worker.close()
 
-    workers, lock, queue = _Workers(python), threading.Lock(), _run_order(scripts, src)
+    workers, lock, queue = _Workers(python), threading.Lock(), _index_order(scripts, src)
     pool = ThreadPoolExecutor(max_workers=min(jobs, len(scripts)))
     try:
-        for future in [pool.submit(lane) for _ in range(min(jobs, len(scripts)))]:
+        for future in [pool.submit(lane, i) for i in range(min(jobs, len(scripts)))]:
             future.result()
     except BaseException:  # Ctrl-C, or a lane failed: stop the running scripts now, their half-built folders go
         workers.stop()
@@ -600,9 +605,8 @@ def write_index(out: str | os.PathLike[str], src: str | os.PathLike[str]) -> lis
     header's order; returns the example names listed."""
     out, src = Path(out), Path(src)
     header = read_header(src)
-    order = {stem: i for i, stem in enumerate(header.order)}
     cards, names = [], []
-    for script in sorted(src.glob(SCRIPT_GLOB), key=lambda p: (order.get(p.stem, len(order)), p.name)):
+    for script in _index_order(list(src.glob(SCRIPT_GLOB)), src):
         meta_file = out / script.stem / "meta.json"
         if not meta_file.is_file():
             continue

@@ -184,9 +184,9 @@ def test_the_command_line_runs_scripts_in_shared_workers_and_exits_1_on_a_failur
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
 
 
-def test_workers_take_the_index_order_backwards_and_the_report_keeps_name_order(tmp_path):
-    """The index (README.txt) runs from cheap races to costly network sweeps: the workers start from its end,
-    scripts it does not name first."""
+def test_one_worker_takes_the_index_order_backwards_and_the_report_keeps_name_order(tmp_path):
+    """The index (README.txt) runs from cheap races to costly network sweeps: a lone worker starts from its end
+    (scripts it does not name come last in the index, so first here)."""
     src = tmp_path / "src"
     log = tmp_path / "ran.txt"
     for name in ("plot_a.py", "plot_b.py", "plot_c.py"):
@@ -196,3 +196,11 @@ def test_workers_take_the_index_order_backwards_and_the_report_keeps_name_order(
     report = gallery.build(src, tmp_path / "out", jobs=1, echo=None)
     assert log.read_text().split() == ["plot_b.py", "plot_a.py", "plot_c.py"]
     assert [r.name for r in report.results] == ["plot_a", "plot_b", "plot_c"]
+
+
+def test_workers_take_neighbours_in_the_index_from_its_two_ends():
+    queue = [Path(f"plot_{c}.py") for c in "abcde"]
+    taken = [gallery._take(queue, lane).stem for lane in (0, 1, 0, 1, 0)]
+    assert taken == ["plot_e", "plot_a", "plot_d", "plot_b", "plot_c"] and queue == []
+    queue = [Path(f"plot_{c}.py") for c in "abcdef"]  # four workers: two from each end
+    assert [gallery._take(queue, lane).stem for lane in (0, 1, 2, 3)] == ["plot_f", "plot_a", "plot_e", "plot_b"]
