@@ -15,6 +15,7 @@ Every problem raises ``SurfaceError`` whose message starts with the spec and say
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -292,6 +293,15 @@ def _close(name: str, choices: list[str]) -> list[str]:
 _FILES: dict[tuple[str, int, int], Any] = {}
 
 
+class _NoBytecodeLoader(importlib.machinery.SourceFileLoader):
+    """Runs a user's file as an import would, but writes no ``__pycache__`` beside it: naming a surface file leaves
+    the user's folder as it was (Python caches an imported file's bytecode next to it unless
+    PYTHONDONTWRITEBYTECODE is set)."""
+
+    def set_data(self, path: str, data: bytes, *, _mode: int = 0o666) -> None:
+        """Write nothing: this is the one place SourceFileLoader writes a file (the bytecode cache)."""
+
+
 def _from_file(path_text: str, spec: str) -> Any:
     path = Path(path_text).expanduser()
     if not path.is_file():
@@ -306,7 +316,8 @@ def _from_file(path_text: str, spec: str) -> Any:
         return _FILES[key]
     module_name = f"optiviz_user_{resolved.stem}_{abs(hash(str(resolved))):x}"
     try:
-        loader_spec = importlib.util.spec_from_file_location(module_name, resolved)
+        loader_spec = importlib.util.spec_from_file_location(
+            module_name, resolved, loader=_NoBytecodeLoader(module_name, str(resolved)))
         if loader_spec is None or loader_spec.loader is None:  # pragma: no cover - a .py path always has a loader
             raise _fail(spec, f"cannot load {path} as a Python file")
         module = importlib.util.module_from_spec(loader_spec)

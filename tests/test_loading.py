@@ -142,6 +142,16 @@ def test_plain_function_object_is_accepted_directly():
     assert np.allclose(r["adam"].final, (1.0, -0.5), atol=0.05)
 
 
+def test_loading_a_file_writes_nothing_beside_it(tmp_path, monkeypatch):
+    """Python caches an imported file's bytecode in a __pycache__ next to it; naming a surface file must leave the
+    user's folder as it was, whatever PYTHONDONTWRITEBYTECODE says."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    path = write(tmp_path, "mine.py", "def f(x, y):\n    return (x - 1) ** 2 + y ** 2\n")
+    s = ov.load_surface(f"{path}:f")
+    assert float(s(1.0, 0.0)) == 0.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.py"]
+
+
 def test_file_is_run_once_until_it_changes(tmp_path):
     marker = tmp_path / "runs.txt"
     source = f"""
