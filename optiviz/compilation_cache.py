@@ -26,8 +26,11 @@ __all__ = ["enable", "disable", "location", "directory", "ENV_DIR", "ENV_OFF", "
 
 ENV_DIR = "OPTIVIZ_CACHE_DIR"
 ENV_OFF = "OPTIVIZ_NO_CACHE"
-#: the bound on the cache's size on disk (least recently used entries go first)
-MAX_BYTES = 512 * 2**20
+#: the bound on the cache's size on disk (least recently used entries go first). Why not larger: JAX's eviction
+#: lists and reads every entry on each write (~25 us an entry), and optiviz's entries are small (~20 kB), so the
+#: bound is also the worst cost of storing a program: 64 MiB holds ~3,000 programs (the whole test suite stores
+#: ~1,200) and caps a store at ~0.08 s, where 512 MiB let it reach ~0.6 s on a well-used cache.
+MAX_BYTES = 64 * 2**20
 
 
 
