@@ -298,7 +298,7 @@ class _NoBytecodeLoader(importlib.machinery.SourceFileLoader):
     the user's folder as it was (Python caches an imported file's bytecode next to it unless
     PYTHONDONTWRITEBYTECODE is set)."""
 
-    def set_data(self, path: str, data: bytes, *, _mode: int = 0o666) -> None:
+    def set_data(self, path: str, data: object, *, _mode: int = 0o666) -> None:
         """Write nothing: this is the one place SourceFileLoader writes a file (the bytecode cache)."""
 
 
