@@ -248,8 +248,11 @@ class _Workers:
     """The worker processes of one build, so an interrupted build can stop them (each runs in its own session, out
     of reach of the terminal's Ctrl-C)."""
 
-    def __init__(self, python: str | None = None) -> None:
+    def __init__(self, python: str | None = None, cwd: Path | None = None) -> None:
         self._cmd = [python or sys.executable, "-m", "optiviz.gallery", "--worker"]
+        # where a worker starts: ``-m`` puts that folder first on sys.path for the worker's life, so it must not be
+        # the user's current folder (its modules would shadow optiviz and reach every script)
+        self._cwd = cwd
         self._procs: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
         self.stopped = False
@@ -260,7 +263,7 @@ class _Workers:
                 raise KeyboardInterrupt
             log = tempfile.TemporaryFile()  # the worker's own output, before and between scripts
             proc = subprocess.Popen(self._cmd, env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=log, bufsize=0, start_new_session=True)
+                                    stderr=log, bufsize=0, start_new_session=True, cwd=self._cwd)
             proc.log = log  # type: ignore[attr-defined]
             self._procs.add(proc)
         return proc
@@ -379,7 +382,7 @@ def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, pyth
     """Run one script in a worker process (``worker``, or a fresh one) and install its pictures, thumbnail and
     source under ``out/<name>/``."""
     own = worker is None
-    worker = worker or _Worker(_Workers(python))
+    worker = worker or _Worker(_Workers(python, out))
     name, (title, _) = script.stem, read_script(script)
     t0 = time.perf_counter()
     work = out / f".build-{name}-{secrets.token_hex(4)}"  # not mkdtemp: the folder keeps the umask's permissions
@@ -528,7 +531,7 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
         finally:
             worker.close()
 
-    workers, lock, queue = _Workers(python), threading.Lock(), _index_order(scripts, src)
+    workers, lock, queue = _Workers(python, out), threading.Lock(), _index_order(scripts, src)
     pool = ThreadPoolExecutor(max_workers=min(jobs, len(scripts)))
     try:
         for future in [pool.submit(lane, i) for i in range(min(jobs, len(scripts)))]:

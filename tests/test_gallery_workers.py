@@ -121,6 +121,19 @@ def test_a_script_sees_a_fresh_process_after_another_ran_in_its_worker(tmp_path)
     assert not (src / "sub").exists()
 
 
+def test_modules_in_the_users_folder_do_not_reach_the_scripts(tmp_path, monkeypatch):
+    """A worker starts in the build folder, not the user's: ``python -m`` puts its start folder first on sys.path
+    for the worker's life, where a module of the user's folder would shadow optiviz's imports and every script's."""
+    user = tmp_path / "user"
+    _write(user, "only_in_users_folder.py", "X = 1\n")
+    _write(tmp_path / "src", "plot_probe.py", '"""Probe"""\nimport matplotlib.pyplot as plt\n'
+           'try:\n    import only_in_users_folder\n    seen = True\nexcept ImportError:\n    seen = False\n'
+           'plt.figure(figsize=(1, 1), dpi=20)\nprint(f"Claim: seen {seen}")\n')
+    monkeypatch.chdir(user)
+    report = gallery.build(tmp_path / "src", tmp_path / "out", jobs=1, echo=None)
+    assert report.ok and report.results[0].caption == "seen False"
+
+
 def test_a_crash_or_a_timeout_fails_only_its_script_and_a_new_worker_runs_the_rest(tmp_path):
     src = tmp_path / "src"
     ok = '"""Fine"""\nimport os\nimport matplotlib.pyplot as plt\nplt.figure(figsize=(1, 1), dpi=20)\n' \
