@@ -748,9 +748,9 @@ def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
         if matplotlib.get_backend() != backend:
             plt.switch_backend(backend)
         if _x64() != x64:
-            import jax
+            from . import enable_x64
 
-            jax.config.update("jax_enable_x64", x64)
+            enable_x64(x64)
         for name in set(sys.modules) - modules:
             file = getattr(sys.modules[name], "__file__", None)
             if file and Path(file).resolve().parent == script.parent:
