@@ -213,6 +213,19 @@ def _decayed(weight_decay: Scalar, *rest: Optimizer) -> Optimizer:
     return chain(add_decayed_weights(weight_decay), *rest)
 
 
+def _decoupled(weight_decay: Scalar, scaling: Optimizer, lr: LearningRate) -> Optimizer:
+    """Decoupled weight decay (Loshchilov & Hutter): theta -= lr * (step + weight_decay * theta), the decay added
+    after ``scaling`` so that only the learning rate multiplies it (AdamW, Lion, optax's ``add_decayed_weights``
+    after the scaling; PyTorch's ``param.mul_(1 - lr * weight_decay)`` before its step: the same update)."""
+    return chain(scaling, add_decayed_weights(weight_decay), scale_by_lr(lr))
+
+
+def _weight_decayed(weight_decay: Scalar, decoupled: bool, scaling: Optimizer, lr: LearningRate) -> Optimizer:
+    """``scaling`` then the learning rate, with PyTorch's ``weight_decay`` coupled (L2 on the gradient, the default)
+    or decoupled (``decoupled_weight_decay=True``)."""
+    return _decoupled(weight_decay, scaling, lr) if decoupled else _decayed(weight_decay, scaling, scale_by_lr(lr))
+
+
 @register("gd", torch=_SGD_TORCH)
 def gd(lr: LearningRate = 0.1, weight_decay: Scalar = 0.0) -> Optimizer:
     r"""Gradient descent: step against the gradient, the same step size everywhere.
@@ -396,25 +409,36 @@ def adam(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scal
                     "torch": "momentum schedule mu_t = b1 (1 - 0.5 * 0.96**(t * momentum_decay)) with products of "
                              "mu in the bias corrections"})
 def nadam(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8,
-          momentum_decay: Scalar = 4e-3, weight_decay: Scalar = 0.0, convention: str = "optax") -> Optimizer:
+          momentum_decay: Scalar = 4e-3, weight_decay: Scalar = 0.0, decoupled_weight_decay: bool = False,
+          convention: str = "optax") -> Optimizer:
     r"""NAdam: Adam with a Nesterov look-ahead on the first moment.
 
-        g'_t = g_t + weight_decay * theta_{t-1};  m_t, v_t, v_hat_t as in Adam;  d_t = sqrt(v_hat_t) + eps
-        optax:  theta_t = theta_{t-1} - lr * (b1 * m_t / (1 - b1**(t+1)) + (1 - b1) * g'_t / (1 - b1**t)) / d_t
+        g'_t = g_t + weight_decay * theta_{t-1}  (coupled; g'_t = g_t when decoupled)
+        m_t, v_t, v_hat_t as in Adam, from g'_t;  d_t = sqrt(v_hat_t) + eps
+        optax:  s_t = (b1 * m_t / (1 - b1**(t+1)) + (1 - b1) * g'_t / (1 - b1**t)) / d_t
         torch:  mu_t = b1 * (1 - 0.5 * 0.96**(t * momentum_decay)),  P_t = mu_1 * ... * mu_t
-                theta_t = theta_{t-1} - lr * ((1 - mu_t) / (1 - P_t) * g'_t + mu_{t+1} / (1 - P_t mu_{t+1}) * m_t) / d_t
+                s_t = ((1 - mu_t) / (1 - P_t) * g'_t + mu_{t+1} / (1 - P_t mu_{t+1}) * m_t) / d_t
+        theta_t = theta_{t-1} - lr * s_t                                      (coupled)
+        theta_t = theta_{t-1} - lr * (s_t + weight_decay * theta_{t-1})      (``decoupled_weight_decay``)
 
     Symbols: lr = ``lr``, b1 = ``b1``, b2 = ``b2``, eps = ``eps``, ``momentum_decay`` (psi, torch's schedule only),
-    ``weight_decay`` (PyTorch's coupled L2, 0 by default), ``convention``.
+    ``weight_decay`` (0 by default), ``decoupled_weight_decay`` (false: PyTorch's coupled L2; true: decoupled as
+    in AdamW), ``convention``.
     Conventions: optax (``optax.nadam``) keeps b1 constant and drops the extra factor b2 on v_hat of Dozat's
     Algorithm 2; PyTorch (``torch.optim.NAdam``, ``convention="torch"``, default lr 2e-3) follows Dozat's
     momentum schedule with psi = ``momentum_decay`` = 4e-3, so mu_t climbs from about b1 / 2 towards b1. With a
-    very large momentum_decay, mu_t = b1 and torch's formula becomes optax's.
-    Reference: Dozat, "Incorporating Nesterov Momentum into Adam", ICLR workshop 2016.
+    very large momentum_decay, mu_t = b1 and torch's formula becomes optax's. ``decoupled_weight_decay=True`` is
+    ``torch.optim.NAdam(decoupled_weight_decay=True)`` (torch >= 2.1) under the torch convention and
+    ``optax.nadamw`` (whose own default weight_decay is 1e-4) under optax's.
+    Reference: Dozat, "Incorporating Nesterov Momentum into Adam", ICLR workshop 2016; Loshchilov & Hutter,
+    "Decoupled Weight Decay Regularization", ICLR 2019 (the decoupled decay); PyTorch's documentation of
+    ``torch.optim.NAdam``.
     """
     if convention == "torch":
-        return _decayed(weight_decay, scale_by_nadam(b1, b2, eps, momentum_decay), scale_by_lr(lr))
-    return _decayed(weight_decay, scale_by_adam(b1, b2, eps, nesterov=True), scale_by_lr(lr))
+        scaling = scale_by_nadam(b1, b2, eps, momentum_decay)
+    else:
+        scaling = scale_by_adam(b1, b2, eps, nesterov=True)
+    return _weight_decayed(weight_decay, decoupled_weight_decay, scaling, lr)
 
 
 @register("adamax", torch=dict(lr=2e-3))
@@ -458,45 +482,65 @@ def amsgrad(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: S
     return _decayed(weight_decay, scale_by_amsgrad(b1, b2, eps, convention), scale_by_lr(lr))
 
 
-@register("adamw", torch=dict(lr=1e-3, weight_decay=1e-2))
+@register("adamw", torch=dict(lr=1e-3, weight_decay=1e-2, convention="torch"),
+          formulas={"optax": "with amsgrad: v_max = max(v_max, v_hat) over the bias-corrected v_hat (optax's "
+                             "scale_by_amsgrad, then add_decayed_weights)",
+                    "torch": "with amsgrad: v_max = max(v_max, v) over the raw v, divided by 1 - b2**t "
+                             "(torch.optim.AdamW(amsgrad=True))"})
 def adamw(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8,
-          weight_decay: Scalar = 1e-4) -> Optimizer:
+          weight_decay: Scalar = 1e-4, amsgrad: bool = False, convention: str = "optax") -> Optimizer:
     r"""AdamW: Adam with decoupled weight decay, which pulls theta towards 0 whatever the gradient's scale.
 
         theta_t = theta_{t-1} - lr * (m_hat_t / (sqrt(v_hat_t) + eps) + weight_decay * theta_{t-1})
+        with ``amsgrad``, sqrt(v_hat_t) is replaced by AMSGrad's running maximum:
+        optax:  v_max_t = max(v_max_{t-1}, v_hat_t),  sqrt(v_max_t)
+        torch:  v_max_t = max(v_max_{t-1}, v_t),      sqrt(v_max_t / (1 - b2**t))             (v_max_0 = 0)
 
     Symbols: m_hat, v_hat as in Adam; lr = ``lr``, b1 = ``b1``, b2 = ``b2``, eps = ``eps``,
-    ``weight_decay`` (lambda in the paper).
+    ``weight_decay`` (lambda in the paper), ``amsgrad`` (false), ``convention`` (which maximum ``amsgrad`` takes).
     Convention: the decay is multiplied by lr (optax, PyTorch: ``torch.optim.AdamW`` shrinks theta by
     1 - lr * weight_decay first, the same step); the paper scales it by a separate schedule. Defaults: optax
-    weight_decay = 1e-4, torch 1e-2 (and lr 1e-3).
-    Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
+    weight_decay = 1e-4, torch 1e-2 (and lr 1e-3). optax has no AdamW with AMSGrad: ``amsgrad=True`` follows
+    ``optax.chain(optax.scale_by_amsgrad(...), optax.add_decayed_weights(...), optax.scale_by_learning_rate(...))``;
+    under ``convention="torch"`` it is ``torch.optim.AdamW(amsgrad=True)``, whose maximum runs over the raw v as
+    the ``amsgrad`` optimizer's torch convention does.
+    Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019; Reddi, Kale & Kumar,
+    "On the Convergence of Adam and Beyond", ICLR 2018 (``amsgrad``).
     """
-    return chain(scale_by_adam(b1, b2, eps), add_decayed_weights(weight_decay), scale_by_lr(lr))
+    scaling = scale_by_amsgrad(b1, b2, eps, convention) if amsgrad else scale_by_adam(b1, b2, eps)
+    return _decoupled(weight_decay, scaling, lr)
 
 
 @register("radam", torch=dict(_ADAM_TORCH, convention="torch"),
           formulas={"optax": "r m_hat / (sqrt(v_hat) + eps) once rho_t >= threshold (eps after the bias correction)",
                     "torch": "r m_hat sqrt(1 - b2**t) / (sqrt(v) + eps) once rho_t > threshold (eps before it)"})
 def radam(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8, threshold: Scalar = 5.0,
-          weight_decay: Scalar = 0.0, convention: str = "optax") -> Optimizer:
+          weight_decay: Scalar = 0.0, decoupled_weight_decay: bool = False, convention: str = "optax") -> Optimizer:
     r"""RAdam: Adam that steps with plain momentum until the variance of its adaptive step is tractable.
 
-        g'_t = g_t + weight_decay * theta_{t-1};  m_hat_t, v_t, v_hat_t as in Adam
+        g'_t = g_t + weight_decay * theta_{t-1}  (coupled; g'_t = g_t when decoupled)
+        m_hat_t, v_t, v_hat_t as in Adam, from g'_t
         rho_inf = 2 / (1 - b2) - 1,   rho_t = rho_inf - 2 t b2**t / (1 - b2**t)
         r_t = sqrt((rho_t - 4) (rho_t - 2) rho_inf / ((rho_inf - 4) (rho_inf - 2) rho_t))
-        optax:  theta_t = theta_{t-1} - lr * r_t * m_hat_t / (sqrt(v_hat_t) + eps)               if rho_t >= threshold
-        torch:  theta_t = theta_{t-1} - lr * r_t * m_hat_t * sqrt(1 - b2**t) / (sqrt(v_t) + eps)  if rho_t > threshold
-        otherwise theta_t = theta_{t-1} - lr * m_hat_t
+        optax:  s_t = r_t * m_hat_t / (sqrt(v_hat_t) + eps)               if rho_t >= threshold
+        torch:  s_t = r_t * m_hat_t * sqrt(1 - b2**t) / (sqrt(v_t) + eps)  if rho_t > threshold
+        otherwise s_t = m_hat_t
+        theta_t = theta_{t-1} - lr * s_t                                      (coupled)
+        theta_t = theta_{t-1} - lr * (s_t + weight_decay * theta_{t-1})      (``decoupled_weight_decay``)
 
     Symbols: lr = ``lr``, b1 = ``b1``, b2 = ``b2``, eps = ``eps``, ``threshold`` (5: torch's fixed value),
-    ``weight_decay`` (PyTorch's coupled L2, 0), ``convention``.
+    ``weight_decay`` (0), ``decoupled_weight_decay`` (false: PyTorch's coupled L2; true: decoupled as in AdamW),
+    ``convention``.
     Conventions: optax (``optax.radam``) adds eps to the bias-corrected root; PyTorch (``torch.optim.RAdam``,
     ``convention="torch"``, default lr 1e-3) adds it to the raw root and then corrects, which is the same as
     optax with eps / sqrt(1 - b2**t): a larger eps early on. With b2 = 0.999 the rectified step starts at t = 6.
-    Reference: Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond", ICLR 2020.
+    ``decoupled_weight_decay=True`` is ``torch.optim.RAdam(decoupled_weight_decay=True)`` (torch >= 2.1); optax's
+    radam has no weight decay (the same as chaining ``optax.add_decayed_weights`` before or after it).
+    Reference: Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond", ICLR 2020; PyTorch's
+    documentation of ``torch.optim.RAdam``.
     """
-    return _decayed(weight_decay, scale_by_radam(b1, b2, eps, threshold, convention), scale_by_lr(lr))
+    return _weight_decayed(weight_decay, decoupled_weight_decay, scale_by_radam(b1, b2, eps, threshold, convention),
+                           lr)
 
 
 @register("rprop", torch=dict(lr=0.01, convention="torch"),
@@ -539,7 +583,7 @@ def lion(lr: LearningRate = 0.01, b1: Scalar = 0.9, b2: Scalar = 0.99, weight_de
     so there is no torch convention.
     Reference: Chen et al., "Symbolic Discovery of Optimization Algorithms", NeurIPS 2023.
     """
-    return chain(scale_by_lion(b1, b2), add_decayed_weights(weight_decay), scale_by_lr(lr))
+    return _decoupled(weight_decay, scale_by_lion(b1, b2), lr)
 
 
 # --------------------------------------------------------------------------------------- specs and checks
@@ -548,7 +592,7 @@ _UNIT = ("b1", "b2", "momentum", "decay", "rho", "eta_minus")
 _NONNEG = ("eps", "initial_accumulator_value", "weight_decay", "noise", "lr_decay", "momentum_decay", "threshold",
            "eta_plus", "min_step_size", "max_step_size")
 _CLOSED_UNIT = ("dampening",)
-_FLAGS = ("bias_correction", "eps_in_sqrt", "centered", "nesterov")
+_FLAGS = ("bias_correction", "eps_in_sqrt", "centered", "nesterov", "amsgrad", "decoupled_weight_decay")
 
 
 def _check(name: str, key: str, value: Any) -> Any:

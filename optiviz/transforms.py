@@ -289,7 +289,7 @@ def scale_by_rms(decay: Scalar = 0.9, eps: Scalar = 1e-8, initial_scale: Scalar 
 
 
 def _adam_moments(grads, state, b1, b2):
-    """Adam's moment step, shared by Adam and AMSGrad: t = count + 1;  m_t = b1 m + (1 - b1) g;
+    """Adam's moment step, shared by Adam, AMSGrad, PyTorch's NAdam and RAdam: t = count + 1;  m_t = b1 m + (1 - b1) g;
     v_t = b2 v + (1 - b2) |g|**2;  and the bias corrections c1 = 1 - b1**t, c2 = 1 - b2**t."""
     count = state.count + 1
     mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
@@ -366,13 +366,10 @@ def scale_by_nadam(b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8,
 
     def update(grads, state, params=None):
         del params
-        count = state.count + 1
+        count, mu, nu, _, c2 = _adam_moments(grads, state, b1, b2)
         mu_t = b1 * (1 - 0.5 * 0.96 ** (count * momentum_decay))
         mu_next = b1 * (1 - 0.5 * 0.96 ** ((count + 1) * momentum_decay))
         product = state.mu_product * mu_t
-        mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
-        nu = _map(lambda g, v: b2 * v + (1 - b2) * _abs_sq(g), grads, state.nu)
-        c2 = 1 - b2 ** count
 
         def step(g, m, v):
             d = jnp.sqrt(v / c2) + eps
@@ -402,12 +399,8 @@ def scale_by_radam(b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8, thr
 
     def update(grads, state, params=None):
         del params
-        count = state.count + 1
-        mu = _map(lambda g, m: b1 * m + (1 - b1) * g, grads, state.mu)
-        nu = _map(lambda g, v: b2 * v + (1 - b2) * _abs_sq(g), grads, state.nu)
-        b2t = b2 ** count
-        c1, c2 = 1 - b1 ** count, 1 - b2t
-        rho = rho_inf - 2 * count * b2t / c2
+        count, mu, nu, c1, c2 = _adam_moments(grads, state, b1, b2)
+        rho = rho_inf - 2 * count * b2 ** count / c2
         # the rectification is used only where rho > 4; clamp elsewhere so the unused branch is no NaN
         safe = jnp.maximum(rho, 5.0)
         r = jnp.sqrt((safe - 4) * (safe - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * safe))

@@ -55,7 +55,7 @@ DISPLAY = {"gd": "GD", "sgd": "SGD", "momentum": "Momentum", "nesterov": "Nester
 
 #: hyperparameter names as a label shows them (the long ones shortened)
 SHORT_HP = {"initial_accumulator_value": "acc0", "bias_correction": "bias corr", "eps_in_sqrt": "eps in sqrt",
-            "weight_decay": "wd", "momentum": "mom"}
+            "weight_decay": "wd", "momentum": "mom", "decoupled_weight_decay": "decoupled wd"}
 
 # Kept names (figures of their own use them): text and accents of the light theme.
 TEXT = "#222222"

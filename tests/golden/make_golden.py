@@ -61,7 +61,8 @@ SURFACES = {"banana": (banana, (-1.5, 2.0)), "ravine": (ravine, (-2.0, 1.5)), "w
 class Case(NamedTuple):
     """One framework optimizer and the optiviz optimizer that must follow it.
 
-    ``ref``: the torch.optim class or optax alias; ``ref_kwargs``: its arguments; ``name`` / ``kwargs``: the
+    ``ref``: the torch.optim class or optax alias (or ``"chain"``: ``optax.chain`` of the ``[transform,
+    arguments]`` pairs in ``ref_kwargs["transforms"]``); ``ref_kwargs``: its arguments; ``name`` / ``kwargs``: the
     optiviz optimizer and its hyperparameters. A value ``{"optax_schedule": fn, **args}`` stands for
     ``optax.<fn>(**args)`` on both sides (optax's schedules are learning rates in optiviz too).
     """
@@ -122,6 +123,13 @@ TORCH_CASES = [
          dict(T, lr=0.02, eta_minus=0.3, eta_plus=1.1, min_step_size=1e-4, max_step_size=0.05)),
     Case("radam-large-eps", "RAdam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-2, weight_decay=0.05), "radam",
          dict(T, lr=0.01, b1=0.8, b2=0.99, eps=1e-2, weight_decay=0.05)),
+    Case("adamw-amsgrad", "AdamW", dict(lr=0.01, amsgrad=True, betas=(0.8, 0.99), eps=1e-2, weight_decay=0.1),
+         "adamw", dict(T, lr=0.01, amsgrad=True, b1=0.8, b2=0.99, eps=1e-2, weight_decay=0.1)),
+    Case("nadam-decoupled", "NAdam", dict(lr=0.01, eps=1e-2, weight_decay=0.1, decoupled_weight_decay=True), "nadam",
+         dict(T, lr=0.01, eps=1e-2, weight_decay=0.1, decoupled_weight_decay=True)),
+    Case("radam-decoupled", "RAdam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-2, weight_decay=0.1,
+                                          decoupled_weight_decay=True),
+         "radam", dict(T, lr=0.01, b1=0.8, b2=0.99, eps=1e-2, weight_decay=0.1, decoupled_weight_decay=True)),
 ]
 
 OPTAX_CASES = [
@@ -170,6 +178,13 @@ OPTAX_CASES = [
                                      max_step_size=0.05),
          "rprop", dict(lr=0.02, eta_minus=0.3, eta_plus=1.1, min_step_size=1e-4, max_step_size=0.05)),
     Case("lion", "lion", dict(learning_rate=0.002, weight_decay=0.01), "lion", dict(lr=0.002, weight_decay=0.01)),
+    Case("nadamw", "nadamw", dict(learning_rate=0.01, eps=1e-2, weight_decay=0.1), "nadam",
+         dict(lr=0.01, eps=1e-2, weight_decay=0.1, decoupled_weight_decay=True)),
+    # optax has no AdamW with AMSGrad: its parts, chained as optax.adamw chains scale_by_adam's
+    Case("adamw-amsgrad", "chain", dict(transforms=[["scale_by_amsgrad", dict(b1=0.8, b2=0.99, eps=1e-2)],
+                                                    ["add_decayed_weights", dict(weight_decay=0.1)],
+                                                    ["scale_by_learning_rate", dict(learning_rate=0.01)]]),
+         "adamw", dict(lr=0.01, b1=0.8, b2=0.99, eps=1e-2, weight_decay=0.1, amsgrad=True)),
 ]
 
 
@@ -188,6 +203,15 @@ def optax_value(value: Any) -> Any:
         args = {k: v for k, v in value.items() if k != "optax_schedule"}
         return getattr(optax, value["optax_schedule"])(**args)
     return value
+
+
+def optax_optimizer(case: Case) -> Any:
+    """The optax optimizer of an ``OPTAX_CASES`` entry."""
+    import optax
+
+    if case.ref == "chain":
+        return optax.chain(*(getattr(optax, fn)(**args) for fn, args in case.ref_kwargs["transforms"]))
+    return getattr(optax, case.ref)(**{k: optax_value(v) for k, v in case.ref_kwargs.items()})
 
 
 def recorded(path: np.ndarray) -> np.ndarray:
@@ -227,7 +251,7 @@ def optax_paths(perturb: float = 0.0) -> np.ndarray:
     out = np.empty((len(OPTAX_CASES), len(SURFACES), STEPS // EVERY + 1, 2))
     with jax.enable_x64(True):
         for i, case in enumerate(OPTAX_CASES):
-            opt = getattr(optax, case.ref)(**{k: optax_value(v) for k, v in case.ref_kwargs.items()})
+            opt = optax_optimizer(case)
             for j, (fn, start) in enumerate(SURFACES.values()):
                 grad = jax.grad(lambda p, fn=fn: fn(p[0], p[1]))
 
