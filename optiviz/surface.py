@@ -18,6 +18,7 @@ import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence, overload
 
+from ._dtype import fits
 from .errors import Interrupted, SurfaceError, UserCodeError
 from .registry import Registry
 
@@ -167,6 +168,8 @@ class Surface:
 
         who = f"surface spec {spec!r}" if spec else f"surface {self.name!r}"
         check_geometry(self.name, self.domain, self.start, who=who)
+        for corner in (*self.domain[0], *self.domain[1]):  # the start lies inside: it fits when the corners do
+            fits(corner, "domain", where=who)
         at = f"at its start ({self.start[0]:g}, {self.start[1]:g})"
         fn, name = self.fn, self.name
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import importlib
 import io
 import os
 import re
@@ -30,7 +31,8 @@ from hypothesis import strategies as st
 import optiviz as ov
 from optiviz import _atomic, _check
 from optiviz.cli import main
-from optiviz.errors import InvalidTypeError, LimitError, OptivizError, RunFailure, UserCodeError
+from optiviz.errors import (InvalidTypeError, InvalidValueError, LimitError, OptivizError, RunFailure,
+                            UserCodeError)
 
 ROOT = Path(__file__).resolve().parents[1]
 LONG = "x" * 200_000  # a 200 kB value: the message must not echo it
@@ -73,8 +75,6 @@ class _WorkStarted(BaseException):
 @pytest.fixture
 def tripwire(monkeypatch):
     """The engine's programs and the renderer's saving raise ``_WorkStarted``: a refusal must come before them."""
-    import importlib
-
     def boom(*args, **kwargs):
         raise _WorkStarted
 
@@ -168,6 +168,11 @@ CLI_REFUSED = [
     (["gallery", "--src", "nosuch"], r"gallery folder 'nosuch' does not exist"),
     (["frobnicate"], r"unknown command 'frobnicate'"),
     (["animate", "--stepz", "5"], r"unknown option '--stepz'; did you mean '--steps'"),
+    # numbers float32 (the compute dtype) cannot hold: refused, not cast to inf
+    (["animate", *BOWL, "--lr", "1e39"], r"gd: lr must be <= 3.40282e\+38, got 1e\+39 \(beyond float32's range; "
+                                         r"ov.enable_x64\(\) or --x64 computes in float64\)$"),
+    (["animate", *BOWL, "--noise", "1e39"], r"gd: noise must be <= 3.40282e\+38, got 1e\+39 \(beyond float32's"),
+    (["animate", *BOWL, "--domain=-1e39,1,-1,1"], r"domain must be >= -3.40282e\+38, got -1e\+39 \(beyond float32"),
 ]
 
 
@@ -315,6 +320,13 @@ API_REFUSED = [
     (lambda: ov.run("bowl", "gd", batch_size=4), ValueError, r"batch_size applies to surfaces with a dataset"),
     (lambda: ov.run("bowl", "gd", seed=2**64), ValueError, r"seed must be a whole number from 0 to"),
     (lambda: ov.run("bowl", "gd", tol=float("nan")), ValueError, r"tol must be finite"),
+    # numbers the compute dtype (float32) cannot hold: refused, not cast to inf
+    (lambda: ov.run("bowl", "adam:eps=1e39"), ValueError, r"adam: eps must be <= 3.40282e\+38, got 1e\+39 \(beyond"),
+    (lambda: ov.run("bowl", {"gd": {"lr": ov.schedule("cosine", lr=1e39, steps=9)}}), ValueError,
+     r"gd: lr=cosine\(lr=1e\+39, steps=9, alpha=0\) must be <= 3.40282e\+38"),
+    (lambda: ov.run("bowl", "gd", lrs=[0.1, 1e39]), ValueError, r"^lrs must be <= 3.40282e\+38, got 1e\+39"),
+    (lambda: ov.run("bowl", "gd", starts=[(0, 0), (-1e39, 0)]), ValueError, r"^starts must be >= -3.40282e\+38, got"),
+    (lambda: ov.run("bowl", "gd", tol=1e39), ValueError, r"^tol must be <= 3.40282e\+38, got 1e\+39"),
     (lambda: ov.run("expr:1/x + y**2", "gd", start=(0.0, 0.5)), ValueError,
      r"is inf at the start \(0, 0.5\); choose a start where it is finite"),
     (lambda: ov.nets.mlp(16, 10_000), LimitError, r"depth must be at most 100"),
@@ -343,6 +355,26 @@ def test_the_api_refuses_bad_input_before_any_work(folder, tripwire, call, error
     assert "\n" not in message and len(message) <= ECHO_BOUND, message
     assert re.search(pattern, message), message
     assert _files(folder) == []
+
+
+def test_a_network_number_too_large_for_float32_is_refused_before_any_draw(monkeypatch, tripwire):
+    """The trainer checks its hyperparameters, l1 and l2 against the compute dtype before its first program
+    (the keys, the initial weights); the bound is the dtype's: float64 holds what float32 cannot."""
+    nets_train = importlib.import_module("optiviz.nets.train")  # the module (optiviz.nets.train is its function)
+    monkeypatch.setattr(nets_train, "_fold_in", tripwire)
+    monkeypatch.setattr(nets_train.MLP, "init", tripwire)
+    data = ov.nets.dataset("xor", n=8)
+    model = ov.nets.mlp(2, 1, in_dim=data.in_dim, out_dim=data.out_dim)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for kwargs, pattern in [({"l2": 1e39}, r"^l2 must be <= 3.40282e\+38"),
+                                ({"optimizer": "momentum:momentum=0.9,lr=1e39"}, r"^momentum: lr must be <= 3.4")]:
+            with pytest.raises(InvalidValueError, match=pattern):
+                ov.nets.train(model, data, steps=2, **kwargs)
+    from optiviz._dtype import fits
+    assert fits(1e39, "lr", np.float64) == 1e39 and fits(-3e38, "x", np.float32) == -3e38
+    with pytest.raises(InvalidValueError, match=r"^x must be >= -3.40282e\+38, got -1e\+39 \(beyond float32's range; ov"):
+        fits(-1e39, "x", np.float32)
 
 
 def test_limits_can_be_raised_by_the_environment(monkeypatch):

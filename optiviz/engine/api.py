@@ -20,6 +20,7 @@ import numpy as np
 from .. import _check as _checks
 from .. import compilation_cache
 from .. import optimizers as _opt
+from .._dtype import fits
 from .._keys import key_data
 from ..errors import InvalidTypeError, InvalidValueError
 from ..optimizers import Optimizer, OptimizerSpec
@@ -119,7 +120,7 @@ def _record_every(record: Any, steps: int) -> int:
 
 
 def _check_tol(tol: Any) -> float | None:
-    return None if tol is None else _checks.number(tol, "tol")
+    return None if tol is None else fits(_checks.number(tol, "tol"), "tol", _dtype())
 
 
 def _check_steps(steps: Any) -> int:
@@ -149,6 +150,7 @@ def _check_points(name: str, value: Any) -> np.ndarray:
         raise InvalidValueError(f"{name} must be finite, got {_checks.show(value)}")
     if arr.ndim == 2 and len(arr) == 0:
         raise InvalidValueError(f"{name} is empty")
+    fits(float(arr.flat[np.argmax(np.abs(arr))]), name, _dtype())  # the largest coordinate
     return arr
 
 
@@ -210,6 +212,7 @@ def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, inte
     data = jax.tree_util.tree_map(_float, s.data) if any(stochastic) else None
     specs = [o.replace(noise=n) if isinstance(o, OptimizerSpec) and o.noise != n else o
              for o, n in zip(specs, noises)]
+    noises = [fits(n, "noise", dtype, where=lab) for n, lab in zip(noises, labels)]
     return s, specs, labels, prog, hparams, np.asarray(noises, dtype), salts, data, lo, hi, notes
 
 
@@ -473,6 +476,7 @@ def _check_lrs(lrs: Any, specs: list[Any]) -> np.ndarray | None:
                                 f"got shape {np.shape(lrs)}")
     if not np.all(np.isfinite(grid)) or np.any(grid <= 0):
         raise InvalidValueError("lrs must be finite numbers > 0")
+    fits(float(grid.max()), "lrs", _dtype())
     return grid
 
 

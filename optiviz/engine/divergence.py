@@ -33,8 +33,9 @@ def box(domain: Any, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) corners of the box a 2D path must stay in: the domain grown by ``BOUND`` widths on every side."""
     (x0, x1), (y0, y1) = domain
     span = max(x1 - x0, y1 - y0) * BOUND
-    lo = np.asarray([min(x0, x1) - span, min(y0, y1) - span], dtype)
-    hi = np.asarray([max(x0, x1) + span, max(y0, y1) + span], dtype)
+    top = float(np.finfo(dtype).max)  # a corner beyond what dtype holds is no bound: its largest number is one
+    lo = np.asarray(np.clip([min(x0, x1) - span, min(y0, y1) - span], -top, top), dtype)
+    hi = np.asarray(np.clip([max(x0, x1) + span, max(y0, y1) + span], -top, top), dtype)
     return lo, hi
 
 

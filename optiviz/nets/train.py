@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import _check as _checks
 from .. import compilation_cache
+from .._dtype import fits
 from .._keys import key_data
 from .. import optimizers as _opt
 from ..errors import InvalidValueError
@@ -434,16 +435,9 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     keep_path = bool(keep_path)
     _check_memory([configs[i] for i, _ in members], len(data.x_train), n_records(steps, every),
                   keep_path)  # before any weight exists
-    # initial weights: one draw per distinct model, so runs of the same model start from the same point
-    inits: dict[MLP, Any] = {}
-    for c in configs:
-        if c.model not in inits:
-            inits[c.model] = c.model.init(seed) if init_params is None else _check_init(c.model, init_params)
-
     # group runs with equal static structure (stacked and vmapped); "fused" keeps every run in its own group
     dtype = jnp.result_type(float)
     statics, traced = [], []
-    keys = _fold_in(key_data(seed), tuple(zlib.crc32(c.label.encode()) & 0x7FFFFFFF for c in configs))
     for i, lr in members:
         c = configs[i]
         spec = c.optimizer if lr is None else c.optimizer.replace(lr=lr)
@@ -451,11 +445,21 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
         run = _Run(c.model, spec.name if isinstance(spec, OptimizerSpec) else spec,
                    jax.tree_util.tree_structure(hp), c.batch, c.dropout > 0, flags=static_flags(spec))
         # numbers as host arrays: converting each on the device would compile a small program for each
-        consts = {"hp": hp, "l1": np.asarray(c.l1, dtype), "l2": np.asarray(c.l2, dtype),
-                  "rate": np.asarray(c.dropout, dtype), "key": keys[i],
+        consts = {"hp": hp, "l1": np.asarray(fits(c.l1, "l1", dtype), dtype),
+                  "l2": np.asarray(fits(c.l2, "l2", dtype), dtype),
+                  "rate": np.asarray(c.dropout, dtype),
                   "patience": np.asarray(early_stopping or 0, np.int32)}
         statics.append(run)
         traced.append(consts)
+    # the keys and the initial weights once every number is checked (each is a compiled program's work)
+    keys = _fold_in(key_data(seed), tuple(zlib.crc32(c.label.encode()) & 0x7FFFFFFF for c in configs))
+    for (i, _), consts in zip(members, traced):
+        consts["key"] = keys[i]
+    # one draw per distinct model, so runs of the same model start from the same point
+    inits: dict[MLP, Any] = {}
+    for c in configs:
+        if c.model not in inits:
+            inits[c.model] = c.model.init(seed) if init_params is None else _check_init(c.model, init_params)
     order: list[list[int]] = []
     index: dict[_Run, int] = {}
     for m, run in enumerate(statics):
