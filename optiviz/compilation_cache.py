@@ -10,10 +10,17 @@ line's ``--no-cache``, or ``disable()``. A cache directory the user already gave
 is left as it is.
 
 Why these settings: JAX stores only programs that took at least a second to compile unless told otherwise, and
-optiviz's programs compile in tenths of a second, so the minimum compile time and entry size are 0. A size bound
-(``MAX_BYTES``) turns on JAX's least-recently-used eviction, which also takes a file lock (``filelock``) around every
-read and write: two processes sharing the directory never see half a file. Entries are keyed by JAX's version, the
-program and the compiler flags, so an upgrade never reads a stale program.
+optiviz's programs compile in tenths of a second, so the minimum compile time and entry size are 0. Entries are keyed
+by JAX's version, the program and the compiler flags, so an upgrade never reads a stale program.
+
+Why optiviz keeps the folder itself (``_Store``) instead of JAX's bounded cache: JAX's least-recently-used cache
+lists the folder and reads every entry's access-time file on each store, under a lock, so storing a program costs
+O(entries) (9 / 15 / 24 / 30 ms at 300 / 600 / 900 / 1,200 of optiviz's ~20 kB entries, measured quiet), and the
+unbounded setting writes entries in place, so a second process could read half a file. ``_Store`` writes each entry
+to a temporary file and renames it into place (a reader sees a whole entry or none, with no lock), marks use by the
+entry's modification time, and lists the folder once per process that stores something, trimming the oldest entries
+when the folder outgrows ``MAX_BYTES``. It is installed through JAX's cache hook (``jax._src.compilation_cache``);
+where that hook is missing (another JAX version), JAX's own bounded cache is used as before.
 
 Enabled on first use of the engine or the renderer, never at ``import optiviz``: importing stays free of JAX.
 """
@@ -26,11 +33,12 @@ __all__ = ["enable", "disable", "location", "directory", "ENV_DIR", "ENV_OFF", "
 
 ENV_DIR = "OPTIVIZ_CACHE_DIR"
 ENV_OFF = "OPTIVIZ_NO_CACHE"
-#: the bound on the cache's size on disk (least recently used entries go first). Why not larger: JAX's eviction
-#: lists and reads every entry on each write (~25 us an entry), and optiviz's entries are small (~20 kB), so the
-#: bound is also the worst cost of storing a program: 64 MiB holds ~3,000 programs (the whole test suite stores
-#: ~1,200) and caps a store at ~0.08 s, where 512 MiB let it reach ~0.6 s on a well-used cache.
+#: the bound on the cache's size on disk: when a store takes the folder past it, the least recently used entries go
+#: (down to ``TRIM_TO`` of it). optiviz's programs are ~20 kB, so 64 MiB holds ~3,000 of them.
 MAX_BYTES = 64 * 2**20
+TRIM_TO = 0.8
+_ENTRY = "-cache"  # JAX's names: <key>-cache, and <key>-atime beside it for JAX's own LRU cache
+_STALE_TMP_SECONDS = 3600.0  # a temporary file older than this was left by a killed process
 
 
 
@@ -78,12 +86,13 @@ def enable() -> Path | None:
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)  # every size (0 means "JAX's default")
-    try:  # the size bound is what makes JAX lock the directory (it needs filelock, a dependency of optiviz)
-        import filelock  # noqa: F401
+    if not _install(path):
+        try:  # JAX's bounded cache, which locks the folder (it needs filelock, a dependency of optiviz)
+            import filelock  # noqa: F401
 
-        jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
-    except ImportError:
-        pass
+            jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+        except ImportError:
+            pass
     return path
 
 
@@ -96,3 +105,119 @@ def location() -> Path | None:
     import jax
 
     return Path(jax.config.jax_compilation_cache_dir) if jax.config.jax_compilation_cache_dir else None
+
+
+def _install(path: Path) -> bool:
+    """Make ``_Store(path)`` JAX's persistent cache, before JAX builds its own; False where JAX has no such hook (or
+    has already built its cache in this process)."""
+    try:
+        from jax._src import compilation_cache as jcc
+
+        _store_type()
+    except ImportError:
+        return False
+    if not all(hasattr(jcc, name) for name in ("_cache", "_cache_initialized", "_cache_initialized_mutex")):
+        return False
+    with jcc._cache_initialized_mutex:
+        if jcc._cache_initialized or jcc._cache is not None:
+            return isinstance(jcc._cache, _store_type())
+        jcc._cache = _store_type()(path)
+        jcc._cache_initialized = True
+    return True
+
+
+_STORE_TYPE: list[type] = []  # made on first use: its base class is JAX's
+
+
+def _store_type() -> type:
+    """The class of optiviz's cache folder (``_Store``), a subclass of JAX's cache interface."""
+    if _STORE_TYPE:
+        return _STORE_TYPE[0]
+    from jax._src.compilation_cache_interface import CacheInterface
+
+    class _Store(CacheInterface):  # type: ignore[misc]
+        """JAX's persistent cache as files ``<key>-cache`` in one folder, written whole by a rename.
+
+        ``get`` reads an entry and touches its modification time (the recency mark); ``put`` writes a new entry to a
+        temporary file and renames it into place, then trims the folder when it has outgrown ``MAX_BYTES``: the
+        folder is listed on the first store of a process and its size kept up to date by the process's own stores
+        after that. Another process may delete an entry at any time; a read that loses that race is a miss."""
+
+        def __init__(self, path: Path) -> None:
+            self._path = Path(path)
+            self._bytes: int | None = None  # the folder's size as this process last knew it
+
+        def get(self, key: str) -> bytes | None:
+            entry = self._path / f"{key}{_ENTRY}"
+            try:
+                value = entry.read_bytes()
+            except OSError:
+                return None
+            try:
+                os.utime(entry)
+            except OSError:
+                pass
+            return value
+
+        def put(self, key: str, value: bytes) -> None:
+            entry = self._path / f"{key}{_ENTRY}"
+            if entry.exists():
+                return
+            from . import _atomic
+            from .errors import RunFailure
+
+            try:
+                _atomic.write_bytes(entry, value)
+            except (OSError, RunFailure):  # a full or read-only disk: the program is simply not kept
+                return
+            if self._bytes is None:
+                self._bytes = _folder_bytes(self._path)
+            else:
+                self._bytes += len(value)
+            if self._bytes > MAX_BYTES:
+                self._bytes = _trim(self._path, int(MAX_BYTES * TRIM_TO))
+
+    _STORE_TYPE.append(_Store)
+    return _Store
+
+
+def _entries(folder: Path) -> list[tuple[float, int, Path]]:
+    """(modification time, size, path) of each entry; stale temporary files left by a killed process are removed."""
+    import time
+
+    found, now = [], time.time()
+    with os.scandir(folder) as it:
+        for item in it:
+            try:
+                st = item.stat()
+            except OSError:
+                continue
+            if item.name.endswith(_ENTRY):
+                found.append((st.st_mtime, st.st_size, Path(item.path)))
+            elif item.name.endswith(".part") and now - st.st_mtime > _STALE_TMP_SECONDS:
+                _unlink(Path(item.path))
+    return found
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(size for _, size, _ in _entries(folder))
+
+
+def _trim(folder: Path, target: int) -> int:
+    """Delete the least recently used entries until the folder holds at most ``target`` bytes; the bytes left."""
+    entries = sorted(_entries(folder))
+    total = sum(size for _, size, _ in entries)
+    for _, size, entry in entries:
+        if total <= target:
+            break
+        _unlink(entry)
+        _unlink(entry.with_name(entry.name[:-len(_ENTRY)] + "-atime"))
+        total -= size
+    return total
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:  # gone already (another process trimmed it) or not ours to delete
+        pass

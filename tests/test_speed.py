@@ -139,7 +139,8 @@ _COUNT = """
     print(json.dumps({"programs": events.count("/jax/core/compile/jaxpr_to_mlir_module_duration"),
                       "compiled": events.count("/jax/compilation_cache/cache_misses"),
                       "hits": events.count("/jax/compilation_cache/cache_hits"),
-                      "where": str(ov.compilation_cache.location())}))
+                      "where": str(ov.compilation_cache.location()),
+                      "store": type(jax._src.compilation_cache._cache).__name__}))
 """
 
 
@@ -161,8 +162,36 @@ def test_processes_share_the_cache_and_a_later_one_compiles_nothing(tmp_path):
         # one program each: the surface check, the run, the contour grid (not one per eager operation)
         assert 1 <= first["programs"] <= 3 and first["compiled"] + first["hits"] == first["programs"]
         assert first["where"] == str(tmp_path / "cache")
+        assert first["store"] == "_Store"  # optiviz's folder (no per-store listing), not JAX's LRU cache
     later = _counts(env)
     assert later["hits"] == later["programs"] == first["programs"] and later["compiled"] == 0
+
+
+def test_the_cache_folder_writes_whole_entries_and_trims_the_least_recently_used(tmp_path, monkeypatch):
+    """optiviz's cache folder: a stored entry is renamed into place (no temporary file stays), a missing or vanished
+    entry is a miss, and when the folder outgrows its bound the entries used longest ago go first, down to
+    ``TRIM_TO`` of the bound, with JAX's own access-time file beside them and any temporary file a killed process
+    left."""
+    from optiviz import compilation_cache as cc
+
+    monkeypatch.setattr(cc, "MAX_BYTES", 10_000)
+    store = cc._store_type()(tmp_path)
+    (tmp_path / "k0-atime").write_bytes(b"\0" * 8)  # JAX's LRU file, as an older optiviz left it
+    stale = tmp_path / ".k9-cache.00000000.part"
+    stale.write_bytes(b"half")
+    os.utime(stale, (0, 0))
+    for i in range(4):  # 4 x 2,000 bytes, each older than the next
+        store.put(f"k{i}", bytes([i]) * 2000)
+        os.utime(tmp_path / f"k{i}-cache", (1000 + i, 1000 + i))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k0-atime", "k0-cache", "k1-cache", "k2-cache",
+                                                          "k3-cache"]  # the stale file went on the first listing
+    assert store.get("k1") == bytes([1]) * 2000 and store.get("nope") is None
+    store.put("k1", b"another value")  # an existing entry is kept as it is
+    assert store.get("k1") == bytes([1]) * 2000
+    store.put("k4", b"\4" * 3000)  # 11,000 > 10,000: trim to 8,000, oldest first; k1 was just read
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k1-cache", "k3-cache", "k4-cache"]
+    (tmp_path / "k3-cache").unlink()  # another process trimmed it
+    assert store.get("k3") is None
 
 
 def test_the_default_cache_directory_follows_xdg(tmp_path):
