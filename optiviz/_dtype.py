@@ -1,6 +1,8 @@
 """The compute dtype, float32 or float64 after ``ov.enable_x64()`` (JAX's ``jax_enable_x64``), and the numbers it holds.
 
-``compute()`` is the dtype every compiled program computes in. ``fits`` refuses a number the dtype cannot hold
+``compute()`` is the dtype every compiled program computes in, and ``floats(x)`` an array of it (the engine's,
+the trainer's, surfaces', formulas' and activations' one way to write ``jnp.asarray(x, jnp.result_type(float))``).
+``fits`` refuses a number the dtype cannot hold
 (1e39 in float32) with ``_check.number``'s rule and one line, where a cast would silently make it inf (with NumPy's
 "overflow encountered in cast" warning) and the run would diverge for a reason the user never sees.
 
@@ -13,7 +15,7 @@ from typing import Any
 from . import _check as _checks
 from .errors import InvalidValueError
 
-__all__ = ["compute", "fits"]
+__all__ = ["compute", "floats", "fits"]
 
 
 def compute() -> Any:
@@ -21,6 +23,13 @@ def compute() -> Any:
     import jax.numpy as jnp
 
     return jnp.result_type(float)
+
+
+def floats(x: Any) -> Any:
+    """``x`` as a JAX array of the compute dtype."""
+    import jax.numpy as jnp
+
+    return jnp.asarray(x, compute())
 
 
 def fits(value: float, name: str, dtype: Any = None, *, where: str | None = None) -> float:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
 from . import _check as _checks
+from ._dtype import floats
 from .errors import InvalidValueError
 from .registry import Registry
 
@@ -84,7 +85,7 @@ class Activation:
         """f'(z) elementwise, by JAX: the values the backward pass uses (kinks: see the module docstring)."""
         if not self.elementwise:
             raise InvalidValueError("maxout is not elementwise: differentiate the layer, or use curve_derivative")
-        return _programs().derivative(self, _floats(z))
+        return _programs().derivative(self, floats(z))
 
     def curve(self, x):
         """The activation as a function of one variable, for plots.
@@ -93,11 +94,11 @@ class Activation:
         maxout of k illustrative pieces, the tangents of x**2 / 2 at k slopes a_j evenly spaced in [-1, 1]:
         max_j (a_j x - a_j**2 / 2), a convex piecewise-linear function, which is what maxout units can represent.
         """
-        return _programs().curve(self, _floats(x))
+        return _programs().curve(self, floats(x))
 
     def curve_derivative(self, x):
         """d curve / dx, elementwise, by JAX."""
-        return _programs().curve_derivative(self, _floats(x))
+        return _programs().curve_derivative(self, floats(x))
 
     def caption(self) -> str:
         """Name and parameters as used, e.g. ``leaky_relu alpha=0.01``."""
@@ -109,12 +110,6 @@ class Activation:
 
 def _fmt(v: Any) -> str:
     return str(v).lower() if isinstance(v, bool) else (f"{v:g}" if isinstance(v, float) else str(v))
-
-
-def _floats(x: Any) -> Any:
-    import jax.numpy as jnp
-
-    return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
 def _curve(act: Activation, x: Any) -> Any:

@@ -25,6 +25,7 @@ import ast
 import math
 from typing import Any, Callable
 
+from ._dtype import floats
 from .errors import SurfaceError
 from .registry import did_you_mean
 
@@ -210,7 +211,7 @@ def compile_formula(tree: ast.Expression) -> Callable[[Any, Any], Any]:
     uses = _uses(tree)
 
     def formula(x, y):
-        out = jnp.asarray(body(x, y), dtype=jnp.result_type(float))
+        out = floats(body(x, y))
         # a formula without x or y still has the shape of its inputs (a grid of values, not one number)
         if "x" not in uses:
             out = out + jnp.zeros_like(x)

@@ -18,7 +18,7 @@ import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence, overload
 
-from ._dtype import fits
+from ._dtype import compute, fits, floats
 from .errors import Interrupted, SurfaceError, UserCodeError
 from .registry import Registry
 
@@ -84,9 +84,8 @@ class Surface:
     def grad(self, xy: Any) -> Any:
         """The gradient (df/dx, df/dy) at ``xy``, by JAX."""
         import jax
-        import jax.numpy as jnp
 
-        xy = jnp.asarray(xy, dtype=jnp.result_type(float))
+        xy = floats(xy)
         return jax.grad(lambda p: self.fn(p[0], p[1]))(xy)
 
     def grid(self, n: int = 200, domain: Domain | None = None, *, exact: bool = True) -> tuple[Any, Any, Any]:
@@ -95,7 +94,6 @@ class Surface:
         A ``precomputed_grid`` over the same domain is returned instead of evaluating f when it is n x n, or
         whatever its size when ``exact=False`` (the caller takes any resolution the surface already has).
         """
-        import jax.numpy as jnp
         import numpy as np
 
         from . import _check
@@ -123,7 +121,7 @@ class Surface:
         import jax
 
         # one compiled program (evaluated op by op, each operation of f would compile on its own)
-        xs, ys = (a.astype(jnp.result_type(float)) for a in (X, Y))
+        xs, ys = (a.astype(compute()) for a in (X, Y))
         Z = np.asarray(jax.jit(self.fn)(xs, ys), dtype=float)
         if Z.shape != X.shape:  # a function written for scalars only: vectorize it
             Z = np.asarray(jax.jit(jax.vmap(jax.vmap(self.fn)))(xs, ys), dtype=float)
@@ -163,7 +161,6 @@ class Surface:
 
         compilation_cache.enable()
         import jax
-        import jax.numpy as jnp
         import numpy as np
 
         who = f"surface spec {spec!r}" if spec else f"surface {self.name!r}"
@@ -217,7 +214,7 @@ class Surface:
             raise SurfaceError(f"{who}: {name}(x, y) must return a number (a real float computed from x and y "
                                f"with jax.numpy), got {what}")
         # 2. value and gradient at the start: one program
-        f = lambda p: jnp.asarray(value(p[0], p[1]), jnp.result_type(float))  # noqa: E731
+        f = lambda p: floats(value(p[0], p[1]))  # noqa: E731
         try:
             v, grad = jax.jit(jax.value_and_grad(f))(np.asarray(self.start, np.float32))
         except Exception as exc:

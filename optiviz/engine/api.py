@@ -14,13 +14,12 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple, Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .. import _check as _checks
 from .. import compilation_cache
 from .. import optimizers as _opt
-from .._dtype import fits
+from .._dtype import compute, fits, floats
 from .._keys import key_data
 from ..errors import InvalidTypeError, InvalidValueError
 from ..optimizers import Optimizer, OptimizerSpec
@@ -85,7 +84,7 @@ def _check_size(n_runs: int, n_records: int, *, internals: bool, what: str = "th
     """
     _checks.limit("runs", n_runs)
     per_record = 4 + (4 if internals else 0)
-    _checks.memory(2.0 * n_runs * n_records * per_record * _dtype().itemsize, what)
+    _checks.memory(2.0 * n_runs * n_records * per_record * compute().itemsize, what)
 
 
 def _labels(items: list[tuple[str | None, Any]]) -> list[str]:
@@ -96,15 +95,6 @@ def _labels(items: list[tuple[str | None, Any]]) -> list[str]:
                         else getattr(s, "label", None) or f"optimizer{i + 1}")
               for i, (given, s) in enumerate(items)]
     return distinct(labels)
-
-
-def _dtype() -> np.dtype:
-    """float32, or float64 after ``ov.enable_x64()``."""
-    return np.dtype(jax.dtypes.canonicalize_dtype(np.float64))
-
-
-def _float(x: Any) -> Any:
-    return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
 def _record_every(record: Any, steps: int) -> int:
@@ -120,7 +110,7 @@ def _record_every(record: Any, steps: int) -> int:
 
 
 def _check_tol(tol: Any) -> float | None:
-    return None if tol is None else fits(_checks.number(tol, "tol"), "tol", _dtype())
+    return None if tol is None else fits(_checks.number(tol, "tol"), "tol")
 
 
 def _check_steps(steps: Any) -> int:
@@ -150,7 +140,7 @@ def _check_points(name: str, value: Any) -> np.ndarray:
         raise InvalidValueError(f"{name} must be finite, got {_checks.show(value)}")
     if arr.ndim == 2 and len(arr) == 0:
         raise InvalidValueError(f"{name} is empty")
-    fits(float(arr.flat[np.argmax(np.abs(arr))]), name, _dtype())  # the largest coordinate
+    fits(float(arr.flat[np.argmax(np.abs(arr))]), name)  # the largest coordinate
     return arr
 
 
@@ -205,11 +195,11 @@ def _prepare(surface, optimizers, *, noise, batch_size, seed, every, steps, inte
         internals=internals, batch_size=int(batch_size),
     )
     # every number goes in as a host array: no device work before the one call of the compiled program
-    dtype = _dtype()
+    dtype = compute()
     hparams = tuple(traced_hparams(o, dtype) if isinstance(o, OptimizerSpec) else {} for o in specs)
     salts = np.asarray([zlib.crc32(lab.encode()) & 0x7FFFFFFF for lab in labels], np.uint32)
     lo, hi = divergence.box(s.domain, dtype)
-    data = jax.tree_util.tree_map(_float, s.data) if any(stochastic) else None
+    data = jax.tree_util.tree_map(floats, s.data) if any(stochastic) else None
     specs = [o.replace(noise=n) if isinstance(o, OptimizerSpec) and o.noise != n else o
              for o, n in zip(specs, noises)]
     noises = [fits(n, "noise", dtype, where=lab) for n, lab in zip(noises, labels)]
@@ -320,7 +310,7 @@ def _plan_key(*args: Any) -> Any:
     """The cache key of ``run``'s arguments, or None (no caching) when one is not plain data: an optimizer
     object, a schedule, a large array of starts (hashing it would cost what it saves)."""
     try:
-        return _frozen(args), _dtype(), jax.local_device_count()
+        return _frozen(args), compute(), jax.local_device_count()
     except TypeError:
         return None
 
@@ -348,7 +338,7 @@ def _plan(surface: Any, optimizers: Any, *, steps: Any, start: Any, starts: Any,
     pts = _check_points("starts" if starts is not None else "start",
                         starts if starts is not None else (start if start is not None else s.start))
     if start is not None and pts.ndim == 1:  # the rule the surface's own start follows (Surface.check)
-        at = float(np.asarray(s.value(_float(pts))))
+        at = float(np.asarray(s.value(floats(pts))))
         if not math.isfinite(at):
             raise InvalidValueError(f"{_checks.clip(s.name, 40)} is {at} at the start ({pts[0]:g}, {pts[1]:g}); "
                                     "choose a start where it is finite")
@@ -379,7 +369,7 @@ def _plan(surface: Any, optimizers: Any, *, steps: Any, start: Any, starts: Any,
     if tol is None:  # reached_at stays -1: the loops skip its test
         prog = dataclasses.replace(prog, reach=False)
     keys = np.stack([key_data(int(v)) for v in seed_list])
-    dtype = _dtype()
+    dtype = compute()
     starts_arr, n = program._shard(pts2.astype(dtype))
     tols = np.full(len(specs), -np.inf if tol is None else tol, dtype)
     args: tuple[Any, ...]
@@ -476,7 +466,7 @@ def _check_lrs(lrs: Any, specs: list[Any]) -> np.ndarray | None:
                                 f"got shape {np.shape(lrs)}")
     if not np.all(np.isfinite(grid)) or np.any(grid <= 0):
         raise InvalidValueError("lrs must be finite numbers > 0")
-    fits(float(grid.max()), "lrs", _dtype())
+    fits(float(grid.max()), "lrs")
     return grid
 
 
@@ -505,7 +495,7 @@ def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum"
     _checks.limit("starts", grid.size, what="learning rates")
     _check_size(len(specs) * grid.size, 2, internals=False, what="this sweep")
     tol = _check_tol(tol)
-    dtype = _dtype()
+    dtype = compute()
 
     lr_grid = _grid_factors(np.repeat(grid[:, None], len(specs), axis=1), specs, steps).astype(dtype)
 
@@ -514,7 +504,7 @@ def tune(surface: Any, optimizers: Any = ("gd", "adagrad", "rmsprop", "momentum"
                              key_data(int(seed))[None], data, lo, hi, np.asarray(targets, dtype))
 
     out = sweep(np.full(len(specs), -np.inf))
-    start_loss = float(s.value(_float(pt)))
+    start_loss = float(s.value(floats(pt)))
     finals, targets = [], []
     for res in out:
         final = np.asarray(res[1])[:, -1].astype(float)

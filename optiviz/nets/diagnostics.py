@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _check as _checks
+from .._dtype import floats
 from ..errors import InvalidValueError
 from .datasets import Dataset, dataset as _dataset
 from .models import MLP, mlp
@@ -173,7 +174,7 @@ def jacobian(model: MLP, params: Any, x: Any) -> np.ndarray:
     For a ReLU network this is constant inside each activation region (the set of inputs that switch the same
     units on): the network is piecewise linear.
     """
-    return np.asarray(_jacobian_fn(model)(tuple(params), jnp.asarray(x, jnp.result_type(float))))
+    return np.asarray(_jacobian_fn(model)(tuple(params), floats(x)))
 
 
 def _domain(data: Any, domain: Any) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -208,11 +209,11 @@ def decision_frames(model: MLP, params_seq: Any, *, data: Any = None, domain: An
     (x0, x1), (y0, y1) = _domain(data, domain)
     task = task or (data.task if isinstance(data, Dataset) else "binary")
     X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
-    pts = jnp.asarray(np.stack([X.ravel(), Y.ravel()], axis=1), jnp.result_type(float))
+    pts = floats(np.stack([X.ravel(), Y.ravel()], axis=1))
     template = model.init(0)
     unravel = jax.flatten_util.ravel_pytree(template)[1]
     if isinstance(params_seq, np.ndarray) or (hasattr(params_seq, "ndim") and getattr(params_seq, "ndim") == 2):
-        flat = jnp.asarray(params_seq, jnp.result_type(float))
+        flat = floats(params_seq)
     else:
         flat = jnp.stack([jax.flatten_util.ravel_pytree(tuple(params))[0] for params in params_seq])
     if flat.shape[-1] != model.n_params:

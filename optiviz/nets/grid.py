@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import compilation_cache
 from .. import optimizers as _opt
+from .._dtype import compute
 from .._keys import key_data
 from ..errors import InvalidValueError
 from .models import MLP
@@ -117,7 +118,7 @@ def run(groups: Sequence[Group], *, task: str, steps: int, every: int = 1, keep_
         raise InvalidValueError(f"unknown task {task!r}")
     # every input as a host array: converting, broadcasting or seeding on the device would compile a small
     # program for each
-    dtype = jnp.dtype(jnp.result_type(float))
+    dtype = compute()
     statics, consts, params0, data = [], [], [], []
     for g in groups:
         G = g.size

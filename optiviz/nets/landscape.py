@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import compilation_cache
+from .._dtype import compute, floats
 from ..errors import InvalidValueError
 from .datasets import Dataset, dataset as _dataset
 from .models import MLP
@@ -193,7 +194,7 @@ def _grid_loss(model: MLP, task: str, batch: int, center, dirs, x, y, pts):
 
 def _plane_fn(model: MLP, data: Dataset, center: np.ndarray, directions: np.ndarray):
     """f(a, b) -> loss, broadcasting over arrays (and differentiable), on the training set."""
-    dtype = jnp.result_type(float)
+    dtype = compute()
     c = jnp.asarray(center, dtype)
     d = jnp.asarray(directions, dtype)
     x, y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
@@ -282,7 +283,7 @@ def landscape(runs: Any, data: Any = None, *, plane: str = "pca", n: int = 51, c
         unravel = first.unravel
         key = jax.random.PRNGKey(seed)
         k1, k2 = jax.random.split(key)
-        center_params = unravel(jnp.asarray(theta_c, jnp.result_type(float)))
+        center_params = unravel(floats(theta_c))
         dirs = np.stack([np.asarray(jax.flatten_util.ravel_pytree(filter_normalized_direction(center_params, k))[0],
                                     np.float64) for k in (k1, k2)])
 

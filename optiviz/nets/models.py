@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, Sequence
 from .._keys import key_data
 from ..activations import Activation, activation as _activation
 from .. import _check as _checks
+from .._dtype import compute
 from ..errors import InvalidValueError
 
 __all__ = ["Dense", "MLP", "mlp", "INIT_SCHEMES"]
@@ -162,7 +163,7 @@ class MLP:
             key = key_data(seed)  # built on the host (as a device computation it would compile)
         shapes = tuple(self.layer_shapes())
         stds = tuple(_init_std(scheme, n_in, n_out) for (n_in, n_out), scheme in zip(shapes, self.init_schemes))
-        dtype = jnp.dtype(jnp.result_type(float))
+        dtype = compute()
         import jax
 
         # coarse buckets (16, 32 ... layers; 256, 1024, 4096 ... numbers): the nets of a lesson or a gallery

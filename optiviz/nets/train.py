@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import _check as _checks
 from .. import compilation_cache
-from .._dtype import fits
+from .._dtype import compute, fits, floats
 from .._keys import key_data
 from .. import optimizers as _opt
 from ..errors import InvalidValueError
@@ -272,7 +272,7 @@ def _check_memory(configs: list["_Config"], n_train: int, records: int, keep_pat
     their gradient and up to four optimizer slots, and the recorded series (five numbers per record, plus the
     flattened weights when the path is kept); 4-byte floats (8 with x64).
     """
-    size = jnp.dtype(jnp.result_type(float)).itemsize
+    size = compute().itemsize
     total = 0.0
     for c in configs:
         units, params = sum(c.model.sizes), c.model.n_params
@@ -436,7 +436,7 @@ def train(model: Any, data: Any, optimizer: Any = "adam", steps: int = 1000, *, 
     _check_memory([configs[i] for i, _ in members], len(data.x_train), n_records(steps, every),
                   keep_path)  # before any weight exists
     # group runs with equal static structure (stacked and vmapped); "fused" keeps every run in its own group
-    dtype = jnp.result_type(float)
+    dtype = compute()
     statics, traced = [], []
     for i, lr in members:
         c = configs[i]
@@ -549,7 +549,7 @@ def _check_init(model: MLP, params: Any) -> Any:
     from .models import Dense
 
     try:
-        layers = tuple(Dense(jnp.asarray(w, jnp.result_type(float)), jnp.asarray(b, jnp.result_type(float)))
+        layers = tuple(Dense(floats(w), floats(b))
                        for w, b in params)
     except (TypeError, ValueError):
         raise InvalidValueError("init_params must be a sequence of (w, b) pairs, as model.init() returns") from None
