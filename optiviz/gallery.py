@@ -25,9 +25,12 @@ queue, sharing JAX's persistent compilation cache on disk) with ``MPLBACKEND=Agg
 matplotlib and optiviz once and keeps what a script compiled for the next one; between scripts it resets what
 sphinx-gallery resets and a little more (:func:`_fresh_state`), so a script's output does not depend on what ran
 before it in the same worker. A script that hangs past its timeout or ends its process (a crash, ``os._exit``)
-takes its worker down; a fresh worker runs the rest. A failure is reported on one line with the script's name
-and error (its log is kept in ``<out>/_failed/``); the others still build, and ``build`` reports the failure so
-the command exits 1.
+takes its worker down; a fresh worker runs the rest. So does a script that leaves a thread or a process running
+(it could print into a later script's output, or end its worker in the middle of one): the worker retires after
+it, and the script still passes, with a warning. A failure is reported on one line with the script's name and
+error (its log is kept in ``<out>/_failed/``); the others still build, and ``build`` reports the failure so the
+command exits 1. A worker that does not start (it hangs or ends while importing) is no script's failure: the
+build stops with one error line (``RunFailure``, exit status 1).
 
 Output (every file is written under a temporary name, then renamed)::
 
@@ -67,7 +70,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ._atomic import atomic_path, write_bytes
-from .errors import InvalidValueError, OptivizError
+from .errors import InvalidValueError, OptivizError, RunFailure
 
 SCRIPT_GLOB = "plot_*.py"
 CLAIM_PREFIX = "Claim:"
@@ -249,7 +252,7 @@ class _Workers:
     of reach of the terminal's Ctrl-C)."""
 
     def __init__(self, python: str | None = None, cwd: Path | None = None) -> None:
-        self._cmd = [python or sys.executable, "-m", "optiviz.gallery", "--worker"]
+        self.cmd = [python or sys.executable, "-m", "optiviz.gallery", "--worker"]
         # where a worker starts: ``-m`` puts that folder first on sys.path for the worker's life, so it must not be
         # the user's current folder (its modules would shadow optiviz and reach every script)
         self._cwd = cwd
@@ -262,7 +265,7 @@ class _Workers:
             if self.stopped:
                 raise KeyboardInterrupt
             log = tempfile.TemporaryFile()  # the worker's own output, before and between scripts
-            proc = subprocess.Popen(self._cmd, env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            proc = subprocess.Popen(self.cmd, env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=log, bufsize=0, start_new_session=True, cwd=self._cwd)
             proc.log = log  # type: ignore[attr-defined]
             self._procs.add(proc)
@@ -287,31 +290,52 @@ class _Workers:
 
 class _Worker:
     """One lane of the build: a long-lived process that runs script after script (``_worker_main``), replaced
-    by a fresh one when a script kills it or runs out of time."""
+    by a fresh one when a script kills it, runs out of time or leaves a thread or a process running."""
 
     def __init__(self, workers: _Workers) -> None:
         self._workers = workers
         self._proc: subprocess.Popen | None = None
         self._buf = b""
 
-    def run(self, script: Path, work: Path, timeout: float) -> tuple[str, int | None]:
-        """Run ``script`` with ``work`` as its build folder (its output goes to files there): ``("done", 0)``,
-        ``("done", 1)`` when it failed (its error is in ``work``), ``("timeout", None)``, or ``("died", status)``
-        when it ended the worker (a negative status is a signal). The timeout counts from the moment the worker
-        is ready: a fresh worker's imports are not the script's time."""
-        if self._proc is not None and self._proc.poll() is not None:  # died idle (a thread an earlier script left)
+    def run(self, script: Path, work: Path, timeout: float) -> tuple[str, int | None, list[str]]:
+        """Run ``script`` with ``work`` as its build folder (its output goes to files there): ``("done", 0, left)``,
+        ``("done", 1, left)`` when it failed (its error is in ``work``), ``("timeout", None, [])``, or ``("died",
+        status, [])`` when it ended the worker (a negative status is a signal); ``left`` says what the script left
+        running (the worker then retires). The timeout counts from the moment the worker is ready: a fresh
+        worker's imports are not the script's time, and a worker that does not start raises ``RunFailure``."""
+        if self._proc is not None and self._proc.poll() is not None:  # died idle (killed from outside)
             self.close()
         if self._proc is None:
             self._proc, self._buf = self._workers.start(), b""
-            ready = self._reply(max(timeout, STARTUP_TIMEOUT))
+            waited = max(timeout, STARTUP_TIMEOUT)
+            ready = self._reply(waited)
             if not isinstance(ready, dict):
-                return self._ended(ready, work)
+                raise self._not_started(ready, waited)
         try:
             self._proc.stdin.write((json.dumps({"script": str(script), "work": str(work)}) + "\n").encode())
         except OSError:
             return self._ended("eof", work)
         reply = self._reply(timeout)
-        return ("done", int(reply["code"])) if isinstance(reply, dict) else self._ended(reply, work)
+        if not isinstance(reply, dict):
+            return self._ended(reply, work)
+        if reply["left"]:  # a thread or a process of the script still runs: it must not reach the next script
+            self.close()
+        return "done", int(reply["code"]), reply["left"]
+
+    def _not_started(self, how: str, waited: float) -> BaseException:
+        """Why a fresh worker never said it was ready (it hung or ended while importing): the build stops, as a
+        second worker would fail the same way, and no script is to blame. KeyboardInterrupt when the build was
+        being stopped."""
+        log = self._proc.log  # type: ignore[attr-defined]
+        log.seek(0)
+        said = [ln.strip() for ln in log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        cmd = " ".join(self._workers.cmd)
+        code = self.close()
+        if self.stopped:
+            return KeyboardInterrupt()
+        why = f"did not start within {waited:g} s" if how == "timeout" else f"{_status(code)} while starting"
+        return RunFailure(f"a gallery worker process ({cmd}) {why}" + (f": {said[-1]}" if said else "")
+                          + "; no script was run")
 
     def _reply(self, timeout: float) -> dict | str:
         """The worker's next line, or "timeout", or "eof" (it ended)."""
@@ -328,7 +352,7 @@ class _Worker:
         line, self._buf = self._buf.split(b"\n", 1)
         return json.loads(line)
 
-    def _ended(self, how: str, work: Path) -> tuple[str, int | None]:
+    def _ended(self, how: str, work: Path) -> tuple[str, int | None, list[str]]:
         """The worker timed out (it is killed) or ended by itself (a crash, ``os._exit``, or the build being
         stopped): what it said before a script's output was redirected goes to the script's log."""
         log = self._proc.log  # type: ignore[attr-defined]
@@ -336,10 +360,10 @@ class _Worker:
         early = log.read()
         code = self.close()
         if how == "timeout":
-            return "timeout", None
+            return "timeout", None, []
         if early and not (work / STDERR_FILE).exists():
             (work / STDERR_FILE).write_bytes(early)
-        return "died", code
+        return "died", code, []
 
     @property
     def stopped(self) -> bool:
@@ -348,6 +372,11 @@ class _Worker:
     def close(self) -> int | None:
         proc, self._proc = self._proc, None
         return None if proc is None else self._workers.end(proc)
+
+
+def _status(code: int | None) -> str:
+    """How a process ended, from its status: ``crashed (SIGSEGV)`` or ``exited with status 3``."""
+    return f"crashed ({signal.Signals(-code).name})" if code is not None and code < 0 else f"exited with status {code}"
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -388,7 +417,7 @@ def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, pyth
     work = out / f".build-{name}-{secrets.token_hex(4)}"  # not mkdtemp: the folder keeps the umask's permissions
     work.mkdir()
     try:
-        status, code = worker.run(script.resolve(), work, timeout)
+        status, code, left = worker.run(script.resolve(), work, timeout)
         if worker.stopped:
             raise KeyboardInterrupt
         stdout, stderr = ((work / f).read_text("utf-8", "replace") if (work / f).exists() else ""
@@ -401,13 +430,11 @@ def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, pyth
             return fail(f"timed out after {timeout:g} s")
         if (work / ERROR_FILE).exists():
             return fail((work / ERROR_FILE).read_text())
-        if status == "died":
-            return fail(f"crashed ({signal.Signals(-code).name})" if code is not None and code < 0
-                        else f"exited with status {code} before its pictures were saved")
-        if code != 0:
-            return fail(([ln.strip() for ln in stderr.splitlines() if ln.strip()] or ["no error message"])[-1])
+        if status == "died":  # a signal, or os._exit
+            return fail(_status(code) + ("" if code is not None and code < 0 else " before its pictures were saved"))
+        # the script ran to its end and passed: a worker answers 1 only with the error in ERROR_FILE
         made = json.loads((work / MANIFEST).read_text())
-        files, notes = made["files"], made["warnings"]
+        files, notes = made["files"], made["warnings"] + left
         if not files:
             return fail("made no picture (leave its figures open in pyplot, its animations bound to module-level "
                         "names)")
@@ -688,10 +715,15 @@ def _run_script(script: Path, work: Path) -> int:
     scratch = work / ".cwd"
     scratch.mkdir()
     stem = script.stem[len("plot_"):] if script.stem.startswith("plot_") else script.stem
+    worker = os.getpid()
     with _fresh_state(script, scratch):
         try:
             try:
-                namespace = runpy.run_path(str(script), run_name="__main__")
+                try:
+                    namespace = runpy.run_path(str(script), run_name="__main__")
+                finally:
+                    if os.getpid() != worker:  # a process the script forked came back here: only the worker goes on
+                        os._exit(0)
             except SystemExit as exc:
                 if exc.code not in (0, None):
                     (work / ERROR_FILE).write_text(f"exited with status {exc.code}")
@@ -714,18 +746,24 @@ def _run_script(script: Path, work: Path) -> int:
 def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
     """Give a script what a fresh process would, and take back what it changed, so the scripts a worker runs in
     turn cannot see each other (sphinx-gallery's resets, and a few more): pyplot's figures closed, the rcParams
-    and the backend restored, ``plt.show`` a no-op, Python's and NumPy's seeds (:func:`reset_example`), the working folder, ``sys.argv``, ``sys.path``,
-    the environment, NumPy's error and print options, warning filters, JAX's x64 switch, and the modules imported
+    and the backend restored, ``plt.show`` a no-op, Python's and NumPy's seeds (:func:`reset_example`), the
+    working folder, ``sys.argv``, ``sys.path``, ``sys.stdin/stdout/stderr``, the environment, NumPy's error and
+    print options, warning filters, the logging configuration, signal handlers and interval timers, JAX's flags,
+    the names registered in optiviz's registries (:func:`optiviz.registry.snapshot`), and the modules imported
     from the script's own folder (a helper such as ``my_surfaces.py`` is imported afresh). What stays is what
-    only makes a second script faster: imported libraries, compiled programs and memoized lesson experiments
-    (pure functions of their arguments)."""
+    only makes a second script faster: imported libraries, compiled programs, the persistent compilation cache's
+    settings and memoized lesson experiments (pure functions of their arguments). A thread or a process the
+    script leaves running is not undone here: the worker retires (:func:`_left_running`)."""
     import matplotlib
     import matplotlib.pyplot as plt
     import numpy as np
 
-    saved = os.getcwd(), sys.argv, sys.path[:], dict(os.environ), set(sys.modules)
+    from .registry import snapshot
+
+    saved = os.getcwd(), sys.argv, sys.path[:], dict(os.environ), set(sys.modules), (sys.stdin, sys.stdout, sys.stderr)
     np_err, np_print = np.geterr(), np.get_printoptions()
-    x64, backend = _x64(), matplotlib.get_backend()
+    backend, flags, logs, signals = matplotlib.get_backend(), _jax_flags(), _logging_state(), _signal_state()
+    restore_registries = snapshot()
     plt.show = _no_show  # the script's plt.show() is where the runner takes over
     os.chdir(scratch)
     sys.argv = [str(script)]
@@ -738,7 +776,7 @@ def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
             finally:
                 plt.close("all")
     finally:
-        cwd, sys.argv, sys.path[:], environ, modules = saved
+        cwd, sys.argv, sys.path[:], environ, modules, (sys.stdin, sys.stdout, sys.stderr) = saved
         os.chdir(cwd)
         if dict(os.environ) != environ:
             os.environ.clear()
@@ -747,10 +785,10 @@ def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
         np.set_printoptions(**np_print)
         if matplotlib.get_backend() != backend:
             plt.switch_backend(backend)
-        if _x64() != x64:
-            from . import enable_x64
-
-            enable_x64(x64)
+        _restore_jax_flags(flags)
+        _restore_logging(logs)
+        _restore_signals(signals)
+        restore_registries()
         for name in set(sys.modules) - modules:
             file = getattr(sys.modules[name], "__file__", None)
             if file and Path(file).resolve().parent == script.parent:
@@ -762,8 +800,77 @@ def _no_show(*args: Any, **kwargs: Any) -> None:
     pass
 
 
-def _x64() -> bool:
-    return bool(sys.modules["jax"].config.jax_enable_x64) if "jax" in sys.modules else False
+#: JAX flags a worker keeps from one script to the next: the persistent compilation cache's, which optiviz sets on
+#: first use (undone, the next script would compile without the cache), shared like the compiled programs
+_SHARED_JAX_FLAGS = ("jax_compilation_cache_", "jax_persistent_cache_", "jax_enable_compilation_cache")
+
+
+def _jax_flags() -> dict[str, Any] | None:
+    """JAX's configuration (``jax.config.values``: ~130 flags, a few microseconds), or None before JAX is imported."""
+    jax = sys.modules.get("jax")
+    return dict(jax.config.values) if jax is not None else None
+
+
+def _restore_jax_flags(flags: dict[str, Any] | None) -> None:
+    """Set back every JAX flag the script changed. When the script is the first of its worker to import JAX, the
+    values a fresh import gives are not known (JAX keeps its defaults private): the x64 switch goes back to its
+    default, False, and any other flag the script changed stays (importing JAX before each worker's first script
+    would cost a matplotlib-only gallery ~1.5 s a worker)."""
+    jax = sys.modules.get("jax")
+    if jax is None:
+        return
+    now = jax.config.values
+    for name, value in (flags if flags is not None else {"jax_enable_x64": False}).items():
+        if now.get(name) != value and not name.startswith(_SHARED_JAX_FLAGS):
+            jax.config.update(name, value)
+
+
+def _logging_state() -> tuple[int, list[tuple[Any, int, list[Any], bool, bool]]]:
+    """The logging configuration: ``logging.disable``'s level, and each existing logger's level, handlers,
+    propagation and disabled flag (``basicConfig`` adds a handler to the root logger; a later script would log
+    through it)."""
+    import logging
+
+    loggers = [logging.root, *(lg for lg in logging.Logger.manager.loggerDict.values()
+                               if isinstance(lg, logging.Logger))]
+    return logging.root.manager.disable, [(lg, lg.level, lg.handlers[:], lg.propagate, lg.disabled)
+                                          for lg in loggers]
+
+
+def _restore_logging(state: tuple[int, list[tuple[Any, int, list[Any], bool, bool]]]) -> None:
+    """Put the loggers that existed back as they were (a logger made by the script, such as a library's module
+    logger created on import, keeps its own configuration)."""
+    import logging
+
+    disable, loggers = state
+    if logging.root.manager.disable != disable:
+        logging.disable(disable)
+    for lg, level, handlers, propagate, disabled in loggers:
+        if lg.level != level:
+            lg.setLevel(level)
+        if lg.handlers != handlers:
+            lg.handlers[:] = handlers
+        lg.propagate, lg.disabled = propagate, disabled
+
+
+def _signal_state() -> dict[signal.Signals, Any]:
+    return {s: signal.getsignal(s) for s in signal.valid_signals()}
+
+
+def _restore_signals(handlers: dict[signal.Signals, Any]) -> None:
+    """Put back the signal handlers the script changed and stop the interval timers it started (an alarm it set
+    would go off in a later script)."""
+    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+        if signal.getitimer(timer) != (0.0, 0.0):
+            signal.setitimer(timer, 0)
+    changed = [(s, h) for s, h in handlers.items() if h is not None and signal.getsignal(s) is not h]
+    for s, h in changed:
+        signal.signal(s, h)
+    if changed:
+        import faulthandler
+
+        if faulthandler.is_enabled():  # restoring SIGSEGV's handler (or SIGABRT's...) replaced faulthandler's
+            faulthandler.enable()
 
 
 def _worker_main() -> int:
@@ -781,6 +888,7 @@ def _worker_main() -> int:
     os.dup2(null, 0)  # a script reading stdin reads nothing, and cannot eat the commands
     os.dup2(null, 1)
     faulthandler.enable()  # a crash leaves its Python traceback on fd 2: the script's log
+    _adopt_orphans()
     try:  # JAX and optiviz are imported by the first script that needs them (none, for a matplotlib-only one)
         import matplotlib.pyplot  # noqa: F401
     except BaseException:  # noqa: S110  a broken installation: each script then fails with its own message
@@ -795,8 +903,10 @@ def _worker_main() -> int:
             f = os.open(work / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(f, fd)
             os.close(f)
+        threads = set(threading.enumerate())
         try:
             code = _run_script(Path(job["script"]), work)
+            left = _left_running(threads)
         except BaseException:  # the runner itself failed (resetting the state): the worker ends, the log says why
             traceback.print_exc()
             raise
@@ -805,8 +915,39 @@ def _worker_main() -> int:
             sys.stderr.flush()
             os.dup2(null, 1)
             os.dup2(null, 2)
-        replies.write(json.dumps({"code": code}) + "\n")
+        replies.write(json.dumps({"code": code, "left": left}) + "\n")
     return 0
+
+
+def _adopt_orphans() -> None:
+    """Make the worker the reaper of its orphaned descendants (Linux's ``PR_SET_CHILD_SUBREAPER``): a process a
+    script starts in the background (``sh -c "cmd &"``, a daemon's double fork) stays the worker's child, so
+    :func:`_left_running` sees it and ending the worker ends it. Elsewhere only direct children are seen."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _left_running(threads: set[threading.Thread]) -> list[str]:
+    """What the script that just ran left running besides ``threads`` (those alive before it): threads and child
+    processes, which could print into a later script's output or end its worker in the middle of it. They
+    cannot be stopped safely from inside, so the worker retires after such a script (a fresh one runs the
+    rest); the parent ends its process group. Finished children are reaped here. Costs microseconds."""
+    new = [t for t in threading.enumerate() if t not in threads and not isinstance(t, threading._DummyThread)]
+    children = False
+    with contextlib.suppress(ChildProcessError):  # no child at all
+        while True:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:  # a child still runs
+                children = True
+                break
+    what = [f"{len(new)} threads" if len(new) > 1 else "a thread"] if new else []
+    what += ["a child process"] if children else []
+    return [f"left {' and '.join(what)} running when it ended: stopped with its worker process (join threads and "
+            "wait for processes before the end: sphinx-gallery runs the next example in the same process)"
+            ] if what else []
 
 
 if __name__ == "__main__":

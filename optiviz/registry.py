@@ -10,12 +10,18 @@ Scanning the installed distributions for entry points takes milliseconds, so the
 
 ``catalog()`` is what listing and describing read: each entry's name, one-line summary and hyperparameters, taken
 from what was registered, without building, checking or compiling anything and without importing a plugin.
+
+``snapshot()`` remembers the names in every registry and gives back a function that forgets what was registered
+since, except built-ins: a runner of user scripts (``optiviz gallery``'s workers) hands each script the names a
+fresh process has.
 """
 from __future__ import annotations
 
 import difflib
 import sys
+import weakref
 from importlib import import_module, metadata
+from types import FrameType
 from typing import Any, Callable, Generic, Iterator, NamedTuple, TypeVar
 
 from ._check import clip, show
@@ -43,6 +49,9 @@ def describe_entry_point(ep: metadata.EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
     owner = f" from the distribution {dist.name!r}" if dist is not None and getattr(dist, "name", None) else ""
     return f"{ep.name} = {ep.value}{owner}"
+
+
+_registries: weakref.WeakSet[Registry[Any]] = weakref.WeakSet()  # every registry made, for snapshot()
 
 
 class CatalogEntry(NamedTuple):
@@ -85,9 +94,11 @@ class Registry(Generic[T]):
         self._describe = describe or _docstring_summary
         self._entries: dict[str, T] = {}
         self._plugins: dict[str, T] = {}
+        self._builtin: set[str] = set()  # the names registered by optiviz's own modules as they were imported
         self._loaded_builtins = builtins is None
         self._eps_key: tuple[str, ...] | None = None
         self._eps: list[metadata.EntryPoint] = []
+        _registries.add(self)
 
     @property
     def _noun(self) -> str:
@@ -104,6 +115,8 @@ class Registry(Generic[T]):
             if key in self._entries:
                 raise OptivizError(f"{self._noun} {key!r} is already registered")
             self._entries[key] = o
+            if _importing_optiviz():
+                self._builtin.add(key)
             return o
 
         return decorator if obj is None else decorator(obj)
@@ -236,3 +249,37 @@ class Registry(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {len(self._entries)} built-in)"
+
+
+def _importing_optiviz() -> bool:
+    """Whether the caller runs inside the top-level code of an optiviz module being imported: that is how built-ins
+    register (decorators at module level, the ``builtins`` module a registry imports on first use), whoever
+    triggered the import. A name registered by any other code is the user's (a script, a notebook, a test)."""
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_globals.get("__name__")
+        if frame.f_code.co_name == "<module>" and isinstance(name, str) and name.partition(".")[0] == "optiviz":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def snapshot() -> Callable[[], None]:
+    """Remember every registry's names now; the function returned puts them back: it forgets the names registered
+    since (and the plugins loaded since, which load again when asked for) and brings back any that was removed.
+
+    Built-ins are kept whenever they were loaded, so a snapshot taken before a registry loads its built-ins (they
+    load lazily, on first use) or before its module was imported does not empty it: restored, every registry holds
+    what a fresh process would give it, plus what was registered before the snapshot."""
+    saved = {reg: (dict(reg._entries), dict(reg._plugins)) for reg in list(_registries)}
+
+    def restore() -> None:
+        for reg in list(_registries):
+            entries, plugins = saved.get(reg, ({}, {}))
+            kept = {k: entries.get(k, v) for k, v in reg._entries.items() if k in entries or k in reg._builtin}
+            reg._entries.clear()
+            reg._entries.update({**kept, **entries})
+            reg._plugins.clear()
+            reg._plugins.update(plugins)
+
+    return restore

@@ -2,31 +2,56 @@
 
 ``optiviz gallery`` runs the scripts in long-lived workers (one per job); between scripts a worker resets what a
 fresh process would give a script. These tests build tiny matplotlib-only galleries with ``--jobs 1``, so every
-script of a build runs in the same worker, one after the other, in name order.
+script of a build runs in the same worker, one after the other, from the last name to the first (the index's
+order taken from its end, as :func:`optiviz.gallery._take` gives the first worker).
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
+import pytest
+
 from optiviz import gallery
+from optiviz.cli import main
+from optiviz.errors import RunFailure
 
 # Leaves behind everything a script can change in its process: pyplot figures, rcParams and the backend,
-# plt.show, a module-level name,
-# NumPy's global generator and print options, the environment, sys.path and sys.argv, a warnings filter, the
-# working folder, and a helper module imported from the script's folder.
+# plt.show, a module-level name, NumPy's global generator and print options, the environment, sys.path and
+# sys.argv, a warnings filter, the working folder, a helper module imported from the script's folder, names in
+# optiviz's registries (a surface registered before the surfaces' built-ins load, a schedule in a registry whose
+# module it imports first), the logging configuration, a signal handler and a pending alarm, and sys.stdout.
 DIRTY = '''\
 """Leaves a mess"""
-import os, sys, warnings
+import logging, os, signal, sys, warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import helper_mod
+import optiviz as ov
+from optiviz import schedules
+from optiviz.surface import registry as surfaces
+
+@ov.register_surface
+@ov.surface(domain=((-1, 1), (-1, 1)), start=(0.5, 0.5), minima=[(0.0, 0.0)])
+def leaked_bowl(x, y):
+    return x ** 2 + y ** 2
+
+schedules.register("leaked_schedule")(lambda: 1.0)
+assert "leaked_bowl" in surfaces.names() and "ravine" in surfaces.names()  # the built-ins load after the snapshot
+logging.basicConfig(level=logging.DEBUG)
+signal.signal(signal.SIGUSR1, lambda *args: print("the dirty script's handler"))
+signal.signal(signal.SIGALRM, lambda *args: print("the dirty script's alarm"))
+signal.setitimer(signal.ITIMER_REAL, 30)
 
 helper_mod.CALLS.append("dirty")
+open(helper_mod.RAN, "a").write("dirty\\n")
 LEAKED = 42
 plt.rcParams["lines.linewidth"] = 7.5
 plt.rcParams["figure.facecolor"] = "black"
@@ -44,16 +69,19 @@ open("note.txt", "w").close()
 plt.figure(figsize=(1, 1), dpi=20)
 plt.figure(figsize=(1, 1), dpi=20)
 print(f"Claim: pid {os.getpid()}")
+sys.stdout = open(os.devnull, "w")
 '''
 
 # Records what it finds when it starts, and draws a figure that depends on the rcParams.
 CLEAN = '''\
 """Finds a fresh process"""
-import json, os, sys, warnings
+import json, logging, os, signal, sys, warnings
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import helper_mod
+from optiviz import schedules
+from optiviz.surface import registry as surfaces
 
 found = {
     "figures": plt.get_fignums(),
@@ -70,14 +98,24 @@ found = {
     "cwd_files": sorted(os.listdir(".")),
     "helper_calls": list(helper_mod.CALLS),
     "backend": matplotlib.get_backend(),
+    "surfaces": surfaces.names(),
+    "schedules": schedules.names(),
+    "logging": [logging.root.level, len(logging.root.handlers)],
+    "signals": [signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL, signal.getitimer(signal.ITIMER_REAL)],
 }
 plt.show()
 helper_mod.CALLS.append("clean")
+open(helper_mod.RAN, "a").write("clean\\n")
 fig, ax = plt.subplots(figsize=(2, 1.5), dpi=40)
 ax.plot([0, 1, 0.5])
 print("FOUND " + json.dumps(found, sort_keys=True))
 print(f"Claim: pid {os.getpid()}")
 '''
+
+
+# Draws a figure and prints its worker's pid.
+OK = '"""Fine"""\nimport os\nimport matplotlib.pyplot as plt\nplt.figure(figsize=(1, 1), dpi=20)\n' \
+     'print(f"Claim: pid {os.getpid()}")\n'
 
 
 def _write(folder: Path, name: str, text: str) -> Path:
@@ -97,13 +135,15 @@ def _pid(result: gallery.ExampleResult) -> int:
 
 def test_a_script_sees_a_fresh_process_after_another_ran_in_its_worker(tmp_path):
     src = tmp_path / "src"
-    _write(src, "helper_mod.py", "CALLS = []\n")
-    _write(src, "plot_a_dirty.py", DIRTY)
+    ran = tmp_path / "ran.txt"
+    _write(src, "helper_mod.py", f"CALLS = []\nRAN = {str(ran)!r}\n")
+    _write(src, "plot_c_dirty.py", DIRTY)
     _write(src, "plot_b_clean.py", CLEAN)
     shared = gallery.build(src, tmp_path / "shared", jobs=1, echo=None)
     alone = gallery.build(src, tmp_path / "alone", only="plot_b_clean", jobs=1, echo=None)
     assert shared.ok and alone.ok
-    dirty, clean = shared.results
+    assert ran.read_text().split() == ["dirty", "clean", "clean"], "the dirty script ran first in the shared worker"
+    clean, dirty = shared.results
     assert _pid(dirty) == _pid(clean), "both scripts ran in one worker"
     assert _pid(alone.results[0]) != _pid(clean)
     found = _found(clean)
@@ -113,6 +153,9 @@ def test_a_script_sees_a_fresh_process_after_another_ran_in_its_worker(tmp_path)
     assert found["helper_calls"] == [] and found["rand"] == 0.5488135039273248  # np.random.seed(0)
     assert found["linewidth"] != 7.5 and found["facecolor"] != "black"
     assert found["backend"].lower() == "agg" and "shown" not in clean.stdout
+    assert "leaked_bowl" not in found["surfaces"] and "ravine" in found["surfaces"]
+    assert "leaked_schedule" not in found["schedules"] and "cosine" in found["schedules"]
+    assert found["logging"] == [logging.WARNING, 0] and found["signals"] == [True, [0.0, 0.0]]
     assert clean.files == ["plot_b_clean/b_clean.png"] and len(dirty.files) == 2
     png = "plot_b_clean/b_clean.png"
     assert (tmp_path / "shared" / png).read_bytes() == (tmp_path / "alone" / png).read_bytes()
@@ -136,8 +179,7 @@ def test_modules_in_the_users_folder_do_not_reach_the_scripts(tmp_path, monkeypa
 
 def test_a_crash_or_a_timeout_fails_only_its_script_and_a_new_worker_runs_the_rest(tmp_path):
     src = tmp_path / "src"
-    ok = '"""Fine"""\nimport os\nimport matplotlib.pyplot as plt\nplt.figure(figsize=(1, 1), dpi=20)\n' \
-         'print(f"Claim: pid {os.getpid()}")\n'
+    ok = OK
     scripts = {
         "plot_a_raises.py": '"""Raises"""\nraise ValueError("bad value")\n',
         "plot_b_ok.py": ok,
@@ -169,6 +211,66 @@ def test_a_crash_or_a_timeout_fails_only_its_script_and_a_new_worker_runs_the_re
     assert not list(out.glob(".build-*"))
     for n in ("plot_b_ok", "plot_d_ok", "plot_f_ok", "plot_h_ok", "plot_j_ok"):
         assert (out / n / f"{n[5:]}.png").is_file()
+
+
+def test_a_script_that_leaves_threads_or_processes_running_passes_and_its_worker_retires(tmp_path):
+    """What a script leaves running could print into a later script's output or end its worker in the middle of
+    it: the worker retires after it, and ending the worker ends what the script left. A process the script forks
+    that comes back into the runner (a bare ``os.fork()``) ends there, instead of running scripts beside it."""
+    src = tmp_path / "src"  # one worker runs them from the last name to the first
+    _write(src, "plot_b_leaves.py", OK.replace("Fine", "Leaves work") + 'import subprocess, threading, time\n'
+           'for _ in range(2):\n    threading.Thread(target=time.sleep, args=(30,)).start()\n'
+           'if os.fork():  # the child goes on to the end of the script, back into the runner\n    time.sleep(0.2)\n'
+           '    print(f"child {subprocess.Popen([\'sleep\', \'30\']).pid}")\n')
+    _write(src, "plot_a_ok.py", OK)
+    report = gallery.build(src, tmp_path / "out", jobs=1, echo=None)
+    assert report.ok, [r.error for r in report.results]
+    ok, leaves = report.results
+    assert _pid(leaves) != _pid(ok), "a worker retires after a script that left work"
+    assert leaves.warnings == ["left 2 threads and a child process running when it ended: stopped with its worker "
+                               "process (join threads and wait for processes before the end: sphinx-gallery runs the "
+                               "next example in the same process)"]
+    assert not ok.warnings and leaves.stdout.count("Claim:") == 1
+    (child,) = [int(ln.split()[1]) for ln in leaves.stdout.splitlines() if ln.startswith("child ")]
+    assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text()
+
+
+def test_a_worker_that_does_not_start_fails_the_build_not_a_script(tmp_path, monkeypatch, capsys):
+    """A worker that hangs or ends while importing is not the first script's timeout or crash: the build stops
+    with one line saying so (exit status 1), and no script is reported as failed."""
+    src = tmp_path / "src"
+    _write(src, "plot_a.py", OK)
+    hangs = _write(tmp_path, "hangs", "#!/bin/sh\nexec sleep 30\n")
+    dies = _write(tmp_path, "dies", "#!/bin/sh\necho 'No module named optiviz' >&2\nexit 3\n")
+    for fake in (hangs, dies):
+        fake.chmod(0o755)
+    monkeypatch.setattr(gallery, "STARTUP_TIMEOUT", 0.1)
+    with pytest.raises(RunFailure, match=r"^a gallery worker process \(\S*hangs -m optiviz.gallery --worker\) did not "
+                                         r"start within 0.3 s; no script was run$"):
+        gallery.build(src, tmp_path / "out", jobs=1, timeout=0.3, python=str(hangs), echo=None)
+    monkeypatch.setattr(sys, "executable", str(dies))
+    assert main(["gallery", "--src", str(src), "--out", str(tmp_path / "out"), "--jobs", "1"]) == 1
+    assert capsys.readouterr().err.strip().endswith(" exited with status 3 while starting: No module named optiviz; "
+                                                    "no script was run")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
+
+
+def test_the_reset_puts_back_jax_flags_but_keeps_the_compilation_cache(tmp_path, monkeypatch):
+    """Checked in this process (a worker imports JAX only for scripts that use it)."""
+    import jax
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(plt, "show", plt.show)  # the reset makes it a no-op
+    cache = jax.config.jax_compilation_cache_dir
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with gallery._fresh_state(_write(tmp_path, "plot_x.py", ""), scratch):
+        jax.config.update("jax_debug_nans", True)
+        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_compilation_cache_dir", str(tmp_path / "cache"))
+    assert not jax.config.jax_debug_nans and not jax.config.jax_enable_x64
+    assert jax.config.jax_compilation_cache_dir == str(tmp_path / "cache")
+    jax.config.update("jax_compilation_cache_dir", cache)
 
 
 def test_the_command_line_runs_scripts_in_shared_workers_and_exits_1_on_a_failure(tmp_path):

@@ -106,6 +106,28 @@ def test_builtins_module_is_imported_on_first_use(monkeypatch, tmp_path):
     assert module in sys.modules and reg.builtin_names() == ["fig"]
 
 
+def test_a_snapshot_forgets_the_users_names_and_keeps_the_builtins(monkeypatch, tmp_path, fruits):
+    """What ``optiviz gallery``'s workers call between scripts: names registered by user code since the snapshot
+    go (in a registry made since too), plugins loaded since are forgotten (they load again when asked for), the
+    names from before stay, and so do built-ins: those of a registry's module imported since, or of lazily loaded
+    built-ins, are registered by optiviz's own modules as they are imported."""
+    from optiviz import schedules
+    from optiviz.registry import snapshot
+
+    module = f"fake_plugin_mod_{next(_ids)}"
+    install_plugin(monkeypatch, tmp_path, fruits.group, {"mango": f"{module}:MANGO"}, module, "MANGO = 'a mango'\n")
+    restore = snapshot()
+    fruits.register("cherry", object())
+    assert fruits.get("mango") == "a mango"
+    later = Registry(fresh_kind())
+    later.register("kiwi", object())
+    schedules.register("users_schedule")(lambda: 1.0)
+    restore()
+    assert fruits.builtin_names() == ["apple", "apricot", "banana"] and "mango" not in fruits._plugins
+    assert later.names() == [] and "users_schedule" not in schedules.names() and "cosine" in schedules.names()
+    assert fruits.get("mango") == "a mango"
+
+
 # --------------------------------------------------------------------------------------- plugins
 
 def test_entry_point_plugin_is_found_but_loaded_only_when_asked_for(monkeypatch, tmp_path, fruits):
