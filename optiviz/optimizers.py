@@ -31,7 +31,7 @@ from . import _check as _checks
 from ._lazy import lazy_module
 from .errors import InvalidValueError, OptivizError
 from .registry import Registry, did_you_mean
-from .schedules import as_schedule
+from .schedules import CONVENTIONS, as_schedule, following
 from .transforms import (  # re-exported: the public ``ov.optimizers.chain`` & co. keep working
     LearningRate, Optimizer, Scalar, add_decayed_weights, chain, scale, scale_by_adadelta, scale_by_adam, scale_by_adamax,
     scale_by_amsgrad, scale_by_inverse_time, scale_by_lion, scale_by_lr, scale_by_nadam, scale_by_radam,
@@ -97,9 +97,6 @@ class _Labeled(Optimizer):
 
 
 # ---------------------------------------------------------------------------------------------- registry
-
-CONVENTIONS = ("optax", "torch")
-
 
 @dataclass(frozen=True)
 class OptimizerInfo:
@@ -669,6 +666,8 @@ class OptimizerSpec:
         convention = changes.pop("convention", self.convention)
         # the hyperparameters the user gave, then the changes: the rest follow the convention's defaults
         hp = {k: v for k, v in self.hparams.items() if k in self.given and k != "convention"}
+        if "lr" in hp:  # a schedule that followed this spec's convention follows the new one
+            hp["lr"] = following(hp["lr"], convention, unless=self.convention)
         hp.update({k: v for k, v in changes.items() if k != "noise"})
         noise = changes.get("noise", self.noise)
         out = spec(self.name, **hp, noise=noise, convention=convention)
@@ -728,7 +727,8 @@ def spec(name: str, **hparams: Any) -> OptimizerSpec:
     """Validate ``hparams`` for optimizer ``name`` and fill in the defaults.
 
     ``learning_rate`` is accepted as ``lr`` (optax's name); ``convention="torch"`` takes PyTorch's defaults and
-    formulas (see each optimizer's docstring), ``"optax"`` (the default) optax's.
+    formulas (see each optimizer's docstring), ``"optax"`` (the default) optax's; an optiviz schedule given as ``lr``
+    without a convention of its own follows the optimizer's (``ov.schedules``).
     """
     info = get(name)
     hparams = _lr_alias(name, hparams)
@@ -747,6 +747,8 @@ def spec(name: str, **hparams: Any) -> OptimizerSpec:
         raise InvalidValueError(f"{name}: momentum_decay is PyTorch's momentum schedule: add convention='torch'")
     defaults = info.defaults_for(convention)
     values = {k: _check(name, k, hparams.get(k, d)) for k, d in defaults.items()}
+    if "lr" in values:  # an optiviz schedule that names no convention takes the optimizer's
+        values["lr"] = following(values["lr"], convention)
     if noise is None:
         noise = _SGD_NOISE if info.stochastic else 0.0
     noise = _check(name, "noise", noise)
@@ -802,7 +804,8 @@ def _parse_value(owner: str, key: str, raw: str) -> Any:
                 k, v = ("lr", item) if i == 0 else (None, item)
             if k is None:
                 raise InvalidValueError(f"{owner}: write schedule arguments as name=value, got {_checks.show(item)}")
-            pairs.append((k.strip(), _number(owner, k.strip(), v)))
+            k = k.strip()
+            pairs.append((k, v.strip() if k == "convention" else _number(owner, k, v)))
         return schedules.schedule(fname.strip(), **_checks.unique(pairs, f"schedule {_checks.clip(fname, 30)}"))
     return _number(owner, key, raw)
 

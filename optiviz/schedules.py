@@ -6,9 +6,17 @@ recompile a compiled trajectory. Any other callable of the step (an optax schedu
 ``optax.cosine_decay_schedule(0.1, 500)``, a lambda) is a learning rate too, wrapped in a ``StepFunction``.
 
     ov.schedule("cosine", lr=0.1, steps=500)       # or ov.schedules.names()
+
+Conventions: a schedule follows optax's formula, or PyTorch's (``torch.optim.lr_scheduler``) with
+``convention="torch"``; a schedule that does not say takes its optimizer's convention
+(``ov.optimizer("adam", convention="torch", lr=ov.schedule("cosine", ...))`` is torch's Adam under torch's
+``CosineAnnealingLR``). The update count is the same in both: PyTorch calls ``scheduler.step()`` after
+``optimizer.step()``, so update t (from 0) uses the learning rate of t scheduler steps, eta_t. Only ``cosine``
+computes something else under torch's convention (it does not stop at ``steps``: see its docstring).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import math
@@ -18,7 +26,7 @@ from typing import Any, Callable
 from . import _check as _checks
 from ._lazy import lazy_module
 from .errors import InvalidValueError
-from .registry import Registry
+from .registry import Registry, did_you_mean
 
 # JAX loads when a schedule is first evaluated, not when the registry is read (list, describe)
 jax = lazy_module("jax")
@@ -32,6 +40,10 @@ def _parameters(fn: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
 
 
 _schedules: Registry[Callable[..., Any]] = Registry("schedules", describe=_parameters)
+
+#: the frameworks whose formulas optiviz follows by name, for optimizers and schedules: optax's (the default) and
+#: PyTorch's (``convention="torch"``)
+CONVENTIONS = ("optax", "torch")
 register = _schedules.register
 
 
@@ -46,7 +58,7 @@ def get(name: str) -> Callable[..., Any]:
 
 @register("constant")
 def constant(t, lr):
-    """eta_t = lr: a fixed step size (optax.constant_schedule)."""
+    """eta_t = lr: a fixed step size (optax.constant_schedule; PyTorch: no scheduler)."""
     del t
     return lr
 
@@ -56,7 +68,8 @@ def exponential(t, lr, decay_rate=0.99, transition_steps=1.0):
     """eta_t = lr * decay_rate ** (t / transition_steps): smooth geometric decay.
 
     Symbols: lr = ``lr``, ``decay_rate`` in (0, 1], ``transition_steps`` > 0. Equals
-    optax.exponential_decay(lr, transition_steps, decay_rate) (not staircased).
+    optax.exponential_decay(lr, transition_steps, decay_rate) (not staircased), and with transition_steps = 1
+    PyTorch's ExponentialLR(gamma=decay_rate) (the same formula under both conventions).
     """
     return lr * decay_rate ** (t / transition_steps)
 
@@ -66,20 +79,27 @@ def inverse_sqrt(t, lr):
     """eta_t = lr / sqrt(t + 1): the decaying step size of the Adagrad lesson.
 
     The step size whose O(sqrt(T)) regret bound Adagrad's per-coordinate 1 / sqrt(G_t) imitates (Zinkevich, 2003;
-    Duchi, Hazan & Singer, 2011). t + 1 so that the first update uses lr.
+    Duchi, Hazan & Singer, 2011). t + 1 so that the first update uses lr. PyTorch has it as
+    LambdaLR(lr_lambda=lambda t: 1 / sqrt(t + 1)) (the same formula under both conventions).
     """
     return lr / jnp.sqrt(t + 1.0)
 
 
 @register("cosine")
-def cosine(t, lr, steps=1000.0, alpha=0.0):
+def cosine(t, lr, steps=1000.0, alpha=0.0, convention="optax"):
     """eta_t = lr * ((1 - alpha) * (1 + cos(pi * min(t, steps) / steps)) / 2 + alpha): half a cosine wave.
 
-    Falls from lr to alpha * lr over ``steps`` updates, then stays there. Equals
-    optax.cosine_decay_schedule(lr, steps, alpha). Reference: Loshchilov & Hutter, "SGDR: Stochastic Gradient
-    Descent with Warm Restarts", ICLR 2017 (one cycle, no restart).
+    Falls from lr to alpha * lr over ``steps`` updates. Symbols: lr = ``lr``, ``steps`` > 0, ``alpha`` in [0, 1]
+    (the floor as a fraction of lr), ``convention``.
+    Conventions: optax (``optax.cosine_decay_schedule(lr, steps, alpha)``) then stays at alpha * lr. PyTorch
+    (``torch.optim.lr_scheduler.CosineAnnealingLR(T_max=steps, eta_min=alpha * lr)``, ``convention="torch"``)
+    keeps following the cosine without the min: eta_t = lr * ((1 - alpha) * (1 + cos(pi * t / steps)) / 2 + alpha),
+    back up to lr at t = 2 steps and down again (period 2 steps); torch computes it by a recursion whose values
+    equal this closed form to rounding (float64, 500 updates: relative 4e-13 at most, near the troughs).
+    Reference: Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR 2017 (one
+    cycle, no restart); PyTorch's documentation of ``CosineAnnealingLR``.
     """
-    frac = jnp.minimum(t, steps) / steps
+    frac = (t if convention == "torch" else jnp.minimum(t, steps)) / steps
     return lr * ((1.0 - alpha) * 0.5 * (1.0 + jnp.cos(math.pi * frac)) + alpha)
 
 
@@ -88,7 +108,8 @@ def step(t, lr, every=100.0, factor=0.5):
     """eta_t = lr * factor ** floor(t / every): piecewise-constant decay.
 
     Multiplies the step size by ``factor`` after every ``every`` updates. Equals
-    optax.exponential_decay(lr, every, factor, staircase=True).
+    optax.exponential_decay(lr, every, factor, staircase=True) and PyTorch's StepLR(step_size=every,
+    gamma=factor) (the same formula under both conventions).
     """
     return lr * factor ** jnp.floor(t / every)
 
@@ -97,35 +118,46 @@ def step(t, lr, every=100.0, factor=0.5):
 class Schedule:
     """A named schedule with its parameters bound; call it with the update count.
 
-    A JAX pytree (its numbers are leaves, its name static); it registers itself as one when the first schedule is
-    made, so that defining the class does not import JAX.
+    A JAX pytree (its numbers are leaves, its name and convention static); it registers itself as one when the
+    first schedule is made, so that defining the class does not import JAX. ``convention`` None: its optimizer's
+    (optax's when called on its own).
     """
 
     name: str
     params: tuple[tuple[str, Any], ...]
+    convention: str | None = None
 
     def __post_init__(self) -> None:
         _register_pytree()
 
     def __call__(self, t):
-        return get(self.name)(t, **dict(self.params))
+        fn = get(self.name)
+        if _takes_convention(fn):  # a schedule whose formula depends on it
+            return fn(t, **dict(self.params), convention=self.convention or "optax")
+        return fn(t, **dict(self.params))
 
     @property
     def lr(self):
         return dict(self.params)["lr"]
 
     def tree_flatten(self):
-        return [v for _, v in self.params], (self.name, tuple(k for k, _ in self.params))
+        return [v for _, v in self.params], (self.name, tuple(k for k, _ in self.params), self.convention)
 
     @classmethod
     def tree_unflatten(cls, aux, leaves):
-        name, keys = aux
-        return cls(name, tuple(zip(keys, leaves)))
+        name, keys, convention = aux
+        return cls(name, tuple(zip(keys, leaves)), convention)
 
     def __str__(self) -> str:
-        inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params)
+        inner = ", ".join([f"{k}={_fmt(v)}" for k, v in self.params]
+                          + ([f"convention={self.convention}"] if self.convention else []))
         return f"{self.name}({inner})"
 
+
+
+@functools.cache
+def _takes_convention(fn: Callable[..., Any]) -> bool:
+    return "convention" in inspect.signature(fn).parameters
 
 
 @functools.cache
@@ -239,6 +271,17 @@ def peak(schedule: Callable[[Any], Any], steps: int) -> float:
     return top
 
 
+def following(lr: Any, convention: str, unless: str | None = None) -> Any:
+    """``lr`` with its optiviz schedule (also inside a ``Scaled``) taking ``convention`` where it set none (or set
+    ``unless``: the convention it had followed before); numbers and other callables unchanged. Going back to optax's
+    leaves the convention unset again, so the schedule keeps following its optimizer."""
+    if isinstance(lr, Scaled):
+        return Scaled(following(lr.schedule, convention, unless), lr.factor)
+    if isinstance(lr, Schedule) and lr.convention in (None, unless):
+        return dataclasses.replace(lr, convention=None if convention == "optax" else convention)
+    return lr
+
+
 def as_schedule(value: Any) -> Any:
     """A learning rate as the optimizers take it: a ``Schedule``, ``StepFunction`` or ``Scaled`` unchanged, any
     other callable of the step count wrapped in a ``StepFunction``, anything else (a number) unchanged."""
@@ -254,15 +297,23 @@ def _fmt(v: Any) -> str:
         return str(v)
 
 
-def schedule(name: str, **params: float) -> Schedule:
-    """Build the schedule ``name`` with its parameters validated; ``lr`` is the initial step size."""
+def schedule(name: str, *, convention: str | None = None, **params: float) -> Schedule:
+    """Build the schedule ``name`` with its parameters validated; ``lr`` is the initial step size.
+
+    ``convention``: ``"optax"`` or ``"torch"`` (``torch.optim.lr_scheduler``'s formula); None follows the
+    optimizer it is given to (optax's on its own).
+    """
     fn = get(name)
+    if convention is not None and convention not in CONVENTIONS:
+        raise InvalidValueError(f"schedule {name!r}: unknown convention {_checks.show(convention)}; "
+                                f"{did_you_mean(str(convention), list(CONVENTIONS))}")
     sig = inspect.signature(fn)
-    allowed = [p for p in sig.parameters if p != "t"]
+    allowed = [p for p in sig.parameters if p not in ("t", "convention")]
     for key in params:
         if key not in allowed:
-            raise InvalidValueError(f"schedule {name!r} has no parameter {key!r}; it takes {', '.join(allowed)}")
-    bound = {p.name: p.default for p in sig.parameters.values() if p.name != "t" and p.default is not p.empty}
+            raise InvalidValueError(f"schedule {name!r} has no parameter {key!r}; it takes "
+                                    f"{', '.join(allowed)}, convention")
+    bound = {p.name: p.default for p in sig.parameters.values() if p.name in allowed and p.default is not p.empty}
     bound.update(params)
     missing = [p for p in allowed if p not in bound]
     if missing:
@@ -277,4 +328,4 @@ def schedule(name: str, **params: float) -> Schedule:
             bound[key] = _checks.number(value, key, lo=0, hi=1, where=where)
         else:
             bound[key] = _checks.number(value, key, where=where)
-    return Schedule(name, tuple((k, bound[k]) for k in allowed))
+    return Schedule(name, tuple((k, bound[k]) for k in allowed), convention)

@@ -65,7 +65,7 @@ def _paths(cases) -> dict[str, np.ndarray]:
     groups = defaultdict(list)
     for case in cases:
         # every hyperparameter, defaults filled in: cases differing only in numbers share a program
-        spec = ov.optimizers.spec(case.name, **{k: golden.optax_value(v) for k, v in case.kwargs.items()})
+        spec = ov.optimizers.spec(case.name, **{k: golden.value(v) for k, v in case.kwargs.items()})
         kwargs = {**spec.hparams, "convention": spec.convention}
         static = tuple(sorted((k, v) for k, v in kwargs.items() if _static(v)))
         numeric = {k: float(v) for k, v in kwargs.items() if not _static(v)}
@@ -113,6 +113,26 @@ def test_follows_torch(torch_paths, i):
     np.testing.assert_allclose(torch_paths[case.id], ref, rtol=0, atol=TOL)
 
 
+def test_schedules_give_torchs_learning_rate_at_every_update():
+    # torch steps its scheduler after each optimizer.step(), so update t (from 0) uses the lr of t scheduler steps:
+    # optiviz's schedule(t), under the torch convention the optimizer passes on to a schedule that names none
+    lrs = [ov.optimizers.spec(case.name, **{k: golden.value(v) for k, v in case.kwargs.items()}).hparams["lr"]
+           for case in golden.SCHEDULED]
+    assert all(lr.convention == "torch" for lr in lrs)
+    with jax.enable_x64(True):
+        ours = jax.jit(lambda t: jnp.stack([lr(t) for lr in lrs]))(jnp.arange(golden.STEPS, dtype=jnp.float64))
+    # torch's recursions (lr * gamma, CosineAnnealingLR's ratio of cosines) round differently from the closed forms
+    np.testing.assert_allclose(np.asarray(ours), GOLD["torch_lr"], rtol=1e-12, atol=1e-18)
+
+
+def test_every_torch_scheduler_a_schedule_names_is_compared_with_torch():
+    import re
+
+    named = {m for name in ov.schedules.names() for m in re.findall(r"\b([A-Z]\w*LR)\(", ov.schedules.get(name).__doc__)}
+    compared = {c.ref_kwargs["scheduler"]["torch_scheduler"] for c in golden.SCHEDULED}
+    assert named - {"LambdaLR"} == compared == {"StepLR", "ExponentialLR", "CosineAnnealingLR"}
+
+
 @pytest.mark.parametrize("i", range(len(golden.OPTAX_CASES)), ids=[c.id for c in golden.OPTAX_CASES])
 def test_follows_optax(optax_paths, i):
     case = golden.OPTAX_CASES[i]
@@ -129,6 +149,7 @@ def test_the_script_reproduces_the_golden_torch_paths(tmp_path):
                    capture_output=True)
     fresh = np.load(out)
     np.testing.assert_allclose(fresh["torch"], GOLD["torch"], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(fresh["torch_lr"], GOLD["torch_lr"], rtol=1e-13, atol=0)
 
 
 # ------------------------------------------------------------------------------------ the convention switch

@@ -82,6 +82,34 @@ def test_the_first_update_uses_t_zero():
     np.testing.assert_allclose(steps, [[-1.0, 2.0], [-0.5, 1.0], [-0.25, 0.5]])
 
 
+def test_torchs_cosine_annealing_keeps_following_the_cosine():
+    # CosineAnnealingLR(T_max=steps, eta_min=alpha * lr) does not stop at T_max: back up to lr at 2 T_max
+    # (its values against torch itself: test_conventions' golden learning rates)
+    optax_, torch = (ov.schedule("cosine", lr=1.0, steps=100, alpha=0.2, convention=c) for c in ("optax", "torch"))
+    ours, theirs = jax.jit(lambda t: (torch(t), optax_(t)))(np.array([0.0, 50, 100, 150, 200, 300]))
+    np.testing.assert_allclose(np.asarray(ours), [1.0, 0.6, 0.2, 0.6, 1.0, 0.2], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(theirs), [1.0, 0.6, 0.2, 0.2, 0.2, 0.2], rtol=1e-6)
+    assert str(torch) == "cosine(lr=1, steps=100, alpha=0.2, convention=torch)"
+
+
+def test_a_schedule_takes_its_optimizers_convention_unless_it_names_one():
+    cos = ov.schedule("cosine", lr=0.1, steps=50)
+    assert cos.convention is None  # optax's formula when called on its own
+    spec = ov.optimizers.spec("adam", lr=cos, convention="torch")
+    assert spec.hparams["lr"].convention == "torch"
+    assert spec.replace(b1=0.8).hparams["lr"].convention == "torch"
+    assert spec.replace(convention="optax").hparams["lr"] == cos  # it follows the optimizer back
+    named = ov.schedule("cosine", lr=0.1, steps=50, convention="optax")
+    assert ov.optimizers.spec("adam", lr=named, convention="torch").hparams["lr"] == named
+    assert ov.optimizers.spec("adam", lr=ov.schedule("step", lr=0.1, convention="torch")).hparams["lr"].convention \
+        == "torch"
+    parsed = parse("gd:lr=cosine(0.1,steps=50,convention=torch)").hparams["lr"]
+    assert parsed == ov.schedule("cosine", lr=0.1, steps=50, convention="torch")
+    # the convention is static, the numbers traced: a pytree with the same leaves
+    assert jax.tree_util.tree_leaves(parsed) == [0.1, 50.0, 0.0]
+    assert jax.tree_util.tree_map(lambda v: v, parsed) == parsed
+
+
 # ---------------------------------------------------------------------- trajectories against optax
 
 # (label, optimizer name, hyperparameters with a schedule, the optax optimizer). optax's step counts are given as
@@ -171,7 +199,10 @@ def test_unknown_schedule_says_did_you_mean():
 
 
 @pytest.mark.parametrize("name, params, message", [
-    ("cosine", dict(lr=0.1, decay=0.5), "schedule 'cosine' has no parameter 'decay'; it takes lr, steps, alpha"),
+    ("cosine", dict(lr=0.1, decay=0.5), "schedule 'cosine' has no parameter 'decay'; it takes lr, steps, alpha, "
+                                        "convention"),
+    ("cosine", dict(lr=0.1, convention="pytorch"), r"schedule 'cosine': unknown convention 'pytorch'; did you mean "
+                                                   r"'torch'\?"),
     ("cosine", dict(steps=10), "schedule 'cosine' needs lr"),
     ("cosine", dict(lr=0.0), "schedule 'cosine': lr must be > 0, got 0"),
     ("cosine", dict(lr=-1.0), "schedule 'cosine': lr must be > 0, got -1"),

@@ -141,11 +141,13 @@ def _describe_schedule(mod: Any, name: str) -> str:
     import inspect
 
     fn = mod.get(name)
-    params = [p for p in inspect.signature(fn).parameters.values() if p.name != "t"]
+    params = [p for p in inspect.signature(fn).parameters.values() if p.name not in ("t", "convention")]
     shown = ", ".join(p.name if p.default is p.empty else f"{p.name}={_g(p.default)}" for p in params)
     return "\n".join([
         f"{name}: learning-rate schedule", "", _indent(inspect.getdoc(fn) or ""), "",
         _field("parameters", f"{shown} (t counts updates from 0; lr is the initial step size)"),
+        _field("conventions", "convention=optax or torch (torch.optim.lr_scheduler's formula, stepped after each "
+                              "update); unset, the schedule follows its optimizer's convention"),
         _field("try", f'optiviz animate --optimizers "gd:lr={name}(0.1)"'),
     ])
 

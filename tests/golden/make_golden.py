@@ -64,7 +64,10 @@ class Case(NamedTuple):
     ``ref``: the torch.optim class or optax alias (or ``"chain"``: ``optax.chain`` of the ``[transform,
     arguments]`` pairs in ``ref_kwargs["transforms"]``); ``ref_kwargs``: its arguments; ``name`` / ``kwargs``: the
     optiviz optimizer and its hyperparameters. A value ``{"optax_schedule": fn, **args}`` stands for
-    ``optax.<fn>(**args)`` on both sides (optax's schedules are learning rates in optiviz too).
+    ``optax.<fn>(**args)`` on both sides (optax's schedules are learning rates in optiviz too), and
+    ``{"schedule": name, **args}`` for optiviz's ``ov.schedule(name, **args)``. A torch case's
+    ``ref_kwargs["scheduler"] = {"torch_scheduler": cls, **args}`` steps
+    ``torch.optim.lr_scheduler.<cls>(optimizer, **args)`` after every ``optimizer.step()``, as torch asks.
     """
 
     id: str
@@ -130,7 +133,25 @@ TORCH_CASES = [
     Case("radam-decoupled", "RAdam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-2, weight_decay=0.1,
                                           decoupled_weight_decay=True),
          "radam", dict(T, lr=0.01, b1=0.8, b2=0.99, eps=1e-2, weight_decay=0.1, decoupled_weight_decay=True)),
+    # learning-rate schedulers: the optiviz schedule names no convention, so it takes the optimizer's (torch's)
+    Case("sgd-steplr", "SGD", dict(lr=0.02, scheduler={"torch_scheduler": "StepLR", "step_size": 100, "gamma": 0.5}),
+         "gd", dict(T, lr={"schedule": "step", "lr": 0.02, "every": 100, "factor": 0.5})),
+    Case("adam-exponentiallr", "Adam", dict(lr=0.02, scheduler={"torch_scheduler": "ExponentialLR", "gamma": 0.995}),
+         "adam", dict(T, lr={"schedule": "exponential", "lr": 0.02, "decay_rate": 0.995})),
+    # 500 steps are 3.3 half periods of CosineAnnealingLR: down, up, down, up (optax's cosine would stop at 150)
+    Case("sgd-momentum-cosineannealinglr", "SGD",
+         dict(lr=0.004, momentum=0.9, scheduler={"torch_scheduler": "CosineAnnealingLR", "T_max": 150,
+                                                 "eta_min": 4e-4}),
+         "momentum", dict(T, lr={"schedule": "cosine", "lr": 0.004, "steps": 150, "alpha": 0.1},
+                          momentum=0.9)),
+    # torch's RMSprop scales by lr after its momentum trace: under a schedule that is another path than optax's
+    Case("rmsprop-momentum-cosineannealinglr", "RMSprop",
+         dict(lr=0.002, momentum=0.9, eps=1e-2, scheduler={"torch_scheduler": "CosineAnnealingLR", "T_max": 120}),
+         "rmsprop", dict(T, lr={"schedule": "cosine", "lr": 0.002, "steps": 120}, momentum=0.9, eps=1e-2)),
 ]
+
+#: the torch cases that step a learning-rate scheduler
+SCHEDULED = [c for c in TORCH_CASES if "scheduler" in c.ref_kwargs]
 
 OPTAX_CASES = [
     Case("sgd", "sgd", dict(learning_rate=0.02), "gd", dict(lr=0.02)),
@@ -195,14 +216,18 @@ def tables() -> str:
                       sort_keys=True)
 
 
-def optax_value(value: Any) -> Any:
-    """``{"optax_schedule": fn, **args}`` -> ``optax.<fn>(**args)``; anything else unchanged."""
-    if isinstance(value, dict) and "optax_schedule" in value:
+def value(v: Any) -> Any:
+    """``{"optax_schedule": fn, **args}`` -> ``optax.<fn>(**args)``; ``{"schedule": name, **args}`` ->
+    ``ov.schedule(name, **args)``; anything else unchanged."""
+    if isinstance(v, dict) and "optax_schedule" in v:
         import optax
 
-        args = {k: v for k, v in value.items() if k != "optax_schedule"}
-        return getattr(optax, value["optax_schedule"])(**args)
-    return value
+        return getattr(optax, v["optax_schedule"])(**{k: a for k, a in v.items() if k != "optax_schedule"})
+    if isinstance(v, dict) and "schedule" in v:
+        import optiviz as ov
+
+        return ov.schedule(v["schedule"], **{k: a for k, a in v.items() if k != "schedule"})
+    return v
 
 
 def optax_optimizer(case: Case) -> Any:
@@ -211,7 +236,7 @@ def optax_optimizer(case: Case) -> Any:
 
     if case.ref == "chain":
         return optax.chain(*(getattr(optax, fn)(**args) for fn, args in case.ref_kwargs["transforms"]))
-    return getattr(optax, case.ref)(**{k: optax_value(v) for k, v in case.ref_kwargs.items()})
+    return getattr(optax, case.ref)(**{k: value(v) for k, v in case.ref_kwargs.items()})
 
 
 def recorded(path: np.ndarray) -> np.ndarray:
@@ -220,6 +245,19 @@ def recorded(path: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------- runners
+
+def _torch_optimizer(case: Case, p: Any) -> tuple[Any, Any]:
+    """``torch.optim.<ref>`` over the tensor ``p``, and its learning-rate scheduler (None without one)."""
+    import torch
+
+    kwargs = dict(case.ref_kwargs)
+    sched = kwargs.pop("scheduler", None)
+    opt = getattr(torch.optim, case.ref)([p], foreach=False, **kwargs)
+    if sched is None:
+        return opt, None
+    args = {k: v for k, v in sched.items() if k != "torch_scheduler"}
+    return opt, getattr(torch.optim.lr_scheduler, sched["torch_scheduler"])(opt, **args)
+
 
 def torch_paths(perturb: float = 0.0) -> np.ndarray:
     """(len(TORCH_CASES), len(SURFACES), STEPS // EVERY + 1, 2) float64, from the starts moved by ``perturb``."""
@@ -231,14 +269,33 @@ def torch_paths(perturb: float = 0.0) -> np.ndarray:
     for i, case in enumerate(TORCH_CASES):
         for j, (fn, start) in enumerate(SURFACES.values()):
             p = torch.tensor(np.add(start, perturb), dtype=torch.float64, requires_grad=True)
-            opt = getattr(torch.optim, case.ref)([p], foreach=False, **case.ref_kwargs)
+            opt, scheduler = _torch_optimizer(case, p)
             path = [p.detach().numpy().copy()]
             for _ in range(STEPS):
                 opt.zero_grad()
                 fn(p[0], p[1]).backward()
                 opt.step()
+                if scheduler is not None:
+                    scheduler.step()  # after the optimizer's step, as torch's documentation asks
                 path.append(p.detach().numpy().copy())
             out[i, j] = recorded(np.array(path))
+    return out
+
+
+def torch_lrs() -> np.ndarray:
+    """(len(SCHEDULED), STEPS) float64: the learning rate each scheduled torch case uses at updates 0 .. STEPS - 1
+    (``param_groups[0]["lr"]`` when ``optimizer.step()`` runs)."""
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    out = np.empty((len(SCHEDULED), STEPS))
+    for i, case in enumerate(SCHEDULED):
+        p = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        opt, scheduler = _torch_optimizer(case, p)
+        for t in range(STEPS):
+            out[i, t] = opt.param_groups[0]["lr"]
+            opt.step()  # no gradient: nothing moves, but the scheduler sees the step it expects first
+            scheduler.step()
     return out
 
 
@@ -286,6 +343,7 @@ def make(only: str | None = None) -> dict[str, np.ndarray]:
     arrays = {"tables": np.array(tables())}
     if only in (None, "torch"):
         arrays["torch"] = torch_paths()
+        arrays["torch_lr"] = torch_lrs()
     if only in (None, "optax"):
         arrays["optax"] = optax_paths()
     return arrays
