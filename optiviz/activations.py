@@ -59,7 +59,7 @@ class Activation:
     ``pieces`` is 1 for elementwise activations. For maxout it is k: the layer feeding it must produce
     ``units * k`` pre-activations, ordered unit by unit (unit i's pieces are columns i*k ... i*k + k - 1), and
     the activation returns ``units`` values. ``init`` names the weight initialization this activation suits
-    (``glorot``, ``he`` or ``lecun``).
+    (``glorot``, ``he`` or ``lecun``). Two activations are equal when name, parameters and function are the same.
     """
 
     name: str
@@ -72,7 +72,12 @@ class Activation:
         return self.fn(z)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Activation) and (self.name, self.params) == (other.name, other.params)
+        # the function too: equal activations share compiled programs (the plotting helpers here, a network's
+        # training), so a same-named one with another function (a bare constructor, a plugin re-registered after
+        # ``Registry.refresh``) must not take the first one's program. The registry builds one function per
+        # factory and parameters (``_function``), so equal requests still give equal activations.
+        return isinstance(other, Activation) and (self.name, self.params) == (other.name, other.params) \
+            and self.fn is other.fn
 
     def __hash__(self) -> int:
         return hash((Activation, self.name, self.params))
@@ -143,8 +148,8 @@ class _Programs(NamedTuple):
 
 @functools.cache
 def _programs() -> _Programs:
-    """The plotting helpers as compiled programs, the activation a static argument (it hashes by name and
-    parameters): one program per activation and input shape, where calling them eagerly compiled one small
+    """The plotting helpers as compiled programs, the activation a static argument (equal: same name, parameters
+    and function): one program per activation and input shape, where calling them eagerly compiled one small
     program per JAX operation (85 for the gallery's activation plot). Built on first use: importing this module
     must not import JAX."""
     import jax
@@ -434,9 +439,16 @@ def activation(name: "str | Activation", **params: Any) -> Activation:
             takes = ", ".join(info.defaults) or "no parameters"
             raise InvalidValueError(f"activation {info.name} has no parameter {key!r}; it takes {takes}")
     values = {k: _check(info.name, k, params.get(k, d)) for k, d in info.defaults.items()}
-    fn = info.factory(**values)
     pieces = values.get("pieces", 1) if info.name == "maxout" else 1
-    return Activation(info.name, fn, tuple(values.items()), pieces, info.init)
+    return Activation(info.name, _function(info.factory, tuple(values.items())), tuple(values.items()), pieces,
+                      info.init)
+
+
+@functools.cache
+def _function(factory: Factory, params: tuple[tuple[str, Any], ...]) -> Callable[[Any], Any]:
+    """``factory(**params)``, built once: equal requests get the same function object, hence equal activations
+    that share their compiled programs (``Activation.__eq__``); another factory under the same name, another."""
+    return factory(**dict(params))
 
 
 def parse(text: str) -> Activation:

@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import optiviz as ov
-from optiviz.activations import SELU_ALPHA, SELU_LAMBDA
+from optiviz.activations import SELU_ALPHA, SELU_LAMBDA, Activation
 from optiviz.errors import InvalidValueError, UnknownNameError
 
 ALL = ["elu", "gelu", "hard_tanh", "leaky_relu", "linear", "maxout", "relu", "selu", "sigmoid", "softplus", "swish",
@@ -227,6 +227,16 @@ def test_activations_compare_by_name_and_parameters():
         float(jax.nn.gelu(1.0, approximate=True)), rel=1e-6)
     act = ov.activation("swish", beta=2.0)
     assert ov.activation(act) is act
+
+
+def test_a_same_named_activation_with_another_function_gets_its_own_program():
+    """The helper programs are keyed by the activation: one with relu's name and parameters but another function
+    (a bare constructor; a plugin re-registered after ``Registry.refresh``) gets its own values, while equal
+    requests to the registry stay equal (one function per factory and parameters) and share their programs."""
+    double = Activation("relu", lambda z: 2.0 * z)
+    triple = Activation("relu", lambda z: 3.0 * z)
+    assert double != triple and ov.activation("relu") == ov.activation("relu:")
+    assert float(double.curve(1.0)) == 2.0 and float(triple.curve(1.0)) == 3.0
 
 
 @pytest.mark.parametrize("call,error,match", [
