@@ -901,8 +901,9 @@ def test_real_gif_and_png(capsys, tmp_path, monkeypatch):
 @pytest.mark.parametrize("thread", [False, True])
 def test_the_program_ends_with_its_exit_handlers_run_and_its_output_flushed(thread):
     """``optiviz`` (``cli.run``) ends the process without tearing the interpreter down, after the exit handlers
-    and with every line written; a thread still running is waited for, as at a normal exit."""
-    code = ("import atexit, sys, threading, time\n"
+    and with every line written, Python's and the C library's (a line C code left in its stdio buffer); a thread
+    still running is waited for, as at a normal exit."""
+    code = ("import atexit, ctypes, sys, threading, time\n"
             "import optiviz.cli as cli\n"
             "atexit.register(print, 'exit handler ran')\n"
             "done, real = threading.Event(), cli.main\n"
@@ -910,15 +911,20 @@ def test_the_program_ends_with_its_exit_handlers_run_and_its_output_flushed(thre
             "    try:\n"
             "        return real()\n"
             "    finally:\n"
+            "        ctypes.CDLL(None).printf(b'C stdio flushed\\n')\n"  # buffered: stdout is a pipe
             "        done.set()\n"
             "cli.main = main\n"
             + ("threading.Thread(target=lambda: (done.wait(), time.sleep(0.3), print('thread done'))).start()\n"
                if thread else "")  # still running when the command returns
             + "sys.argv = ['optiviz', 'describe', 'adam']\n"
               "cli.run()\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # which also unbuffers C's stdout
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          env=env)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.strip().splitlines()
+    assert "C stdio flushed" in out  # (the two buffers are written in an order of their own)
+    out.remove("C stdio flushed")
     assert out[0].startswith("adam") and out[-1] == "exit handler ran"
     assert ("thread done" in out) == thread  # (printed without a flush: the normal exit's flush wrote it)
     bad = subprocess.run([sys.executable, "-m", "optiviz", "describe", "nosuch"], capture_output=True, text=True,

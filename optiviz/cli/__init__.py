@@ -183,7 +183,7 @@ def run() -> NoReturn:
     the process ends at once with its exit code.
 
     The exit handlers run (``atexit``: JAX's, logging's, worker processes' and pools') and both output streams
-    are flushed, as at a normal exit; what is skipped is the interpreter taking itself apart afterwards, freeing
+    are flushed, Python's and the C library's, as at a normal exit; what is skipped is the interpreter taking itself apart afterwards, freeing
     every object of JAX, XLA and matplotlib one by one: ~0.3 s on an idle machine after the work was done, for a
     process about to end anyway. If a thread of the command is still running, the normal exit waits for it.
     ``main([...])``, as tests and other programs call it, returns and tears nothing down.
@@ -202,7 +202,20 @@ def run() -> NoReturn:
                 stream.flush()
         except (OSError, ValueError):  # as Python's own exit: output that could not be written fails a success
             code = code or 120
+    _flush_c_stdio()
     os._exit(code)
+
+
+def _flush_c_stdio() -> None:
+    """C's ``fflush(NULL)``: what C code (a compiled extension, a library it calls) left in the C library's own
+    output buffers, which ``exit`` would write and ``os._exit`` drops. Where no C library can be found this way
+    (``ctypes`` missing, no ``fflush`` symbol), there is nothing more to do."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)  # the symbols the process already has: the C library's on POSIX
+    except Exception:  # OSError, AttributeError, TypeError (Windows' CDLL(None)): never fail a finished command
+        pass
 
 
 def _interrupted(verbose: bool) -> int:
