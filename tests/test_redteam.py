@@ -169,10 +169,10 @@ CLI_REFUSED = [
     (["frobnicate"], r"unknown command 'frobnicate'"),
     (["animate", "--stepz", "5"], r"unknown option '--stepz'; did you mean '--steps'"),
     # numbers float32 (the compute dtype) cannot hold: refused, not cast to inf
-    (["animate", *BOWL, "--lr", "1e39"], r"gd: lr must be <= 3.40282e\+38, got 1e\+39 \(beyond float32's range; "
-                                         r"ov.enable_x64\(\) or --x64 computes in float64\)$"),
-    (["animate", *BOWL, "--noise", "1e39"], r"gd: noise must be <= 3.40282e\+38, got 1e\+39 \(beyond float32's"),
-    (["animate", *BOWL, "--domain=-1e39,1,-1,1"], r"domain must be >= -3.40282e\+38, got -1e\+39 \(beyond float32"),
+    (["animate", "--lr", "1e39", *BOWL], r"gd: lr must be <= 3.40282e\+38, got 1e\+39 \(beyond float32's range; "
+                                          r"ov.enable_x64\(\) or --x64 computes in float64\)$"),
+    (["animate", "--noise", "1e39", *BOWL], r"gd: noise must be <= 3.40282e\+38, got 1e\+39 \(beyond float32's"),
+    (["animate", "--domain=-1e39,1,-1,1", *BOWL], r"domain must be >= -3.40282e\+38, got -1e\+39 \(beyond float32"),
 ]
 
 
