@@ -164,11 +164,11 @@ def _store_type() -> type:
             if entry.exists():
                 return
             from . import _atomic
-            from .errors import RunFailure
+            from .errors import OptivizError
 
             try:
                 _atomic.write_bytes(entry, value)
-            except (OSError, RunFailure):  # a full or read-only disk: the program is simply not kept
+            except (OSError, OptivizError):  # a full or read-only disk, a folder gone: the program is not kept
                 return
             if self._bytes is None:
                 self._bytes = _folder_bytes(self._path)

@@ -192,6 +192,9 @@ def test_the_cache_folder_writes_whole_entries_and_trims_the_least_recently_used
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k1-cache", "k3-cache", "k4-cache"]
     (tmp_path / "k3-cache").unlink()  # another process trimmed it
     assert store.get("k3") is None
+    gone = cc._store_type()(tmp_path / "removed")  # a folder deleted under a running process: nothing is kept
+    gone.put("k5", b"x")
+    assert gone.get("k5") is None
 
 
 def test_the_default_cache_directory_follows_xdg(tmp_path):
