@@ -747,10 +747,11 @@ def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
     """Give a script what a fresh process would, and take back what it changed, so the scripts a worker runs in
     turn cannot see each other (sphinx-gallery's resets, and a few more): pyplot's figures closed, the rcParams
     and the backend restored, ``plt.show`` a no-op, Python's and NumPy's seeds (:func:`reset_example`), the
-    working folder, ``sys.argv``, ``sys.path``, ``sys.stdin/stdout/stderr``, the environment, NumPy's error and
-    print options, warning filters, the logging configuration, signal handlers and interval timers, JAX's flags,
-    the names registered in optiviz's registries (:func:`optiviz.registry.snapshot`), and the modules imported
-    from the script's own folder (a helper such as ``my_surfaces.py`` is imported afresh). What stays is what
+    working folder, ``sys.argv``, ``sys.path``, the environment (and the time zone), the process-wide settings of
+    ``_SETTINGS`` (``sys.stdout``, the umask, trace and profile hooks, the garbage collector...), NumPy's error
+    and print options, warning filters, the logging configuration, signal handlers and interval timers, JAX's
+    flags, the names the script registered in optiviz's registries (:func:`optiviz.registry.snapshot`), and the
+    modules imported from the script's own folder (a helper such as ``my_surfaces.py`` is imported afresh). What stays is what
     only makes a second script faster: imported libraries, compiled programs, the persistent compilation cache's
     settings and memoized lesson experiments (pure functions of their arguments). A thread or a process the
     script leaves running is not undone here: the worker retires (:func:`_left_running`)."""
@@ -760,7 +761,7 @@ def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
 
     from .registry import snapshot
 
-    saved = os.getcwd(), sys.argv, sys.path[:], dict(os.environ), set(sys.modules), (sys.stdin, sys.stdout, sys.stderr)
+    saved = os.getcwd(), sys.argv, sys.path[:], dict(os.environ), set(sys.modules), [read() for read, _ in _SETTINGS]
     np_err, np_print = np.geterr(), np.get_printoptions()
     backend, flags, logs, signals = matplotlib.get_backend(), _jax_flags(), _logging_state(), _signal_state()
     restore_registries = snapshot()
@@ -776,11 +777,15 @@ def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
             finally:
                 plt.close("all")
     finally:
-        cwd, sys.argv, sys.path[:], environ, modules, (sys.stdin, sys.stdout, sys.stderr) = saved
+        cwd, sys.argv, sys.path[:], environ, modules, settings = saved
         os.chdir(cwd)
         if dict(os.environ) != environ:
             os.environ.clear()
             os.environ.update(environ)
+            time.tzset()  # the C library read TZ if the script called time.tzset()
+        for (read, write), value in zip(_SETTINGS, settings):
+            if read() != value:
+                write(value)
         np.seterr(**np_err)
         np.set_printoptions(**np_print)
         if matplotlib.get_backend() != backend:
@@ -788,16 +793,44 @@ def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
         _restore_jax_flags(flags)
         _restore_logging(logs)
         _restore_signals(signals)
-        restore_registries()
         for name in set(sys.modules) - modules:
             file = getattr(sys.modules[name], "__file__", None)
             if file and Path(file).resolve().parent == script.parent:
                 del sys.modules[name]
+        restore_registries()  # after: what a forgotten helper module registered goes with it
         gc.collect()
 
 
 def _no_show(*args: Any, **kwargs: Any) -> None:
     pass
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _set_gc(state: tuple[bool, tuple[int, ...]]) -> None:
+    gc.set_threshold(*state[1])
+    (gc.enable if state[0] else gc.disable)()
+
+
+def _set_streams(streams: tuple[Any, Any, Any]) -> None:
+    sys.stdin, sys.stdout, sys.stderr = streams
+
+
+#: process-wide settings that a script may change and a fresh process has at their defaults, as (read, write)
+#: pairs: a value that differs after the script is written back (a umask would change the permissions of a later
+#: script's pictures, a profile hook or a disabled collector its speed, a replaced sys.stdout swallow its output)
+_SETTINGS: tuple[tuple[Callable[[], Any], Callable[[Any], Any]], ...] = (
+    (lambda: (sys.stdin, sys.stdout, sys.stderr), _set_streams),
+    (_umask, os.umask),
+    (sys.getrecursionlimit, sys.setrecursionlimit),
+    (sys.gettrace, sys.settrace), (sys.getprofile, sys.setprofile),
+    (threading.gettrace, threading.settrace), (threading.getprofile, threading.setprofile),
+    (lambda: (gc.isenabled(), gc.get_threshold()), _set_gc),
+)
 
 
 #: JAX flags a worker keeps from one script to the next: the persistent compilation cache's, which optiviz sets on

@@ -11,9 +11,9 @@ Scanning the installed distributions for entry points takes milliseconds, so the
 ``catalog()`` is what listing and describing read: each entry's name, one-line summary and hyperparameters, taken
 from what was registered, without building, checking or compiling anything and without importing a plugin.
 
-``snapshot()`` remembers the names in every registry and gives back a function that forgets what was registered
-since, except built-ins: a runner of user scripts (``optiviz gallery``'s workers) hands each script the names a
-fresh process has.
+``snapshot()`` remembers the names in every registry and gives back a function that forgets what user code
+registered since: a runner of user scripts (``optiviz gallery``'s workers) hands each script the names a fresh
+process has.
 """
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ class Registry(Generic[T]):
         self._describe = describe or _docstring_summary
         self._entries: dict[str, T] = {}
         self._plugins: dict[str, T] = {}
-        self._builtin: set[str] = set()  # the names registered by optiviz's own modules as they were imported
+        self._owner: dict[str, str] = {}  # name -> the module whose import registered it (see snapshot())
         self._loaded_builtins = builtins is None
         self._eps_key: tuple[str, ...] | None = None
         self._eps: list[metadata.EntryPoint] = []
@@ -115,8 +115,9 @@ class Registry(Generic[T]):
             if key in self._entries:
                 raise OptivizError(f"{self._noun} {key!r} is already registered")
             self._entries[key] = o
-            if _importing_optiviz():
-                self._builtin.add(key)
+            owner = _importing()
+            if owner is not None:
+                self._owner[key] = owner
             return o
 
         return decorator if obj is None else decorator(obj)
@@ -251,34 +252,39 @@ class Registry(Generic[T]):
         return f"Registry({self.kind!r}, {len(self._entries)} built-in)"
 
 
-def _importing_optiviz() -> bool:
-    """Whether the caller runs inside the top-level code of an optiviz module being imported: that is how built-ins
-    register (decorators at module level, the ``builtins`` module a registry imports on first use), whoever
-    triggered the import. A name registered by any other code is the user's (a script, a notebook, a test)."""
+def _importing() -> str | None:
+    """The module whose import runs the caller: the innermost module-level frame on the stack, unless that is
+    ``__main__`` (a script, a notebook cell: the user's own code, not an import)."""
     frame: FrameType | None = sys._getframe(2)
     while frame is not None:
-        name = frame.f_globals.get("__name__")
-        if frame.f_code.co_name == "<module>" and isinstance(name, str) and name.partition(".")[0] == "optiviz":
-            return True
+        if frame.f_code.co_name == "<module>":
+            name = frame.f_globals.get("__name__")
+            return name if isinstance(name, str) and name != "__main__" else None
         frame = frame.f_back
-    return False
+    return None
 
 
 def snapshot() -> Callable[[], None]:
-    """Remember every registry's names now; the function returned puts them back: it forgets the names registered
-    since (and the plugins loaded since, which load again when asked for) and brings back any that was removed.
+    """Remember every registry's names now; the function returned puts them back.
 
-    Built-ins are kept whenever they were loaded, so a snapshot taken before a registry loads its built-ins (they
-    load lazily, on first use) or before its module was imported does not empty it: restored, every registry holds
-    what a fresh process would give it, plus what was registered before the snapshot."""
+    A name registered since goes, unless a module registered it as it was imported and is still imported
+    (``sys.modules``): that is how optiviz's built-ins register (decorators at module level, and the ``builtins``
+    module a registry imports on first use, whoever triggered it), and a library's names belong to it as long as
+    it stays imported, as in a fresh process that imports it. So a snapshot taken before a registry loads its
+    built-ins, or before its module was imported, does not empty it, and a forgotten module (one removed from
+    ``sys.modules`` to be imported afresh) takes its names along. Plugins loaded since are forgotten (they load
+    again when asked for); names removed since come back."""
     saved = {reg: (dict(reg._entries), dict(reg._plugins)) for reg in list(_registries)}
 
     def restore() -> None:
         for reg in list(_registries):
             entries, plugins = saved.get(reg, ({}, {}))
-            kept = {k: entries.get(k, v) for k, v in reg._entries.items() if k in entries or k in reg._builtin}
+            kept = {k: entries.get(k, v) for k, v in reg._entries.items()
+                    if k in entries or reg._owner.get(k) in sys.modules}
             reg._entries.clear()
             reg._entries.update({**kept, **entries})
+            for k in set(reg._owner) - set(reg._entries):
+                del reg._owner[k]
             reg._plugins.clear()
             reg._plugins.update(plugins)
 

@@ -27,16 +27,21 @@ from optiviz.errors import RunFailure
 # plt.show, a module-level name, NumPy's global generator and print options, the environment, sys.path and
 # sys.argv, a warnings filter, the working folder, a helper module imported from the script's folder, names in
 # optiviz's registries (a surface registered before the surfaces' built-ins load, a schedule in a registry whose
-# module it imports first), the logging configuration, a signal handler and a pending alarm, and sys.stdout.
+# module it imports first; a library module outside the script's folder registers one as it is imported, as does
+# the helper module), the logging configuration, a signal handler and a pending alarm, the time
+# zone, the umask, the recursion limit, the garbage collector, a profile hook and sys.stdout.
 DIRTY = '''\
 """Leaves a mess"""
-import logging, os, signal, sys, warnings
+import gc, logging, os, signal, sys, time, warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import helper_mod
 import optiviz as ov
 from optiviz import schedules
 from optiviz.surface import registry as surfaces
+
+sys.path.append(helper_mod.LIB)
+import lib_mod
 
 @ov.register_surface
 @ov.surface(domain=((-1, 1), (-1, 1)), start=(0.5, 0.5), minima=[(0.0, 0.0)])
@@ -49,6 +54,11 @@ logging.basicConfig(level=logging.DEBUG)
 signal.signal(signal.SIGUSR1, lambda *args: print("the dirty script's handler"))
 signal.signal(signal.SIGALRM, lambda *args: print("the dirty script's alarm"))
 signal.setitimer(signal.ITIMER_REAL, 30)
+os.environ["TZ"] = "Asia/Tokyo"
+time.tzset()
+os.umask(0o077)
+sys.setrecursionlimit(5000)
+gc.disable()
 
 helper_mod.CALLS.append("dirty")
 open(helper_mod.RAN, "a").write("dirty\\n")
@@ -70,18 +80,22 @@ plt.figure(figsize=(1, 1), dpi=20)
 plt.figure(figsize=(1, 1), dpi=20)
 print(f"Claim: pid {os.getpid()}")
 sys.stdout = open(os.devnull, "w")
+sys.setprofile(lambda *args: None)
 '''
 
 # Records what it finds when it starts, and draws a figure that depends on the rcParams.
 CLEAN = '''\
 """Finds a fresh process"""
-import json, logging, os, signal, sys, warnings
+import gc, json, logging, os, signal, sys, time, warnings
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import helper_mod
 from optiviz import schedules
 from optiviz.surface import registry as surfaces
+
+sys.path.append(helper_mod.LIB)
+import lib_mod
 
 found = {
     "figures": plt.get_fignums(),
@@ -102,6 +116,7 @@ found = {
     "schedules": schedules.names(),
     "logging": [logging.root.level, len(logging.root.handlers)],
     "signals": [signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL, signal.getitimer(signal.ITIMER_REAL)],
+    "process": [time.timezone, os.umask(0o022), sys.getrecursionlimit(), gc.isenabled(), sys.getprofile() is None],
 }
 plt.show()
 helper_mod.CALLS.append("clean")
@@ -136,7 +151,10 @@ def _pid(result: gallery.ExampleResult) -> int:
 def test_a_script_sees_a_fresh_process_after_another_ran_in_its_worker(tmp_path):
     src = tmp_path / "src"
     ran = tmp_path / "ran.txt"
-    _write(src, "helper_mod.py", f"CALLS = []\nRAN = {str(ran)!r}\n")
+    register = "from optiviz import schedules\nschedules.register({!r})(lambda: 1.0)\n"
+    _write(src, "helper_mod.py", f"CALLS = []\nRAN = {str(ran)!r}\nLIB = {str(tmp_path / 'lib')!r}\n"
+           + register.format("helper_schedule"))
+    _write(tmp_path / "lib", "lib_mod.py", register.format("lib_schedule"))
     _write(src, "plot_c_dirty.py", DIRTY)
     _write(src, "plot_b_clean.py", CLEAN)
     shared = gallery.build(src, tmp_path / "shared", jobs=1, echo=None)
@@ -155,7 +173,11 @@ def test_a_script_sees_a_fresh_process_after_another_ran_in_its_worker(tmp_path)
     assert found["backend"].lower() == "agg" and "shown" not in clean.stdout
     assert "leaked_bowl" not in found["surfaces"] and "ravine" in found["surfaces"]
     assert "leaked_schedule" not in found["schedules"] and "cosine" in found["schedules"]
+    assert "helper_schedule" in found["schedules"] and "lib_schedule" in found["schedules"]
     assert found["logging"] == [logging.WARNING, 0] and found["signals"] == [True, [0.0, 0.0]]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert found["process"] == [0, umask, 1000, True, True]
     assert clean.files == ["plot_b_clean/b_clean.png"] and len(dirty.files) == 2
     png = "plot_b_clean/b_clean.png"
     assert (tmp_path / "shared" / png).read_bytes() == (tmp_path / "alone" / png).read_bytes()

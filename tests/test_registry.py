@@ -109,14 +109,16 @@ def test_builtins_module_is_imported_on_first_use(monkeypatch, tmp_path):
 def test_a_snapshot_forgets_the_users_names_and_keeps_the_builtins(monkeypatch, tmp_path, fruits):
     """What ``optiviz gallery``'s workers call between scripts: names registered by user code since the snapshot
     go (in a registry made since too), plugins loaded since are forgotten (they load again when asked for), the
-    names from before stay, and so do built-ins: those of a registry's module imported since, or of lazily loaded
-    built-ins, are registered by optiviz's own modules as they are imported."""
+    names from before stay, and a module that registers names as it is imported keeps them while it stays
+    imported (optiviz's built-ins register so, lazily too; the gallery's test checks those)."""
     from optiviz import schedules
     from optiviz.registry import snapshot
 
-    module = f"fake_plugin_mod_{next(_ids)}"
+    module, library = f"fake_plugin_mod_{next(_ids)}", f"fake_library_{next(_ids)}"
     install_plugin(monkeypatch, tmp_path, fruits.group, {"mango": f"{module}:MANGO"}, module, "MANGO = 'a mango'\n")
+    (tmp_path / f"{library}.py").write_text("from optiviz import schedules\nschedules.register('librarys')(min)\n")
     restore = snapshot()
+    __import__(library)
     fruits.register("cherry", object())
     assert fruits.get("mango") == "a mango"
     later = Registry(fresh_kind())
@@ -125,7 +127,10 @@ def test_a_snapshot_forgets_the_users_names_and_keeps_the_builtins(monkeypatch, 
     restore()
     assert fruits.builtin_names() == ["apple", "apricot", "banana"] and "mango" not in fruits._plugins
     assert later.names() == [] and "users_schedule" not in schedules.names() and "cosine" in schedules.names()
-    assert fruits.get("mango") == "a mango"
+    assert fruits.get("mango") == "a mango" and "librarys" in schedules.names()
+    del sys.modules[library]
+    restore()
+    assert "librarys" not in schedules.names()
 
 
 # --------------------------------------------------------------------------------------- plugins
