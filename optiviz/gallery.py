@@ -265,8 +265,13 @@ class _Workers:
             if self.stopped:
                 raise KeyboardInterrupt
             log = tempfile.TemporaryFile()  # the worker's own output, before and between scripts
-            proc = subprocess.Popen(self.cmd, env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=log, bufsize=0, start_new_session=True, cwd=self._cwd)
+            try:
+                proc = subprocess.Popen(self.cmd, env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=log, bufsize=0, start_new_session=True, cwd=self._cwd)
+            except OSError as exc:  # no such interpreter, no process left to fork: no script is to blame
+                log.close()
+                raise RunFailure(f"cannot start a gallery worker process ({' '.join(self.cmd)}): "
+                                 f"{exc.strerror or exc}; no script was run") from None
             proc.log = log  # type: ignore[attr-defined]
             self._procs.add(proc)
         return proc

@@ -258,8 +258,8 @@ def test_a_script_that_leaves_threads_or_processes_running_passes_and_its_worker
 
 
 def test_a_worker_that_does_not_start_fails_the_build_not_a_script(tmp_path, monkeypatch, capsys):
-    """A worker that hangs or ends while importing is not the first script's timeout or crash: the build stops
-    with one line saying so (exit status 1), and no script is reported as failed."""
+    """A worker that cannot be started, or hangs or ends while importing, is not the first script's timeout or
+    crash: the build stops with one line saying so (exit status 1), and no script is reported as failed."""
     src = tmp_path / "src"
     _write(src, "plot_a.py", OK)
     hangs = _write(tmp_path, "hangs", "#!/bin/sh\nexec sleep 30\n")
@@ -270,6 +270,9 @@ def test_a_worker_that_does_not_start_fails_the_build_not_a_script(tmp_path, mon
     with pytest.raises(RunFailure, match=r"^a gallery worker process \(\S*hangs -m optiviz.gallery --worker\) did not "
                                          r"start within 0.3 s; no script was run$"):
         gallery.build(src, tmp_path / "out", jobs=1, timeout=0.3, python=str(hangs), echo=None)
+    with pytest.raises(RunFailure, match=r"^cannot start a gallery worker process \(\S*missing -m optiviz.gallery "
+                                         r"--worker\): No such file or directory; no script was run$"):
+        gallery.build(src, tmp_path / "out", jobs=1, python=str(tmp_path / "missing"), echo=None)
     monkeypatch.setattr(sys, "executable", str(dies))
     assert main(["gallery", "--src", str(src), "--out", str(tmp_path / "out"), "--jobs", "1"]) == 1
     assert capsys.readouterr().err.strip().endswith(" exited with status 3 while starting: No module named optiviz; "
