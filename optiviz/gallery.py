@@ -756,10 +756,10 @@ def _fresh_state(script: Path, scratch: Path) -> Iterator[None]:
     ``_SETTINGS`` (``sys.stdout``, the umask, trace and profile hooks, the garbage collector...), NumPy's error
     and print options, warning filters, the logging configuration, signal handlers and interval timers, JAX's
     flags, the names the script registered in optiviz's registries (:func:`optiviz.registry.snapshot`), and the
-    modules imported from the script's own folder (a helper such as ``my_surfaces.py`` is imported afresh). What stays is what
-    only makes a second script faster: imported libraries, compiled programs, the persistent compilation cache's
-    settings and memoized lesson experiments (pure functions of their arguments). A thread or a process the
-    script leaves running is not undone here: the worker retires (:func:`_left_running`)."""
+    modules imported from the script's own folder (a helper such as ``my_surfaces.py`` is imported afresh). What
+    stays is what only makes a second script faster: imported libraries, compiled programs, the persistent
+    compilation cache's settings and memoized lesson experiments (pure functions of their arguments). A thread or a
+    process the script leaves running is not undone here: the worker retires (:func:`_left_running`)."""
     import matplotlib
     import matplotlib.pyplot as plt
     import numpy as np
