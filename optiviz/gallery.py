@@ -66,6 +66,7 @@ import traceback
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -827,7 +828,8 @@ def _set_streams(streams: tuple[Any, Any, Any]) -> None:
 
 #: process-wide settings that a script may change and a fresh process has at their defaults, as (read, write)
 #: pairs: a value that differs after the script is written back (a umask would change the permissions of a later
-#: script's pictures, a profile hook or a disabled collector its speed, a replaced sys.stdout swallow its output)
+#: script's pictures, a profile hook or a disabled collector its speed, a replaced sys.stdout swallow its output,
+#: blocked signals never reach it)
 _SETTINGS: tuple[tuple[Callable[[], Any], Callable[[Any], Any]], ...] = (
     (lambda: (sys.stdin, sys.stdout, sys.stderr), _set_streams),
     (_umask, os.umask),
@@ -835,6 +837,7 @@ _SETTINGS: tuple[tuple[Callable[[], Any], Callable[[Any], Any]], ...] = (
     (sys.gettrace, sys.settrace), (sys.getprofile, sys.setprofile),
     (threading.gettrace, threading.settrace), (threading.getprofile, threading.setprofile),
     (lambda: (gc.isenabled(), gc.get_threshold()), _set_gc),
+    (lambda: signal.pthread_sigmask(signal.SIG_BLOCK, ()), partial(signal.pthread_sigmask, signal.SIG_SETMASK)),
 )
 
 

@@ -28,7 +28,7 @@ from optiviz.errors import RunFailure
 # sys.argv, a warnings filter, the working folder, a helper module imported from the script's folder, names in
 # optiviz's registries (a surface registered before the surfaces' built-ins load, a schedule in a registry whose
 # module it imports first; a library module outside the script's folder registers one as it is imported, as does
-# the helper module), the logging configuration, a signal handler and a pending alarm, the time
+# the helper module), the logging configuration, a signal handler, a pending alarm and a blocked signal, the time
 # zone, the umask, the recursion limit, the garbage collector, a profile hook and sys.stdout.
 DIRTY = '''\
 """Leaves a mess"""
@@ -59,6 +59,7 @@ time.tzset()
 os.umask(0o077)
 sys.setrecursionlimit(5000)
 gc.disable()
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
 
 helper_mod.CALLS.append("dirty")
 open(helper_mod.RAN, "a").write("dirty\\n")
@@ -115,7 +116,8 @@ found = {
     "surfaces": surfaces.names(),
     "schedules": schedules.names(),
     "logging": [logging.root.level, len(logging.root.handlers)],
-    "signals": [signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL, signal.getitimer(signal.ITIMER_REAL)],
+    "signals": [signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL, signal.getitimer(signal.ITIMER_REAL),
+                sorted(signal.pthread_sigmask(signal.SIG_BLOCK, ()))],
     "process": [time.timezone, os.umask(0o022), sys.getrecursionlimit(), gc.isenabled(), sys.getprofile() is None],
 }
 plt.show()
@@ -174,7 +176,7 @@ def test_a_script_sees_a_fresh_process_after_another_ran_in_its_worker(tmp_path)
     assert "leaked_bowl" not in found["surfaces"] and "ravine" in found["surfaces"]
     assert "leaked_schedule" not in found["schedules"] and "cosine" in found["schedules"]
     assert "helper_schedule" in found["schedules"] and "lib_schedule" in found["schedules"]
-    assert found["logging"] == [logging.WARNING, 0] and found["signals"] == [True, [0.0, 0.0]]
+    assert found["logging"] == [logging.WARNING, 0] and found["signals"] == [True, [0.0, 0.0], []]
     umask = os.umask(0o022)
     os.umask(umask)
     assert found["process"] == [0, umask, 1000, True, True]
