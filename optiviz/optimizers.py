@@ -380,16 +380,18 @@ _ADAM_TORCH = dict(lr=1e-3)
 
 @register("adam", torch=_ADAM_TORCH)
 def adam(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scalar = 1e-8,
-         weight_decay: Scalar = 0.0) -> Optimizer:
+         weight_decay: Scalar = 0.0, decoupled_weight_decay: bool = False) -> Optimizer:
     r"""Adam: momentum on the gradient, divided by the root of a running average of its square.
 
-        g'_t = g_t + weight_decay * theta_{t-1}
+        g'_t = g_t + weight_decay * theta_{t-1}      (coupled; g'_t = g_t when decoupled)
         m_t = b1 * m_{t-1} + (1 - b1) * g'_t        v_t = b2 * v_{t-1} + (1 - b2) * |g'_t|**2   (m_0 = v_0 = 0)
         m_hat_t = m_t / (1 - b1**t)                  v_hat_t = v_t / (1 - b2**t)
         theta_t = theta_{t-1} - lr * m_hat_t / (sqrt(v_hat_t) + eps)
+        theta_t = theta_{t-1} - lr * (m_hat_t / (sqrt(v_hat_t) + eps) + weight_decay * theta_{t-1})  (decoupled)
 
     Symbols: lr = ``lr``, b1 = ``b1``, b2 = ``b2``, eps = ``eps``, ``weight_decay`` (PyTorch's coupled L2 option,
-    0 by default; for decoupled decay use ``adamw``).
+    0 by default), ``decoupled_weight_decay`` (false; true is AdamW, as ``torch.optim.Adam(decoupled_weight_decay=
+    True)``, with Adam's defaults: ``adamw`` has AdamW's).
     Convention: eps outside the square root (the paper; optax with ``eps_root=0``; ``torch.optim.Adam``, whose
     default lr is 1e-3).
     Step size: the first step is lr * |g| / (|g| + eps) per coordinate; a gradient that was zero until now moves
@@ -398,7 +400,7 @@ def adam(lr: LearningRate = 0.1, b1: Scalar = 0.9, b2: Scalar = 0.999, eps: Scal
     * sqrt(sum_{k<t} (b1**2 / b2)**k) (Cauchy-Schwarz), which steadily growing gradients approach.
     Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
     """
-    return _decayed(weight_decay, scale_by_adam(b1, b2, eps), scale_by_lr(lr))
+    return _weight_decayed(weight_decay, decoupled_weight_decay, scale_by_adam(b1, b2, eps), lr)
 
 
 @register("nadam", torch=dict(lr=2e-3, convention="torch"),

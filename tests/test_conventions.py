@@ -189,6 +189,31 @@ def test_every_torch_optimizer_has_a_torch_convention_and_lion_has_none():
         ov.optimizer("adam", convention="pytorch")
 
 
+#: the constructor options of the torch.optim optimizers that apply to a smooth 2D surface (torch 2.14), less those
+#: that choose how it runs, not what it computes (foreach, fused, capturable, differentiable) and maximize
+TORCH_OPTIONS = {
+    "SGD": {"lr", "momentum", "dampening", "weight_decay", "nesterov"},
+    "Adagrad": {"lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"},
+    "RMSprop": {"lr", "alpha", "eps", "weight_decay", "momentum", "centered"},
+    "Adadelta": {"lr", "rho", "eps", "weight_decay"},
+    "Adam": {"lr", "betas", "eps", "weight_decay", "amsgrad", "decoupled_weight_decay"},
+    "AdamW": {"lr", "betas", "eps", "weight_decay", "amsgrad"},
+    "Adamax": {"lr", "betas", "eps", "weight_decay"},
+    "NAdam": {"lr", "betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay"},
+    "RAdam": {"lr", "betas", "eps", "weight_decay", "decoupled_weight_decay"},
+    "Rprop": {"lr", "etas", "step_sizes"},
+}
+
+
+def test_every_torch_option_is_compared_with_torch():
+    # each option is set (to other than torch's default) in some golden case, so its optiviz counterpart is checked
+    used = defaultdict(set)
+    for case in golden.TORCH_CASES:
+        used[case.ref] |= set(case.ref_kwargs) - {"scheduler"}
+    assert {cls: opts - used[cls] for cls, opts in TORCH_OPTIONS.items() if opts - used[cls]} == {}
+    assert set(used) == set(TORCH_OPTIONS)
+
+
 def test_momentum_decay_is_refused_where_it_would_be_ignored():
     with pytest.raises(ov.OptivizError, match="momentum_decay is PyTorch's momentum schedule"):
         ov.optimizer("nadam", momentum_decay=0.01)

@@ -240,14 +240,15 @@ def test_unknown_hyperparameters_name_the_close_match_and_the_accepted_ones():
     with pytest.raises(InvalidValueError) as info:
         ov.optimizer("adam", beta1=0.9)
     assert str(info.value) == ("adam has no hyperparameter 'beta1' (did you mean 'b1'?); "
-                               "it takes lr, b1, b2, eps, weight_decay, noise, convention")
+                               "it takes lr, b1, b2, eps, weight_decay, decoupled_weight_decay, noise, convention")
     with pytest.raises(InvalidValueError, match="momentum has no hyperparameter 'b1'"):
         ov.optimizer("momentum", b1=0.9)
 
 
 def test_a_spec_is_replaced_by_value_not_by_name():
     spec = ov.optimizers.spec("adam", lr=0.1)
-    assert spec.replace(b1=0.5).hparams == {"lr": 0.1, "b1": 0.5, "b2": 0.999, "eps": 1e-8, "weight_decay": 0.0}
+    assert spec.replace(b1=0.5).hparams == {"lr": 0.1, "b1": 0.5, "b2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
+                                          "decoupled_weight_decay": False}
     with pytest.raises(InvalidValueError, match="adam: b1 must be in"):
         spec.replace(b1=2.0)
     with pytest.raises(InvalidValueError, match="changes hyperparameters, not the optimizer"):
