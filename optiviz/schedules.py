@@ -157,7 +157,10 @@ class Schedule:
 
 @functools.cache
 def _takes_convention(fn: Callable[..., Any]) -> bool:
-    return "convention" in inspect.signature(fn).parameters
+    try:
+        return "convention" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a callable without a signature (a builtin): it cannot take one
+        return False
 
 
 @functools.cache
