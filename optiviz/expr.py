@@ -25,8 +25,8 @@ import ast
 import math
 from typing import Any, Callable
 
-from ._dtype import floats
-from .errors import SurfaceError
+from ._dtype import fits, floats
+from .errors import InvalidValueError, SurfaceError
 from .registry import did_you_mean
 
 #: function name -> number of arguments; each maps to ``jax.numpy.<name>``
@@ -71,7 +71,8 @@ def _allowed_summary() -> str:
 
 
 def validate(text: str, spec: str | None = None) -> ast.Expression:
-    """Parse ``text`` and check every node against the whitelist; return the tree or raise ``ExprError``.
+    """Parse ``text`` and check every node against the whitelist, and every number against the compute dtype's
+    range (``_dtype.fits``); return the tree or raise ``ExprError``.
 
     Nothing in the text is evaluated, whether it is accepted or not.
     """
@@ -108,6 +109,13 @@ def validate(text: str, spec: str | None = None) -> ast.Expression:
                 raise refuse(kind, node)
             if isinstance(node.value, int) and abs(node.value) > 10**300:
                 raise refuse("a number this large", node)
+            number, written = float(node.value), ast.get_source_segment(source, node) or repr(node.value)
+            if not math.isfinite(number):  # 1e400: Python reads it as inf
+                raise refuse(f"the number {written} (infinite as a float)", node)
+            try:  # 1e39 would become inf in float32 (with NumPy's "overflow encountered in cast")
+                fits(number, f"the number {written}")
+            except InvalidValueError as exc:
+                raise ExprError(f"surface spec {label!r}: {exc}. The formula was not evaluated.") from None
         elif isinstance(node, ast.Name):
             if node.id not in VARIABLES and node.id not in CONSTANTS:
                 if node.id in FUNCTIONS:

@@ -517,6 +517,8 @@ REFUSED = [
     ("x" + " + x" * 1200, "longer than"),
     ("not x", "the operator 'not'"),
     ("x in y", "the comparison 'in'"),
+    ("1e39 * x", "the number 1e39 must be <= 3.40282e\\+38, got 1e\\+39 \\(beyond float32's range"),
+    ("x - 1e400", "the number 1e400 \\(infinite as a float\\) is not allowed"),
 ]
 
 
