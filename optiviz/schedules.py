@@ -279,9 +279,11 @@ def following(lr: Any, convention: str, unless: str | None = None) -> Any:
     ``unless``: the convention it had followed before); numbers and other callables unchanged. Going back to optax's
     leaves the convention unset again, so the schedule keeps following its optimizer."""
     if isinstance(lr, Scaled):
-        return Scaled(following(lr.schedule, convention, unless), lr.factor)
-    if isinstance(lr, Schedule) and lr.convention in (None, unless):
-        return dataclasses.replace(lr, convention=None if convention == "optax" else convention)
+        inner = following(lr.schedule, convention, unless)
+        return lr if inner is lr.schedule else Scaled(inner, lr.factor)
+    new = None if convention == "optax" else convention
+    if isinstance(lr, Schedule) and lr.convention in (None, unless) and lr.convention != new:
+        return dataclasses.replace(lr, convention=new)
     return lr
 
 
