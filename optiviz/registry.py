@@ -94,7 +94,7 @@ class Registry(Generic[T]):
         self._describe = describe or _docstring_summary
         self._entries: dict[str, T] = {}
         self._plugins: dict[str, T] = {}
-        self._owner: dict[str, str] = {}  # name -> the module whose import registered it (see snapshot())
+        self._owner: dict[str, str | None] = {}  # name -> the module whose import registered it (see snapshot())
         self._loaded_builtins = builtins is None
         self._eps_key: tuple[str, ...] | None = None
         self._eps: list[metadata.EntryPoint] = []
@@ -115,9 +115,7 @@ class Registry(Generic[T]):
             if key in self._entries:
                 raise OptivizError(f"{self._noun} {key!r} is already registered")
             self._entries[key] = o
-            owner = _importing()
-            if owner is not None:
-                self._owner[key] = owner
+            self._owner[key] = _importing()
             return o
 
         return decorator if obj is None else decorator(obj)
