@@ -31,7 +31,7 @@ from . import _check as _checks
 from ._lazy import lazy_module
 from .errors import InvalidValueError, OptivizError
 from .registry import Registry, did_you_mean
-from .schedules import CONVENTIONS, as_schedule, following
+from .schedules import CONVENTIONS, as_schedule, check_convention, following
 from .transforms import (  # re-exported: the public ``ov.optimizers.chain`` & co. keep working
     LearningRate, Optimizer, Scalar, add_decayed_weights, chain, scale, scale_by_adadelta, scale_by_adam, scale_by_adamax,
     scale_by_amsgrad, scale_by_inverse_time, scale_by_lion, scale_by_lr, scale_by_nadam, scale_by_radam,
@@ -132,8 +132,7 @@ class OptimizerInfo:
 
 
 def _no_convention(name: str, convention: str) -> str:
-    if convention not in CONVENTIONS:
-        return f"{name}: unknown convention {convention!r}; {did_you_mean(convention, list(CONVENTIONS))}"
+    check_convention(convention, name)  # an unknown one is refused as such
     return f"{name}: torch.optim has no {name}, so there is no torch convention for it (use convention='optax')"
 
 
@@ -603,9 +602,7 @@ def _check(name: str, key: str, value: Any) -> Any:
     if isinstance(value, jax.core.Tracer):
         return value
     if key == "convention":
-        if value not in CONVENTIONS:
-            raise InvalidValueError(_no_convention(name, str(value)))
-        return value
+        return check_convention(value, name)
     if key in _FLAGS:
         return _checks.flag(value, key, where=name)
     if key == "lr" and callable(value):  # a schedule: optiviz's, optax's, any callable of the step count

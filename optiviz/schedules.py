@@ -44,6 +44,14 @@ _schedules: Registry[Callable[..., Any]] = Registry("schedules", describe=_param
 #: the frameworks whose formulas optiviz follows by name, for optimizers and schedules: optax's (the default) and
 #: PyTorch's (``convention="torch"``)
 CONVENTIONS = ("optax", "torch")
+
+
+def check_convention(value: Any, where: str) -> str:
+    """``value`` if it names a convention, else ``InvalidValueError``: ``<where>: unknown convention ...``."""
+    if value not in CONVENTIONS:
+        raise InvalidValueError(f"{where}: unknown convention {_checks.show(value)}; "
+                                f"{did_you_mean(str(value), list(CONVENTIONS))}")
+    return value
 register = _schedules.register
 
 
@@ -309,9 +317,8 @@ def schedule(name: str, *, convention: str | None = None, **params: float) -> Sc
     optimizer it is given to (optax's on its own).
     """
     fn = get(name)
-    if convention is not None and convention not in CONVENTIONS:
-        raise InvalidValueError(f"schedule {name!r}: unknown convention {_checks.show(convention)}; "
-                                f"{did_you_mean(str(convention), list(CONVENTIONS))}")
+    if convention is not None:
+        check_convention(convention, f"schedule {name!r}")
     sig = inspect.signature(fn)
     allowed = [p for p in sig.parameters if p not in ("t", "convention")]
     for key in params:
