@@ -153,9 +153,9 @@ def test_only_rebuilds_one_keeps_the_rest_and_a_new_failure_removes_stale_output
 def test_timeout_kills_the_script_and_says_so(tmp_path):
     src = tmp_path / "src"
     _write(src, "plot_sleep.py", '"""Sleeps"""\nimport time\ntime.sleep(60)\n')
-    report = gallery.build(src, tmp_path / "out", timeout=1.5, echo=None)
+    report = gallery.build(src, tmp_path / "out", timeout=0.8, echo=None)
     (r,) = report.results
-    assert not r.ok and r.error == "timed out after 1.5 s" and r.seconds < 30
+    assert not r.ok and r.error == "timed out after 0.8 s" and r.seconds < 30
 
 
 def test_script_without_a_picture_fails_and_missing_claim_warns(tmp_path):

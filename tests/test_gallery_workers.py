@@ -220,14 +220,14 @@ def test_a_crash_or_a_timeout_fails_only_its_script_and_a_new_worker_runs_the_re
     for name, text in scripts.items():
         _write(src, name, text)
     out = tmp_path / "out"
-    report = gallery.build(src, out, jobs=1, timeout=4, echo=None)  # from a worker's ready: ok scripts take ~0.1 s
+    report = gallery.build(src, out, jobs=1, timeout=2, echo=None)  # from a worker's ready: ok scripts take ~0.1 s
     r = {res.name: res for res in report.results}
     assert [res.ok for res in report.results] == [False, True] * 5
     assert r["plot_a_raises"].error == "line 2: ValueError: bad value"
     assert r["plot_c_exits"].error == "exited with status 1"
     assert r["plot_e_os_exit"].error == "exited with status 3 before its pictures were saved"
     assert r["plot_g_segfault"].error == "crashed (SIGSEGV)"
-    assert r["plot_i_hangs"].error == "timed out after 4 s"
+    assert r["plot_i_hangs"].error == "timed out after 2 s"
     assert "bye" in (out / "_failed" / "plot_e_os_exit.log").read_text()
     assert "Segmentation fault" in (out / "_failed" / "plot_g_segfault.log").read_text()  # faulthandler's trace
     pids = [_pid(r[n]) for n in ("plot_b_ok", "plot_d_ok", "plot_f_ok", "plot_h_ok", "plot_j_ok")]

@@ -620,7 +620,7 @@ def test_a_gallery_timeout_stops_a_grandchild_that_left_the_process_group(tmp_pa
     '''))
     from optiviz import gallery
 
-    report = gallery.build(src, tmp_path / "out", timeout=3, echo=None, jobs=1)
+    report = gallery.build(src, tmp_path / "out", timeout=1, echo=None, jobs=1)  # the grandchild starts in ~0.05 s
     assert [r.ok for r in report.results] == [False] and "timed out" in report.results[0].error
     assert _wait_for(lambda: _gone(int(pids.read_text())), timeout=10)
 
