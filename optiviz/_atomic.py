@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from ._check import clip
+from ._check import clip, expand_user
 from .errors import Interrupted, InvalidValueError, RenderError, RunFailure
 
 #: the signals every command handles, with the exit code each ends the command with
@@ -66,7 +66,7 @@ def _folder_label(folder: Path) -> str:
 
 def resolve(path: "str | os.PathLike[str]") -> Path:
     """The file a write to ``path`` should replace: ``path`` itself, or the target of the symbolic link(s) it is."""
-    p = Path(os.fspath(path)).expanduser()
+    p = expand_user(path)
     if p.is_symlink():
         return Path(os.path.realpath(p))
     return p
@@ -84,7 +84,7 @@ def check_target(path: "str | os.PathLike[str]") -> Path:
         raise InvalidValueError(f"an output path must be a string or a path, got {type(path).__name__}") from None
     if not isinstance(raw, str) or not raw.strip() or "\0" in raw:
         raise InvalidValueError(f"{clip(repr(raw))} is not a usable file name")
-    given = Path(raw).expanduser()
+    given = expand_user(raw)
     for part in given.parts:  # checked before the file system is asked anything (it would say ENAMETOOLONG)
         if len(os.fsencode(part)) > 255:
             name_max, _ = _limits(Path("."))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .errors import InvalidTypeError, InvalidValueError, LimitError
@@ -34,6 +35,18 @@ def clip(text: str, width: int = ECHO) -> str:
     """``text`` cut to ``width`` characters (the cut marked with ``...``) and on one line."""
     text = " ".join(str(text).split("\n"))
     return text if len(text) <= width else text[: max(width - 3, 1)] + "..."
+
+
+def expand_user(path: "str | os.PathLike[str]") -> Path:
+    """``Path(path)`` with a leading ``~`` or ``~user`` expanded, or ``InvalidValueError`` in one line where it cannot
+    be (``~0``: no such user; ``~`` without a home directory), where ``Path.expanduser`` raises ``RuntimeError``."""
+    given = Path(os.fspath(path))
+    try:
+        return given.expanduser()
+    except RuntimeError:
+        head = clip(given.parts[0] if given.parts else str(given))
+        raise InvalidValueError(f"cannot expand {head!r} in {clip(str(given))!r}: no such user or home "
+                                "directory") from None
 
 
 def show(value: Any, width: int = ECHO) -> str:

@@ -50,7 +50,13 @@ def directory() -> Path:
     """Where the cache lives when it is on: ``$OPTIVIZ_CACHE_DIR`` or the user cache directory's ``optiviz/jax``."""
     given = os.environ.get(ENV_DIR, "").strip()
     if given:
-        return Path(given).expanduser()
+        from ._check import expand_user
+        from .errors import InvalidValueError
+
+        try:
+            return expand_user(given)
+        except InvalidValueError as exc:
+            raise InvalidValueError(f"{ENV_DIR}: {exc}") from None
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("optiviz", appauthor=False)) / "jax"

@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ._atomic import atomic_path, write_bytes
+from ._check import expand_user
 from .errors import InvalidValueError, OptivizError, RunFailure
 
 SCRIPT_GLOB = "plot_*.py"
@@ -478,7 +479,7 @@ def build_one(script: Path, out: Path, *, timeout: float = DEFAULT_TIMEOUT, pyth
 def _output_folder(out: Path) -> Path:
     """``out`` made absolute and created, after checking that files can be created in it (tried for real: permission
     bits do not tell root or a read-only mount), so a bad ``--out`` fails before any script runs."""
-    out = out.expanduser().resolve()
+    out = expand_user(out).resolve()
     if out.exists() and not out.is_dir():
         raise InvalidValueError(f"output folder {str(out)!r} is a file; give --out a folder")
     try:

@@ -25,7 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-from ._check import clip, show
+from ._check import clip, expand_user, show
 from .errors import OptivizError, SurfaceError, UserCodeError
 from .registry import describe_entry_point, did_you_mean
 from .surface import Surface, _first_line, registry, surface, with_view
@@ -303,7 +303,7 @@ class _NoBytecodeLoader(importlib.machinery.SourceFileLoader):
 
 
 def _from_file(path_text: str, spec: str) -> Any:
-    path = Path(path_text).expanduser()
+    path = expand_user(path_text)
     if not path.is_file():
         where = "" if path.is_absolute() else f" (relative to {os.getcwd()})"
         raise _fail(spec, f"no file {str(path)!r}{where}")

@@ -764,6 +764,13 @@ def test_bad_network_input_is_one_line_exit_2_before_any_training(capsys, no_tra
     (["gallery", "--timeout", "0"], "argument --timeout: must be a finite number > 0, got '0'"),
     (["gallery", "--timeout", "nan"], "argument --timeout: must be a finite number > 0, got 'nan'"),
     (["gallery", "--timeout", "-5"], "argument --timeout: must be a finite number > 0, got '-5'"),
+    # a ~user that does not exist (Path.expanduser raises RuntimeError): one line, exit 2
+    (["plot", "--surface", "bowl", "--out", "~no-such-user-ov/p.png"],
+     "cannot expand '~no-such-user-ov' in '~no-such-user-ov/p.png': no such user or home directory"),
+    (["plot", "--surface", "~no-such-user-ov/s.py:f"],
+     "cannot expand '~no-such-user-ov' in '~no-such-user-ov/s.py': no such user or home directory"),
+    (["gallery", "--out", "~no-such-user-ov"],
+     "cannot expand '~no-such-user-ov' in '~no-such-user-ov': no such user or home directory"),
 ])
 def test_bad_input_of_the_newer_commands(capsys, no_training, tmp_path, argv, message):
     code, out, err = run(capsys, *argv)

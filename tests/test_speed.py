@@ -205,6 +205,15 @@ def test_the_default_cache_directory_follows_xdg(tmp_path):
     assert out.strip() == str(tmp_path / "optiviz" / "jax")
 
 
+def test_a_cache_folder_naming_no_user_is_one_line_naming_the_variable(monkeypatch):
+    from optiviz import compilation_cache
+    from optiviz.errors import InvalidValueError
+
+    monkeypatch.setenv("OPTIVIZ_CACHE_DIR", "~no-such-user-ov/cache")
+    with pytest.raises(InvalidValueError, match="^OPTIVIZ_CACHE_DIR: cannot expand '~no-such-user-ov'"):
+        compilation_cache.directory()
+
+
 def test_no_cache_on_the_command_line(tmp_path):
     env = {**os.environ, "OPTIVIZ_CACHE_DIR": str(tmp_path / "cache"), "OPTIVIZ_NO_CACHE": ""}
     done = subprocess.run([sys.executable, "-m", "optiviz", "plot", "--surface", "bowl", "--optimizers", "gd",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .._atomic import check_target
-from .._check import clip
+from .._check import clip, expand_user
 from ..errors import InvalidValueError, RenderError, UnknownNameError
 
 
@@ -61,7 +61,7 @@ def check_output(out: str | None, formats: Sequence[str], *, animated: bool = Tr
         _check_folder(Path("."))
         _check_writer(formats[0], animated=animated)
         return None
-    path = Path(out).expanduser()
+    path = expand_user(out)
     suffix = path.suffix.lower()
     if not suffix:
         raise InvalidValueError(f"--out {clip(out)}: add a suffix to choose the format ({', '.join(formats)})")

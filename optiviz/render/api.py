@@ -317,7 +317,7 @@ def check_output(path: "str | os.PathLike[str]", *, animated: bool = True) -> Pa
     """Fail fast, before any work, on what would make ``save(..., path)`` fail: an unknown format, a missing or
     unwritable folder, a missing encoder. Returns the path. (The CLI calls this before running the engine.)"""
     try:
-        p = Path(os.fspath(path)).expanduser()
+        p = _checks.expand_user(path)
     except TypeError:
         raise InvalidTypeError(f"an output path must be a string or a path, got {_checks.show(path)}") from None
     w = writer_for(p)
