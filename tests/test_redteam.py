@@ -587,7 +587,10 @@ def _wait_for(predicate, timeout: float = 90.0) -> bool:
 def test_signals_mid_render_end_with_their_code_and_leave_nothing(tmp_path):
     """SIGTERM, SIGINT and SIGHUP, each sent once a render's temporary file exists: exit 143/130/129, one line,
     no temporary file and no output. The three renders run side by side."""
-    render = ["animate", "-q", "--surface", "bowl", "--optimizers", "gd,adam", "--steps", "400", "--frames", "400",
+    # 4,000 frames: minutes of drawing, so no render can end before its signal (at 400, one that started first
+    # sometimes finished while the test was still signalling another); each ends at its signal, so the length
+    # costs nothing. Every render is watched in one loop and signalled as soon as its temporary file exists.
+    render = ["animate", "-q", "--surface", "bowl", "--optimizers", "gd,adam", "--steps", "4000", "--frames", "4000",
               "--dpi", "50", "--out", "race.gif"]
     sigs = {"SIGTERM": 143, "SIGINT": 130, "SIGHUP": 129}
     runs = {}
@@ -595,10 +598,22 @@ def test_signals_mid_render_end_with_their_code_and_leave_nothing(tmp_path):
         d = tmp_path / name
         d.mkdir()
         runs[name] = (d, _spawn(render, d))
-    for name, (d, proc) in runs.items():
-        started = _wait_for(lambda: any(".part" in n for n in _files(d)) or proc.poll() is not None)
-        assert started and proc.poll() is None, f"{name}: the render ended before the signal: {proc.stderr.read()}"
-        proc.send_signal(getattr(signal, name))
+    waiting = set(sigs)
+
+    def signal_the_started() -> bool:
+        for name in sorted(waiting):
+            d, proc = runs[name]
+            if proc.poll() is not None:
+                return True  # ended on its own: reported below
+            if any(".part" in n for n in _files(d)):
+                proc.send_signal(getattr(signal, name))
+                waiting.discard(name)
+        return not waiting
+
+    assert _wait_for(signal_the_started), f"never started: {sorted(waiting)}"
+    for name in sorted(waiting):
+        _, proc = runs[name]
+        assert False, f"{name}: the render ended before the signal: {proc.stderr.read()}"
     for name, (d, proc) in runs.items():
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == sigs[name], err
