@@ -19,8 +19,10 @@ O(entries) (9 / 15 / 24 / 30 ms at 300 / 600 / 900 / 1,200 of optiviz's ~20 kB e
 unbounded setting writes entries in place, so a second process could read half a file. ``_Store`` writes each entry
 to a temporary file and renames it into place (a reader sees a whole entry or none, with no lock), marks use by the
 entry's modification time, and lists the folder once per process that stores something, trimming the oldest entries
-when the folder outgrows ``MAX_BYTES``. It is installed through JAX's cache hook (``jax._src.compilation_cache``);
-where that hook is missing (another JAX version), JAX's own bounded cache is used as before.
+when the folder outgrows ``MAX_BYTES`` (each process counts its own stores after that listing, so processes storing
+side by side can take the folder past the bound until one of them trims). It is put in JAX's own cache slot, a
+private name (``jax._src.compilation_cache._cache``), before JAX builds its cache; where that slot is missing
+(another JAX version), JAX's own bounded cache is used, as before.
 
 Enabled on first use of the engine or the renderer, never at ``import optiviz``: importing stays free of JAX.
 """
