@@ -7,6 +7,7 @@
     python3 dev.py bench     # set up .venv, then: the speed table (bench/table.py; bench/bench_*.py in detail)
     python3 dev.py docs      # set up .venv, then: the Sphinx site into docs/_build/html
     python3 dev.py readme    # set up .venv, then: rewrite README's "What optiviz teaches" from `optiviz lessons`
+    python3 dev.py durations # check in the last test run's times (tests/durations.json: a clean clone's work order)
 
 The environment is rebuilt only when pyproject.toml changes (a stamp file records its hash).
 """
@@ -69,6 +70,16 @@ def main(argv: list[str]) -> int:
                                env=env)
     if cmd == "bench":  # the speed table, each row a ratio to its floor or peer; writes bench/results.json
         return subprocess.call([str(PY), str(ROOT / "bench" / "table.py"), *rest], cwd=ROOT, env=env)
+    if cmd == "durations":  # the scheduler in tests/conftest.py reads these where pytest's cache has no last run
+        import json
+
+        recorded = ROOT / ".pytest_cache" / "v" / "optiviz" / "test-durations"
+        if not recorded.is_file():
+            sys.exit("dev.py: error: no recorded test times; run python3 dev.py test first")
+        times = {k: round(v, 2) for k, v in sorted(json.loads(recorded.read_text()).items())}
+        (ROOT / "tests" / "durations.json").write_text(json.dumps(times, indent=0) + "\n")
+        print(f"dev.py: tests/durations.json: {len(times)} tests' times", file=sys.stderr)
+        return 0
     if cmd == "docs":
         out = ROOT / "docs" / "_build" / "html"
         code = subprocess.call([str(PY), "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", str(ROOT / "docs"),

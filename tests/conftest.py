@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import json
 import os
 import re
 import shutil
@@ -95,6 +96,7 @@ def _marked_slow(nodeid: str) -> bool:
 
 
 _DURATIONS = "optiviz/test-durations"  # pytest's cache: each test's seconds in the last run that ran it
+_CHECKED_IN = "durations.json"  # the same, checked in: what a clean clone orders its work by
 _seconds: dict[str, float] = {}
 
 
@@ -115,12 +117,19 @@ def pytest_xdist_make_scheduler(config, log):
     """``--dist loadgroup`` with the units of ``_work_unit``, the longest first.
 
     A unit's length is the sum of its tests' times in the last run (pytest's cache), so the last units handed out
-    are short and both workers finish together; a test without a record counts 5 s when marked slow, else 0.25 s."""
+    are short and both workers finish together. A clean clone (CI) has no last run: it reads the times checked in
+    beside this file (``durations.json``, written by ``python3 dev.py durations`` from a run's cache; stale times
+    still order the units well). A test with no time anywhere counts 5 s when marked slow, else 0.25 s."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    seconds = config.cache.get(_DURATIONS, {}) if getattr(config, "cache", None) is not None else {}
+    try:
+        seconds = json.loads((Path(__file__).parent / _CHECKED_IN).read_text())
+    except (OSError, ValueError):
+        seconds = {}
+    if getattr(config, "cache", None) is not None:
+        seconds.update(config.cache.get(_DURATIONS, {}))
 
     class SharedWork(LoadScopeScheduling):
         ordered = False
