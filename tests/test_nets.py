@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import sys
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -388,10 +389,14 @@ def test_label_noise_flips_that_fraction_of_labels():
     (lambda: nets.dataset("spiral", n=2), "n must be a whole number >= 4"),
     (lambda: nets.dataset("spiral:noise=x"), "not a number"),
     (lambda: nets.dataset("spiral", test_fraction=1.0), r"test_fraction must be in \(0, 1\)"),
+    (lambda: nets.dataset("moons:noise=1e39"), r"^dataset moons: with noise=1e\+39 its points reach .*, beyond "
+                                               r"float32's range \(3.40282e\+38\), which datasets are stored in$"),
 ])
 def test_bad_dataset_requests_say_what_to_do(call, match):
-    with pytest.raises(InvalidValueError, match=match):
-        call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused before the cast to float32 would overflow
+        with pytest.raises(InvalidValueError, match=match):
+            call()
 
 
 def test_dataset_spec_strings():
