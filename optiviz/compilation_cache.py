@@ -29,6 +29,7 @@ Enabled on first use of the engine or the renderer, never at ``import optiviz``:
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 __all__ = ["enable", "disable", "location", "directory", "ENV_DIR", "ENV_OFF", "MAX_BYTES"]
@@ -40,6 +41,8 @@ ENV_OFF = "OPTIVIZ_NO_CACHE"
 MAX_BYTES = 64 * 2**20
 TRIM_TO = 0.8
 _ENTRY = "-cache"  # JAX's names: <key>-cache, and <key>-atime beside it for JAX's own LRU cache
+_LOCK = threading.Lock()
+_MINE: list[str] = []  # the folder enable() gave JAX, once it has
 _STALE_TMP_SECONDS = 3600.0  # a temporary file older than this was left by a killed process
 
 
@@ -84,24 +87,31 @@ def enable() -> Path | None:
         return None
     import jax
 
-    if jax.config.jax_compilation_cache_dir:  # set before (by us, or by the user: theirs to keep)
-        return Path(jax.config.jax_compilation_cache_dir)
-    path = directory()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)  # every size (0 means "JAX's default")
-    if not _install(path):
-        try:  # JAX's bounded cache, which locks the folder (it needs filelock, a dependency of optiviz)
-            import filelock  # noqa: F401
+    with _LOCK:  # the server's warm-up thread and a request can both get here first
+        given = jax.config.jax_compilation_cache_dir
+        if given:  # set before (by us, or by the user: theirs to keep)
+            if _MINE and given == _MINE[0]:
+                _install(Path(given))  # puts the store back after JAX's reset_cache(); otherwise a no-op
+            return Path(given)
+        path = directory()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)  # every size (0 means "JAX's default")
+        # the store goes in before the folder is published: a compile in another thread meanwhile uses no cache,
+        # rather than making JAX build its own
+        if not _install(path):
+            try:  # JAX's bounded cache, which locks the folder (it needs filelock, a dependency of optiviz)
+                import filelock  # noqa: F401
 
-            jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
-        except ImportError:
-            pass
-    return path
+                jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+            except ImportError:
+                pass
+        jax.config.update("jax_compilation_cache_dir", str(path))
+        _MINE[:] = [str(path)]
+        return path
 
 
 def location() -> Path | None:
@@ -125,6 +135,12 @@ def _install(path: Path) -> bool:
     except ImportError:
         return False
     if not all(hasattr(jcc, name) for name in ("_cache", "_cache_initialized", "_cache_initialized_mutex")):
+        return False
+    import jax
+
+    # the user asked JAX for its own cache's behaviour (a size bound, content checks): theirs to keep
+    if getattr(jax.config, "jax_compilation_cache_max_size", -1) != -1 or \
+            getattr(jax.config, "jax_compilation_cache_check_contents", False):
         return False
     with jcc._cache_initialized_mutex:
         if jcc._cache_initialized or jcc._cache is not None:
@@ -171,10 +187,13 @@ def _store_type() -> type:
             entry = self._path / f"{key}{_ENTRY}"
             if entry.exists():
                 return
+            import time
+
             from . import _atomic
             from .errors import OptivizError
 
-            try:
+            try:  # JAX's own cache (an older optiviz, another JAX) reads <key>-atime beside every entry it lists
+                entry.with_name(f"{key}-atime").write_bytes(time.time_ns().to_bytes(8, "little"))
                 _atomic.write_bytes(entry, value)
             except (OSError, OptivizError):  # a full or read-only disk, a folder gone: the program is not kept
                 return
@@ -202,7 +221,8 @@ def _entries(folder: Path) -> list[tuple[float, int, Path]]:
                 continue
             if item.name.endswith(_ENTRY):
                 found.append((st.st_mtime, st.st_size, Path(item.path)))
-            elif item.name.endswith(".part") and now - st.st_mtime > _STALE_TMP_SECONDS:
+            elif item.name.startswith(".") and _ENTRY + "." in item.name and item.name.endswith(".part") and \
+                    now - st.st_mtime > _STALE_TMP_SECONDS:  # only the temporary names _atomic gives our entries
                 _unlink(Path(item.path))
     return found
 

@@ -168,28 +168,34 @@ def test_processes_share_the_cache_and_a_later_one_compiles_nothing(tmp_path):
 
 
 def test_the_cache_folder_writes_whole_entries_and_trims_the_least_recently_used(tmp_path, monkeypatch):
-    """optiviz's cache folder: a stored entry is renamed into place (no temporary file stays), a missing or vanished
-    entry is a miss, and when the folder outgrows its bound the entries used longest ago go first, down to
-    ``TRIM_TO`` of the bound, with JAX's own access-time file beside them and any temporary file a killed process
-    left."""
+    """optiviz's cache folder: a stored entry is renamed into place (no temporary file stays) with JAX's access-time
+    file beside it (JAX's own cache, sharing the folder, reads one for every entry), a missing or vanished entry is
+    a miss, and when the folder outgrows its bound the entries used longest ago go first, down to ``TRIM_TO`` of
+    the bound, with their access-time files and any temporary file of ours a killed process left."""
     from optiviz import compilation_cache as cc
 
     monkeypatch.setattr(cc, "MAX_BYTES", 10_000)
     store = cc._store_type()(tmp_path)
-    (tmp_path / "k0-atime").write_bytes(b"\0" * 8)  # JAX's LRU file, as an older optiviz left it
-    stale = tmp_path / ".k9-cache.00000000.part"
-    stale.write_bytes(b"half")
-    os.utime(stale, (0, 0))
+    stale, other = tmp_path / ".k9-cache.00000000.part", tmp_path / "someone-elses.part"
+    for f in (stale, other):
+        f.write_bytes(b"half")
+        os.utime(f, (0, 0))
     for i in range(4):  # 4 x 2,000 bytes, each older than the next
         store.put(f"k{i}", bytes([i]) * 2000)
         os.utime(tmp_path / f"k{i}-cache", (1000 + i, 1000 + i))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["k0-atime", "k0-cache", "k1-cache", "k2-cache",
-                                                          "k3-cache"]  # the stale file went on the first listing
+
+    def entries() -> list[str]:
+        names = sorted(p.name for p in tmp_path.iterdir())
+        assert all(n.replace("-cache", "-atime") in names for n in names if n.endswith("-cache"))
+        return [n for n in names if not n.endswith("-atime")]
+
+    assert entries() == ["k0-cache", "k1-cache", "k2-cache", "k3-cache", "someone-elses.part"]  # ours went
     assert store.get("k1") == bytes([1]) * 2000 and store.get("nope") is None
     store.put("k1", b"another value")  # an existing entry is kept as it is
     assert store.get("k1") == bytes([1]) * 2000
     store.put("k4", b"\4" * 3000)  # 11,000 > 10,000: trim to 8,000, oldest first; k1 was just read
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["k1-cache", "k3-cache", "k4-cache"]
+    assert entries() == ["k1-cache", "k3-cache", "k4-cache", "someone-elses.part"]
+    assert not (tmp_path / "k0-atime").exists()
     (tmp_path / "k3-cache").unlink()  # another process trimmed it
     assert store.get("k3") is None
     gone = cc._store_type()(tmp_path / "removed")  # a folder deleted under a running process: nothing is kept
@@ -197,12 +203,21 @@ def test_the_cache_folder_writes_whole_entries_and_trims_the_least_recently_used
     assert gone.get("k5") is None
 
 
-def test_the_default_cache_directory_follows_xdg(tmp_path):
-    out = _python("""
-        from optiviz import compilation_cache
-        print(compilation_cache.directory())
-    """, {"XDG_CACHE_HOME": str(tmp_path), "OPTIVIZ_CACHE_DIR": ""})
-    assert out.strip() == str(tmp_path / "optiviz" / "jax")
+def test_the_store_comes_back_after_jaxs_reset_and_leaves_a_users_jax_cache_settings_alone(tmp_path):
+    import jax
+    from jax._src import compilation_cache as jcc
+
+    from optiviz import compilation_cache as cc
+
+    assert cc.enable() is not None and isinstance(jcc._cache, cc._store_type())
+    jcc.reset_cache()  # what JAX's own test utilities do
+    cc.enable()
+    assert isinstance(jcc._cache, cc._store_type()), "the store is put back, not replaced by JAX's unbounded cache"
+    jax.config.update("jax_compilation_cache_max_size", 10**9)  # the user asked for JAX's bounded cache
+    try:
+        assert cc._install(tmp_path) is False
+    finally:
+        jax.config.update("jax_compilation_cache_max_size", -1)
 
 
 def test_a_cache_folder_naming_no_user_is_one_line_naming_the_variable(monkeypatch):
