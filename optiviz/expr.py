@@ -25,6 +25,7 @@ import ast
 import math
 from typing import Any, Callable
 
+from ._check import clip
 from ._dtype import fits, floats
 from .errors import InvalidValueError, SurfaceError
 from .registry import did_you_mean
@@ -109,13 +110,13 @@ def validate(text: str, spec: str | None = None) -> ast.Expression:
                 raise refuse(kind, node)
             if isinstance(node.value, int) and abs(node.value) > 10**300:
                 raise refuse("a number this large", node)
-            number, written = float(node.value), ast.get_source_segment(source, node) or repr(node.value)
+            number, written = float(node.value), clip(ast.get_source_segment(source, node) or repr(node.value), 30)
             if not math.isfinite(number):  # 1e400: Python reads it as inf
                 raise refuse(f"the number {written} (infinite as a float)", node)
             try:  # 1e39 would become inf in float32 (with NumPy's "overflow encountered in cast")
                 fits(number, f"the number {written}")
             except InvalidValueError as exc:
-                raise ExprError(f"surface spec {label!r}: {exc}. The formula was not evaluated.") from None
+                raise ExprError(f"surface spec {clip(label)!r}: {exc}. The formula was not evaluated.") from None
         elif isinstance(node, ast.Name):
             if node.id not in VARIABLES and node.id not in CONSTANTS:
                 if node.id in FUNCTIONS:

@@ -150,7 +150,7 @@ def default_source() -> Path:
 def find_scripts(src: str | os.PathLike[str], only: str | None = None) -> list[Path]:
     """The ``plot_*.py`` scripts in ``src``, sorted; ``only`` keeps the names matching a glob or containing a
     substring (``"ravine"``, ``"plot_sgd*"``)."""
-    src = Path(src)
+    src = expand_user(src)
     if not src.is_dir():
         what = "is not a folder" if src.exists() else "does not exist"
         raise InvalidValueError(f"gallery folder {str(src)!r} {what} (give --src DIR)")
@@ -527,7 +527,7 @@ def build(src: str | os.PathLike[str] | None = None, out: str | os.PathLike[str]
     it finishes (status, seconds, files or error) and a final total; pass ``None`` for silence. The index lists
     every example built in ``out`` whose script is still in ``src``, so ``only`` rebuilds a few and keeps the rest.
     """
-    src = Path(src) if src is not None else default_source()
+    src = expand_user(src) if src is not None else default_source()
     scripts = find_scripts(src, only)
     if jobs is None:
         jobs = max(1, min(4, os.cpu_count() or 1))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ._check import clip, expand_user, show
+from ._dtype import compute
 from .errors import OptivizError, SurfaceError, UserCodeError
 from .registry import describe_entry_point, did_you_mean
 from .surface import Surface, _first_line, registry, surface, with_view
@@ -403,7 +404,7 @@ def from_formula(text: str, spec: str | None = None, *, domain: Any = None, star
 
     source = text.strip() if isinstance(text, str) else text
     label = spec if spec is not None else f"expr:{source}"
-    key = (source, _key(domain), _key(start))
+    key = (source, _key(domain), _key(start), str(compute()))  # a formula refused in float32 may load under x64
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]

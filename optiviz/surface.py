@@ -187,7 +187,7 @@ class Surface:
                 why = _first_line(exc)
             return SurfaceError(f"{who}: {name} cannot be differentiated by JAX: {why}")
 
-        x0, y0 = (np.float32(v) for v in self.start)
+        x0, y0 = (np.asarray(v, compute()) for v in self.start)  # float64 under x64: 1e39 + x**2 is finite there
         # 1. the value's shape and type, traced (nothing compiled): the user's own errors surface here
         try:
             shape = jax.eval_shape(value, x0, y0)
@@ -216,7 +216,7 @@ class Surface:
         # 2. value and gradient at the start: one program
         f = lambda p: floats(value(p[0], p[1]))  # noqa: E731
         try:
-            v, grad = jax.jit(jax.value_and_grad(f))(np.asarray(self.start, np.float32))
+            v, grad = jax.jit(jax.value_and_grad(f))(np.asarray(self.start, compute()))
         except Exception as exc:
             raise not_differentiable(exc) from exc
         v, grad = float(v), np.asarray(grad)

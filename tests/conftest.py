@@ -128,6 +128,8 @@ def pytest_xdist_make_scheduler(config, log):
         seconds = json.loads((Path(__file__).parent / _CHECKED_IN).read_text())
     except (OSError, ValueError):
         seconds = {}
+    if not isinstance(seconds, dict) or not all(isinstance(v, (int, float)) for v in seconds.values()):
+        seconds = {}  # not a table of times: order as if there were none
     if getattr(config, "cache", None) is not None:
         seconds.update(config.cache.get(_DURATIONS, {}))
 

@@ -771,6 +771,8 @@ def test_bad_network_input_is_one_line_exit_2_before_any_training(capsys, no_tra
      "cannot expand '~no-such-user-ov' in '~no-such-user-ov/s.py': no such user or home directory"),
     (["gallery", "--out", "~no-such-user-ov"],
      "cannot expand '~no-such-user-ov' in '~no-such-user-ov': no such user or home directory"),
+    (["gallery", "--src", "~no-such-user-ov/g"],
+     "cannot expand '~no-such-user-ov' in '~no-such-user-ov/g': no such user or home directory"),
 ])
 def test_bad_input_of_the_newer_commands(capsys, no_training, tmp_path, argv, message):
     code, out, err = run(capsys, *argv)

@@ -678,3 +678,18 @@ def test_a_moving_image_goes_to_the_page_as_levels_of_its_own_colormap(tmp_path)
     for k in range(3):  # origin "upper": row 0 is drawn at the top, as stored
         r_, c = divmod(k, 2)
         np.testing.assert_array_equal(levels[2 * r_:2 * r_ + 2, 2 * c:2 * c + 2], idx[k])
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e30])
+@pytest.mark.parametrize("spec", ["log", "linear", "auto"])
+def test_contour_levels_increase_even_when_the_spread_is_below_the_values_resolution(offset, spec):
+    """A map whose spread is lost at its magnitude (1e30 + x**2 in float64) still gets increasing levels (matplotlib
+    refuses others); an ordinary map keeps its levels."""
+    from optiviz.render.scene import _levels
+
+    x = np.linspace(-1, 1, 21)
+    Z = offset + x[None, :] ** 2 + x[:, None] ** 2
+    lv, _ = _levels(Z, spec)
+    assert np.all(np.diff(lv) > 0)
+    if offset == 0.0:
+        assert lv[0] == 0.0 and lv[-1] == 2.0

@@ -126,8 +126,12 @@ def _levels(Z: np.ndarray, spec: Any, n: int = 18) -> tuple[np.ndarray, str]:
     if z.size == 0:
         raise InvalidValueError("the surface is not finite anywhere on its domain")
     zmin, zmax = float(z.min()), float(z.max())
+    # a flat map, or one whose spread is below the resolution of its values (1e30 + x**2): three levels around it,
+    # spaced so that they differ at that magnitude
+    pad = max(1.0, abs(zmin) * 1e-9)
+    flat = np.array([zmin - pad, zmin, zmin + pad]), "linear"
     if zmax <= zmin:
-        return np.array([zmin - 1.0, zmin, zmin + 1.0]), "linear"
+        return flat
     if not isinstance(spec, str):
         lv = np.unique(np.asarray(spec, dtype=float))
         lv = lv[np.isfinite(lv)]
@@ -139,8 +143,10 @@ def _levels(Z: np.ndarray, spec: Any, n: int = 18) -> tuple[np.ndarray, str]:
         spec = "log" if (float(np.median(z)) - zmin) < 0.05 * (zmax - zmin) else "linear"
     if spec == "log":
         span = zmax - zmin
-        return zmin + np.concatenate([[0.0], np.geomspace(span * 1e-4, span, n)]), "log"
-    return np.linspace(zmin, zmax, n + 1), "linear"
+        lv, kind = zmin + np.concatenate([[0.0], np.geomspace(span * 1e-4, span, n)]), "log"
+    else:
+        lv, kind = np.linspace(zmin, zmax, n + 1), "linear"
+    return (lv, kind) if np.all(np.diff(lv) > 0) else flat
 
 
 def _fmt(v: float) -> str:
