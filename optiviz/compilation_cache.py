@@ -192,10 +192,12 @@ def _store_type() -> type:
             from . import _atomic
             from .errors import OptivizError
 
+            atime = entry.with_name(f"{key}-atime")
             try:  # JAX's own cache (an older optiviz, another JAX) reads <key>-atime beside every entry it lists
-                entry.with_name(f"{key}-atime").write_bytes(time.time_ns().to_bytes(8, "little"))
+                atime.write_bytes(time.time_ns().to_bytes(8, "little"))
                 _atomic.write_bytes(entry, value)
             except (OSError, OptivizError):  # a full or read-only disk, a folder gone: the program is not kept
+                _unlink(atime)
                 return
             if self._bytes is None:
                 self._bytes = _folder_bytes(self._path)
