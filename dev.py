@@ -55,6 +55,16 @@ def main(argv: list[str]) -> int:
     if cmd in ("-h", "--help", "help"):
         print(__doc__)
         return 0
+    if cmd == "durations":  # needs no .venv: the times the scheduler in tests/conftest.py reads on a clean clone
+        import json
+
+        recorded = ROOT / ".pytest_cache" / "v" / "optiviz" / "test-durations"
+        if not recorded.is_file():
+            sys.exit("dev.py: error: no recorded test times; run python3 dev.py test first")
+        times = {k: round(v, 2) for k, v in sorted(json.loads(recorded.read_text()).items())}
+        (ROOT / "tests" / "durations.json").write_text(json.dumps(times, indent=0) + "\n")
+        print(f"dev.py: tests/durations.json: {len(times)} tests' times", file=sys.stderr)
+        return 0
     setup()
     env = dict(os.environ)
     if cmd == "demo":
@@ -70,16 +80,6 @@ def main(argv: list[str]) -> int:
                                env=env)
     if cmd == "bench":  # the speed table, each row a ratio to its floor or peer; writes bench/results.json
         return subprocess.call([str(PY), str(ROOT / "bench" / "table.py"), *rest], cwd=ROOT, env=env)
-    if cmd == "durations":  # the scheduler in tests/conftest.py reads these where pytest's cache has no last run
-        import json
-
-        recorded = ROOT / ".pytest_cache" / "v" / "optiviz" / "test-durations"
-        if not recorded.is_file():
-            sys.exit("dev.py: error: no recorded test times; run python3 dev.py test first")
-        times = {k: round(v, 2) for k, v in sorted(json.loads(recorded.read_text()).items())}
-        (ROOT / "tests" / "durations.json").write_text(json.dumps(times, indent=0) + "\n")
-        print(f"dev.py: tests/durations.json: {len(times)} tests' times", file=sys.stderr)
-        return 0
     if cmd == "docs":
         out = ROOT / "docs" / "_build" / "html"
         code = subprocess.call([str(PY), "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", str(ROOT / "docs"),
@@ -101,7 +101,8 @@ def main(argv: list[str]) -> int:
         return done.returncode
     if cmd == "setup":
         return 0
-    print(f"dev.py: error: unknown command {cmd!r} (choose demo, test, run, bench, docs, readme, setup)", file=sys.stderr)
+    print(f"dev.py: error: unknown command {cmd!r} (choose demo, test, run, bench, docs, readme, durations, setup)",
+          file=sys.stderr)
     return 2
 
 

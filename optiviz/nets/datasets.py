@@ -238,11 +238,11 @@ def dataset(name: "str | Dataset", *, n: int | None = None, test_fraction: float
     x, y = info.generator(int(n), rng, **values)
     # the points are stored in float32 whatever the compute dtype: refuse what the cast would make inf (with
     # NumPy's "overflow encountered in cast"), naming the parameters that put them there
-    top = float(np.max(np.abs(x))) if np.size(x) else 0.0
-    if not top <= float(np.finfo(np.float32).max):
+    top, limit = (float(np.max(np.abs(x))) if np.size(x) else 0.0), float(np.finfo(np.float32).max)
+    if not top <= limit:
         given = ", ".join(f"{k}={v:g}" for k, v in values.items() if isinstance(v, float) and k != "label_noise")
         raise InvalidValueError(f"dataset {text}: with {given} its points reach {top:.6g}, beyond float32's range "
-                                f"({float(np.finfo(np.float32).max):.6g}), which datasets are stored in")
+                                f"({limit:.6g}), which datasets are stored in")
     order = rng.permutation(len(x))
     n_test = min(max(1, int(round(test_fraction * len(x)))), len(x) - 1)
     test, train = order[:n_test], order[n_test:]
